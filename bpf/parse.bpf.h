@@ -1,0 +1,230 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * parse.bpf.h - header parsers for the XDP path.
+ *
+ * Each step checks every read against data_end, and every length a header
+ * claims against the packet that carries it, so a truncated or lying frame
+ * ends in a malformed counter and is never read as TCP.  A step returns
+ * TCPF_NEXT to go on, or the enum tcpf_counter that ends the parse.
+ */
+#ifndef TCPF_PARSE_BPF_H
+#define TCPF_PARSE_BPF_H
+
+#include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <linux/in.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+#include "tcpflags.h"
+
+#define TCPF_NEXT (-1)
+
+#define TCPF_IP4_MF_OFFSET 0x1fff    /* fragment offset bits of frag_off */
+#define TCPF_IP6_FRAG_OFFSET 0xfff8  /* offset bits of the fragment header */
+
+/* Where the parser is: the pointer for the verifier, the offset for lengths. */
+struct tcpf_cursor {
+	void *pos;
+	void *end;
+	__u32 off;      /* bytes from the start of the frame to pos */
+	__u32 len;      /* frame length */
+	__u32 ip_end;   /* offset where the IP packet ends, as its header says */
+};
+
+/* What the parse found; filled in as far as it got. */
+struct tcpf_packet {
+	__u16 vlan;     /* innermost VLAN id, 0 when untagged */
+	__u8 family;    /* enum tcpf_family */
+	__u8 l4proto;   /* IPPROTO_* of the transport header */
+	__u8 flags;     /* TCP flag byte */
+};
+
+struct tcpf_vlan_hdr {
+	__be16 tci;
+	__be16 encap_proto;
+};
+
+static __always_inline void cursor_advance(struct tcpf_cursor *c, __u32 n)
+{
+	c->pos += n;
+	c->off += n;
+}
+
+static __always_inline int is_vlan(__be16 proto)
+{
+	return proto == bpf_htons(ETH_P_8021Q) || proto == bpf_htons(ETH_P_8021AD);
+}
+
+/* Ethernet and up to TCPF_VLAN_MAX tags; *proto gets the inner EtherType. */
+static __always_inline int parse_eth(struct tcpf_cursor *c,
+				     struct tcpf_packet *p, __be16 *proto)
+{
+	struct ethhdr *eth = c->pos;
+	__be16 type;
+
+	if ((void *)(eth + 1) > c->end)
+		return TCPF_CNT_MAL_ETH_TRUNC;
+	type = eth->h_proto;
+	cursor_advance(c, sizeof(*eth));
+
+#pragma unroll
+	for (int i = 0; i < TCPF_VLAN_MAX; i++) {
+		struct tcpf_vlan_hdr *vh = c->pos;
+
+		if (!is_vlan(type))
+			break;
+		if ((void *)(vh + 1) > c->end)
+			return TCPF_CNT_MAL_VLAN_TRUNC;
+		p->vlan = bpf_ntohs(vh->tci) & 0x0fff;
+		type = vh->encap_proto;
+		cursor_advance(c, sizeof(*vh));
+	}
+	if (is_vlan(type))
+		return TCPF_CNT_MAL_VLAN_DEPTH;
+	*proto = type;
+	return TCPF_NEXT;
+}
+
+/* IPv4: version, IHL, total length, fragments; options are skipped. */
+static __always_inline int parse_ipv4(struct tcpf_cursor *c,
+				      struct tcpf_packet *p)
+{
+	struct iphdr *ip = c->pos;
+	__u32 hlen, tot;
+
+	if ((void *)(ip + 1) > c->end)
+		return TCPF_CNT_MAL_IP4_TRUNC;
+	if (ip->version != 4)
+		return TCPF_CNT_MAL_IP_VERSION;
+	hlen = ip->ihl * 4;
+	tot = bpf_ntohs(ip->tot_len);
+	if (tot > c->len - c->off)
+		return TCPF_CNT_MAL_IP4_TRUNC;
+	if (hlen < sizeof(*ip) || hlen > tot)
+		return TCPF_CNT_MAL_IP4_IHL;
+
+	p->family = TCPF_IPV4;
+	p->l4proto = ip->protocol;
+	if (ip->frag_off & bpf_htons(TCPF_IP4_MF_OFFSET))
+		return p->l4proto == IPPROTO_TCP ? TCPF_CNT_TCP_FRAGMENT
+						 : TCPF_CNT_NON_TCP;
+	if (p->l4proto != IPPROTO_TCP)
+		return TCPF_CNT_NON_TCP;
+
+	c->ip_end = c->off + tot;
+	cursor_advance(c, hlen);
+	return TCPF_NEXT;
+}
+
+static __always_inline int is_ip6_ext(__u8 nexthdr)
+{
+	return nexthdr == IPPROTO_HOPOPTS || nexthdr == IPPROTO_ROUTING ||
+	       nexthdr == IPPROTO_DSTOPTS || nexthdr == IPPROTO_FRAGMENT ||
+	       nexthdr == IPPROTO_AH;
+}
+
+/* One extension header at the cursor: sets *next and steps over it. */
+static __always_inline int parse_ip6_ext(struct tcpf_cursor *c, __u8 *next)
+{
+	__u8 *h = c->pos;
+	__u8 type = *next;
+	__u32 hlen;
+
+	/* every extension header is at least 8 bytes */
+	if ((void *)(h + 8) > c->end || c->off + 8 > c->ip_end)
+		return TCPF_CNT_MAL_IP6_EXT_TRUNC;
+	*next = h[0];
+	if (type == IPPROTO_FRAGMENT) {
+		__be16 frag = *(__be16 *)(h + 2);
+
+		if (frag & bpf_htons(TCPF_IP6_FRAG_OFFSET))
+			return *next == IPPROTO_TCP ? TCPF_CNT_TCP_FRAGMENT
+						    : TCPF_CNT_NON_TCP;
+		hlen = 8;
+	} else if (type == IPPROTO_AH) {
+		hlen = ((__u32)h[1] + 2) * 4;
+	} else {
+		hlen = ((__u32)h[1] + 1) * 8;
+	}
+	if (c->off + hlen > c->ip_end)
+		return TCPF_CNT_MAL_IP6_EXT_TRUNC;
+	cursor_advance(c, hlen);
+	return TCPF_NEXT;
+}
+
+/* IPv6: version, payload length, then the extension chain to TCP. */
+static __always_inline int parse_ipv6(struct tcpf_cursor *c,
+				      struct tcpf_packet *p)
+{
+	struct ipv6hdr *ip6 = c->pos;
+	__u32 plen;
+	__u8 next;
+	int ret;
+
+	if ((void *)(ip6 + 1) > c->end)
+		return TCPF_CNT_MAL_IP6_TRUNC;
+	if (ip6->version != 6)
+		return TCPF_CNT_MAL_IP_VERSION;
+	plen = bpf_ntohs(ip6->payload_len);
+	if (plen > c->len - c->off - sizeof(*ip6))
+		return TCPF_CNT_MAL_IP6_TRUNC;
+	/* payload length 0 is a jumbogram (or BIG TCP): the frame bounds it */
+	c->ip_end = plen ? c->off + sizeof(*ip6) + plen : c->len;
+	p->family = TCPF_IPV6;
+	next = ip6->nexthdr;
+	cursor_advance(c, sizeof(*ip6));
+
+#pragma unroll
+	for (int i = 0; i < TCPF_IP6_EXT_MAX; i++) {
+		if (!is_ip6_ext(next))
+			break;
+		ret = parse_ip6_ext(c, &next);
+		if (ret != TCPF_NEXT)
+			return ret;
+	}
+	p->l4proto = next;
+	if (next == IPPROTO_TCP)
+		return TCPF_NEXT;
+	return is_ip6_ext(next) ? TCPF_CNT_MAL_IP6_EXT_DEPTH : TCPF_CNT_NON_TCP;
+}
+
+/* TCP: the fixed header and a data offset that fits the IP packet. */
+static __always_inline int parse_tcp(struct tcpf_cursor *c,
+				     struct tcpf_packet *p)
+{
+	__u8 *tcp = c->pos;
+	__u32 doff;
+
+	if ((void *)(tcp + 20) > c->end || c->off + 20 > c->ip_end)
+		return TCPF_CNT_MAL_TCP_TRUNC;
+	doff = (tcp[12] >> 4) * 4;
+	if (doff < 20 || c->off + doff > c->ip_end)
+		return TCPF_CNT_MAL_TCP_DOFF;
+	p->flags = tcp[TCPF_FLAG_BYTE_OFF];
+	return TCPF_NEXT;
+}
+
+/* The whole frame: TCPF_NEXT for a TCP segment, else its counter. */
+static __always_inline int tcpf_parse(struct tcpf_cursor *c,
+				      struct tcpf_packet *p)
+{
+	__be16 proto;
+	int ret;
+
+	ret = parse_eth(c, p, &proto);
+	if (ret != TCPF_NEXT)
+		return ret;
+	if (proto == bpf_htons(ETH_P_IP))
+		ret = parse_ipv4(c, p);
+	else if (proto == bpf_htons(ETH_P_IPV6))
+		ret = parse_ipv6(c, p);
+	else
+		return TCPF_CNT_NON_TCP;
+	if (ret != TCPF_NEXT)
+		return ret;
+	return parse_tcp(c, p);
+}
+
+#endif /* TCPF_PARSE_BPF_H */

@@ -1,0 +1,32 @@
+#!/bin/sh
+# Install the Debian packages tcpflags needs to build, test and run its lab.
+# Idempotent: when everything is present it only runs dpkg-query and exits.
+set -eu
+
+PKGS="make gcc clang llvm pkg-config libbpf-dev libxdp-dev libelf-dev zlib1g-dev
+      linux-libc-dev bpftool iproute2 ethtool tcpdump tshark nmap hping3
+      python3 python3-scapy curl procps util-linux"
+
+missing=""
+for p in $PKGS; do
+    status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+    case "$status" in
+        *"install ok installed"*) ;;
+        *) missing="$missing $p" ;;
+    esac
+done
+
+if [ -z "$missing" ]; then
+    exit 0
+fi
+
+if [ "$(id -u)" -ne 0 ]; then
+    echo "install-deps: missing packages:$missing (run as root to install them)" >&2
+    exit 1
+fi
+
+echo "install-deps: installing:$missing"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing >/dev/null

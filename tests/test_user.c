@@ -1,0 +1,74 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* test_user.c - userspace unit tests: flag names, validity, counter names. */
+#include <stdio.h>
+#include <string.h>
+#include "tcpflags.h"
+#include "counters.h"
+#include "check.h"
+
+static void name_is(__u8 flags, const char *want)
+{
+	char buf[40], name[64];
+
+	flags_name(flags, buf, sizeof(buf));
+	snprintf(name, sizeof(name), "flags_name_0x%02x", flags);
+	check_report(!strcmp(buf, want), name, "got '%s', want '%s'", buf,
+		     want);
+}
+
+static void valid_is(__u8 flags, int want, const char *what)
+{
+	char name[64];
+
+	snprintf(name, sizeof(name), "valid_%s", what);
+	check_report(tcpf_flags_valid(flags) == want, name,
+		     "0x%02x valid=%d, want %d", flags,
+		     tcpf_flags_valid(flags), want);
+}
+
+int main(void)
+{
+	int nvalid = 0, unique = 1;
+
+	name_is(0x00, "NULL");
+	name_is(0x02, "SYN");
+	name_is(0x12, "SYN|ACK");
+	name_is(0x11, "FIN|ACK");
+	name_is(0x29, "FIN|PSH|URG");
+	name_is(0x03, "FIN|SYN");
+	name_is(0xc2, "SYN|ECE|CWR");
+	name_is(0xff, "FIN|SYN|RST|PSH|ACK|URG|ECE|CWR");
+
+	/* the nine combinations nf_conntrack accepts, PSH/ECE/CWR ignored */
+	valid_is(TCPF_SYN, 1, "syn");
+	valid_is(TCPF_SYN | TCPF_URG, 1, "syn_urg");
+	valid_is(TCPF_SYN | TCPF_ACK, 1, "syn_ack");
+	valid_is(TCPF_RST, 1, "rst");
+	valid_is(TCPF_RST | TCPF_ACK, 1, "rst_ack");
+	valid_is(TCPF_FIN | TCPF_ACK, 1, "fin_ack");
+	valid_is(TCPF_FIN | TCPF_ACK | TCPF_URG, 1, "fin_ack_urg");
+	valid_is(TCPF_ACK, 1, "ack");
+	valid_is(TCPF_ACK | TCPF_URG, 1, "ack_urg");
+	valid_is(TCPF_ACK | TCPF_PSH | TCPF_ECE | TCPF_CWR, 1, "ack_psh_ece_cwr");
+	valid_is(TCPF_SYN | TCPF_ECE | TCPF_CWR, 1, "syn_ecn_setup");
+	valid_is(0, 0, "null_scan");
+	valid_is(TCPF_FIN | TCPF_PSH | TCPF_URG, 0, "xmas");
+	valid_is(0xff, 0, "all_flags");
+	valid_is(TCPF_SYN | TCPF_FIN, 0, "syn_fin");
+	valid_is(TCPF_SYN | TCPF_RST, 0, "syn_rst");
+	valid_is(TCPF_FIN, 0, "fin_without_ack");
+	valid_is(TCPF_PSH, 0, "psh_alone");
+	valid_is(TCPF_RST | TCPF_FIN | TCPF_ACK, 0, "rst_fin_ack");
+	for (int f = 0; f < TCPF_PATTERNS; f++)
+		nvalid += tcpf_flags_valid((__u8)f);
+	check_report(nvalid == 72, "valid_pattern_count",
+		     "%d valid patterns, want 9 x 8 = 72", nvalid);
+
+	for (int a = 0; a < TCPF_CNT_MAX; a++)
+		for (int b = a + 1; b < TCPF_CNT_MAX; b++)
+			if (!strcmp(counter_name(a), counter_name(b)))
+				unique = 0;
+	check_report(unique && strcmp(counter_name(TCPF_CNT_MAX), "unknown") == 0,
+		     "counter_names_unique", "duplicate or missing name");
+	return check_done("test_user");
+}

@@ -1,0 +1,132 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "counters.h"
+
+static const char *const counter_names[TCPF_CNT_MAX] = {
+	[TCPF_CNT_NON_TCP] = "non_tcp",
+	[TCPF_CNT_TCP_FRAGMENT] = "tcp_fragment",
+	[TCPF_CNT_MAL_ETH_TRUNC] = "eth_truncated",
+	[TCPF_CNT_MAL_VLAN_TRUNC] = "vlan_truncated",
+	[TCPF_CNT_MAL_VLAN_DEPTH] = "vlan_too_deep",
+	[TCPF_CNT_MAL_IP_VERSION] = "ip_bad_version",
+	[TCPF_CNT_MAL_IP4_TRUNC] = "ip4_truncated",
+	[TCPF_CNT_MAL_IP4_IHL] = "ip4_bad_ihl",
+	[TCPF_CNT_MAL_IP6_TRUNC] = "ip6_truncated",
+	[TCPF_CNT_MAL_IP6_EXT_TRUNC] = "ip6_ext_truncated",
+	[TCPF_CNT_MAL_IP6_EXT_DEPTH] = "ip6_ext_too_long",
+	[TCPF_CNT_MAL_TCP_TRUNC] = "tcp_truncated",
+	[TCPF_CNT_MAL_TCP_DOFF] = "tcp_bad_doff",
+};
+
+static const char *const flag_names[TCPF_NFLAGS] = {
+	"FIN", "SYN", "RST", "PSH", "ACK", "URG", "ECE", "CWR",
+};
+
+const char *counter_name(enum tcpf_counter c)
+{
+	return (unsigned int)c < TCPF_CNT_MAX ? counter_names[c] : "unknown";
+}
+
+const char *flags_name(__u8 flags, char *buf, size_t size)
+{
+	size_t n = 0;
+
+	if (!flags) {
+		snprintf(buf, size, "NULL");
+		return buf;
+	}
+	buf[0] = '\0';
+	for (int i = 0; i < TCPF_NFLAGS; i++) {
+		if (!(flags & (1u << i)))
+			continue;
+		n += snprintf(buf + n, n < size ? size - n : 0, "%s%s",
+			      n ? "|" : "", flag_names[i]);
+	}
+	return buf;
+}
+
+int counters_read(int fd, struct tcpf_snapshot *snap)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	__u32 n = TCPF_STATS_ENTRIES, *keys;
+	struct tcpf_count *vals;
+	__u32 out_batch = 0;
+	int err = 0;
+
+	if (ncpu < 0)
+		return ncpu;
+	keys = calloc(n, sizeof(*keys));
+	vals = calloc((size_t)n * ncpu, sizeof(*vals));
+	if (!keys || !vals) {
+		err = -ENOMEM;
+		goto out;
+	}
+	/* one batch call reads every key on every CPU */
+	if (bpf_map_lookup_batch(fd, NULL, &out_batch, keys, vals, &n, NULL) &&
+	    errno != ENOENT) {
+		err = -errno;
+		goto out;
+	}
+	memset(snap, 0, sizeof(*snap));
+	for (__u32 i = 0; i < n; i++) {
+		struct tcpf_count sum = {};
+		struct tcpf_count *dst;
+
+		for (int cpu = 0; cpu < ncpu; cpu++) {
+			sum.packets += vals[(size_t)i * ncpu + cpu].packets;
+			sum.bytes += vals[(size_t)i * ncpu + cpu].bytes;
+		}
+		if (keys[i] < TCPF_KEY_CNT(0))
+			dst = &snap->flags[keys[i] / TCPF_PATTERNS]
+					  [keys[i] % TCPF_PATTERNS];
+		else if (keys[i] < TCPF_STATS_ENTRIES)
+			dst = &snap->cnt[keys[i] - TCPF_KEY_CNT(0)];
+		else
+			continue;
+		*dst = sum;
+	}
+out:
+	free(keys);
+	free(vals);
+	return err;
+}
+
+int counters_reset(int fd)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	struct tcpf_count *zero;
+	int err = 0;
+
+	if (ncpu < 0)
+		return ncpu;
+	zero = calloc(ncpu, sizeof(*zero));
+	if (!zero)
+		return -ENOMEM;
+	for (__u32 key = 0; key < TCPF_STATS_ENTRIES; key++) {
+		if (bpf_map_update_elem(fd, &key, zero, BPF_ANY)) {
+			err = -errno;
+			break;
+		}
+	}
+	free(zero);
+	return err;
+}
+
+void counters_totals(const struct tcpf_snapshot *s, struct tcpf_totals *t)
+{
+	memset(t, 0, sizeof(*t));
+	for (int f = 0; f < TCPF_PATTERNS; f++) {
+		t->ipv4_tcp += s->flags[TCPF_IPV4][f].packets;
+		t->ipv6_tcp += s->flags[TCPF_IPV6][f].packets;
+	}
+	t->tcp = t->ipv4_tcp + t->ipv6_tcp;
+	t->non_tcp = s->cnt[TCPF_CNT_NON_TCP].packets;
+	t->tcp_fragment = s->cnt[TCPF_CNT_TCP_FRAGMENT].packets;
+	for (int c = TCPF_CNT_MAL_FIRST; c < TCPF_CNT_MAX; c++)
+		t->malformed += s->cnt[c].packets;
+	t->total = t->tcp + t->non_tcp + t->tcp_fragment + t->malformed;
+}

@@ -1,0 +1,506 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * loader.c - load the XDP program with its maps pinned per interface,
+ * attach it (through libxdp, so it can share a dispatcher where the kernel
+ * allows one), replace it atomically on re-attach, detach it, and report.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <net/if.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/if_link.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <xdp/libxdp.h>
+#include "tcpflags.skel.h"
+#include "loader.h"
+#include "log.h"
+#include "pins.h"
+#include "timefmt.h"
+
+/* What is attached to an interface now. */
+struct attached {
+	bool ours;              /* a tcpflags program is attached */
+	bool legacy;            /* directly, not through a libxdp dispatcher */
+	__u32 mode;             /* enum xdp_attach_mode */
+	__u32 prog_id;          /* our program's id */
+	char foreign[64];       /* name and id of someone else's program */
+};
+
+const char *mode_name(__u32 mode)
+{
+	switch (mode) {
+	case XDP_MODE_NATIVE:
+		return "native";
+	case XDP_MODE_SKB:
+		return "skb";
+	case XDP_MODE_HW:
+		return "hw";
+	default:
+		return "?";
+	}
+}
+
+static int parse_mode(const char *s, __u32 *mode)
+{
+	if (!strcmp(s, "native") || !strcmp(s, "drv"))
+		*mode = XDP_MODE_NATIVE;
+	else if (!strcmp(s, "skb") || !strcmp(s, "generic"))
+		*mode = XDP_MODE_SKB;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+static __u32 xdp_flags_of(__u32 mode)
+{
+	return mode == XDP_MODE_SKB ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE;
+}
+
+static int query_attached(unsigned int ifindex, struct attached *a)
+{
+	struct xdp_multiprog *mp;
+	struct xdp_program *p = NULL;
+	long err;
+
+	memset(a, 0, sizeof(*a));
+	mp = xdp_multiprog__get_from_ifindex(ifindex);
+	err = libxdp_get_error(mp);
+	if (err == -ENOENT || (!err && !mp))
+		return 0;
+	if (err)
+		return (int)err;
+
+	a->legacy = xdp_multiprog__is_legacy(mp);
+	a->mode = xdp_multiprog__attach_mode(mp);
+	if (a->legacy) {
+		p = xdp_multiprog__main_prog(mp);
+		if (p && strcmp(xdp_program__name(p), TCPF_PROG_NAME)) {
+			snprintf(a->foreign, sizeof(a->foreign), "%s (id %u)",
+				 xdp_program__name(p), xdp_program__id(p));
+			p = NULL;
+		}
+	} else {
+		while ((p = xdp_multiprog__next_prog(p, mp)))
+			if (!strcmp(xdp_program__name(p), TCPF_PROG_NAME))
+				break;
+	}
+	if (p) {
+		a->ours = true;
+		a->prog_id = xdp_program__id(p);
+	}
+	xdp_multiprog__close(mp);
+	return 0;
+}
+
+static int mkdir_p(const char *path)
+{
+	char buf[PATH_MAX];
+
+	snprintf(buf, sizeof(buf), "%s", path);
+	for (char *s = buf + 1; *s; s++) {
+		if (*s != '/')
+			continue;
+		*s = '\0';
+		if (mkdir(buf, 0700) && errno != EEXIST)
+			return -errno;
+		*s = '/';
+	}
+	if (mkdir(buf, 0700) && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+static void attach_error(const char *ifname, __u32 mode, int err)
+{
+	if (err == -EOPNOTSUPP && mode == XDP_MODE_NATIVE)
+		pr_warn("cannot attach to %s in native mode: its driver has no "
+			"native XDP support (try --mode skb)", ifname);
+	else if (err == -EEXIST || err == -EBUSY)
+		pr_warn("cannot attach to %s: another XDP program is attached "
+			"in the other mode", ifname);
+	else
+		pr_warn("cannot attach to %s in %s mode: %s", ifname,
+			mode_name(mode), strerror(-err));
+}
+
+static int detach_ours(unsigned int ifindex, const struct attached *a)
+{
+	struct xdp_program *p;
+	int err;
+
+	if (a->legacy) {
+		LIBBPF_OPTS(bpf_xdp_attach_opts, opts);
+		int old = bpf_prog_get_fd_by_id(a->prog_id);
+
+		if (old < 0)
+			return -errno;
+		opts.old_prog_fd = old;
+		err = bpf_xdp_detach(ifindex, xdp_flags_of(a->mode) |
+				     XDP_FLAGS_REPLACE, &opts);
+		close(old);
+		return err ? -errno : 0;
+	}
+	p = xdp_program__from_id(a->prog_id);
+	err = (int)libxdp_get_error(p);
+	if (err)
+		return err;
+	err = xdp_program__detach(p, ifindex, a->mode, 0);
+	xdp_program__close(p);
+	return err;
+}
+
+/*
+ * Put the loaded program on the interface.  Re-attaching in the same mode
+ * over our own legacy-attached program swaps it atomically, so no frame
+ * goes uncounted; otherwise the old one is detached first.
+ */
+static int attach_prog(unsigned int ifindex, int prog_fd, __u32 mode,
+		       const struct attached *cur)
+{
+	struct xdp_program *p;
+	int err;
+
+	if (cur->ours && cur->legacy && cur->mode == mode) {
+		LIBBPF_OPTS(bpf_xdp_attach_opts, opts);
+		int old = bpf_prog_get_fd_by_id(cur->prog_id);
+
+		if (old < 0)
+			return -errno;
+		opts.old_prog_fd = old;
+		err = bpf_xdp_attach(ifindex, prog_fd, xdp_flags_of(mode) |
+				     XDP_FLAGS_REPLACE, &opts);
+		close(old);
+		return err ? -errno : 0;
+	}
+	if (cur->ours) {
+		err = detach_ours(ifindex, cur);
+		if (err)
+			return err;
+	}
+	/* libxdp owns the fd it is given */
+	p = xdp_program__from_fd(dup(prog_fd));
+	err = (int)libxdp_get_error(p);
+	if (err)
+		return err;
+	err = xdp_program__attach(p, ifindex, mode, 0);
+	xdp_program__close(p);
+	return err;
+}
+
+static int record_meta(struct tcpflags_bpf *skel, const char *ifname,
+		       unsigned int ifindex, __u32 mode, bool fresh)
+{
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info);
+	struct tcpf_meta meta = {};
+	int fd = bpf_map__fd(skel->maps.tcpf_meta);
+	__u64 now = (__u64)time(NULL);
+
+	if (bpf_obj_get_info_by_fd(bpf_program__fd(skel->progs.tcpf_xdp),
+				    &info, &len))
+		return -errno;
+	if (!fresh && meta_read(fd, &meta) == 0 && meta.ifindex == ifindex &&
+	    meta.attached_at)
+		now = meta.attached_at;	/* keep "since" across re-attach */
+	meta.attached_at = now;
+	meta.loaded_at = (__u64)time(NULL);
+	meta.ifindex = ifindex;
+	meta.prog_id = info.id;
+	meta.mode = mode;
+	meta.abi = TCPF_ABI_VERSION;
+	snprintf(meta.ifname, sizeof(meta.ifname), "%s", ifname);
+	return meta_write(fd, &meta);
+}
+
+static void attach_usage(FILE *f)
+{
+	fprintf(f, "usage: tcpflags attach IFACE [--mode native|skb]\n"
+		   "  Load the classifier and attach it to IFACE; re-attaching\n"
+		   "  keeps the pinned counters.\n");
+}
+
+int cmd_attach(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "mode", required_argument, NULL, 'm' },
+		{ "help", no_argument, NULL, 'h' },
+		{},
+	};
+	LIBBPF_OPTS(bpf_object_open_opts, oopts);
+	struct tcpflags_bpf *skel = NULL;
+	char dir[PATH_MAX], stats_pin[PATH_MAX + 16];
+	__u32 mode = XDP_MODE_NATIVE;
+	struct attached cur;
+	unsigned int ifindex;
+	const char *ifname;
+	bool fresh;
+	int opt, err;
+
+	while ((opt = getopt_long(argc, argv, "m:h", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'm':
+			if (parse_mode(optarg, &mode)) {
+				pr_warn("invalid mode '%s' (native or skb)",
+					optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'h':
+			attach_usage(stdout);
+			return EXIT_OK;
+		default:
+			attach_usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind != argc - 1) {
+		attach_usage(stderr);
+		return EXIT_USAGE;
+	}
+	ifname = argv[optind];
+	if (require_root("attach"))
+		return EXIT_FAIL;
+	if (iface_lookup(ifname, &ifindex))
+		return EXIT_USAGE;
+
+	err = query_attached(ifindex, &cur);
+	if (err) {
+		pr_warn("cannot query XDP on %s: %s", ifname, strerror(-err));
+		return EXIT_FAIL;
+	}
+	if (cur.foreign[0]) {
+		pr_warn("cannot attach to %s: XDP program %s is attached; "
+			"detach it first", ifname, cur.foreign);
+		return EXIT_FAIL;
+	}
+	if (bpffs_ensure())
+		return EXIT_FAIL;
+	err = pins_iface_dir(ifname, dir, sizeof(dir));
+	if (!err)
+		err = mkdir_p(dir);
+	if (err) {
+		pr_warn("cannot make pin directory %s: %s", dir, strerror(-err));
+		return EXIT_FAIL;
+	}
+	snprintf(stats_pin, sizeof(stats_pin), "%s/tcpf_stats", dir);
+	fresh = access(stats_pin, F_OK) != 0;
+
+	/* maps declared LIBBPF_PIN_BY_NAME are reused from, or pinned in, dir */
+	oopts.pin_root_path = dir;
+	skel = tcpflags_bpf__open_opts(&oopts);
+	if (!skel) {
+		err = -errno;
+		pr_warn("cannot open the BPF object: %s", strerror(-err));
+		goto fail;
+	}
+	err = tcpflags_bpf__load(skel);
+	if (err) {
+		pr_warn("cannot load the XDP program%s: %s (run with -v for "
+			"the verifier log)", fresh ? "" :
+			" with the pinned maps", strerror(-err));
+		goto fail;
+	}
+	err = attach_prog(ifindex, bpf_program__fd(skel->progs.tcpf_xdp),
+			  mode, &cur);
+	if (err) {
+		attach_error(ifname, mode, err);
+		goto fail;
+	}
+	err = record_meta(skel, ifname, ifindex, mode, fresh);
+	if (err)
+		pr_warn("attached, but cannot record status: %s",
+			strerror(-err));
+	pr_info("tcpflags: %s %s in %s mode (%s counters in %s)",
+		cur.ours ? "re-attached to" : "attached to", ifname,
+		mode_name(mode), fresh ? "new" : "kept", dir);
+	tcpflags_bpf__destroy(skel);
+	return EXIT_OK;
+fail:
+	tcpflags_bpf__destroy(skel);
+	/* nothing half-attached: new pins go, existing counters stay */
+	if (fresh)
+		pins_remove(ifname);
+	return EXIT_FAIL;
+}
+
+static void detach_usage(FILE *f)
+{
+	fprintf(f, "usage: tcpflags detach IFACE [--keep-maps]\n"
+		   "  Detach from IFACE and remove its pinned counters unless\n"
+		   "  --keep-maps.\n");
+}
+
+int cmd_detach(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "keep-maps", no_argument, NULL, 'k' },
+		{ "help", no_argument, NULL, 'h' },
+		{},
+	};
+	char dir[PATH_MAX];
+	struct attached cur = {};
+	unsigned int ifindex = 0;
+	const char *ifname;
+	bool keep = false, pinned;
+	int opt, err;
+
+	while ((opt = getopt_long(argc, argv, "kh", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'k':
+			keep = true;
+			break;
+		case 'h':
+			detach_usage(stdout);
+			return EXIT_OK;
+		default:
+			detach_usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind != argc - 1) {
+		detach_usage(stderr);
+		return EXIT_USAGE;
+	}
+	ifname = argv[optind];
+	if (require_root("detach"))
+		return EXIT_FAIL;
+	if (pins_iface_dir(ifname, dir, sizeof(dir)))
+		return EXIT_FAIL;
+	pinned = access(dir, F_OK) == 0;
+	if (iface_lookup(ifname, &ifindex)) {
+		/* the interface went away: only its pins are left to clean */
+		if (!pinned)
+			return EXIT_USAGE;
+		if (!keep)
+			pins_remove(ifname);
+		return EXIT_OK;
+	}
+	err = query_attached(ifindex, &cur);
+	if (err) {
+		pr_warn("cannot query XDP on %s: %s", ifname, strerror(-err));
+		return EXIT_FAIL;
+	}
+	if (!cur.ours && !pinned) {
+		pr_warn("%s is not attached", ifname);
+		return EXIT_FAIL;
+	}
+	if (cur.ours) {
+		err = detach_ours(ifindex, &cur);
+		if (err) {
+			pr_warn("cannot detach from %s: %s", ifname,
+				strerror(-err));
+			return EXIT_FAIL;
+		}
+	}
+	if (!keep && pinned) {
+		err = pins_remove(ifname);
+		if (err) {
+			pr_warn("detached from %s, but cannot remove %s: %s",
+				ifname, dir, strerror(-err));
+			return EXIT_FAIL;
+		}
+	}
+	pr_info("tcpflags: %s %s%s", cur.ours ? "detached from" :
+		"was not attached to", ifname,
+		keep ? " (counters kept)" : "");
+	return EXIT_OK;
+}
+
+/* One line or one JSON object per pinned interface of this namespace. */
+static void status_one(const char *ifname, bool json, bool first)
+{
+	struct tcpf_meta meta = {};
+	struct attached cur = {};
+	unsigned int ifindex = 0;
+	char since[32], loaded[32], dir[PATH_MAX];
+	const char *state;
+	int fd;
+
+	pins_iface_dir(ifname, dir, sizeof(dir));
+	if (pins_open_map(ifname, "tcpf_meta", &fd) == 0) {
+		meta_read(fd, &meta);
+		close(fd);
+	}
+	ifindex = if_nametoindex(ifname);
+	if (!ifindex)
+		state = "interface gone";
+	else if (query_attached(ifindex, &cur) || !cur.ours)
+		state = "detached";
+	else
+		state = "attached";
+	format_utc((time_t)meta.attached_at, since, sizeof(since));
+	format_utc((time_t)meta.loaded_at, loaded, sizeof(loaded));
+	if (json) {
+		printf("%s{\"interface\": \"%s\", \"ifindex\": %u, "
+		       "\"state\": \"%s\", \"mode\": \"%s\", \"prog_id\": %u, "
+		       "\"attached_at\": \"%s\", \"loaded_at\": \"%s\", "
+		       "\"pin_dir\": \"%s\"}", first ? "" : ", ", ifname,
+		       ifindex, state, mode_name(cur.ours ? cur.mode : meta.mode),
+		       cur.ours ? cur.prog_id : 0, since, loaded, dir);
+		return;
+	}
+	printf("%-16s %7u  %-8s %-14s %8u  %s\n", ifname, ifindex,
+	       mode_name(cur.ours ? cur.mode : meta.mode), state,
+	       cur.ours ? cur.prog_id : 0, since);
+}
+
+int cmd_status(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{},
+	};
+	char nsdir[PATH_MAX];
+	struct dirent **names = NULL;
+	bool json = false;
+	int opt, n, shown = 0;
+
+	while ((opt = getopt_long(argc, argv, "jh", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'j':
+			json = true;
+			break;
+		case 'h':
+			printf("usage: tcpflags status [--json]\n");
+			return EXIT_OK;
+		default:
+			fprintf(stderr, "usage: tcpflags status [--json]\n");
+			return EXIT_USAGE;
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "usage: tcpflags status [--json]\n");
+		return EXIT_USAGE;
+	}
+	if (require_root("status"))
+		return EXIT_FAIL;
+	if (pins_ns_dir(nsdir, sizeof(nsdir)))
+		return EXIT_FAIL;
+	n = scandir(nsdir, &names, NULL, alphasort);
+	if (json)
+		printf("{\"attachments\": [");
+	else
+		printf("%-16s %7s  %-8s %-14s %8s  %s\n", "INTERFACE",
+		       "IFINDEX", "MODE", "STATE", "PROG_ID", "SINCE");
+	for (int i = 0; i < n; i++) {
+		if (names[i]->d_name[0] != '.')
+			status_one(names[i]->d_name, json, shown++ == 0);
+		free(names[i]);
+	}
+	free(names);
+	if (json)
+		printf("]}\n");
+	else if (!shown)
+		printf("(nothing attached in this network namespace)\n");
+	return EXIT_OK;
+}

@@ -1,0 +1,184 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <unistd.h>
+#include <linux/magic.h>
+#include <bpf/bpf.h>
+#include "log.h"
+#include "pins.h"
+
+#ifndef SO_NETNS_COOKIE
+#define SO_NETNS_COOKIE 71
+#endif
+
+int require_root(const char *what)
+{
+	if (geteuid() == 0)
+		return 0;
+	pr_warn("%s needs root (CAP_BPF, CAP_NET_ADMIN): permission denied",
+		what);
+	return -EPERM;
+}
+
+static int is_bpffs(const char *path)
+{
+	struct statfs st;
+
+	return statfs(path, &st) == 0 && st.f_type == BPF_FS_MAGIC;
+}
+
+int bpffs_ensure(void)
+{
+	if (is_bpffs(TCPF_BPFFS))
+		return 0;
+	if (mkdir(TCPF_BPFFS, 0700) && errno != EEXIST) {
+		int err = -errno;
+
+		pr_warn("bpffs is not mounted and %s cannot be made: %s",
+			TCPF_BPFFS, strerror(-err));
+		return err;
+	}
+	if (mount("bpf", TCPF_BPFFS, "bpf", 0, "mode=0700")) {
+		int err = -errno;
+
+		pr_warn("bpffs is not mounted on %s and mounting it failed: %s",
+			TCPF_BPFFS, strerror(-err));
+		return err;
+	}
+	pr_debug("mounted bpffs on %s", TCPF_BPFFS);
+	return 0;
+}
+
+int iface_lookup(const char *ifname, unsigned int *ifindex)
+{
+	if (!ifname || !*ifname || strlen(ifname) >= IF_NAMESIZE ||
+	    strchr(ifname, '/')) {
+		pr_warn("invalid interface name '%s'", ifname ? ifname : "");
+		return -EINVAL;
+	}
+	*ifindex = if_nametoindex(ifname);
+	if (!*ifindex) {
+		pr_warn("cannot find interface %s: no such interface", ifname);
+		return -ENODEV;
+	}
+	return 0;
+}
+
+/* The namespace cookie; the inode number only where cookies are missing. */
+static int netns_id(unsigned long long *id)
+{
+	__u64 cookie = 0;
+	socklen_t len = sizeof(cookie);
+	struct stat st;
+	int fd, err;
+
+	fd = socket(AF_UNIX, SOCK_DGRAM, 0);
+	if (fd >= 0) {
+		err = getsockopt(fd, SOL_SOCKET, SO_NETNS_COOKIE, &cookie, &len);
+		close(fd);
+		if (!err) {
+			*id = cookie;
+			return 0;
+		}
+	}
+	if (stat("/proc/self/ns/net", &st)) {
+		err = -errno;
+		pr_warn("cannot identify the network namespace: %s",
+			strerror(-err));
+		return err;
+	}
+	*id = st.st_ino;
+	return 0;
+}
+
+int pins_ns_dir(char *buf, size_t size)
+{
+	unsigned long long id = 0;
+	int err = netns_id(&id);
+
+	if (err)
+		return err;
+	if ((size_t)snprintf(buf, size, "%s/ns%llu", TCPF_PIN_ROOT, id) >= size)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+int pins_iface_dir(const char *ifname, char *buf, size_t size)
+{
+	char ns[PATH_MAX];
+	int err = pins_ns_dir(ns, sizeof(ns));
+
+	if (err)
+		return err;
+	if ((size_t)snprintf(buf, size, "%s/%s", ns, ifname) >= size)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+int pins_open_map(const char *ifname, const char *map, int *fd)
+{
+	char dir[PATH_MAX], path[PATH_MAX + 32];
+	int err = pins_iface_dir(ifname, dir, sizeof(dir));
+
+	if (err)
+		return err;
+	snprintf(path, sizeof(path), "%s/%s", dir, map);
+	*fd = bpf_obj_get(path);
+	if (*fd < 0)
+		return -errno;
+	return 0;
+}
+
+int pins_remove(const char *ifname)
+{
+	char dir[PATH_MAX], path[PATH_MAX + 300];
+	struct dirent *de;
+	DIR *d;
+	int err = pins_iface_dir(ifname, dir, sizeof(dir));
+
+	if (err)
+		return err;
+	d = opendir(dir);
+	if (!d)
+		return errno == ENOENT ? 0 : -errno;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		if (unlink(path))
+			pr_warn("cannot remove pin %s: %s", path, strerror(errno));
+	}
+	closedir(d);
+	if (rmdir(dir))
+		return -errno;
+	/* the namespace directory goes with its last interface */
+	if (pins_ns_dir(dir, sizeof(dir)) == 0)
+		rmdir(dir);
+	return 0;
+}
+
+int meta_read(int fd, struct tcpf_meta *meta)
+{
+	__u32 key = 0;
+
+	if (bpf_map_lookup_elem(fd, &key, meta))
+		return -errno;
+	return 0;
+}
+
+int meta_write(int fd, const struct tcpf_meta *meta)
+{
+	__u32 key = 0;
+
+	if (bpf_map_update_elem(fd, &key, meta, BPF_ANY))
+		return -errno;
+	return 0;
+}

@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * pins.h - where an attachment's maps live in bpffs, and the interface it
+ * belongs to.  Pins are per network namespace (by its cookie, which the
+ * kernel never reuses) and per interface name:
+ *     /sys/fs/bpf/tcpflags/ns<cookie>/<ifname>/tcpf_stats, tcpf_meta
+ */
+#ifndef TCPF_PINS_H
+#define TCPF_PINS_H
+
+#include <limits.h>
+#include <linux/types.h>
+#include "tcpflags.h"
+
+#define TCPF_BPFFS "/sys/fs/bpf"
+#define TCPF_PIN_ROOT TCPF_BPFFS "/tcpflags"
+
+/* Mount bpffs on /sys/fs/bpf unless it is there; one line on failure. */
+int bpffs_ensure(void);
+
+/* Name -> index; prints "cannot find interface NAME" on failure. */
+int iface_lookup(const char *ifname, unsigned int *ifindex);
+
+/* The directory of this network namespace's pins. */
+int pins_ns_dir(char *buf, size_t size);
+/* The directory of one interface's pins in this network namespace. */
+int pins_iface_dir(const char *ifname, char *buf, size_t size);
+
+/* Open a pinned map of an interface; -ENOENT when not attached. */
+int pins_open_map(const char *ifname, const char *map, int *fd);
+
+/* Remove an interface's pins and its directory. */
+int pins_remove(const char *ifname);
+
+/* Read and write the one-entry tcpf_meta map. */
+int meta_read(int fd, struct tcpf_meta *meta);
+int meta_write(int fd, const struct tcpf_meta *meta);
+
+/* Is the caller root?  Prints why not and the command that needs it. */
+int require_root(const char *what);
+
+#endif

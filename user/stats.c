@@ -1,0 +1,263 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* stats.c - print the counters as a table or as JSON, once or every N s. */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "counters.h"
+#include "loader.h"
+#include "log.h"
+#include "pins.h"
+#include "stats.h"
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+/* Open an attached interface's pinned map, with one line on failure. */
+static int open_pinned(const char *ifname, const char *map, int *fd)
+{
+	int err = pins_open_map(ifname, map, fd);
+
+	if (err == -ENOENT)
+		pr_warn("%s is not attached (no pinned counters); run "
+			"'tcpflags attach %s'", ifname, ifname);
+	else if (err == -EACCES || err == -EPERM)
+		pr_warn("cannot read the counters of %s: permission denied "
+			"(run as root)", ifname);
+	else if (err)
+		pr_warn("cannot open the counters of %s: %s", ifname,
+			strerror(-err));
+	return err;
+}
+
+static void count_pattern(const struct tcpf_snapshot *s, int f,
+			  struct tcpf_count *out)
+{
+	out->packets = s->flags[TCPF_IPV4][f].packets +
+		       s->flags[TCPF_IPV6][f].packets;
+	out->bytes = s->flags[TCPF_IPV4][f].bytes +
+		     s->flags[TCPF_IPV6][f].bytes;
+}
+
+static void print_json(const struct tcpf_meta *m,
+		       const struct tcpf_snapshot *s)
+{
+	struct tcpf_totals t;
+	char name[40];
+	bool first = true;
+
+	counters_totals(s, &t);
+	printf("{\"interface\": \"%s\", \"ifindex\": %u, \"mode\": \"%s\", ",
+	       m->ifname, m->ifindex, mode_name(m->mode));
+	printf("\"packets\": {\"total\": %llu, \"tcp\": %llu, "
+	       "\"ipv4_tcp\": %llu, \"ipv6_tcp\": %llu, \"non_tcp\": %llu, "
+	       "\"tcp_fragment\": %llu, \"malformed\": %llu}, ",
+	       (unsigned long long)t.total, (unsigned long long)t.tcp,
+	       (unsigned long long)t.ipv4_tcp, (unsigned long long)t.ipv6_tcp,
+	       (unsigned long long)t.non_tcp,
+	       (unsigned long long)t.tcp_fragment,
+	       (unsigned long long)t.malformed);
+	printf("\"malformed\": {");
+	for (int c = TCPF_CNT_MAL_FIRST; c < TCPF_CNT_MAX; c++)
+		printf("%s\"%s\": %llu", c == TCPF_CNT_MAL_FIRST ? "" : ", ",
+		       counter_name(c),
+		       (unsigned long long)s->cnt[c].packets);
+	printf("}, \"flags\": [");
+	for (int f = 0; f < TCPF_PATTERNS; f++) {
+		struct tcpf_count c;
+
+		count_pattern(s, f, &c);
+		if (!c.packets)
+			continue;
+		printf("%s{\"bits\": %d, \"name\": \"%s\", \"valid\": %s, "
+		       "\"packets\": %llu, \"bytes\": %llu}", first ? "" : ", ",
+		       f, flags_name(f, name, sizeof(name)),
+		       tcpf_flags_valid(f) ? "true" : "false",
+		       (unsigned long long)c.packets,
+		       (unsigned long long)c.bytes);
+		first = false;
+	}
+	printf("]}\n");
+}
+
+static void print_table(const struct tcpf_meta *m,
+			const struct tcpf_snapshot *s)
+{
+	struct tcpf_totals t;
+	char name[40];
+	bool any = false;
+
+	counters_totals(s, &t);
+	printf("%s (ifindex %u, %s mode): %llu frames: %llu TCP "
+	       "(IPv4 %llu, IPv6 %llu), %llu non-TCP, %llu TCP fragments, "
+	       "%llu malformed\n\n", m->ifname, m->ifindex,
+	       mode_name(m->mode), (unsigned long long)t.total,
+	       (unsigned long long)t.tcp, (unsigned long long)t.ipv4_tcp,
+	       (unsigned long long)t.ipv6_tcp, (unsigned long long)t.non_tcp,
+	       (unsigned long long)t.tcp_fragment,
+	       (unsigned long long)t.malformed);
+	printf("%-31s %12s %14s %7s  %s\n", "PATTERN", "PACKETS", "BYTES",
+	       "SHARE", "VALID");
+	for (int f = 0; f < TCPF_PATTERNS; f++) {
+		struct tcpf_count c;
+
+		count_pattern(s, f, &c);
+		if (!c.packets)
+			continue;
+		printf("%-31s %12llu %14llu %6.1f%%  %s\n",
+		       flags_name(f, name, sizeof(name)),
+		       (unsigned long long)c.packets,
+		       (unsigned long long)c.bytes,
+		       100.0 * (double)c.packets / (double)t.tcp,
+		       tcpf_flags_valid(f) ? "yes" : "NO");
+	}
+	if (!t.tcp)
+		printf("(no TCP segments yet)\n");
+	for (int c = TCPF_CNT_MAL_FIRST; c < TCPF_CNT_MAX; c++) {
+		if (!s->cnt[c].packets)
+			continue;
+		printf("%s %s %llu", any ? "," : "\nmalformed:",
+		       counter_name(c),
+		       (unsigned long long)s->cnt[c].packets);
+		any = true;
+	}
+	if (any)
+		printf("\n");
+}
+
+static int stats_once(const char *ifname, bool json)
+{
+	struct tcpf_snapshot *snap;
+	struct tcpf_meta meta = {};
+	int sfd = -1, mfd = -1, err;
+
+	if (open_pinned(ifname, "tcpf_stats", &sfd) ||
+	    open_pinned(ifname, "tcpf_meta", &mfd)) {
+		err = -ENOENT;
+		goto out;
+	}
+	snap = malloc(sizeof(*snap));
+	err = snap ? counters_read(sfd, snap) : -ENOMEM;
+	if (!err)
+		err = meta_read(mfd, &meta);
+	if (err) {
+		pr_warn("cannot read the counters of %s: %s", ifname,
+			strerror(-err));
+	} else {
+		snprintf(meta.ifname, sizeof(meta.ifname), "%s", ifname);
+		if (json)
+			print_json(&meta, snap);
+		else
+			print_table(&meta, snap);
+		fflush(stdout);
+	}
+	free(snap);
+out:
+	if (sfd >= 0)
+		close(sfd);
+	if (mfd >= 0)
+		close(mfd);
+	return err;
+}
+
+static void stats_usage(FILE *f)
+{
+	fprintf(f, "usage: tcpflags stats IFACE [--json] [--watch SECONDS]\n");
+}
+
+int cmd_stats(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "watch", required_argument, NULL, 'w' },
+		{ "help", no_argument, NULL, 'h' },
+		{},
+	};
+	bool json = false;
+	long watch = 0;
+	unsigned int ifindex;
+	char *end;
+	int opt;
+
+	while ((opt = getopt_long(argc, argv, "jw:h", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'j':
+			json = true;
+			break;
+		case 'w':
+			errno = 0;
+			watch = strtol(optarg, &end, 10);
+			if (errno || *end || watch < 1 || watch > 86400) {
+				pr_warn("invalid --watch '%s' (whole seconds, "
+					"1 to 86400)", optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'h':
+			stats_usage(stdout);
+			return EXIT_OK;
+		default:
+			stats_usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind != argc - 1) {
+		stats_usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (require_root("stats"))
+		return EXIT_FAIL;
+	if (iface_lookup(argv[optind], &ifindex))
+		return EXIT_USAGE;
+	if (stats_once(argv[optind], json))
+		return EXIT_FAIL;
+	if (!watch)
+		return EXIT_OK;
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	while (!stop) {
+		sleep((unsigned int)watch);
+		if (stop)
+			break;
+		if (!json)
+			printf("\n");
+		if (stats_once(argv[optind], json))
+			return EXIT_FAIL;
+	}
+	return EXIT_OK;
+}
+
+int cmd_reset(int argc, char **argv)
+{
+	unsigned int ifindex;
+	int fd, err;
+
+	if (argc != 2 || argv[1][0] == '-') {
+		fprintf(stderr, "usage: tcpflags reset IFACE\n");
+		return EXIT_USAGE;
+	}
+	if (require_root("reset"))
+		return EXIT_FAIL;
+	if (iface_lookup(argv[1], &ifindex))
+		return EXIT_USAGE;
+	if (open_pinned(argv[1], "tcpf_stats", &fd))
+		return EXIT_FAIL;
+	err = counters_reset(fd);
+	close(fd);
+	if (err) {
+		pr_warn("cannot reset the counters of %s: %s", argv[1],
+			strerror(-err));
+		return EXIT_FAIL;
+	}
+	pr_info("tcpflags: counters of %s reset", argv[1]);
+	return EXIT_OK;
+}

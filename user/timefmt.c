@@ -1,0 +1,13 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <stdio.h>
+#include "timefmt.h"
+
+const char *format_utc(time_t t, char *buf, size_t size)
+{
+	struct tm tm;
+
+	if (!t || !gmtime_r(&t, &tm) ||
+	    !strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm))
+		snprintf(buf, size, "-");
+	return buf;
+}
