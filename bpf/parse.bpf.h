@@ -118,11 +118,15 @@ static __always_inline int parse_ipv4(struct tcpf_cursor *c,
 	return TCPF_NEXT;
 }
 
+/* The extension headers walked; all their numbers are below 64. */
+#define TCPF_IP6_EXT_MASK ((1ULL << IPPROTO_HOPOPTS) | (1ULL << IPPROTO_ROUTING) | \
+			   (1ULL << IPPROTO_DSTOPTS) | (1ULL << IPPROTO_FRAGMENT) | \
+			   (1ULL << IPPROTO_AH))
+
+/* One shift and mask instead of five compares: this runs per header. */
 static __always_inline int is_ip6_ext(__u8 nexthdr)
 {
-	return nexthdr == IPPROTO_HOPOPTS || nexthdr == IPPROTO_ROUTING ||
-	       nexthdr == IPPROTO_DSTOPTS || nexthdr == IPPROTO_FRAGMENT ||
-	       nexthdr == IPPROTO_AH;
+	return nexthdr < 64 && ((1ULL << nexthdr) & TCPF_IP6_EXT_MASK);
 }
 
 /* One extension header at the cursor: sets *next and steps over it. */
@@ -178,7 +182,7 @@ static __always_inline int parse_ipv6(struct tcpf_cursor *c,
 
 #pragma unroll
 	for (int i = 0; i < TCPF_IP6_EXT_MAX; i++) {
-		if (!is_ip6_ext(next))
+		if (next == IPPROTO_TCP || !is_ip6_ext(next))
 			break;
 		ret = parse_ip6_ext(c, &next);
 		if (ret != TCPF_NEXT)

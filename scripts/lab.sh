@@ -1,0 +1,80 @@
+#!/bin/bash
+# lab.sh - tcpflags on a built-in lab: no spare NIC needed.
+#
+#   scripts/lab.sh          build (installing what is missing), make the lab,
+#                           attach, drive real TCP traffic, show the stats,
+#                           remove the lab
+#   scripts/lab.sh --keep   the same, but leave the lab up to explore
+#   scripts/lab.sh down     remove a kept lab
+#
+# The lab: namespaces tcpflags-lab-cli and tcpflags-lab-srv joined by a veth
+# pair (see scripts/netns.sh); a small HTTP server on the server side;
+# tcpflags attached to the server's veth, counting what arrives.
+set -eu
+cd "$(dirname "$0")/.."
+. scripts/netns.sh
+
+LAB=tcpflags-lab
+PORT=8080
+TCPF=build/tcpflags
+PY=/usr/bin/python3
+
+die() { echo "lab: $*" >&2; exit 1; }
+srv() { in_ns "$LAB-srv" "$@"; }
+cli() { in_ns "$LAB-cli" "$@"; }
+
+teardown() {
+    if ip netns list 2>/dev/null | grep -q "^$LAB-srv"; then
+        srv "$TCPF" detach "$LAB_SRV_IF" >/dev/null 2>&1 || true
+        ip netns pids "$LAB-srv" | xargs -r kill 2>/dev/null || true
+        ip netns pids "$LAB-cli" | xargs -r kill 2>/dev/null || true
+    fi
+    lab_down "$LAB"
+}
+
+[ "$(id -u)" -eq 0 ] || die "run as root: the lab makes network namespaces and loads XDP"
+case "${1:-}" in
+    down) teardown; echo "lab: removed"; exit 0 ;;
+    --keep|"") ;;
+    *) die "usage: scripts/lab.sh [--keep|down]" ;;
+esac
+KEEP=${1:-}
+
+scripts/install-deps.sh
+make -s all
+
+teardown
+lab_up "$LAB"
+[ "$KEEP" = --keep ] || trap teardown EXIT
+
+echo "lab: namespaces $LAB-cli ($LAB_CLI4) and $LAB-srv ($LAB_SRV4), veth $LAB_CLI_IF <-> $LAB_SRV_IF"
+srv "$PY" -m http.server --bind :: "$PORT" >/dev/null 2>&1 &
+for _ in $(seq 50); do
+    cli bash -c "exec 3<>/dev/tcp/$LAB_SRV4/$PORT" 2>/dev/null && break
+    sleep 0.1
+done
+
+srv "$TCPF" attach "$LAB_SRV_IF"
+
+echo "lab: 20 HTTP requests over IPv4, 10 over IPv6, one to a closed port"
+for _ in $(seq 20); do cli curl -s -o /dev/null "http://$LAB_SRV4:$PORT/"; done
+for _ in $(seq 10); do cli curl -s -o /dev/null "http://[$LAB_SRV6]:$PORT/"; done
+cli curl -s -o /dev/null "http://$LAB_SRV4:9/" || true
+
+echo "lab: odd flags from hping3: 3 SYN|FIN, 3 NULL, 3 Xmas (FIN|PSH|URG)"
+cli hping3 -q -c 3 -i u10000 -S -F -p "$PORT" "$LAB_SRV4" >/dev/null 2>&1 || true
+cli hping3 -q -c 3 -i u10000 -p "$PORT" "$LAB_SRV4" >/dev/null 2>&1 || true
+cli hping3 -q -c 3 -i u10000 -F -P -U -p "$PORT" "$LAB_SRV4" >/dev/null 2>&1 || true
+sleep 0.5
+
+echo
+srv "$TCPF" status
+echo
+srv "$TCPF" stats "$LAB_SRV_IF"
+echo
+if [ "$KEEP" = --keep ]; then
+    echo "lab: kept. Try: nsenter --net=/run/netns/$LAB-srv $TCPF stats $LAB_SRV_IF --json"
+    echo "lab: remove it with: scripts/lab.sh down"
+else
+    echo "lab: done; removing the lab (scripts/lab.sh --keep leaves it up)"
+fi

@@ -1,0 +1,52 @@
+#!/bin/bash
+# run.sh - run every test suite and print one closing tally:
+#   N passed, N failed
+# Unit suites first (no network), then the integration scripts (root,
+# veth pairs in namespaces they make and remove).  Full logs: build/test-logs.
+set -u
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+LOGS="$ROOT/build/test-logs"
+mkdir -p "$LOGS"
+
+passed=0
+failed=0
+
+run_suite() {
+    local name=$1 log="$LOGS/$1.log" rc=0 p f start end
+    shift
+    start=$(date +%s)
+    "$@" >"$log" 2>&1 || rc=$?
+    end=$(date +%s)
+    p=$(grep -c '^PASS ' "$log")
+    f=$(grep -c '^FAIL ' "$log")
+    if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+        # a suite that died without saying why is a failure, not a skip
+        echo "FAIL $name: exited $rc without a FAIL line" >>"$log"
+        f=1
+    fi
+    if [ "$p" -eq 0 ] && [ "$f" -eq 0 ]; then
+        echo "FAIL $name: ran no check" >>"$log"
+        f=1
+    fi
+    grep '^FAIL ' "$log" | sed 's/^/  /'
+    if [ "$f" -gt 0 ]; then tail -n 5 "$log" | grep -v '^PASS \|^FAIL ' | sed 's/^/  | /'; fi
+    printf '%-28s %4d passed, %d failed  (%ds)\n' "$name" "$p" "$f" $((end - start))
+    passed=$((passed + p))
+    failed=$((failed + f))
+}
+
+if [ "$(id -u)" -ne 0 ]; then
+    echo "FAIL tests: the tests load BPF programs and make namespaces: run them as root"
+    echo "0 passed, 1 failed"
+    exit 1
+fi
+
+run_suite unit_user "$ROOT/build/test_user"
+run_suite unit_bpf "$ROOT/build/test_bpf"
+for t in "$ROOT"/tests/integration/*.sh; do
+    [ -e "$t" ] || continue
+    run_suite "$(basename "$t" .sh)" bash "$t"
+done
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
