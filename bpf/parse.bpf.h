@@ -136,24 +136,23 @@ static __always_inline int parse_ip6_ext(struct tcpf_cursor *c, __u8 *next)
 	__u8 type = *next;
 	__u32 hlen;
 
-	/* every extension header is at least 8 bytes */
-	if ((void *)(h + 8) > c->end || c->off + 8 > c->ip_end)
+	/* every extension header is at least 8 bytes: read them safely */
+	if ((void *)(h + 8) > c->end)
 		return TCPF_CNT_MAL_IP6_EXT_TRUNC;
-	*next = h[0];
-	if (type == IPPROTO_FRAGMENT) {
-		__be16 frag = *(__be16 *)(h + 2);
-
-		if (frag & bpf_htons(TCPF_IP6_FRAG_OFFSET))
-			return *next == IPPROTO_TCP ? TCPF_CNT_TCP_FRAGMENT
-						    : TCPF_CNT_NON_TCP;
+	if (type == IPPROTO_FRAGMENT)
 		hlen = 8;
-	} else if (type == IPPROTO_AH) {
+	else if (type == IPPROTO_AH)
 		hlen = ((__u32)h[1] + 2) * 4;
-	} else {
+	else
 		hlen = ((__u32)h[1] + 1) * 8;
-	}
+	/* the whole header must lie inside the packet, padding is not one */
 	if (c->off + hlen > c->ip_end)
 		return TCPF_CNT_MAL_IP6_EXT_TRUNC;
+	*next = h[0];
+	if (type == IPPROTO_FRAGMENT &&
+	    (*(__be16 *)(h + 2) & bpf_htons(TCPF_IP6_FRAG_OFFSET)))
+		return *next == IPPROTO_TCP ? TCPF_CNT_TCP_FRAGMENT
+					    : TCPF_CNT_NON_TCP;
 	cursor_advance(c, hlen);
 	return TCPF_NEXT;
 }
