@@ -21,6 +21,7 @@
 #include <bpf/libbpf.h>
 #include <xdp/libxdp.h>
 #include "tcpflags.skel.h"
+#include "cli.h"
 #include "loader.h"
 #include "log.h"
 #include "pins.h"
@@ -221,12 +222,10 @@ static int record_meta(struct tcpflags_bpf *skel, const char *ifname,
 	return meta_write(fd, &meta);
 }
 
-static void attach_usage(FILE *f)
-{
-	fprintf(f, "usage: tcpflags attach IFACE [--mode native|skb]\n"
-		   "  Load the classifier and attach it to IFACE; re-attaching\n"
-		   "  keeps the pinned counters.\n");
-}
+static const char attach_usage[] =
+	"usage: tcpflags attach IFACE [--mode native|skb]\n"
+	"  Load the classifier and attach it to IFACE; re-attaching keeps\n"
+	"  the pinned counters.\n";
 
 int cmd_attach(int argc, char **argv)
 {
@@ -245,7 +244,7 @@ int cmd_attach(int argc, char **argv)
 	bool fresh;
 	int opt, err;
 
-	while ((opt = getopt_long(argc, argv, "m:h", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":m:h", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'm':
 			if (parse_mode(optarg, &mode)) {
@@ -255,17 +254,14 @@ int cmd_attach(int argc, char **argv)
 			}
 			break;
 		case 'h':
-			attach_usage(stdout);
+			fputs(attach_usage, stdout);
 			return EXIT_OK;
 		default:
-			attach_usage(stderr);
-			return EXIT_USAGE;
+			return cli_opt_error("attach", opt, argv, attach_usage);
 		}
 	}
-	if (optind != argc - 1) {
-		attach_usage(stderr);
+	if (cli_positional("attach", argc, argv, 1, "interface", attach_usage))
 		return EXIT_USAGE;
-	}
 	ifname = argv[optind];
 	if (require_root("attach"))
 		return EXIT_FAIL;
@@ -332,12 +328,9 @@ fail:
 	return EXIT_FAIL;
 }
 
-static void detach_usage(FILE *f)
-{
-	fprintf(f, "usage: tcpflags detach IFACE [--keep-maps]\n"
-		   "  Detach from IFACE and remove its pinned counters unless\n"
-		   "  --keep-maps.\n");
-}
+static const char detach_usage[] =
+	"usage: tcpflags detach IFACE [--keep-maps]\n"
+	"  Detach from IFACE and remove its pinned counters unless --keep-maps.\n";
 
 int cmd_detach(int argc, char **argv)
 {
@@ -353,23 +346,20 @@ int cmd_detach(int argc, char **argv)
 	bool keep = false, pinned;
 	int opt, err;
 
-	while ((opt = getopt_long(argc, argv, "kh", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":kh", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'k':
 			keep = true;
 			break;
 		case 'h':
-			detach_usage(stdout);
+			fputs(detach_usage, stdout);
 			return EXIT_OK;
 		default:
-			detach_usage(stderr);
-			return EXIT_USAGE;
+			return cli_opt_error("detach", opt, argv, detach_usage);
 		}
 	}
-	if (optind != argc - 1) {
-		detach_usage(stderr);
+	if (cli_positional("detach", argc, argv, 1, "interface", detach_usage))
 		return EXIT_USAGE;
-	}
 	ifname = argv[optind];
 	if (require_root("detach"))
 		return EXIT_FAIL;
@@ -453,6 +443,10 @@ static void status_one(const char *ifname, bool json, bool first)
 	       cur.ours ? cur.prog_id : 0, since);
 }
 
+static const char status_usage[] =
+	"usage: tcpflags status [--json]\n"
+	"  What is attached in this network namespace.\n";
+
 int cmd_status(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -465,23 +459,20 @@ int cmd_status(int argc, char **argv)
 	bool json = false;
 	int opt, n, shown = 0;
 
-	while ((opt = getopt_long(argc, argv, "jh", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":jh", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'j':
 			json = true;
 			break;
 		case 'h':
-			printf("usage: tcpflags status [--json]\n");
+			fputs(status_usage, stdout);
 			return EXIT_OK;
 		default:
-			fprintf(stderr, "usage: tcpflags status [--json]\n");
-			return EXIT_USAGE;
+			return cli_opt_error("status", opt, argv, status_usage);
 		}
 	}
-	if (optind != argc) {
-		fprintf(stderr, "usage: tcpflags status [--json]\n");
+	if (cli_positional("status", argc, argv, 0, "", status_usage))
 		return EXIT_USAGE;
-	}
 	if (require_root("status"))
 		return EXIT_FAIL;
 	if (pins_ns_dir(nsdir, sizeof(nsdir)))

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* main.c - subcommand dispatch only. */
+#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 #include "loader.h"
@@ -60,6 +61,7 @@ int main(int argc, char **argv)
 		return EXIT_OK;
 	}
 	log_setup_libs();
+	opterr = 0;	/* subcommands report option errors themselves */
 	for (size_t c = 0; c < sizeof(commands) / sizeof(commands[0]); c++)
 		if (!strcmp(argv[i], commands[c].name))
 			return commands[c].run(argc - i, argv + i);

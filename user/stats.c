@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "cli.h"
 #include "counters.h"
 #include "loader.h"
 #include "log.h"
@@ -169,10 +170,9 @@ out:
 	return err;
 }
 
-static void stats_usage(FILE *f)
-{
-	fprintf(f, "usage: tcpflags stats IFACE [--json] [--watch SECONDS]\n");
-}
+static const char stats_usage[] =
+	"usage: tcpflags stats IFACE [--json] [--watch SECONDS]\n";
+static const char reset_usage[] = "usage: tcpflags reset IFACE\n";
 
 int cmd_stats(int argc, char **argv)
 {
@@ -188,7 +188,7 @@ int cmd_stats(int argc, char **argv)
 	char *end;
 	int opt;
 
-	while ((opt = getopt_long(argc, argv, "jw:h", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":jw:h", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'j':
 			json = true;
@@ -203,17 +203,14 @@ int cmd_stats(int argc, char **argv)
 			}
 			break;
 		case 'h':
-			stats_usage(stdout);
+			fputs(stats_usage, stdout);
 			return EXIT_OK;
 		default:
-			stats_usage(stderr);
-			return EXIT_USAGE;
+			return cli_opt_error("stats", opt, argv, stats_usage);
 		}
 	}
-	if (optind != argc - 1) {
-		stats_usage(stderr);
+	if (cli_positional("stats", argc, argv, 1, "interface", stats_usage))
 		return EXIT_USAGE;
-	}
 	if (require_root("stats"))
 		return EXIT_FAIL;
 	if (iface_lookup(argv[optind], &ifindex))
@@ -238,26 +235,35 @@ int cmd_stats(int argc, char **argv)
 
 int cmd_reset(int argc, char **argv)
 {
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{},
+	};
 	unsigned int ifindex;
-	int fd, err;
+	int opt, fd, err;
 
-	if (argc != 2 || argv[1][0] == '-') {
-		fprintf(stderr, "usage: tcpflags reset IFACE\n");
-		return EXIT_USAGE;
+	while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+		if (opt == 'h') {
+			fputs(reset_usage, stdout);
+			return EXIT_OK;
+		}
+		return cli_opt_error("reset", opt, argv, reset_usage);
 	}
+	if (cli_positional("reset", argc, argv, 1, "interface", reset_usage))
+		return EXIT_USAGE;
 	if (require_root("reset"))
 		return EXIT_FAIL;
-	if (iface_lookup(argv[1], &ifindex))
+	if (iface_lookup(argv[optind], &ifindex))
 		return EXIT_USAGE;
-	if (open_pinned(argv[1], "tcpf_stats", &fd))
+	if (open_pinned(argv[optind], "tcpf_stats", &fd))
 		return EXIT_FAIL;
 	err = counters_reset(fd);
 	close(fd);
 	if (err) {
-		pr_warn("cannot reset the counters of %s: %s", argv[1],
+		pr_warn("cannot reset the counters of %s: %s", argv[optind],
 			strerror(-err));
 		return EXIT_FAIL;
 	}
-	pr_info("tcpflags: counters of %s reset", argv[1]);
+	pr_info("tcpflags: counters of %s reset", argv[optind]);
 	return EXIT_OK;
 }
