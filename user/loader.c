@@ -168,7 +168,7 @@ static int attach_prog(unsigned int ifindex, int prog_fd, __u32 mode,
 		       const struct attached *cur)
 {
 	struct xdp_program *p;
-	int err;
+	int err, old_fd = -1;
 
 	if (cur->ours && cur->legacy && cur->mode == mode) {
 		LIBBPF_OPTS(bpf_xdp_attach_opts, opts);
@@ -183,17 +183,25 @@ static int attach_prog(unsigned int ifindex, int prog_fd, __u32 mode,
 		return err ? -errno : 0;
 	}
 	if (cur->ours) {
+		/* a mode change: hold the old program to put it back on failure */
+		old_fd = bpf_prog_get_fd_by_id(cur->prog_id);
 		err = detach_ours(ifindex, cur);
 		if (err)
-			return err;
+			goto out;
 	}
 	/* libxdp owns the fd it is given */
 	p = xdp_program__from_fd(dup(prog_fd));
 	err = (int)libxdp_get_error(p);
-	if (err)
-		return err;
-	err = xdp_program__attach(p, ifindex, mode, 0);
+	if (!err)
+		err = xdp_program__attach(p, ifindex, mode, 0);
 	xdp_program__close(p);
+	if (err && old_fd >= 0 &&
+	    bpf_xdp_attach(ifindex, old_fd, xdp_flags_of(cur->mode), NULL))
+		pr_warn("could not put the previous program back: %s",
+			strerror(errno));
+out:
+	if (old_fd >= 0)
+		close(old_fd);
 	return err;
 }
 
@@ -366,14 +374,16 @@ int cmd_detach(int argc, char **argv)
 	if (pins_iface_dir(ifname, dir, sizeof(dir)))
 		return EXIT_FAIL;
 	pinned = access(dir, F_OK) == 0;
-	if (iface_lookup(ifname, &ifindex)) {
+	if (pinned && !if_nametoindex(ifname)) {
 		/* the interface went away: only its pins are left to clean */
-		if (!pinned)
-			return EXIT_USAGE;
 		if (!keep)
 			pins_remove(ifname);
+		pr_info("tcpflags: %s is gone; %s its counters", ifname,
+			keep ? "kept" : "removed");
 		return EXIT_OK;
 	}
+	if (iface_lookup(ifname, &ifindex))
+		return EXIT_USAGE;
 	err = query_attached(ifindex, &cur);
 	if (err) {
 		pr_warn("cannot query XDP on %s: %s", ifname, strerror(-err));
