@@ -37,10 +37,11 @@ LIBS      := $(shell pkg-config --libs libxdp libbpf 2>/dev/null || echo -lxdp -
 BPF_PROGS := tcpflags empty
 SKELS     := $(patsubst %,$(BUILD)/%.skel.h,$(BPF_PROGS))
 CORE_SRCS := user/log.c user/cli.c user/pins.c user/counters.c user/timefmt.c
-CMD_SRCS  := user/loader.c user/stats.c
+CMD_SRCS  := user/loader.c user/egress.c user/stats.c
 CORE_OBJS := $(patsubst user/%.c,$(BUILD)/user/%.o,$(CORE_SRCS))
 CMD_OBJS  := $(patsubst user/%.c,$(BUILD)/user/%.o,$(CMD_SRCS))
-TEST_BINS := $(BUILD)/test_bpf $(BUILD)/test_user $(BUILD)/bench
+TEST_BINS := $(BUILD)/test_bpf $(BUILD)/test_user $(BUILD)/bench \
+	     $(BUILD)/livegen
 
 all: $(BUILD)/tcpflags $(TEST_BINS)
 
@@ -79,11 +80,21 @@ $(BUILD)/bench: $(BUILD)/tests/bench.o $(BUILD)/tests/frames.o $(CORE_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LIBS) -o $@
 
+# the flood generator of scripts/bench-live.sh: needs only its own skeleton
+$(BUILD)/tests/livegen.o: tests/livegen.c $(BUILD)/livegen.skel.h | $(BUILD)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -Itests -c $< -o $@
+
+$(BUILD)/livegen: $(BUILD)/tests/livegen.o
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LIBS) -o $@
+
 test: all
 	$(Q)tests/run.sh
 
 bench: all
 	$(Q)$(BUILD)/bench
+	$(Q)scripts/bench-live.sh
 
 demo: all
 	$(Q)scripts/lab.sh

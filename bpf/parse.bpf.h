@@ -35,6 +35,9 @@ struct tcpf_cursor {
 
 /* What the parse found; filled in as far as it got. */
 struct tcpf_packet {
+	void *l3;       /* the IP header, bound-checked for its fixed part */
+	__u8 *tcp;      /* the TCP header, bound-checked for 20 bytes */
+	__u32 payload;  /* TCP payload bytes, from the IP lengths */
 	__u16 vlan;     /* innermost VLAN id, 0 when untagged */
 	__u8 family;    /* enum tcpf_family */
 	__u8 l4proto;   /* IPPROTO_* of the transport header */
@@ -105,6 +108,7 @@ static __always_inline int parse_ipv4(struct tcpf_cursor *c,
 	if (hlen < sizeof(*ip) || hlen > tot)
 		return TCPF_CNT_MAL_IP4_IHL;
 
+	p->l3 = ip;
 	p->family = TCPF_IPV4;
 	p->l4proto = ip->protocol;
 	if (ip->frag_off & bpf_htons(TCPF_IP4_MF_OFFSET))
@@ -175,6 +179,7 @@ static __always_inline int parse_ipv6(struct tcpf_cursor *c,
 		return TCPF_CNT_MAL_IP6_TRUNC;
 	/* payload length 0 is a jumbogram (or BIG TCP): the frame bounds it */
 	c->ip_end = plen ? c->off + sizeof(*ip6) + plen : c->len;
+	p->l3 = ip6;
 	p->family = TCPF_IPV6;
 	next = ip6->nexthdr;
 	cursor_advance(c, sizeof(*ip6));
@@ -205,6 +210,8 @@ static __always_inline int parse_tcp(struct tcpf_cursor *c,
 	doff = (tcp[12] >> 4) * 4;
 	if (doff < 20 || c->off + doff > c->ip_end)
 		return TCPF_CNT_MAL_TCP_DOFF;
+	p->tcp = tcp;
+	p->payload = c->ip_end - c->off - doff;
 	p->flags = tcp[TCPF_FLAG_BYTE_OFF];
 	return TCPF_NEXT;
 }

@@ -94,6 +94,166 @@ _Static_assert(sizeof(struct tcpf_meta) == 48, "tcpf_meta layout");
 
 #define TCPF_ABI_VERSION 1
 
+/* ------------------------------------------------------------------ */
+/* Flows: the handshake/teardown state machine (bpf/flow.bpf.h).       */
+
+/* Connection states, as the local endpoint would see them (RFC 9293). */
+enum tcpf_state {
+	TCPF_ST_NONE = 0,
+	TCPF_ST_SYN_SENT,        /* local sent the SYN, no SYN-ACK yet */
+	TCPF_ST_SYN_RECV,        /* a SYN arrived for local */
+	TCPF_ST_ESTABLISHED,
+	TCPF_ST_FIN_WAIT1,       /* local sent the first FIN, not acked */
+	TCPF_ST_FIN_WAIT2,       /* local's first FIN acked, peer still open */
+	TCPF_ST_CLOSE_WAIT,      /* the peer sent the first FIN */
+	TCPF_ST_LAST_ACK,        /* local answered with its FIN, not acked */
+	TCPF_ST_CLOSING,         /* both FINs crossed, local's not acked */
+	TCPF_ST_TIME_WAIT,       /* local closed first, both FINs acked */
+	TCPF_ST_MAX,
+};
+
+/* Where a segment sits in the life of its connection. */
+enum tcpf_phase {
+	TCPF_PH_SYN = 0,         /* handshake_syn */
+	TCPF_PH_SYNACK,          /* handshake_synack */
+	TCPF_PH_ACK,             /* handshake_ack: completes the handshake */
+	TCPF_PH_ESTABLISHED,     /* data and ACKs of an open connection */
+	TCPF_PH_FIN1,            /* teardown_fin1: the first FIN */
+	TCPF_PH_ACK1,            /* teardown_ack1: the ACK of the first FIN */
+	TCPF_PH_FIN2,            /* teardown_fin2: the second FIN */
+	TCPF_PH_ACK2,            /* teardown_ack2: the ACK of the second FIN */
+	TCPF_PH_RESET,           /* RST of a tracked connection or handshake */
+	TCPF_PH_RETRANSMIT,      /* a SYN, SYN-ACK, FIN or data sent again */
+	TCPF_PH_OUT_OF_STATE,    /* fits no tracked connection, or breaks it */
+	TCPF_PH_MAX,
+};
+
+/* Segment directions: XDP sees ingress, the TC observer egress. */
+enum tcpf_dir {
+	TCPF_DIR_INGRESS = 0,
+	TCPF_DIR_EGRESS = 1,
+	TCPF_DIRS = 2,
+};
+
+/*
+ * tcpf_phases (per interface, per-CPU): segments per direction and phase,
+ * key = dir * TCPF_PH_MAX + phase.
+ */
+#define TCPF_KEY_PHASE(dir, phase) ((__u32)(dir) * TCPF_PH_MAX + (phase))
+#define TCPF_PHASE_ENTRIES (TCPF_DIRS * TCPF_PH_MAX)
+
+/* tcpf_conns (per network namespace, per-CPU): connection events. */
+enum tcpf_conn_counter {
+	TCPF_CONN_OPENED = 0,    /* handshakes completed */
+	TCPF_CONN_CLOSED,        /* orderly teardowns that reached TIME_WAIT/CLOSED */
+	TCPF_CONN_RESET,         /* tracked connections ended by RST */
+	TCPF_CONN_REFUSED,       /* handshakes ended by RST (port closed) */
+	TCPF_CONN_EXPIRED,       /* tracked connections idle past their timeout */
+	TCPF_CONN_EVICTED,       /* tracked connections displaced by a new one */
+	TCPF_CONN_HALF_OPEN_EXPIRED, /* half-open handshakes that timed out */
+	TCPF_CONN_HALF_OPEN_EVICTED, /* half-open slots taken by another SYN */
+	TCPF_CONN_MAX,
+};
+
+/*
+ * A flow key is canonical: the two endpoints in a fixed order, so both
+ * directions of a connection find one entry.  IPv4 addresses are stored
+ * IPv4-mapped (::ffff:a.b.c.d).  Side 0 is the lower (address, port).
+ */
+struct tcpf_flow_key {
+	__u8 addr[2][16];
+	__u16 port[2];           /* network byte order */
+	__u16 vlan;              /* innermost VLAN id, 0 when untagged */
+	__u8 family;             /* enum tcpf_family */
+	__u8 pad;
+};
+_Static_assert(sizeof(struct tcpf_flow_key) == 40, "tcpf_flow_key layout");
+
+/* A tracked connection: made when a handshake completes. */
+struct tcpf_flow {
+	__u64 packets[2];        /* per side, as sender */
+	__u64 bytes[2];
+	__u32 isn[2];            /* initial sequence numbers */
+	__u32 next[2];           /* highest sequence end sent per side */
+	__u32 fin_end[2];        /* sequence after each side's FIN */
+	__u32 created;           /* tcpf_ctl.now at the handshake */
+	__u32 seen;              /* tcpf_ctl.now at the last segment */
+	__u8 state;              /* enum tcpf_state */
+	__u8 opener;             /* side that sent the first SYN */
+	__u8 local;              /* side of this host (see README) */
+	__u8 fins;               /* TCPF_FIN_SENT/ACKED/FIRST(side) bits */
+	__u8 flags_seen[2];      /* OR of every flag byte per side */
+	__u8 pad[2];
+};
+_Static_assert(sizeof(struct tcpf_flow) == 72, "tcpf_flow layout");
+
+/*
+ * tcpf_flows (per network namespace): a 4-way set-associative table, an
+ * array of buckets indexed by a hash of the key.  A lookup is one inlined
+ * array access and at most four key compares, where a hash map lookup of a
+ * 40-byte key cost ~27 ns here; an insert into a full bucket evicts the
+ * least recently seen way, and counts it.  Empty ways have state NONE.
+ */
+#define TCPF_FLOW_WAYS 4
+
+struct tcpf_flow_entry {
+	struct tcpf_flow_key key;
+	struct tcpf_flow flow;
+};
+_Static_assert(sizeof(struct tcpf_flow_entry) == 112, "tcpf_flow_entry layout");
+
+struct tcpf_flow_bucket {
+	struct tcpf_flow_entry way[TCPF_FLOW_WAYS];
+};
+
+#define TCPF_FIN_SENT(side) (1u << (side))
+#define TCPF_FIN_ACKED(side) (4u << (side))
+#define TCPF_FIN_FIRST(side) (16u << (side))
+
+/* Handshake stages of a half-open slot. */
+enum tcpf_stage {
+	TCPF_HS_EMPTY = 0,
+	TCPF_HS_SYN,             /* the opener's SYN seen */
+	TCPF_HS_SYN2,            /* simultaneous open: both SYNs seen */
+	TCPF_HS_SYNACK,          /* the SYN-ACK seen, final ACK pending */
+};
+
+/*
+ * A half-open handshake (tcpf_syns, a direct-mapped array indexed by a
+ * hash of the key): a SYN costs one array write, never a flow-table
+ * insert, so a spoofed flood cannot evict tracked connections.
+ */
+struct tcpf_syn {
+	struct tcpf_flow_key key;
+	__u32 isn[2];
+	__u32 seen;              /* tcpf_ctl.now of the last segment */
+	__u8 stage;              /* enum tcpf_stage */
+	__u8 opener;
+	__u8 local;
+	__u8 synacks;            /* simultaneous open: bit per side's SYN-ACK */
+	__u8 flags_seen[2];
+	__u16 packets[2];
+	__u8 pad[2];
+};
+_Static_assert(sizeof(struct tcpf_syn) == 64, "tcpf_syn layout");
+
+/*
+ * tcpf_ctl (per network namespace): the coarse clock the reaper advances
+ * every second (the data path reads it instead of a 27-42 ns clock call)
+ * and the timeouts it applies, per state, in seconds.
+ */
+struct tcpf_ctl {
+	__u32 now;               /* CLOCK_MONOTONIC seconds */
+	__u32 timeout[TCPF_ST_MAX];
+	__u32 gauge[TCPF_ST_MAX];/* connections per state, recounted each tick */
+	__u32 ticks;             /* reaper passes so far */
+};
+_Static_assert(sizeof(struct tcpf_ctl) == 88, "tcpf_ctl layout");
+
+#define TCPF_FLOWS_DEFAULT 262144   /* connections: buckets * TCPF_FLOW_WAYS */
+#define TCPF_SYNS_DEFAULT 65536     /* half-open slots */
+#define TCPF_REAP_INTERVAL_NS 1000000000ULL
+
 /*
  * Validity of a flag byte, as the kernel's conntrack judges it
  * (nf_conntrack_proto_tcp.c, tcp_valid_flags): PSH, ECE and CWR are

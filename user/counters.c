@@ -4,7 +4,9 @@
 #include <string.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <unistd.h>
 #include "counters.h"
+#include "pins.h"
 
 static const char *const counter_names[TCPF_CNT_MAX] = {
 	[TCPF_CNT_NON_TCP] = "non_tcp",
@@ -21,6 +23,67 @@ static const char *const counter_names[TCPF_CNT_MAX] = {
 	[TCPF_CNT_MAL_TCP_TRUNC] = "tcp_truncated",
 	[TCPF_CNT_MAL_TCP_DOFF] = "tcp_bad_doff",
 };
+
+static const char *const state_names[TCPF_ST_MAX] = {
+	[TCPF_ST_NONE] = "none",
+	[TCPF_ST_SYN_SENT] = "syn_sent",
+	[TCPF_ST_SYN_RECV] = "syn_recv",
+	[TCPF_ST_ESTABLISHED] = "established",
+	[TCPF_ST_FIN_WAIT1] = "fin_wait1",
+	[TCPF_ST_FIN_WAIT2] = "fin_wait2",
+	[TCPF_ST_CLOSE_WAIT] = "close_wait",
+	[TCPF_ST_LAST_ACK] = "last_ack",
+	[TCPF_ST_CLOSING] = "closing",
+	[TCPF_ST_TIME_WAIT] = "time_wait",
+};
+
+static const char *const phase_names[TCPF_PH_MAX] = {
+	[TCPF_PH_SYN] = "handshake_syn",
+	[TCPF_PH_SYNACK] = "handshake_synack",
+	[TCPF_PH_ACK] = "handshake_ack",
+	[TCPF_PH_ESTABLISHED] = "established",
+	[TCPF_PH_FIN1] = "teardown_fin1",
+	[TCPF_PH_ACK1] = "teardown_ack1",
+	[TCPF_PH_FIN2] = "teardown_fin2",
+	[TCPF_PH_ACK2] = "teardown_ack2",
+	[TCPF_PH_RESET] = "reset",
+	[TCPF_PH_RETRANSMIT] = "retransmit",
+	[TCPF_PH_OUT_OF_STATE] = "out_of_state",
+};
+
+static const char *const conn_names[TCPF_CONN_MAX] = {
+	[TCPF_CONN_OPENED] = "opened",
+	[TCPF_CONN_CLOSED] = "closed",
+	[TCPF_CONN_RESET] = "reset",
+	[TCPF_CONN_REFUSED] = "refused",
+	[TCPF_CONN_EXPIRED] = "expired",
+	[TCPF_CONN_EVICTED] = "evicted",
+	[TCPF_CONN_HALF_OPEN_EXPIRED] = "half_open_expired",
+	[TCPF_CONN_HALF_OPEN_EVICTED] = "half_open_evicted",
+};
+
+const char *state_name(__u32 st)
+{
+	return st < TCPF_ST_MAX ? state_names[st] : "unknown";
+}
+
+const char *phase_name(__u32 ph)
+{
+	return ph < TCPF_PH_MAX ? phase_names[ph] : "unknown";
+}
+
+const char *conn_name(__u32 c)
+{
+	return c < TCPF_CONN_MAX ? conn_names[c] : "unknown";
+}
+
+int state_parse(const char *s)
+{
+	for (int st = TCPF_ST_SYN_SENT; st < TCPF_ST_MAX; st++)
+		if (!strcmp(s, state_names[st]))
+			return st;
+	return -1;
+}
 
 static const char *const flag_names[TCPF_NFLAGS] = {
 	"FIN", "SYN", "RST", "PSH", "ACK", "URG", "ECE", "CWR",
@@ -129,4 +192,71 @@ void counters_totals(const struct tcpf_snapshot *s, struct tcpf_totals *t)
 	for (int c = TCPF_CNT_MAL_FIRST; c < TCPF_CNT_MAX; c++)
 		t->malformed += s->cnt[c].packets;
 	t->total = t->tcp + t->non_tcp + t->tcp_fragment + t->malformed;
+}
+
+int percpu_u64_read(int fd, __u64 *out, __u32 n)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	__u64 *vals;
+
+	if (ncpu < 0)
+		return ncpu;
+	vals = calloc(ncpu, sizeof(*vals));
+	if (!vals)
+		return -ENOMEM;
+	for (__u32 key = 0; key < n; key++) {
+		out[key] = 0;
+		if (bpf_map_lookup_elem(fd, &key, vals)) {
+			free(vals);
+			return -errno;
+		}
+		for (int cpu = 0; cpu < ncpu; cpu++)
+			out[key] += vals[cpu];
+	}
+	free(vals);
+	return 0;
+}
+
+int percpu_u64_reset(int fd, __u32 n)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	__u64 *zero;
+	int err = 0;
+
+	if (ncpu < 0)
+		return ncpu;
+	zero = calloc(ncpu, sizeof(*zero));
+	if (!zero)
+		return -ENOMEM;
+	for (__u32 key = 0; key < n && !err; key++)
+		if (bpf_map_update_elem(fd, &key, zero, BPF_ANY))
+			err = -errno;
+	free(zero);
+	return err;
+}
+
+int flowstats_read(const char *ifname, struct tcpf_flowstats *fs)
+{
+	int pfd = -1, cfd = -1, tfd = -1, err;
+	__u32 zero = 0;
+
+	memset(fs, 0, sizeof(*fs));
+	err = pins_open_map(ifname, "tcpf_phases", &pfd);
+	if (!err)
+		err = pins_open_shared("tcpf_conns", &cfd);
+	if (!err)
+		err = pins_open_shared("tcpf_ctl", &tfd);
+	if (!err)
+		err = percpu_u64_read(pfd, &fs->phase[0][0], TCPF_PHASE_ENTRIES);
+	if (!err)
+		err = percpu_u64_read(cfd, fs->conn, TCPF_CONN_MAX);
+	if (!err && bpf_map_lookup_elem(tfd, &zero, &fs->ctl))
+		err = -errno;
+	if (pfd >= 0)
+		close(pfd);
+	if (cfd >= 0)
+		close(cfd);
+	if (tfd >= 0)
+		close(tfd);
+	return err;
 }

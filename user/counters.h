@@ -21,7 +21,27 @@ struct tcpf_totals {
 int counters_read(int stats_fd, struct tcpf_snapshot *snap);
 /* Zero every counter on every CPU. */
 int counters_reset(int stats_fd);
+/* Zero a per-CPU array of n __u64 counters. */
+int percpu_u64_reset(int fd, __u32 n);
 void counters_totals(const struct tcpf_snapshot *snap, struct tcpf_totals *t);
+
+/* Phases, connection events and state gauges of one interface. */
+struct tcpf_flowstats {
+	__u64 phase[TCPF_DIRS][TCPF_PH_MAX];
+	__u64 conn[TCPF_CONN_MAX];
+	struct tcpf_ctl ctl;     /* the clock, timeouts and gauges */
+};
+
+/* Read an attached interface's phases and its namespace's flow counters. */
+int flowstats_read(const char *ifname, struct tcpf_flowstats *fs);
+/* Sum a per-CPU array of __u64 counters into out[n]. */
+int percpu_u64_read(int fd, __u64 *out, __u32 n);
+
+const char *state_name(__u32 state);
+const char *phase_name(__u32 phase);
+const char *conn_name(__u32 counter);
+/* The state whose name is s, or -1. */
+int state_parse(const char *s);
 
 /* Name of a counter ("non_tcp", "ip4_truncated", ...). */
 const char *counter_name(enum tcpf_counter c);

@@ -22,6 +22,8 @@
 #include <xdp/libxdp.h>
 #include "tcpflags.skel.h"
 #include "cli.h"
+#include "counters.h"
+#include "egress.h"
 #include "loader.h"
 #include "log.h"
 #include "pins.h"
@@ -231,28 +233,208 @@ static int record_meta(struct tcpflags_bpf *skel, const char *ifname,
 }
 
 static const char attach_usage[] =
-	"usage: tcpflags attach IFACE [--mode native|skb]\n"
-	"  Load the classifier and attach it to IFACE; re-attaching keeps\n"
-	"  the pinned counters.\n";
+	"usage: tcpflags attach IFACE [--mode native|skb] [--ingress-only]\n"
+	"                [--no-flows] [--flows N] [--half-open N]\n"
+	"                [--timeout STATE=SECONDS]...\n"
+	"  Load the classifier and attach it to IFACE (XDP, plus a TC egress\n"
+	"  observer unless --ingress-only); re-attaching keeps the counters.\n"
+	"  --flows N       connections the flow table holds (default 262144)\n"
+	"  --half-open N   half-open handshake slots (default 65536)\n"
+	"  --timeout S=N   idle timeout of state S (syn_sent syn_recv established\n"
+	"                  fin_wait1 fin_wait2 close_wait last_ack closing\n"
+	"                  time_wait) in seconds\n"
+	"  --no-flows      count flag patterns only: no flow table, no phases\n";
+
+/* conntrack's defaults (nf_conntrack_proto_tcp.c), in seconds */
+static const __u32 default_timeout[TCPF_ST_MAX] = {
+	[TCPF_ST_SYN_SENT] = 120,
+	[TCPF_ST_SYN_RECV] = 60,
+	[TCPF_ST_ESTABLISHED] = 5 * 24 * 3600,
+	[TCPF_ST_FIN_WAIT1] = 120,
+	[TCPF_ST_FIN_WAIT2] = 120,
+	[TCPF_ST_CLOSE_WAIT] = 60,
+	[TCPF_ST_LAST_ACK] = 30,
+	[TCPF_ST_CLOSING] = 120,
+	[TCPF_ST_TIME_WAIT] = 120,
+};
+
+struct flow_opts {
+	bool track;             /* follow connections (not --no-flows) */
+	bool egress;            /* the TC egress observer (not --ingress-only) */
+	__u32 flows;            /* requested table sizes, 0: default */
+	__u32 half_open;
+	__u32 timeout[TCPF_ST_MAX];
+	bool timeout_set[TCPF_ST_MAX];
+};
+
+/* The maps one flow table per namespace is made of. */
+static const char *const shared_maps[] = {
+	"tcpf_flows", "tcpf_syns", "tcpf_ctl", "tcpf_conns", "tcpf_timer",
+};
+
+static __u32 pow2_ceil(__u32 v)
+{
+	__u32 p = 1;
+
+	while (p < v)
+		p <<= 1;
+	return p;
+}
+
+static int parse_count(const char *opt, const char *arg, __u32 min,
+		       __u32 max, __u32 *out)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(arg, &end, 10);
+	if (errno || *end || arg[0] == '-' || v < min || v > max) {
+		pr_warn("invalid %s '%s' (a whole number from %u to %u)", opt,
+			arg, min, max);
+		return -EINVAL;
+	}
+	*out = (__u32)v;
+	return 0;
+}
+
+static int parse_timeout(const char *arg, struct flow_opts *fo)
+{
+	char name[32], *eq = strchr(arg, '=');
+	__u32 secs;
+	int st;
+
+	if (!eq || (size_t)(eq - arg) >= sizeof(name)) {
+		pr_warn("invalid --timeout '%s' (STATE=SECONDS)", arg);
+		return -EINVAL;
+	}
+	snprintf(name, sizeof(name), "%.*s", (int)(eq - arg), arg);
+	st = state_parse(name);
+	if (st < 0) {
+		pr_warn("invalid --timeout '%s': unknown state '%s'", arg, name);
+		return -EINVAL;
+	}
+	if (parse_count("--timeout seconds", eq + 1, 0, 1u << 30, &secs))
+		return -EINVAL;
+	fo->timeout[st] = secs;
+	fo->timeout_set[st] = true;
+	return 0;
+}
+
+/* Entries of a pinned shared map, or 0 when it is not pinned yet. */
+static __u32 pinned_entries(const char *name)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	int fd;
+
+	if (pins_open_shared(name, &fd))
+		return 0;
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		info.max_entries = 0;
+	close(fd);
+	return info.max_entries;
+}
+
+/*
+ * Point the namespace-wide maps at their shared pins and size the tables:
+ * an existing table keeps its size (the interfaces share it).
+ */
+static int setup_shared(struct tcpflags_bpf *skel, const struct flow_opts *fo,
+			bool *fresh)
+{
+	char ns[PATH_MAX], path[PATH_MAX + 32];
+	__u32 buckets = pinned_entries("tcpf_flows");
+	__u32 slots = pinned_entries("tcpf_syns");
+	struct bpf_map *map;
+	int err = pins_ns_dir(ns, sizeof(ns));
+
+	if (err)
+		return err;
+	*fresh = !buckets;
+	for (size_t i = 0; i < sizeof(shared_maps) / sizeof(shared_maps[0]);
+	     i++) {
+		map = bpf_object__find_map_by_name(skel->obj, shared_maps[i]);
+		snprintf(path, sizeof(path), "%s/%s", ns, shared_maps[i]);
+		if (!map || bpf_map__set_pin_path(map, path))
+			return -EINVAL;
+	}
+	if (buckets && fo->flows &&
+	    buckets * TCPF_FLOW_WAYS != pow2_ceil(fo->flows))
+		pr_warn("the flow table of this namespace already holds %u "
+			"connections; detach every interface to resize it",
+			buckets * TCPF_FLOW_WAYS);
+	if (!buckets)
+		buckets = pow2_ceil(fo->flows ? fo->flows : TCPF_FLOWS_DEFAULT) /
+			  TCPF_FLOW_WAYS;
+	if (!slots)
+		slots = pow2_ceil(fo->half_open ? fo->half_open
+						: TCPF_SYNS_DEFAULT);
+	if (bpf_map__set_max_entries(skel->maps.tcpf_flows, buckets) ||
+	    bpf_map__set_max_entries(skel->maps.tcpf_syns, slots))
+		return -EINVAL;
+	skel->rodata->tcpf_buckets_mask = buckets - 1;
+	skel->rodata->tcpf_syns_mask = slots - 1;
+	skel->rodata->tcpf_flows_on = fo->track;
+	return 0;
+}
+
+/* Timeouts into tcpf_ctl (kept unless given), then start the reaper. */
+static int setup_flows(struct tcpflags_bpf *skel, const struct flow_opts *fo,
+		       bool fresh)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, run);
+	struct tcpf_ctl ctl = {};
+	struct timespec ts;
+	__u8 frame[64] = {};
+	__u32 zero = 0;
+	int fd = bpf_map__fd(skel->maps.tcpf_ctl);
+
+	if (bpf_map_lookup_elem(fd, &zero, &ctl))
+		return -errno;
+	for (int st = TCPF_ST_SYN_SENT; st < TCPF_ST_MAX; st++)
+		if (fresh || fo->timeout_set[st])
+			ctl.timeout[st] = fo->timeout_set[st] ? fo->timeout[st]
+							      : default_timeout[st];
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	ctl.now = (__u32)ts.tv_sec;
+	if (bpf_map_update_elem(fd, &zero, &ctl, BPF_ANY))
+		return -errno;
+	if (!fo->track)
+		return 0;
+	run.data_in = frame;
+	run.data_size_in = sizeof(frame);
+	if (bpf_prog_test_run_opts(bpf_program__fd(skel->progs.tcpf_reaper_arm),
+				   &run))
+		return -errno;
+	return run.retval == XDP_PASS ? 0 : -EIO;
+}
 
 int cmd_attach(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "mode", required_argument, NULL, 'm' },
+		{ "ingress-only", no_argument, NULL, 'i' },
+		{ "no-flows", no_argument, NULL, 'n' },
+		{ "flows", required_argument, NULL, 'f' },
+		{ "half-open", required_argument, NULL, 'o' },
+		{ "timeout", required_argument, NULL, 't' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
 	};
 	LIBBPF_OPTS(bpf_object_open_opts, oopts);
+	struct flow_opts fo = { .track = true, .egress = true };
 	struct tcpflags_bpf *skel = NULL;
 	char dir[PATH_MAX], stats_pin[PATH_MAX + 16];
-	__u32 mode = XDP_MODE_NATIVE;
+	__u32 mode = XDP_MODE_NATIVE, egress_id;
 	struct attached cur;
 	unsigned int ifindex;
 	const char *ifname;
-	bool fresh;
+	bool fresh, fresh_shared = false, attached = false;
 	int opt, err;
 
-	while ((opt = getopt_long(argc, argv, ":m:h", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":m:inf:o:t:h", longopts,
+				  NULL)) != -1) {
 		switch (opt) {
 		case 'm':
 			if (parse_mode(optarg, &mode)) {
@@ -260,6 +442,27 @@ int cmd_attach(int argc, char **argv)
 					optarg);
 				return EXIT_USAGE;
 			}
+			break;
+		case 'i':
+			fo.egress = false;
+			break;
+		case 'n':
+			fo.track = false;
+			fo.egress = false;
+			break;
+		case 'f':
+			if (parse_count("--flows", optarg, 64, 1u << 24,
+					&fo.flows))
+				return EXIT_USAGE;
+			break;
+		case 'o':
+			if (parse_count("--half-open", optarg, 16, 1u << 24,
+					&fo.half_open))
+				return EXIT_USAGE;
+			break;
+		case 't':
+			if (parse_timeout(optarg, &fo))
+				return EXIT_USAGE;
 			break;
 		case 'h':
 			fputs(attach_usage, stdout);
@@ -298,12 +501,17 @@ int cmd_attach(int argc, char **argv)
 	snprintf(stats_pin, sizeof(stats_pin), "%s/tcpf_stats", dir);
 	fresh = access(stats_pin, F_OK) != 0;
 
-	/* maps declared LIBBPF_PIN_BY_NAME are reused from, or pinned in, dir */
+	/* per-interface maps are pinned in dir, the flow table one level up */
 	oopts.pin_root_path = dir;
 	skel = tcpflags_bpf__open_opts(&oopts);
 	if (!skel) {
 		err = -errno;
 		pr_warn("cannot open the BPF object: %s", strerror(-err));
+		goto fail;
+	}
+	err = setup_shared(skel, &fo, &fresh_shared);
+	if (err) {
+		pr_warn("cannot set up the flow table: %s", strerror(-err));
 		goto fail;
 	}
 	err = tcpflags_bpf__load(skel);
@@ -313,24 +521,50 @@ int cmd_attach(int argc, char **argv)
 			" with the pinned maps", strerror(-err));
 		goto fail;
 	}
+	err = setup_flows(skel, &fo, fresh_shared);
+	if (err) {
+		pr_warn("cannot start the flow table's reaper: %s",
+			strerror(-err));
+		goto fail;
+	}
 	err = attach_prog(ifindex, bpf_program__fd(skel->progs.tcpf_xdp),
 			  mode, &cur);
 	if (err) {
 		attach_error(ifname, mode, err);
 		goto fail;
 	}
+	attached = true;
+	if (fo.egress)
+		err = egress_attach(ifindex,
+				    bpf_program__fd(skel->progs.tcpf_egress));
+	else if (egress_query(ifindex, &egress_id) == 0)
+		err = egress_detach(ifindex);
+	if (err) {
+		pr_warn("cannot %s the egress observer on %s: %s",
+			fo.egress ? "attach" : "remove", ifname,
+			strerror(-err));
+		goto fail;
+	}
 	err = record_meta(skel, ifname, ifindex, mode, fresh);
 	if (err)
 		pr_warn("attached, but cannot record status: %s",
 			strerror(-err));
-	pr_info("tcpflags: %s %s in %s mode (%s counters in %s)",
+	pr_info("tcpflags: %s %s in %s mode%s (%s counters in %s)",
 		cur.ours ? "re-attached to" : "attached to", ifname,
-		mode_name(mode), fresh ? "new" : "kept", dir);
+		mode_name(mode), fo.egress ? " with the egress observer" :
+		fo.track ? ", ingress only" : ", flows off",
+		fresh ? "new" : "kept", dir);
 	tcpflags_bpf__destroy(skel);
 	return EXIT_OK;
 fail:
+	/* nothing half-attached: a new attachment goes whole */
+	if (attached && !cur.ours) {
+		struct attached now;
+
+		if (query_attached(ifindex, &now) == 0 && now.ours)
+			detach_ours(ifindex, &now);
+	}
 	tcpflags_bpf__destroy(skel);
-	/* nothing half-attached: new pins go, existing counters stay */
 	if (fresh)
 		pins_remove(ifname);
 	return EXIT_FAIL;
@@ -393,6 +627,7 @@ int cmd_detach(int argc, char **argv)
 		pr_warn("%s is not attached", ifname);
 		return EXIT_FAIL;
 	}
+	egress_detach(ifindex);
 	if (cur.ours) {
 		err = detach_ours(ifindex, &cur);
 		if (err) {

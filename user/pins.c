@@ -137,31 +137,63 @@ int pins_open_map(const char *ifname, const char *map, int *fd)
 	return 0;
 }
 
+int pins_open_shared(const char *map, int *fd)
+{
+	char dir[PATH_MAX], path[PATH_MAX + 32];
+	int err = pins_ns_dir(dir, sizeof(dir));
+
+	if (err)
+		return err;
+	snprintf(path, sizeof(path), "%s/%s", dir, map);
+	*fd = bpf_obj_get(path);
+	if (*fd < 0)
+		return -errno;
+	return 0;
+}
+
+/* Unlink the pins in dir; with count_only, count its subdirectories. */
+static int scan_pins(const char *dir, int count_only)
+{
+	char path[PATH_MAX + 300];
+	struct dirent *de;
+	DIR *d = opendir(dir);
+	int subdirs = 0;
+
+	if (!d)
+		return errno == ENOENT ? 0 : -errno;
+	while ((de = readdir(d))) {
+		struct stat st;
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+			subdirs++;
+		else if (!count_only && unlink(path))
+			pr_warn("cannot remove pin %s: %s", path,
+				strerror(errno));
+	}
+	closedir(d);
+	return subdirs;
+}
+
 int pins_remove(const char *ifname)
 {
-	char dir[PATH_MAX], path[PATH_MAX + 300];
-	struct dirent *de;
-	DIR *d;
+	char dir[PATH_MAX];
 	int err = pins_iface_dir(ifname, dir, sizeof(dir));
 
 	if (err)
 		return err;
-	d = opendir(dir);
-	if (!d)
-		return errno == ENOENT ? 0 : -errno;
-	while ((de = readdir(d))) {
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-		if (unlink(path))
-			pr_warn("cannot remove pin %s: %s", path, strerror(errno));
-	}
-	closedir(d);
-	if (rmdir(dir))
+	err = scan_pins(dir, 0);
+	if (err < 0)
+		return err;
+	if (rmdir(dir) && errno != ENOENT)
 		return -errno;
-	/* the namespace directory goes with its last interface */
-	if (pins_ns_dir(dir, sizeof(dir)) == 0)
-		rmdir(dir);
+	/* the shared maps and the namespace directory go with the last one */
+	if (pins_ns_dir(dir, sizeof(dir)) || scan_pins(dir, 1) != 0)
+		return 0;
+	scan_pins(dir, 0);
+	rmdir(dir);
 	return 0;
 }
 

@@ -3,7 +3,11 @@
  * pins.h - where an attachment's maps live in bpffs, and the interface it
  * belongs to.  Pins are per network namespace (by its cookie, which the
  * kernel never reuses) and per interface name:
- *     /sys/fs/bpf/tcpflags/ns<cookie>/<ifname>/tcpf_stats, tcpf_meta
+ *     /sys/fs/bpf/tcpflags/ns<cookie>/<ifname>/   tcpf_stats, tcpf_meta,
+ *                                                  tcpf_phases
+ *     /sys/fs/bpf/tcpflags/ns<cookie>/            tcpf_flows, tcpf_syns,
+ *          tcpf_ctl, tcpf_conns, tcpf_timer: one flow table per namespace,
+ *          so a connection crossing two attached interfaces is one entry
  */
 #ifndef TCPF_PINS_H
 #define TCPF_PINS_H
@@ -29,7 +33,11 @@ int pins_iface_dir(const char *ifname, char *buf, size_t size);
 /* Open a pinned map of an interface; -ENOENT when not attached. */
 int pins_open_map(const char *ifname, const char *map, int *fd);
 
-/* Remove an interface's pins and its directory. */
+/* Open a map shared by the namespace's interfaces (the flow table...). */
+int pins_open_shared(const char *map, int *fd);
+
+/* Remove an interface's pins and its directory; the namespace's shared
+ * maps go with its last interface. */
 int pins_remove(const char *ifname);
 
 /* Read and write the one-entry tcpf_meta map. */

@@ -49,8 +49,55 @@ static void count_pattern(const struct tcpf_snapshot *s, int f,
 		     s->flags[TCPF_IPV6][f].bytes;
 }
 
+static __u64 phase_total(const struct tcpf_flowstats *fs, int ph)
+{
+	return fs->phase[TCPF_DIR_INGRESS][ph] + fs->phase[TCPF_DIR_EGRESS][ph];
+}
+
+static __u64 half_open(const struct tcpf_flowstats *fs)
+{
+	return (__u64)fs->ctl.gauge[TCPF_ST_SYN_SENT] +
+	       fs->ctl.gauge[TCPF_ST_SYN_RECV];
+}
+
+static void print_flows_json(const struct tcpf_flowstats *fs)
+{
+	printf(", \"phases\": {");
+	for (int ph = 0; ph < TCPF_PH_MAX; ph++)
+		printf("%s\"%s\": %llu", ph ? ", " : "", phase_name(ph),
+		       (unsigned long long)phase_total(fs, ph));
+	printf("}, \"states\": {");
+	for (int st = TCPF_ST_SYN_SENT; st < TCPF_ST_MAX; st++)
+		printf("%s\"%s\": %u", st > TCPF_ST_SYN_SENT ? ", " : "",
+		       state_name(st), fs->ctl.gauge[st]);
+	printf("}, \"connections\": {\"half_open\": %llu",
+	       (unsigned long long)half_open(fs));
+	for (int c = 0; c < TCPF_CONN_MAX; c++)
+		printf(", \"%s\": %llu", conn_name(c),
+		       (unsigned long long)fs->conn[c]);
+	printf("}");
+}
+
+static void print_flows_table(const struct tcpf_flowstats *fs)
+{
+	printf("\nphases (both directions):\n");
+	for (int ph = 0; ph < TCPF_PH_MAX; ph++)
+		printf("  %-18s %12llu%s", phase_name(ph),
+		       (unsigned long long)phase_total(fs, ph),
+		       ph % 3 == 2 ? "\n" : "");
+	printf("\nconnections now:");
+	for (int st = TCPF_ST_SYN_SENT; st < TCPF_ST_MAX; st++)
+		printf(" %s %u", state_name(st), fs->ctl.gauge[st]);
+	printf("\nconnections so far:");
+	for (int c = 0; c < TCPF_CONN_MAX; c++)
+		printf(" %s %llu", conn_name(c),
+		       (unsigned long long)fs->conn[c]);
+	printf("\n");
+}
+
 static void print_json(const struct tcpf_meta *m,
-		       const struct tcpf_snapshot *s)
+		       const struct tcpf_snapshot *s,
+		       const struct tcpf_flowstats *fs)
 {
 	struct tcpf_totals t;
 	char name[40];
@@ -87,11 +134,15 @@ static void print_json(const struct tcpf_meta *m,
 		       (unsigned long long)c.bytes);
 		first = false;
 	}
-	printf("]}\n");
+	printf("]");
+	if (fs)
+		print_flows_json(fs);
+	printf("}\n");
 }
 
 static void print_table(const struct tcpf_meta *m,
-			const struct tcpf_snapshot *s)
+			const struct tcpf_snapshot *s,
+			const struct tcpf_flowstats *fs)
 {
 	struct tcpf_totals t;
 	char name[40];
@@ -133,12 +184,16 @@ static void print_table(const struct tcpf_meta *m,
 	}
 	if (any)
 		printf("\n");
+	if (fs)
+		print_flows_table(fs);
 }
 
 static int stats_once(const char *ifname, bool json)
 {
+	struct tcpf_flowstats fs;
 	struct tcpf_snapshot *snap;
 	struct tcpf_meta meta = {};
+	bool flows;
 	int sfd = -1, mfd = -1, err;
 
 	if (open_pinned(ifname, "tcpf_stats", &sfd) ||
@@ -150,15 +205,17 @@ static int stats_once(const char *ifname, bool json)
 	err = snap ? counters_read(sfd, snap) : -ENOMEM;
 	if (!err)
 		err = meta_read(mfd, &meta);
+	/* an attachment made with --no-flows still has the maps, all zero */
+	flows = flowstats_read(ifname, &fs) == 0;
 	if (err) {
 		pr_warn("cannot read the counters of %s: %s", ifname,
 			strerror(-err));
 	} else {
 		snprintf(meta.ifname, sizeof(meta.ifname), "%s", ifname);
 		if (json)
-			print_json(&meta, snap);
+			print_json(&meta, snap, flows ? &fs : NULL);
 		else
-			print_table(&meta, snap);
+			print_table(&meta, snap, flows ? &fs : NULL);
 		fflush(stdout);
 	}
 	free(snap);
@@ -259,6 +316,10 @@ int cmd_reset(int argc, char **argv)
 		return EXIT_FAIL;
 	err = counters_reset(fd);
 	close(fd);
+	if (!err && pins_open_map(argv[optind], "tcpf_phases", &fd) == 0) {
+		err = percpu_u64_reset(fd, TCPF_PHASE_ENTRIES);
+		close(fd);
+	}
 	if (err) {
 		pr_warn("cannot reset the counters of %s: %s", argv[optind],
 			strerror(-err));

@@ -1,0 +1,500 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * flow.bpf.h - follow every connection through the 3-way handshake and the
+ * 4-way teardown, and give each segment its phase.
+ *
+ * Two tables, both arrays indexed by one cheap hash of the flow key, so a
+ * segment costs an inlined array access, not a hash-map lookup:
+ *   tcpf_syns   half-open handshakes, direct-mapped: a SYN overwrites the
+ *               slot its 4-tuple hashes to (one array write);
+ *   tcpf_flows  connections, 4-way set-associative, inserted only when the
+ *               final ACK of a handshake acks the SYN-ACK (ack == y + 1),
+ *               which a spoofed source never sends.  So a spoofed SYN flood
+ *               costs no flow-table insert and evicts no connection.
+ * States are those of this host's endpoint (RFC 9293): the side that
+ * receives on XDP ingress, or sends on TC egress, is local.
+ */
+#ifndef TCPF_FLOW_BPF_H
+#define TCPF_FLOW_BPF_H
+
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+#include "tcpflags.h"
+#include "parse.bpf.h"
+
+/* Set by the loader to the sizes of the tables, minus one (powers of two). */
+const volatile __u32 tcpf_syns_mask = TCPF_SYNS_DEFAULT - 1;
+const volatile __u32 tcpf_buckets_mask = TCPF_FLOWS_DEFAULT / TCPF_FLOW_WAYS - 1;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, TCPF_FLOWS_DEFAULT / TCPF_FLOW_WAYS);
+	__type(key, __u32);
+	__type(value, struct tcpf_flow_bucket);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} tcpf_flows SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, TCPF_SYNS_DEFAULT);
+	__type(key, __u32);
+	__type(value, struct tcpf_syn);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} tcpf_syns SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct tcpf_ctl);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} tcpf_ctl SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, TCPF_CONN_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} tcpf_conns SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, TCPF_PHASE_ENTRIES);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} tcpf_phases SEC(".maps");
+
+/* What the state machine needs of one segment. */
+struct tcpf_seg {
+	__u32 seq;
+	__u32 ack;
+	__u32 end;      /* seq + payload: the sequence after the data */
+	__u32 len;      /* payload bytes */
+	__u32 bytes;    /* frame bytes */
+	__u32 now;
+	__u8 flags;
+	__u8 side;      /* the sender's side of the canonical key */
+	__u8 dir;       /* enum tcpf_dir */
+};
+
+/* Phase returned when a SYN reopens a 4-tuple left in TIME_WAIT. */
+#define TCPF_PH_REOPEN TCPF_PH_MAX
+
+static __always_inline void conn_count(__u32 counter)
+{
+	__u64 *v = bpf_map_lookup_elem(&tcpf_conns, &counter);
+
+	if (v)
+		(*v)++;
+}
+
+static __always_inline void phase_count(__u32 dir, __u32 phase)
+{
+	__u32 key = TCPF_KEY_PHASE(dir, phase);
+	__u64 *v = bpf_map_lookup_elem(&tcpf_phases, &key);
+
+	if (v)
+		(*v)++;
+}
+
+static __always_inline int seq_after_eq(__u32 a, __u32 b)
+{
+	return (__s32)(a - b) >= 0;
+}
+
+/* The canonical key; returns the sender's side (0: the lower endpoint). */
+static __always_inline __u8 flow_key(const struct tcpf_packet *p,
+				     struct tcpf_flow_key *k)
+{
+	__u64 *a = (__u64 *)k->addr[0], *b = (__u64 *)k->addr[1];
+	__u16 sport = *(__u16 *)p->tcp, dport = *(__u16 *)(p->tcp + 2);
+	int swap;
+
+	__builtin_memset(k, 0, sizeof(*k));
+	if (p->family == TCPF_IPV4) {
+		struct iphdr *ip = p->l3;
+
+		/* IPv4-mapped: ::ffff:a.b.c.d */
+		k->addr[0][10] = k->addr[0][11] = 0xff;
+		k->addr[1][10] = k->addr[1][11] = 0xff;
+		__builtin_memcpy(&k->addr[0][12], &ip->saddr, 4);
+		__builtin_memcpy(&k->addr[1][12], &ip->daddr, 4);
+	} else {
+		struct ipv6hdr *ip6 = p->l3;
+
+		__builtin_memcpy(k->addr[0], &ip6->saddr, 16);
+		__builtin_memcpy(k->addr[1], &ip6->daddr, 16);
+	}
+	/* any total order will do: compare as two 64-bit words, then ports */
+	swap = a[0] != b[0] ? a[0] > b[0] :
+	       a[1] != b[1] ? a[1] > b[1] : sport > dport;
+	if (swap) {
+		__u64 t0 = a[0], t1 = a[1];
+
+		a[0] = b[0], a[1] = b[1];
+		b[0] = t0, b[1] = t1;
+		k->port[0] = dport;
+		k->port[1] = sport;
+	} else {
+		k->port[0] = sport;
+		k->port[1] = dport;
+	}
+	k->vlan = p->vlan;
+	k->family = p->family;
+	return swap;
+}
+
+static __always_inline __u32 flow_hash(const struct tcpf_flow_key *k)
+{
+	const __u32 *w = (const __u32 *)k;
+	__u32 h = 0x811c9dc5;
+
+#pragma unroll
+	for (int i = 0; i < (int)(sizeof(*k) / 4); i++) {
+		h = (h ^ w[i]) * 0x01000193;
+		h ^= h >> 15;
+	}
+	return h;
+}
+
+static __always_inline int key_equal(const struct tcpf_flow_key *a,
+				     const struct tcpf_flow_key *b)
+{
+	const __u64 *x = (const __u64 *)a, *y = (const __u64 *)b;
+
+	return x[0] == y[0] && x[1] == y[1] && x[2] == y[2] &&
+	       x[3] == y[3] && x[4] == y[4];
+}
+
+/* How long a half-open handshake lives: the local endpoint's state. */
+static __always_inline __u32 syn_state(const struct tcpf_syn *h)
+{
+	return h->opener == h->local ? TCPF_ST_SYN_SENT : TCPF_ST_SYN_RECV;
+}
+
+static __always_inline __u32 timeout_of(const struct tcpf_ctl *ctl, __u32 st)
+{
+	return st < TCPF_ST_MAX ? ctl->timeout[st] : 0;
+}
+
+/* ---------------------------------------------------------------- flows */
+
+/* The way holding key, or NULL. */
+static __always_inline struct tcpf_flow_entry *
+flow_find(struct tcpf_flow_bucket *b, const struct tcpf_flow_key *k)
+{
+#pragma unroll
+	for (int w = 0; w < TCPF_FLOW_WAYS; w++)
+		if (b->way[w].flow.state != TCPF_ST_NONE &&
+		    key_equal(&b->way[w].key, k))
+			return &b->way[w];
+	return NULL;
+}
+
+/* An empty way, or else the least recently seen one (an eviction). */
+static __always_inline struct tcpf_flow_entry *
+flow_victim(struct tcpf_flow_bucket *b, __u32 now)
+{
+	struct tcpf_flow_entry *v = &b->way[0];
+
+#pragma unroll
+	for (int w = 0; w < TCPF_FLOW_WAYS; w++) {
+		if (b->way[w].flow.state == TCPF_ST_NONE)
+			return &b->way[w];
+		if (now - b->way[w].flow.seen > now - v->flow.seen)
+			v = &b->way[w];
+	}
+	conn_count(TCPF_CONN_EVICTED);
+	return v;
+}
+
+/* The final ACK (or the second SYN-ACK of a simultaneous open) arrived. */
+static __always_inline void flow_establish(struct tcpf_syn *h,
+					   struct tcpf_flow_bucket *b,
+					   const struct tcpf_flow_key *k,
+					   const struct tcpf_seg *g)
+{
+	struct tcpf_flow_entry *e;
+	struct tcpf_flow *f;
+	__u8 s = g->side;
+
+	h->stage = TCPF_HS_EMPTY;
+	if (!b)
+		return;
+	e = flow_find(b, k);
+	if (!e)
+		e = flow_victim(b, g->now);
+	__builtin_memcpy(&e->key, k, sizeof(*k));
+	f = &e->flow;
+	__builtin_memset(f, 0, sizeof(*f));
+	f->isn[0] = h->isn[0];
+	f->isn[1] = h->isn[1];
+	f->next[s] = g->end;
+	f->next[s ^ 1] = h->isn[s ^ 1] + 1;
+	f->packets[0] = h->packets[0];
+	f->packets[1] = h->packets[1];
+	f->flags_seen[0] = h->flags_seen[0];
+	f->flags_seen[1] = h->flags_seen[1];
+	f->created = g->now;
+	f->seen = g->now;
+	f->opener = h->opener;
+	f->local = h->local;
+	f->state = TCPF_ST_ESTABLISHED;
+	conn_count(TCPF_CONN_OPENED);
+}
+
+static __always_inline void flow_remove(struct tcpf_flow *f)
+{
+	f->state = TCPF_ST_NONE;
+}
+
+/* Local's FIN is acked: FIN_WAIT1 -> FIN_WAIT2, CLOSING -> TIME_WAIT,
+ * LAST_ACK -> CLOSED (the entry goes). */
+static __always_inline void local_fin_acked(struct tcpf_flow *f)
+{
+	if (f->state == TCPF_ST_FIN_WAIT1) {
+		f->state = TCPF_ST_FIN_WAIT2;
+	} else if (f->state == TCPF_ST_CLOSING) {
+		f->state = TCPF_ST_TIME_WAIT;
+		conn_count(TCPF_CONN_CLOSED);
+	} else if (f->state == TCPF_ST_LAST_ACK) {
+		conn_count(TCPF_CONN_CLOSED);
+		flow_remove(f);
+	}
+}
+
+static __always_inline __u32 flow_fin(struct tcpf_flow *f,
+				      const struct tcpf_seg *g)
+{
+	__u8 s = g->side, r = s ^ 1;
+	__u32 fin_end = g->end + 1;
+	int first = !(f->fins & TCPF_FIN_SENT(r));
+
+	if (f->fins & TCPF_FIN_SENT(s)) {
+		if (fin_end != f->fin_end[s])
+			return TCPF_PH_OUT_OF_STATE;
+		/* sent again, perhaps now acking the other side's FIN */
+		if ((g->flags & TCPF_ACK) && (f->fins & TCPF_FIN_SENT(r)) &&
+		    !(f->fins & TCPF_FIN_ACKED(r)) &&
+		    seq_after_eq(g->ack, f->fin_end[r])) {
+			f->fins |= TCPF_FIN_ACKED(r);
+			if (r == f->local)
+				local_fin_acked(f);
+		}
+		return TCPF_PH_RETRANSMIT;
+	}
+	f->fins |= TCPF_FIN_SENT(s);
+	f->fin_end[s] = fin_end;
+	f->next[s] = fin_end;
+	if (first) {
+		f->fins |= TCPF_FIN_FIRST(s);
+		f->state = s == f->local ? TCPF_ST_FIN_WAIT1
+					 : TCPF_ST_CLOSE_WAIT;
+		return TCPF_PH_FIN1;
+	}
+	/* the second FIN, perhaps carrying the ACK of the first */
+	if ((g->flags & TCPF_ACK) && seq_after_eq(g->ack, f->fin_end[r]))
+		f->fins |= TCPF_FIN_ACKED(r);
+	if (s == f->local) {
+		f->state = TCPF_ST_LAST_ACK;
+	} else if (f->fins & TCPF_FIN_ACKED(r)) {
+		f->state = TCPF_ST_TIME_WAIT;
+		conn_count(TCPF_CONN_CLOSED);
+	} else {
+		f->state = TCPF_ST_CLOSING;
+	}
+	return TCPF_PH_FIN2;
+}
+
+/* A segment of a tracked connection. */
+static __always_inline __u32 flow_step(struct tcpf_flow *f,
+				       const struct tcpf_seg *g)
+{
+	__u8 s = g->side, r = s ^ 1;
+
+	f->packets[s]++;
+	f->bytes[s] += g->bytes;
+	f->flags_seen[s] |= g->flags;
+	f->seen = g->now;
+
+	if (g->flags & TCPF_RST) {
+		if (f->state != TCPF_ST_TIME_WAIT)
+			conn_count(TCPF_CONN_RESET);
+		flow_remove(f);
+		return TCPF_PH_RESET;
+	}
+	if (g->flags & TCPF_SYN) {
+		/* a SYN or SYN-ACK sent again after the handshake completed */
+		if (g->seq == f->isn[s])
+			return TCPF_PH_RETRANSMIT;
+		if (f->state == TCPF_ST_TIME_WAIT && !(g->flags & TCPF_ACK))
+			return TCPF_PH_REOPEN;
+		return TCPF_PH_OUT_OF_STATE;
+	}
+	if (g->flags & TCPF_FIN)
+		return flow_fin(f, g);
+	/* the ACK of a FIN */
+	if ((g->flags & TCPF_ACK) && (f->fins & TCPF_FIN_SENT(r)) &&
+	    !(f->fins & TCPF_FIN_ACKED(r)) &&
+	    seq_after_eq(g->ack, f->fin_end[r])) {
+		f->fins |= TCPF_FIN_ACKED(r);
+		if (g->len && seq_after_eq(g->end, f->next[s]))
+			f->next[s] = g->end;
+		if (r == f->local)
+			local_fin_acked(f);
+		return f->fins & TCPF_FIN_FIRST(r) ? TCPF_PH_ACK1 : TCPF_PH_ACK2;
+	}
+	/* data that ends at or below what the sender already sent */
+	if (g->len) {
+		if (seq_after_eq(f->next[s], g->end))
+			return TCPF_PH_RETRANSMIT;
+		f->next[s] = g->end;
+	}
+	return TCPF_PH_ESTABLISHED;
+}
+
+/* ------------------------------------------------------------ handshakes */
+
+static __always_inline __u32 syn_step(struct tcpf_syn *h,
+				      struct tcpf_flow_bucket *b,
+				      const struct tcpf_flow_key *k,
+				      const struct tcpf_seg *g)
+{
+	__u8 s = g->side, r = s ^ 1;
+	__u8 fl = g->flags & (TCPF_SYN | TCPF_ACK | TCPF_RST | TCPF_FIN);
+
+	h->packets[s]++;
+	h->flags_seen[s] |= g->flags;
+	h->seen = g->now;
+
+	if (fl & TCPF_RST) {
+		/* e.g. the RST|ACK that answers a SYN to a closed port */
+		h->stage = TCPF_HS_EMPTY;
+		conn_count(TCPF_CONN_REFUSED);
+		return TCPF_PH_RESET;
+	}
+	if (fl == TCPF_SYN) {
+		if (s == h->opener) {
+			if (g->seq == h->isn[s])
+				return TCPF_PH_RETRANSMIT;
+			/* a new attempt on the same 4-tuple */
+			h->isn[s] = g->seq;
+			h->stage = TCPF_HS_SYN;
+			h->synacks = 0;
+			return TCPF_PH_SYN;
+		}
+		if (h->stage == TCPF_HS_SYN) {
+			/* simultaneous open: the other side's SYN */
+			h->isn[s] = g->seq;
+			h->stage = TCPF_HS_SYN2;
+			return TCPF_PH_SYN;
+		}
+		return g->seq == h->isn[s] ? TCPF_PH_RETRANSMIT
+					   : TCPF_PH_OUT_OF_STATE;
+	}
+	if (fl == (TCPF_SYN | TCPF_ACK)) {
+		if (h->stage == TCPF_HS_SYN && s != h->opener &&
+		    g->ack == h->isn[r] + 1) {
+			h->isn[s] = g->seq;
+			h->stage = TCPF_HS_SYNACK;
+			return TCPF_PH_SYNACK;
+		}
+		if (h->stage == TCPF_HS_SYNACK && s != h->opener &&
+		    g->seq == h->isn[s])
+			return TCPF_PH_RETRANSMIT;
+		if (h->stage == TCPF_HS_SYN2 && g->seq == h->isn[s] &&
+		    g->ack == h->isn[r] + 1) {
+			if (h->synacks & (1u << s))
+				return TCPF_PH_RETRANSMIT;
+			h->synacks |= 1u << s;
+			if (h->synacks == 3)
+				flow_establish(h, b, k, g);
+			return TCPF_PH_SYNACK;
+		}
+		return TCPF_PH_OUT_OF_STATE;
+	}
+	if (fl == TCPF_ACK && h->stage == TCPF_HS_SYNACK && s == h->opener &&
+	    g->ack == h->isn[r] + 1) {
+		flow_establish(h, b, k, g);
+		return TCPF_PH_ACK;
+	}
+	return TCPF_PH_OUT_OF_STATE;
+}
+
+/* A segment of no known connection: only a SYN starts one. */
+static __always_inline __u32 syn_new(struct tcpf_syn *h,
+				     const struct tcpf_flow_key *k,
+				     const struct tcpf_seg *g,
+				     const struct tcpf_ctl *ctl)
+{
+	__u8 s = g->side;
+
+	if ((g->flags & (TCPF_SYN | TCPF_ACK | TCPF_RST | TCPF_FIN)) != TCPF_SYN)
+		return TCPF_PH_OUT_OF_STATE;
+	if (h->stage != TCPF_HS_EMPTY &&
+	    g->now - h->seen <= timeout_of(ctl, syn_state(h)))
+		conn_count(TCPF_CONN_HALF_OPEN_EVICTED);
+	__builtin_memcpy(&h->key, k, sizeof(*k));
+	h->isn[s] = g->seq;
+	h->isn[s ^ 1] = 0;
+	h->seen = g->now;
+	h->stage = TCPF_HS_SYN;
+	h->opener = s;
+	h->local = g->dir == TCPF_DIR_INGRESS ? s ^ 1 : s;
+	h->synacks = 0;
+	h->flags_seen[s] = g->flags;
+	h->flags_seen[s ^ 1] = 0;
+	h->packets[s] = 1;
+	h->packets[s ^ 1] = 0;
+	return TCPF_PH_SYN;
+}
+
+/* Track one TCP segment; returns its phase. */
+static __always_inline __u32 tcpf_track(const struct tcpf_packet *p,
+					__u32 bytes, __u8 dir)
+{
+	struct tcpf_flow_bucket *b;
+	struct tcpf_flow_entry *e = NULL;
+	struct tcpf_flow_key key;
+	struct tcpf_seg g;
+	struct tcpf_syn *h;
+	struct tcpf_ctl *ctl;
+	__u32 zero = 0, hash, idx, phase;
+
+	ctl = bpf_map_lookup_elem(&tcpf_ctl, &zero);
+	if (!ctl)
+		return TCPF_PH_OUT_OF_STATE;
+	g.side = flow_key(p, &key);
+	g.seq = bpf_ntohl(*(__be32 *)(p->tcp + 4));
+	g.ack = bpf_ntohl(*(__be32 *)(p->tcp + 8));
+	g.len = p->payload;
+	g.end = g.seq + p->payload;
+	g.bytes = bytes;
+	g.now = ctl->now;
+	g.flags = p->flags;
+	g.dir = dir;
+
+	hash = flow_hash(&key);
+	idx = hash & tcpf_buckets_mask;
+	b = bpf_map_lookup_elem(&tcpf_flows, &idx);
+	if (b)
+		e = flow_find(b, &key);
+	if (e) {
+		phase = flow_step(&e->flow, &g);
+		if (phase != TCPF_PH_REOPEN)
+			return phase;
+		flow_remove(&e->flow);
+	}
+	idx = (hash >> 16 ^ hash) & tcpf_syns_mask;
+	h = bpf_map_lookup_elem(&tcpf_syns, &idx);
+	if (!h)
+		return TCPF_PH_OUT_OF_STATE;
+	if (h->stage != TCPF_HS_EMPTY && key_equal(&h->key, &key))
+		return syn_step(h, b, &key, &g);
+	return syn_new(h, &key, &g, ctl);
+}
+
+#endif /* TCPF_FLOW_BPF_H */
