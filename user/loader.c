@@ -729,7 +729,8 @@ int cmd_status(int argc, char **argv)
 		printf("%-16s %7s  %-8s %-14s %8s  %s\n", "INTERFACE",
 		       "IFINDEX", "MODE", "STATE", "PROG_ID", "SINCE");
 	for (int i = 0; i < n; i++) {
-		if (names[i]->d_name[0] != '.')
+		/* interfaces are directories; the shared flow maps are files */
+		if (names[i]->d_name[0] != '.' && names[i]->d_type == DT_DIR)
 			status_one(names[i]->d_name, json, shown++ == 0);
 		free(names[i]);
 	}
