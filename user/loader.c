@@ -658,6 +658,8 @@ static void status_one(const char *ifname, bool json, bool first)
 	unsigned int ifindex = 0;
 	char since[32], loaded[32], dir[PATH_MAX];
 	const char *state;
+	__u32 egress_id = 0;
+	bool egress;
 	int fd;
 
 	pins_iface_dir(ifname, dir, sizeof(dir));
@@ -666,6 +668,7 @@ static void status_one(const char *ifname, bool json, bool first)
 		close(fd);
 	}
 	ifindex = if_nametoindex(ifname);
+	egress = ifindex && egress_query(ifindex, &egress_id) == 0;
 	if (!ifindex)
 		state = "interface gone";
 	else if (query_attached(ifindex, &cur) || !cur.ours)
@@ -678,14 +681,16 @@ static void status_one(const char *ifname, bool json, bool first)
 		printf("%s{\"interface\": \"%s\", \"ifindex\": %u, "
 		       "\"state\": \"%s\", \"mode\": \"%s\", \"prog_id\": %u, "
 		       "\"attached_at\": \"%s\", \"loaded_at\": \"%s\", "
-		       "\"pin_dir\": \"%s\"}", first ? "" : ", ", ifname,
-		       ifindex, state, mode_name(cur.ours ? cur.mode : meta.mode),
-		       cur.ours ? cur.prog_id : 0, since, loaded, dir);
+		       "\"egress\": %s, \"pin_dir\": \"%s\"}",
+		       first ? "" : ", ", ifname, ifindex, state,
+		       mode_name(cur.ours ? cur.mode : meta.mode),
+		       cur.ours ? cur.prog_id : 0, since, loaded,
+		       egress ? "true" : "false", dir);
 		return;
 	}
-	printf("%-16s %7u  %-8s %-14s %8u  %s\n", ifname, ifindex,
+	printf("%-16s %7u  %-8s %-14s %8u  %-6s %s\n", ifname, ifindex,
 	       mode_name(cur.ours ? cur.mode : meta.mode), state,
-	       cur.ours ? cur.prog_id : 0, since);
+	       cur.ours ? cur.prog_id : 0, egress ? "yes" : "no", since);
 }
 
 static const char status_usage[] =
@@ -703,6 +708,8 @@ int cmd_status(int argc, char **argv)
 	struct dirent **names = NULL;
 	bool json = false;
 	int opt, n, shown = 0;
+	unsigned long long conns;
+	__u32 buckets, slots;
 
 	while ((opt = getopt_long(argc, argv, ":jh", longopts, NULL)) != -1) {
 		switch (opt) {
@@ -726,8 +733,9 @@ int cmd_status(int argc, char **argv)
 	if (json)
 		printf("{\"attachments\": [");
 	else
-		printf("%-16s %7s  %-8s %-14s %8s  %s\n", "INTERFACE",
-		       "IFINDEX", "MODE", "STATE", "PROG_ID", "SINCE");
+		printf("%-16s %7s  %-8s %-14s %8s  %-6s %s\n", "INTERFACE",
+		       "IFINDEX", "MODE", "STATE", "PROG_ID", "EGRESS",
+		       "SINCE");
 	for (int i = 0; i < n; i++) {
 		/* interfaces are directories; the shared flow maps are files */
 		if (names[i]->d_name[0] != '.' && names[i]->d_type == DT_DIR)
@@ -735,9 +743,25 @@ int cmd_status(int argc, char **argv)
 		free(names[i]);
 	}
 	free(names);
-	if (json)
-		printf("]}\n");
-	else if (!shown)
+	buckets = pinned_entries("tcpf_flows");
+	slots = pinned_entries("tcpf_syns");
+	conns = (unsigned long long)buckets * TCPF_FLOW_WAYS;
+	if (json) {
+		printf("], \"flow_table\": {\"connections\": %llu, "
+		       "\"bytes_per_connection\": %zu, \"half_open\": %u, "
+		       "\"bytes_per_half_open\": %zu}}\n", conns,
+		       sizeof(struct tcpf_flow_entry), slots,
+		       sizeof(struct tcpf_syn));
+	} else if (!shown) {
 		printf("(nothing attached in this network namespace)\n");
+	} else if (buckets) {
+		printf("\nflow table (shared by this namespace): %llu "
+		       "connections x %zu bytes = %.1f MiB, %u half-open x %zu "
+		       "bytes = %.1f MiB\n", conns,
+		       sizeof(struct tcpf_flow_entry),
+		       conns * sizeof(struct tcpf_flow_entry) / 1048576.0,
+		       slots, sizeof(struct tcpf_syn),
+		       (double)slots * sizeof(struct tcpf_syn) / 1048576.0);
+	}
 	return EXIT_OK;
 }

@@ -3,6 +3,7 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include "flows.h"
 #include "loader.h"
 #include "log.h"
 #include "stats.h"
@@ -21,6 +22,7 @@ static const struct command {
 	{ "status", cmd_status, "[--json]                    what is attached" },
 	{ "stats", cmd_stats, "IFACE [--json] [--watch N]   the counters" },
 	{ "reset", cmd_reset, "IFACE                        zero the counters" },
+	{ "flows", cmd_flows, "IFACE [--state S] [--json] [--limit N]  connections" },
 };
 
 static void usage(FILE *f)
