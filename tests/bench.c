@@ -6,6 +6,8 @@
  * are the budgets: this machine is noisy.
  */
 #include <errno.h>
+#include <stdbool.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,11 +16,13 @@
 #include <bpf/libbpf.h>
 #include "tcpflags.skel.h"
 #include "empty.skel.h"
+#include "tcpflags.h"
 #include "frames.h"
 
 #define ROUNDS 5
 #define REPEAT 8000000
 #define BUDGET_COUNT_PATH 1.3
+#define BUDGET_FLOW_ESTABLISHED 2.5
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -47,43 +51,120 @@ static int time_prog(int fd, const __u8 *buf, __u32 len, double *ns)
 	return 0;
 }
 
-int main(void)
+static struct tcpflags_bpf *load_tcpflags(bool flows)
 {
 	struct tcpflags_bpf *tf = tcpflags_bpf__open();
-	struct empty_bpf *em = empty_bpf__open_and_load();
-	static __u8 bufs[16][FRAME_MAX];
-	__u32 lens[16];
-	double t_ns[16][ROUNDS], e_ns[16][ROUNDS];
 	struct bpf_map *map;
-	double worst = 0;
-	const char *worst_kind = "";
-	size_t n = frame_kinds_count;
 
-	if (!tf || !em || n > 16) {
-		fprintf(stderr, "bench: cannot open the BPF objects\n");
-		return 1;
-	}
+	if (!tf)
+		return NULL;
 	bpf_object__for_each_map(map, tf->obj)
 		bpf_map__set_pin_path(map, NULL);
+	tf->rodata->tcpf_flows_on = flows;
 	if (tcpflags_bpf__load(tf)) {
-		fprintf(stderr, "bench: cannot load tcpflags: %s\n",
+		tcpflags_bpf__destroy(tf);
+		return NULL;
+	}
+	return tf;
+}
+
+static int run_once(int fd, const __u8 *buf, __u32 len)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = buf,
+		    .data_size_in = len, .repeat = 1);
+
+	return bpf_prog_test_run_opts(fd, &opts) ? -errno : 0;
+}
+
+/*
+ * Open a connection in the tracking instance (SYN in, SYN-ACK out through
+ * the egress program, ACK in) and build a data segment of it, 512 bytes.
+ * Timed repeatedly, the same segment is a tracked connection's data path
+ * (from its second run on it is counted as a retransmission, which does
+ * the same lookup and updates).
+ */
+static int tracked_segment(struct tcpflags_bpf *tf, __u8 *buf, __u32 *len)
+{
+	const __u32 x = 1000, y = 5000;
+	struct frame_spec syn = { .family = 4, .l4 = IPPROTO_TCP,
+				  .flags = TCPF_SYN, .seqack = 1, .seq = x };
+	struct frame_spec synack = syn, ack = syn, data;
+	struct tcpf_ctl ctl = { .now = 1 };
+	struct frame_layout lay;
+	__u8 f[FRAME_MAX];
+	__u32 zero = 0;
+	int xdp = bpf_program__fd(tf->progs.tcpf_xdp);
+	int err;
+
+	for (int st = 0; st < TCPF_ST_MAX; st++)
+		ctl.timeout[st] = 1u << 30;
+	if (bpf_map_update_elem(bpf_map__fd(tf->maps.tcpf_ctl), &zero, &ctl,
+				BPF_ANY))
+		return -errno;
+	synack.swap = 1;
+	synack.flags = TCPF_SYN | TCPF_ACK;
+	synack.seq = y;
+	synack.ack = x + 1;
+	ack.flags = TCPF_ACK;
+	ack.seq = x + 1;
+	ack.ack = y + 1;
+	data = ack;
+	data.flags = TCPF_ACK | TCPF_PSH;
+	data.payload = 512;
+	err = run_once(xdp, f, frame_build(&syn, f, &lay));
+	if (!err)
+		err = run_once(bpf_program__fd(tf->progs.tcpf_egress), f,
+			       frame_build(&synack, f, &lay));
+	if (!err)
+		err = run_once(xdp, f, frame_build(&ack, f, &lay));
+	*len = frame_build(&data, buf, &lay);
+	return err;
+}
+
+static double median(double *v)
+{
+	qsort(v, ROUNDS, sizeof(double), cmp_double);
+	return v[ROUNDS / 2];
+}
+
+int main(void)
+{
+	struct tcpflags_bpf *count = load_tcpflags(false);
+	struct tcpflags_bpf *track = load_tcpflags(true);
+	struct empty_bpf *em = empty_bpf__open_and_load();
+	static __u8 bufs[17][FRAME_MAX];
+	double e_ns[17][ROUNDS], c_ns[17][ROUNDS], t_ns[17][ROUNDS];
+	__u32 lens[17];
+	double worst = 0, flow_ratio;
+	const char *worst_kind = "";
+	size_t n = frame_kinds_count, k;
+	int fds[3];
+
+	if (!count || !track || !em || n > 16) {
+		fprintf(stderr, "bench: cannot load the BPF objects: %s\n",
 			strerror(errno));
 		return 1;
 	}
-	for (size_t k = 0; k < n; k++) {
+	fds[0] = bpf_program__fd(em->progs.tcpf_empty);
+	fds[1] = bpf_program__fd(count->progs.tcpf_xdp);
+	fds[2] = bpf_program__fd(track->progs.tcpf_xdp);
+	for (k = 0; k < n; k++) {
 		struct frame_layout lay;
 
 		lens[k] = frame_build(&frame_kinds[k].spec, bufs[k], &lay);
 		if (frame_kinds[k].truncate_to)
 			lens[k] = (__u32)frame_kinds[k].truncate_to;
 	}
-	/* interleave the two programs so drift hits both alike */
+	if (tracked_segment(track, bufs[n], &lens[n])) {
+		fprintf(stderr, "bench: cannot open a tracked connection\n");
+		return 1;
+	}
+	/* interleave the programs so drift hits them alike */
 	for (int r = 0; r < ROUNDS; r++) {
-		for (size_t k = 0; k < n; k++) {
-			if (time_prog(bpf_program__fd(em->progs.tcpf_empty),
-				      bufs[k], lens[k], &e_ns[k][r]) ||
-			    time_prog(bpf_program__fd(tf->progs.tcpf_xdp),
-				      bufs[k], lens[k], &t_ns[k][r])) {
+		for (k = 0; k <= n; k++) {
+			if (time_prog(fds[0], bufs[k], lens[k], &e_ns[k][r]) ||
+			    time_prog(fds[1], bufs[k], lens[k], &c_ns[k][r]) ||
+			    time_prog(fds[2], bufs[k], lens[k], &t_ns[k][r])) {
 				fprintf(stderr, "bench: test run failed: %s\n",
 					strerror(errno));
 				return 1;
@@ -91,27 +172,33 @@ int main(void)
 		}
 	}
 	printf("XDP per-frame cost, BPF_PROG_TEST_RUN, median of %d runs of "
-	       "%d frames\n\n", ROUNDS, REPEAT);
-	printf("%-20s %6s %10s %10s %7s\n", "frame kind", "bytes",
-	       "empty ns", "tcpflags", "ratio");
-	for (size_t k = 0; k < n; k++) {
-		double ratio;
+	       "%d frames\n", ROUNDS, REPEAT);
+	printf("counting: tcpflags --no-flows; tracking: the default (flow "
+	       "table, phases)\n\n");
+	printf("%-20s %6s %9s %9s %6s %9s %6s\n", "frame kind", "bytes",
+	       "empty ns", "counting", "ratio", "tracking", "ratio");
+	for (k = 0; k <= n; k++) {
+		double e = median(e_ns[k]), c = median(c_ns[k]);
+		double t = median(t_ns[k]);
 
-		qsort(e_ns[k], ROUNDS, sizeof(double), cmp_double);
-		qsort(t_ns[k], ROUNDS, sizeof(double), cmp_double);
-		ratio = t_ns[k][ROUNDS / 2] / e_ns[k][ROUNDS / 2];
-		printf("%-20s %6u %10.2f %10.2f %7.2f\n", frame_kinds[k].name,
-		       lens[k], e_ns[k][ROUNDS / 2], t_ns[k][ROUNDS / 2],
-		       ratio);
-		if (ratio > worst) {
-			worst = ratio;
+		printf("%-20s %6u %9.2f %9.2f %6.2f %9.2f %6.2f\n",
+		       k < n ? frame_kinds[k].name : "tracked_data", lens[k],
+		       e, c, c / e, t, t / e);
+		if (k < n && c / e > worst) {
+			worst = c / e;
 			worst_kind = frame_kinds[k].name;
 		}
 	}
-	printf("\nworst frame kind: %s\n", worst_kind);
+	flow_ratio = median(t_ns[n]) / median(e_ns[n]);
+	printf("\ncount_path: the worst frame kind when counting (%s)\n",
+	       worst_kind);
+	printf("flow_established: a data segment of a tracked connection\n");
 	printf("budget count_path ratio=%.2f limit=%.1f\n", worst,
 	       BUDGET_COUNT_PATH);
-	tcpflags_bpf__destroy(tf);
+	printf("budget flow_established ratio=%.2f limit=%.1f\n", flow_ratio,
+	       BUDGET_FLOW_ESTABLISHED);
+	tcpflags_bpf__destroy(count);
+	tcpflags_bpf__destroy(track);
 	empty_bpf__destroy(em);
 	return 0;
 }

@@ -1,0 +1,259 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * livegen.c - build/livegen: a spoofed SYN flood out of one veth, for
+ * scripts/bench-live.sh.
+ *
+ *   livegen DEV COUNT --dst-mac MAC [--ipv6] [--dst ADDR] [--dport N]
+ *                     [--batch N]
+ *
+ * Run it inside the generator's network namespace (nsenter --net=...).  It
+ * builds one TCP SYN frame to ADDR:N from DEV's MAC to MAC, and runs
+ * bpf/livegen.bpf.c on it COUNT times with BPF_PROG_TEST_RUN in live-frames
+ * mode: the program gives every frame a new spoofed source (198.18.0.0/16,
+ * or 2001:2:0:ff::/64 with --ipv6) and sends it out of DEV with XDP_TX.
+ * Prints one line:  sent=COUNT elapsed=SECONDS mpps=RATE kernel_ns=NS bad=0
+ * sent is the number of times the program ran (XDP_TX may still fail, e.g.
+ * when the peer's ring is full: count what the peer received), elapsed the
+ * wall time of the run, kernel_ns the kernel's own ns per frame (it leaves
+ * out the time the run gave the CPU away to other tasks).
+ *
+ * The default destination is 198.19.0.9 (2001:2:0:1::9): on the lab's link
+ * but assigned to nobody, so the receiver's kernel drops the packets at its
+ * route lookup (forwarding is off) without answering, and what a packet
+ * costs the receiver is mostly its XDP program and the veth.  With the
+ * receiver's own address (198.19.0.2) the SYNs reach TCP, which checks
+ * their checksums and tries to answer with RSTs the namespace cannot route.
+ */
+#include <errno.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "livegen.skel.h"
+
+#ifndef BPF_F_TEST_XDP_LIVE_FRAMES
+#define BPF_F_TEST_XDP_LIVE_FRAMES (1U << 1)
+#endif
+
+#define ETH_LEN 14
+#define IP4_LEN 20
+#define IP6_LEN 40
+#define TCP_LEN 20
+
+static void usage(void)
+{
+	fprintf(stderr, "usage: livegen DEV COUNT --dst-mac MAC [--ipv6] "
+		"[--dst ADDR] [--dport N] [--batch N]\n");
+	exit(2);
+}
+
+static void put16(__u8 *p, unsigned int v)
+{
+	p[0] = (__u8)(v >> 8);
+	p[1] = (__u8)v;
+}
+
+static __u32 sum16(__u32 sum, const __u8 *p, size_t n)
+{
+	for (size_t i = 0; i + 1 < n; i += 2)
+		sum += (__u32)p[i] << 8 | p[i + 1];
+	if (n & 1)
+		sum += (__u32)p[n - 1] << 8;
+	return sum;
+}
+
+static unsigned int fold(__u32 sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return ~sum & 0xffff;
+}
+
+static int parse_mac(const char *s, __u8 mac[6])
+{
+	unsigned int b[6];
+
+	if (sscanf(s, "%x:%x:%x:%x:%x:%x", &b[0], &b[1], &b[2], &b[3], &b[4],
+		   &b[5]) != 6)
+		return -1;
+	for (int i = 0; i < 6; i++) {
+		if (b[i] > 0xff)
+			return -1;
+		mac[i] = (__u8)b[i];
+	}
+	return 0;
+}
+
+static int dev_mac(const char *dev, __u8 mac[6])
+{
+	struct ifreq ifr = { 0 };
+	int fd = socket(AF_INET, SOCK_DGRAM, 0), err = 0;
+
+	if (fd < 0)
+		return -1;
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", dev);
+	if (ioctl(fd, SIOCGIFHWADDR, &ifr))
+		err = -1;
+	else
+		memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
+	close(fd);
+	return err;
+}
+
+/*
+ * A SYN as a flood sends it: no options, no payload.  The source address is
+ * a placeholder from the flood's range; the BPF program replaces it (and the
+ * port) and keeps the checksums right.
+ */
+static __u32 build_syn(__u8 *buf, const __u8 dmac[6], const __u8 smac[6],
+		       int ipv6, const void *dst, unsigned int dport)
+{
+	__u8 *ip = buf + ETH_LEN, *tcp;
+	__u32 iplen = ipv6 ? IP6_LEN : IP4_LEN, sum;
+
+	memset(buf, 0, ETH_LEN + iplen + TCP_LEN);
+	memcpy(buf, dmac, 6);
+	memcpy(buf + 6, smac, 6);
+	put16(buf + 12, ipv6 ? 0x86dd : 0x0800);
+	tcp = ip + iplen;
+	if (ipv6) {
+		static const __u8 src6[16] = { 0x20, 0x01, 0, 2, 0, 0, 0, 0xff,
+					       [15] = 1 };
+
+		ip[0] = 0x60;
+		put16(ip + 4, TCP_LEN);
+		ip[6] = IPPROTO_TCP;
+		ip[7] = 64;
+		memcpy(ip + 8, src6, 16);
+		memcpy(ip + 24, dst, 16);
+		sum = sum16(0, ip + 8, 32) + IPPROTO_TCP + TCP_LEN;
+	} else {
+		ip[0] = 0x45;
+		put16(ip + 2, IP4_LEN + TCP_LEN);
+		put16(ip + 4, 1);                /* identification */
+		put16(ip + 6, 0x4000);           /* DF */
+		ip[8] = 64;
+		ip[9] = IPPROTO_TCP;
+		ip[12] = 198, ip[13] = 18, ip[15] = 1;
+		memcpy(ip + 16, dst, 4);
+		put16(ip + 10, fold(sum16(0, ip, IP4_LEN)));
+		sum = sum16(0, ip + 12, 8) + IPPROTO_TCP + TCP_LEN;
+	}
+	put16(tcp, 40000);
+	put16(tcp + 2, dport);
+	tcp[4] = 0x5e, tcp[5] = 0x11, tcp[6] = 0xab, tcp[7] = 0x01;
+	tcp[12] = (TCP_LEN / 4) << 4;
+	tcp[13] = 0x02;                          /* SYN */
+	put16(tcp + 14, 64240);
+	put16(tcp + 16, fold(sum16(sum, tcp, TCP_LEN)));
+	return ETH_LEN + iplen + TCP_LEN;
+}
+
+int main(int argc, char **argv)
+{
+	const char *dev, *dst_s = NULL;
+	unsigned long long count;
+	unsigned int dport = 80, batch = 64, ifindex;
+	int ipv6 = 0, have_dmac = 0, err;
+	__u8 dmac[6], smac[6], dst[16], frame[128];
+	struct xdp_md xmd = { 0 };
+	struct livegen_bpf *skel;
+	struct timespec a, b;
+	__u32 len, seed;
+	double secs;
+	char *end;
+
+	if (argc < 3)
+		usage();
+	dev = argv[1];
+	count = strtoull(argv[2], &end, 10);
+	if (*end || !count || count > 0xffffffffull)
+		usage();
+	for (int i = 3; i < argc; i++) {
+		const char *opt = argv[i];
+
+		if (!strcmp(opt, "--ipv6")) {
+			ipv6 = 1;
+			continue;
+		}
+		if (i + 1 >= argc)
+			usage();
+		if (!strcmp(opt, "--dst")) {
+			dst_s = argv[++i];
+		} else if (!strcmp(opt, "--dst-mac")) {
+			if (parse_mac(argv[++i], dmac))
+				usage();
+			have_dmac = 1;
+		} else if (!strcmp(opt, "--dport")) {
+			dport = (unsigned int)strtoul(argv[++i], &end, 10);
+			if (*end || !dport || dport > 65535)
+				usage();
+		} else if (!strcmp(opt, "--batch")) {
+			batch = (unsigned int)strtoul(argv[++i], &end, 10);
+			if (*end || !batch || batch > 256)
+				usage();
+		} else {
+			usage();
+		}
+	}
+	if (!have_dmac)
+		usage();
+	if (!dst_s)
+		dst_s = ipv6 ? "2001:2:0:1::9" : "198.19.0.9";
+	if (inet_pton(ipv6 ? AF_INET6 : AF_INET, dst_s, dst) != 1) {
+		fprintf(stderr, "livegen: bad address %s\n", dst_s);
+		return 2;
+	}
+	ifindex = if_nametoindex(dev);
+	if (!ifindex || dev_mac(dev, smac)) {
+		fprintf(stderr, "livegen: no interface %s here\n", dev);
+		return 1;
+	}
+	len = build_syn(frame, dmac, smac, ipv6, dst, dport);
+
+	skel = livegen_bpf__open_and_load();
+	if (!skel) {
+		fprintf(stderr, "livegen: cannot load livegen.bpf.o: %s\n",
+			strerror(errno));
+		return 1;
+	}
+	/* a random start, so that runs do not repeat each other's sources */
+	if (getrandom(&seed, sizeof(seed), 0) != sizeof(seed))
+		seed = (__u32)time(NULL) ^ (__u32)getpid() << 16;
+	skel->bss->seq = seed;
+
+	/* the kernel wants data_end == the frame's length */
+	xmd.data_end = len;
+	xmd.ingress_ifindex = ifindex;
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = frame,
+		    .data_size_in = len, .ctx_in = &xmd,
+		    .ctx_size_in = sizeof(xmd),
+		    .flags = BPF_F_TEST_XDP_LIVE_FRAMES,
+		    .repeat = (__u32)count, .batch_size = batch);
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	err = bpf_prog_test_run_opts(bpf_program__fd(skel->progs.livegen_syn),
+				     &opts);
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	if (err) {
+		fprintf(stderr, "livegen: live test run failed: %s\n",
+			strerror(errno));
+		livegen_bpf__destroy(skel);
+		return 1;
+	}
+	secs = (double)(b.tv_sec - a.tv_sec) +
+	       (double)(b.tv_nsec - a.tv_nsec) / 1e9;
+	printf("sent=%llu elapsed=%.6f mpps=%.3f kernel_ns=%u bad=%llu\n",
+	       count, secs, (double)count / secs / 1e6, opts.duration,
+	       (unsigned long long)skel->bss->bad);
+	err = skel->bss->bad ? 1 : 0;
+	livegen_bpf__destroy(skel);
+	return err;
+}
