@@ -40,8 +40,8 @@ CORE_SRCS := user/log.c user/cli.c user/pins.c user/counters.c user/timefmt.c
 CMD_SRCS  := user/loader.c user/egress.c user/stats.c user/flows.c
 CORE_OBJS := $(patsubst user/%.c,$(BUILD)/user/%.o,$(CORE_SRCS))
 CMD_OBJS  := $(patsubst user/%.c,$(BUILD)/user/%.o,$(CMD_SRCS))
-TEST_BINS := $(BUILD)/test_bpf $(BUILD)/test_user $(BUILD)/bench \
-	     $(BUILD)/livegen
+TEST_BINS := $(BUILD)/test_bpf $(BUILD)/test_flow $(BUILD)/test_user \
+	     $(BUILD)/bench $(BUILD)/livegen
 
 all: $(BUILD)/tcpflags $(TEST_BINS)
 
@@ -69,6 +69,10 @@ $(BUILD)/tcpflags: $(BUILD)/user/main.o $(CMD_OBJS) $(CORE_OBJS)
 	$(Q)$(CC) $(CFLAGS) $^ $(LIBS) -o $@
 
 $(BUILD)/test_bpf: $(BUILD)/tests/test_bpf.o $(BUILD)/tests/frames.o $(CORE_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LIBS) -o $@
+
+$(BUILD)/test_flow: $(BUILD)/tests/test_flow.o $(BUILD)/tests/frames.o
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LIBS) -o $@
 

@@ -41,18 +41,30 @@ void frame_fix_ip4_csum(__u8 *buf, const struct frame_layout *lay)
 	put16(ip + 10, csum_fold(csum_add(0, ip, hlen)));
 }
 
-static __u32 build_l4(const struct frame_spec *s, __u8 *p)
+static void put32(__u8 *p, __u32 v)
+{
+	put16(p, (__u16)(v >> 16));
+	put16(p + 2, (__u16)v);
+}
+
+static __u32 build_l4(const struct frame_spec *s, __u8 *p, __u16 sport,
+		      __u16 dport)
 {
 	__u32 hlen;
 
 	if (s->l4 == IPPROTO_TCP) {
 		hlen = 20 + s->tcp_optlen;
 		memset(p, 0, hlen);
-		put16(p, 40000);                 /* source port */
-		put16(p + 2, 80);                /* destination port */
-		p[4] = 0x11, p[7] = 0x01;        /* sequence number */
-		if (s->flags & TCPF_ACK)
-			p[8] = 0x22, p[11] = 0x02;
+		put16(p, sport);                 /* source port */
+		put16(p + 2, dport);             /* destination port */
+		if (s->seqack) {
+			put32(p + 4, s->seq);
+			put32(p + 8, s->ack);
+		} else {
+			p[4] = 0x11, p[7] = 0x01;  /* sequence number */
+			if (s->flags & TCPF_ACK)
+				p[8] = 0x22, p[11] = 0x02;
+		}
 		p[12] = (__u8)((hlen / 4) << 4);
 		p[13] = s->flags;
 		put16(p + 14, 64240);            /* window */
@@ -60,8 +72,8 @@ static __u32 build_l4(const struct frame_spec *s, __u8 *p)
 			p[i] = 1;                /* NOP options */
 	} else if (s->l4 == IPPROTO_UDP) {
 		hlen = 8;
-		put16(p, 40000);
-		put16(p + 2, 53);
+		put16(p, sport);
+		put16(p + 2, dport);
 		put16(p + 4, (__u16)(8 + s->payload));
 		put16(p + 6, 0);
 	} else {
@@ -101,12 +113,24 @@ __u32 frame_build(const struct frame_spec *s, __u8 *buf,
 {
 	static const __u8 dmac[6] = { 0x02, 0, 0, 0, 0, 0x02 };
 	static const __u8 smac[6] = { 0x02, 0, 0, 0, 0, 0x01 };
+	const __u8 *mac[2] = { smac, dmac };
+	const __u8 *a4[2] = { src4, dst4 }, *a6[2] = { src6, dst6 };
+	__u16 port[2] = { 40000, s->l4 == IPPROTO_UDP ? 53 : 80 };
+	int sw = !!s->swap;
 	__u32 off = 12, l4len;
 	__u8 *ip;
 
+	if (s->saddr)
+		a4[0] = a6[0] = s->saddr;
+	if (s->daddr)
+		a4[1] = a6[1] = s->daddr;
+	if (s->sport)
+		port[0] = s->sport;
+	if (s->dport)
+		port[1] = s->dport;
 	memset(buf, 0, FRAME_MAX);
-	memcpy(buf, dmac, 6);
-	memcpy(buf + 6, smac, 6);
+	memcpy(buf, mac[!sw], 6);
+	memcpy(buf + 6, mac[sw], 6);
 	for (int i = 0; i < s->nvlan; i++) {
 		put16(buf + off, s->tpid[i]);
 		put16(buf + off + 2, s->vid[i]);
@@ -126,12 +150,12 @@ __u32 frame_build(const struct frame_spec *s, __u8 *buf,
 		put16(ip + 6, s->ip4_frag);
 		ip[8] = 64;
 		ip[9] = s->l4;
-		memcpy(ip + 12, src4, 4);
-		memcpy(ip + 16, dst4, 4);
+		memcpy(ip + 12, a4[sw], 4);
+		memcpy(ip + 16, a4[!sw], 4);
 		for (__u32 i = 20; i < hlen; i++)
 			ip[i] = 1;               /* NOP options */
 		lay->l4 = off + hlen;
-		l4len = build_l4(s, buf + lay->l4);
+		l4len = build_l4(s, buf + lay->l4, port[sw], port[!sw]);
 		put16(ip + 2, (__u16)(hlen + l4len));
 		lay->len = lay->l4 + l4len;
 		frame_fix_ip4_csum(buf, lay);
@@ -141,12 +165,12 @@ __u32 frame_build(const struct frame_spec *s, __u8 *buf,
 		ip[0] = 0x60;
 		ip[6] = s->n_ext ? s->ext[0] : s->l4;
 		ip[7] = 64;
-		memcpy(ip + 8, src6, 16);
-		memcpy(ip + 24, dst6, 16);
+		memcpy(ip + 8, a6[sw], 16);
+		memcpy(ip + 24, a6[!sw], 16);
 		for (int i = 0; i < s->n_ext; i++)
 			ext += build_ip6_ext(s, ip + 40 + ext, i);
 		lay->l4 = off + 40 + ext;
-		l4len = build_l4(s, buf + lay->l4);
+		l4len = build_l4(s, buf + lay->l4, port[sw], port[!sw]);
 		put16(ip + 4, (__u16)(ext + l4len));
 		lay->len = lay->l4 + l4len;
 	} else {

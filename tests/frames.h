@@ -26,6 +26,18 @@ struct frame_spec {
 	__u8 flags;                /* TCP flag byte */
 	int tcp_optlen;            /* bytes of TCP options, multiple of 4 */
 	int payload;               /* bytes after the transport header */
+	/*
+	 * Optional, for the flow tests; zero keeps the defaults: the test
+	 * hosts' addresses, ports 40000 -> 80 (53 for UDP), sequence
+	 * 0x11000001 and, when ACK is set, acknowledgment 0x22000002.
+	 */
+	int seqack;                /* nonzero: .seq and .ack are used as given */
+	__u32 seq;                 /* TCP sequence number */
+	__u32 ack;                 /* TCP acknowledgment number (even without ACK) */
+	__u16 sport, dport;        /* ports, 0: the default one */
+	const __u8 *saddr, *daddr; /* 4 or 16 bytes by family, NULL: default */
+	int swap;                  /* the reverse direction: swap the addresses,
+				      ports and MACs after the above */
 };
 
 /* Where the builder put things, for tests that then corrupt a field. */
