@@ -299,7 +299,10 @@ static __always_inline __u32 flow_fin(struct tcpf_flow *f,
 	if ((g->flags & TCPF_ACK) && seq_after_eq(g->ack, f->fin_end[r]))
 		f->fins |= TCPF_FIN_ACKED(r);
 	if (s == f->local) {
-		f->state = TCPF_ST_LAST_ACK;
+		/* local answers the peer's FIN: LAST_ACK; if its FIN crossed
+		 * the peer's (not acking it), both closed at once: CLOSING */
+		f->state = f->fins & TCPF_FIN_ACKED(r) ? TCPF_ST_LAST_ACK
+						       : TCPF_ST_CLOSING;
 	} else if (f->fins & TCPF_FIN_ACKED(r)) {
 		f->state = TCPF_ST_TIME_WAIT;
 		conn_count(TCPF_CONN_CLOSED);

@@ -61,16 +61,25 @@ for _ in $(seq 20); do cli curl -s -o /dev/null "http://$LAB_SRV4:$PORT/"; done
 for _ in $(seq 10); do cli curl -s -o /dev/null "http://[$LAB_SRV6]:$PORT/"; done
 cli curl -s -o /dev/null "http://$LAB_SRV4:9/" || true
 
+echo "lab: one connection held open for a while"
+cli "$PY" -c "import socket, time
+s = socket.create_connection(('$LAB_SRV4', $PORT))
+s.sendall(b'GET / HTTP/1.0\r\n')
+time.sleep(30)" >/dev/null 2>&1 &
+
 echo "lab: odd flags from hping3: 3 SYN|FIN, 3 NULL, 3 Xmas (FIN|PSH|URG)"
 cli hping3 -q -c 3 -i u10000 -S -F -p "$PORT" "$LAB_SRV4" >/dev/null 2>&1 || true
 cli hping3 -q -c 3 -i u10000 -p "$PORT" "$LAB_SRV4" >/dev/null 2>&1 || true
 cli hping3 -q -c 3 -i u10000 -F -P -U -p "$PORT" "$LAB_SRV4" >/dev/null 2>&1 || true
-sleep 0.5
+# the connection gauges are recounted once a second
+sleep 1.5
 
 echo
 srv "$TCPF" status
 echo
 srv "$TCPF" stats "$LAB_SRV_IF"
+echo
+srv "$TCPF" flows "$LAB_SRV_IF" --limit 8
 echo
 if [ "$KEEP" = --keep ]; then
     echo "lab: kept. Try: nsenter --net=/run/netns/$LAB-srv $TCPF stats $LAB_SRV_IF --json"
