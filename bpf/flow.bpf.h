@@ -194,7 +194,10 @@ flow_find(struct tcpf_flow_bucket *b, const struct tcpf_flow_key *k)
 	return NULL;
 }
 
-/* An empty way, or else the least recently seen one (an eviction). */
+/*
+ * An empty way; else a connection in TIME_WAIT (closed already, counted);
+ * else the least recently seen one: an eviction.
+ */
 static __always_inline struct tcpf_flow_entry *
 flow_victim(struct tcpf_flow_bucket *b, __u32 now)
 {
@@ -202,7 +205,8 @@ flow_victim(struct tcpf_flow_bucket *b, __u32 now)
 
 #pragma unroll
 	for (int w = 0; w < TCPF_FLOW_WAYS; w++) {
-		if (b->way[w].flow.state == TCPF_ST_NONE)
+		if (b->way[w].flow.state == TCPF_ST_NONE ||
+		    b->way[w].flow.state == TCPF_ST_TIME_WAIT)
 			return &b->way[w];
 		if (now - b->way[w].flow.seen > now - v->flow.seen)
 			v = &b->way[w];
@@ -232,7 +236,8 @@ static __always_inline void flow_establish(struct tcpf_syn *h,
 	__builtin_memset(f, 0, sizeof(*f));
 	f->isn[0] = h->isn[0];
 	f->isn[1] = h->isn[1];
-	f->next[s] = g->end;
+	/* a SYN-ACK completing a simultaneous open takes a sequence number */
+	f->next[s] = g->end + !!(g->flags & TCPF_SYN);
 	f->next[s ^ 1] = h->isn[s ^ 1] + 1;
 	f->packets[0] = h->packets[0];
 	f->packets[1] = h->packets[1];
