@@ -106,27 +106,23 @@ static __always_inline int seq_after_eq(__u32 a, __u32 b)
 }
 
 /* The canonical key; returns the sender's side (0: the lower endpoint). */
-static __always_inline __u8 flow_key(const struct tcpf_packet *p,
+static __always_inline __u8 flow_key(const struct tcpf_segment *in,
 				     struct tcpf_flow_key *k)
 {
 	__u64 *a = (__u64 *)k->addr[0], *b = (__u64 *)k->addr[1];
-	__u16 sport = *(__u16 *)p->tcp, dport = *(__u16 *)(p->tcp + 2);
+	__u16 sport = in->sport, dport = in->dport;
 	int swap;
 
 	__builtin_memset(k, 0, sizeof(*k));
-	if (p->family == TCPF_IPV4) {
-		struct iphdr *ip = p->l3;
-
+	if (in->family == TCPF_IPV4) {
 		/* IPv4-mapped: ::ffff:a.b.c.d */
 		k->addr[0][10] = k->addr[0][11] = 0xff;
 		k->addr[1][10] = k->addr[1][11] = 0xff;
-		__builtin_memcpy(&k->addr[0][12], &ip->saddr, 4);
-		__builtin_memcpy(&k->addr[1][12], &ip->daddr, 4);
+		__builtin_memcpy(&k->addr[0][12], &in->saddr[0], 4);
+		__builtin_memcpy(&k->addr[1][12], &in->daddr[0], 4);
 	} else {
-		struct ipv6hdr *ip6 = p->l3;
-
-		__builtin_memcpy(k->addr[0], &ip6->saddr, 16);
-		__builtin_memcpy(k->addr[1], &ip6->daddr, 16);
+		__builtin_memcpy(k->addr[0], in->saddr, 16);
+		__builtin_memcpy(k->addr[1], in->daddr, 16);
 	}
 	/* any total order will do: compare as two 64-bit words, then ports */
 	swap = a[0] != b[0] ? a[0] > b[0] :
@@ -142,8 +138,8 @@ static __always_inline __u8 flow_key(const struct tcpf_packet *p,
 		k->port[0] = sport;
 		k->port[1] = dport;
 	}
-	k->vlan = p->vlan;
-	k->family = p->family;
+	k->vlan = in->vlan;
+	k->family = in->family;
 	return swap;
 }
 
@@ -460,9 +456,8 @@ static __always_inline __u32 syn_new(struct tcpf_syn *h,
 	return TCPF_PH_SYN;
 }
 
-/* Track one TCP segment; returns its phase. */
-static __always_inline __u32 tcpf_track(const struct tcpf_packet *p,
-					__u32 bytes, __u8 dir)
+/* Track one TCP segment: sets in->phase and in->state (the connection's). */
+static __always_inline void tcpf_track(struct tcpf_segment *in)
 {
 	struct tcpf_flow_bucket *b;
 	struct tcpf_flow_entry *e = NULL;
@@ -472,18 +467,20 @@ static __always_inline __u32 tcpf_track(const struct tcpf_packet *p,
 	struct tcpf_ctl *ctl;
 	__u32 zero = 0, hash, idx, phase;
 
+	in->state = TCPF_ST_NONE;
+	in->phase = TCPF_PH_OUT_OF_STATE;
 	ctl = bpf_map_lookup_elem(&tcpf_ctl, &zero);
 	if (!ctl)
-		return TCPF_PH_OUT_OF_STATE;
-	g.side = flow_key(p, &key);
-	g.seq = bpf_ntohl(*(__be32 *)(p->tcp + 4));
-	g.ack = bpf_ntohl(*(__be32 *)(p->tcp + 8));
-	g.len = p->payload;
-	g.end = g.seq + p->payload;
-	g.bytes = bytes;
+		return;
+	g.side = flow_key(in, &key);
+	g.seq = in->seq;
+	g.ack = in->ack;
+	g.len = in->payload;
+	g.end = g.seq + in->payload;
+	g.bytes = in->bytes;
 	g.now = ctl->now;
-	g.flags = p->flags;
-	g.dir = dir;
+	g.flags = in->flags;
+	g.dir = in->dir;
 
 	hash = flow_hash(&key);
 	idx = hash & tcpf_buckets_mask;
@@ -492,17 +489,26 @@ static __always_inline __u32 tcpf_track(const struct tcpf_packet *p,
 		e = flow_find(b, &key);
 	if (e) {
 		phase = flow_step(&e->flow, &g);
-		if (phase != TCPF_PH_REOPEN)
-			return phase;
+		if (phase != TCPF_PH_REOPEN) {
+			in->phase = phase;
+			in->state = e->flow.state;
+			return;
+		}
 		flow_remove(&e->flow);
 	}
 	idx = (hash >> 16 ^ hash) & tcpf_syns_mask;
 	h = bpf_map_lookup_elem(&tcpf_syns, &idx);
 	if (!h)
-		return TCPF_PH_OUT_OF_STATE;
+		return;
 	if (h->stage != TCPF_HS_EMPTY && key_equal(&h->key, &key))
-		return syn_step(h, b, &key, &g);
-	return syn_new(h, &key, &g, ctl);
+		phase = syn_step(h, b, &key, &g);
+	else
+		phase = syn_new(h, &key, &g, ctl);
+	in->phase = phase;
+	if (h->stage != TCPF_HS_EMPTY)
+		in->state = syn_state(h);
+	else if (phase == TCPF_PH_ACK || phase == TCPF_PH_SYNACK)
+		in->state = TCPF_ST_ESTABLISHED;	/* now in the table */
 }
 
 #endif /* TCPF_FLOW_BPF_H */

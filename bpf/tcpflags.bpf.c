@@ -13,6 +13,7 @@
 #include "count.bpf.h"
 #include "flow.bpf.h"
 #include "reaper.bpf.h"
+#include "policy.bpf.h"
 
 /* Set by the loader: false for `attach --no-flows` (counting only). */
 const volatile bool tcpf_flows_on = true;
@@ -26,11 +27,24 @@ static __always_inline __u32 tcpf_classify(int parsed,
 	return TCPF_KEY_CNT(parsed);
 }
 
-/* Observation only, for now: every frame, parsed or not, passes. */
-static __always_inline int tcpf_decide(const struct tcpf_packet *p)
+/*
+ * A TCP segment's life: follow its connection, then decide.  A global
+ * function, verified once on its own (see struct tcpf_segment).
+ */
+__noinline int tcpf_segment_run(struct tcpf_segment *in)
 {
-	(void)p;
-	return XDP_PASS;
+	int verdict;
+
+	if (!in)
+		return TCPF_ACT_PASS;
+	if (tcpf_flows_on)
+		tcpf_track(in);
+	else
+		in->phase = TCPF_PH_UNTRACKED;
+	verdict = tcpf_policy_run(in);
+	if (tcpf_flows_on)
+		phase_count(in->dir, in->phase);
+	return verdict;
 }
 
 SEC("xdp")
@@ -44,16 +58,19 @@ int tcpf_xdp(struct xdp_md *ctx)
 	struct tcpf_packet pkt = {};
 	int parsed = tcpf_parse(&c, &pkt);
 	__u32 key = tcpf_classify(parsed, &pkt);
-	int verdict = tcpf_decide(&pkt);
+	int verdict = TCPF_ACT_PASS;
 
-	if (parsed == TCPF_NEXT && tcpf_flows_on)
-		phase_count(TCPF_DIR_INGRESS,
-			    tcpf_track(&pkt, c.len, TCPF_DIR_INGRESS));
+	if (parsed == TCPF_NEXT && (tcpf_flows_on || policy_on())) {
+		struct tcpf_segment seg = {};
+
+		segment_fill(&pkt, c.len, TCPF_DIR_INGRESS, &seg);
+		verdict = tcpf_segment_run(&seg);
+	}
 	tcpf_count(key, c.len);
-	return verdict;
+	return verdict == TCPF_ACT_DROP ? XDP_DROP : XDP_PASS;
 }
 
-/* What this host sends: the other half of its connections.  Never drops. */
+/* What this host sends: the other half of its connections, and egress rules. */
 SEC("tc")
 int tcpf_egress(struct __sk_buff *skb)
 {
@@ -63,14 +80,17 @@ int tcpf_egress(struct __sk_buff *skb)
 		.len = skb->data_end - skb->data,
 	};
 	struct tcpf_packet pkt = {};
+	struct tcpf_segment seg = {};
 
-	if (!tcpf_flows_on || tcpf_parse(&c, &pkt) != TCPF_NEXT)
+	if (!(tcpf_flows_on || policy_on()) ||
+	    tcpf_parse(&c, &pkt) != TCPF_NEXT)
 		return TC_ACT_OK;
 	/* a tag the stack will insert is metadata here, not packet data */
 	if (skb->vlan_present)
 		pkt.vlan = skb->vlan_tci & 0x0fff;
-	phase_count(TCPF_DIR_EGRESS, tcpf_track(&pkt, skb->len,
-						TCPF_DIR_EGRESS));
+	segment_fill(&pkt, skb->len, TCPF_DIR_EGRESS, &seg);
+	if (tcpf_segment_run(&seg) == TCPF_ACT_DROP)
+		return TC_ACT_SHOT;
 	return TC_ACT_OK;
 }
 

@@ -254,6 +254,111 @@ _Static_assert(sizeof(struct tcpf_ctl) == 88, "tcpf_ctl layout");
 #define TCPF_SYNS_DEFAULT 65536     /* half-open slots */
 #define TCPF_REAP_INTERVAL_NS 1000000000ULL
 
+/* ------------------------------------------------------------------ */
+/* Policy: rules compiled to bitmaps (bpf/policy.bpf.h, user/rules.c). */
+
+#define TCPF_RULES_MAX 256
+#define TCPF_RULE_WORDS (TCPF_RULES_MAX / 64)
+#define TCPF_RULESETS 2          /* double-buffered: one live, one being written */
+#define TCPF_PORTS 65536
+
+enum tcpf_action {
+	TCPF_ACT_PASS = 0,
+	TCPF_ACT_DROP,
+	TCPF_ACT_COUNT,          /* monitor: counted as "would drop", passed */
+	TCPF_ACT_RATELIMIT,      /* token bucket; the excess is dropped */
+	TCPF_ACT_MAX,
+};
+
+enum tcpf_rl_per {
+	TCPF_RL_GLOBAL = 0,
+	TCPF_RL_SRC,             /* per source address, or per src/PREFIXLEN */
+};
+
+/* One bit per rule, bit i = the rule of priority rank i. */
+struct tcpf_bitmap {
+	__u64 w[TCPF_RULE_WORDS];
+};
+
+/* What a matching rule does. */
+struct tcpf_rule_act {
+	__u32 id;                /* the rule's id: index of its hit counters */
+	__u8 action;             /* enum tcpf_action */
+	__u8 rl_per;             /* enum tcpf_rl_per */
+	__u8 rl_plen;            /* prefix length of a per-source limit */
+	__u8 pad;
+	__u64 rl_cost;           /* ns of credit one packet costs: 1e9 / rate */
+	__u64 rl_depth;          /* bucket depth in ns: burst * cost */
+};
+_Static_assert(sizeof(struct tcpf_rule_act) == 24, "tcpf_rule_act layout");
+
+/*
+ * One compiled rule set (tcpf_rulesets[set]).  A segment's candidates are
+ * the AND of one bitmap per match kind; the lowest set bit decides.  So the
+ * cost does not grow with the number of rules.  Prefixes and ports have
+ * their own maps (tcpf_pfx4/6, tcpf_ports).
+ */
+struct tcpf_ruleset {
+	struct tcpf_bitmap flags[TCPF_PATTERNS];
+	/* 16 rows, a power of two, so the XDP path indexes with a mask */
+	struct tcpf_bitmap phase[16];  /* enum tcpf_phase + untracked */
+	struct tcpf_bitmap state[16];  /* enum tcpf_state; NONE: none */
+	struct tcpf_bitmap dir[TCPF_DIRS];
+	struct tcpf_bitmap family[TCPF_FAMILIES];
+	struct tcpf_bitmap src_any;  /* rules with no source prefix */
+	struct tcpf_bitmap dst_any;
+	struct tcpf_bitmap sport_any;
+	struct tcpf_bitmap dport_any;
+	struct tcpf_rule_act act[TCPF_RULES_MAX];
+	__u32 nrules;
+	__u32 default_action;    /* TCPF_ACT_PASS or TCPF_ACT_DROP */
+};
+
+#define TCPF_PH_UNTRACKED TCPF_PH_MAX
+_Static_assert(TCPF_PH_MAX + 1 <= 16 && TCPF_ST_MAX <= 16, "ruleset rows");
+
+/* tcpf_policy: which rule set is live; switched with one map write. */
+struct tcpf_policy {
+	__u32 active;            /* 0 or 1 */
+	__u32 generation;        /* bumped at every switch */
+	__u32 live;              /* the active set has rules or drops by default */
+	__u32 pad;
+};
+
+/* LPM keys: the rule set and the side lead the address in the prefix. */
+#define TCPF_PFX_HDR_BITS 32
+struct tcpf_pfx4_key {
+	__u32 prefixlen;         /* TCPF_PFX_HDR_BITS + prefix length */
+	__u8 set;
+	__u8 side;               /* 0 source, 1 destination */
+	__u8 pad[2];
+	__u8 addr[4];
+};
+struct tcpf_pfx6_key {
+	__u32 prefixlen;
+	__u8 set;
+	__u8 side;
+	__u8 pad[2];
+	__u8 addr[16];
+};
+#define TCPF_PFX_MAX 16384       /* prefixes per family, both sets */
+
+/* tcpf_ports: key (set * 2 + side) * 65536 + port -> rules it satisfies. */
+#define TCPF_PORT_KEY(set, side, port) \
+	(((__u32)(set) * 2 + (side)) * TCPF_PORTS + (port))
+
+/* tcpf_drops (per interface, per-CPU): why frames were dropped or not. */
+enum tcpf_drop_reason {
+	TCPF_DROP_RULE = 0,      /* a drop rule */
+	TCPF_DROP_RATELIMIT,     /* over a rate limit */
+	TCPF_DROP_DEFAULT,       /* the default action */
+	TCPF_DROP_WOULD,         /* a count rule: would have dropped */
+	TCPF_DROP_MAX,
+};
+
+/* tcpf_ratelimit: token buckets, a direct-mapped array (bounded, no insert). */
+#define TCPF_RL_SLOTS 65536
+
 /*
  * Validity of a flag byte, as the kernel's conntrack judges it
  * (nf_conntrack_proto_tcp.c, tcp_valid_flags): PSH, ECE and CWR are

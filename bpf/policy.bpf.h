@@ -1,0 +1,337 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * policy.bpf.h - rule matching and actions.
+ *
+ * Userspace compiles the rule set into bitmaps (include/tcpflags.h, struct
+ * tcpf_ruleset): for each match kind and each value, the rules that value
+ * satisfies.  A segment's candidates are the AND of a handful of bitmaps
+ * and the lowest set bit is the first matching rule, so the cost does not
+ * grow with the number of rules.  Two rule sets, switched by one write to
+ * tcpf_policy, so a change never leaves a moment without a rule set.
+ */
+#ifndef TCPF_POLICY_BPF_H
+#define TCPF_POLICY_BPF_H
+
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+#include "tcpflags.h"
+#include "parse.bpf.h"
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct tcpf_policy);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} tcpf_policy SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, TCPF_RULESETS);
+	__type(key, __u32);
+	__type(value, struct tcpf_ruleset);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} tcpf_rulesets SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, TCPF_PFX_MAX);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct tcpf_pfx4_key);
+	__type(value, struct tcpf_bitmap);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} tcpf_pfx4 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, TCPF_PFX_MAX);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct tcpf_pfx6_key);
+	__type(value, struct tcpf_bitmap);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} tcpf_pfx6 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, TCPF_RULESETS * 2 * TCPF_PORTS);
+	__type(key, __u32);
+	__type(value, struct tcpf_bitmap);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} tcpf_ports SEC(".maps");
+
+/* Hits per rule id (ids 1..TCPF_RULES_MAX), and drops by reason. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, TCPF_RULES_MAX + 1);
+	__type(key, __u32);
+	__type(value, struct tcpf_count);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} tcpf_rhits SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, TCPF_DROP_MAX);
+	__type(key, __u32);
+	__type(value, struct tcpf_count);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} tcpf_drops SEC(".maps");
+
+/* A token bucket; the slot is taken over when another key hashes to it. */
+struct tcpf_rl_bucket {
+	struct bpf_spin_lock lock;
+	__u32 rule;
+	__u64 credit;            /* ns of sending time banked */
+	__u64 last;              /* bpf_ktime_get_ns() of the last refill */
+	__u32 key[4];            /* the (masked) source it limits */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, TCPF_RL_SLOTS);
+	__type(key, __u32);
+	__type(value, struct tcpf_rl_bucket);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} tcpf_ratelimit SEC(".maps");
+
+static __always_inline void bm_and(struct tcpf_bitmap *c,
+				   const struct tcpf_bitmap *m)
+{
+#pragma unroll
+	for (int i = 0; i < TCPF_RULE_WORDS; i++)
+		c->w[i] &= m->w[i];
+}
+
+/* c &= (m or nothing) | any: the rules a prefix or port lookup allows. */
+static __always_inline void bm_and_or(struct tcpf_bitmap *c,
+				      const struct tcpf_bitmap *m,
+				      const struct tcpf_bitmap *any)
+{
+#pragma unroll
+	for (int i = 0; i < TCPF_RULE_WORDS; i++)
+		c->w[i] &= (m ? m->w[i] : 0) | any->w[i];
+}
+
+static __always_inline int bm_empty(const struct tcpf_bitmap *c)
+{
+	return !(c->w[0] | c->w[1] | c->w[2] | c->w[3]);
+}
+
+/* Count trailing zeros without __builtin_ctzll, whose lowering needs a
+ * .rodata table (clang 14's .rodata BTF is rejected beside our settings). */
+static __always_inline __u32 ctz64(__u64 x)
+{
+	__u32 n = 0;
+
+	if (!(x & 0xffffffffULL)) { n += 32; x >>= 32; }
+	if (!(x & 0xffffULL)) { n += 16; x >>= 16; }
+	if (!(x & 0xffULL)) { n += 8; x >>= 8; }
+	if (!(x & 0xfULL)) { n += 4; x >>= 4; }
+	if (!(x & 0x3ULL)) { n += 2; x >>= 2; }
+	if (!(x & 0x1ULL)) n += 1;
+	return n;
+}
+
+static __always_inline __u32 bm_first(const struct tcpf_bitmap *c)
+{
+#pragma unroll
+	for (int i = 0; i < TCPF_RULE_WORDS; i++)
+		if (c->w[i])
+			return (i * 64 + ctz64(c->w[i])) & (TCPF_RULES_MAX - 1);
+	return 0;
+}
+
+static __always_inline void policy_count(void *map, __u32 key, __u32 bytes)
+{
+	struct tcpf_count *c = bpf_map_lookup_elem(map, &key);
+
+	if (c) {
+		c->packets++;
+		c->bytes += bytes;
+	}
+}
+
+/* Narrow the candidates by source and destination prefix. */
+static __always_inline void match_prefixes(struct tcpf_bitmap *c,
+					   const struct tcpf_ruleset *rs,
+					   const struct tcpf_segment *in,
+					   __u32 set)
+{
+	if (in->family == TCPF_IPV4) {
+		struct tcpf_pfx4_key k = {
+			.prefixlen = TCPF_PFX_HDR_BITS + 32, .set = set,
+		};
+
+		__builtin_memcpy(k.addr, &in->saddr[0], 4);
+		bm_and_or(c, bpf_map_lookup_elem(&tcpf_pfx4, &k), &rs->src_any);
+		k.side = 1;
+		__builtin_memcpy(k.addr, &in->daddr[0], 4);
+		bm_and_or(c, bpf_map_lookup_elem(&tcpf_pfx4, &k), &rs->dst_any);
+	} else {
+		struct tcpf_pfx6_key k = {
+			.prefixlen = TCPF_PFX_HDR_BITS + 128, .set = set,
+		};
+
+		__builtin_memcpy(k.addr, in->saddr, 16);
+		bm_and_or(c, bpf_map_lookup_elem(&tcpf_pfx6, &k), &rs->src_any);
+		k.side = 1;
+		__builtin_memcpy(k.addr, in->daddr, 16);
+		bm_and_or(c, bpf_map_lookup_elem(&tcpf_pfx6, &k), &rs->dst_any);
+	}
+}
+
+static __always_inline void match_ports(struct tcpf_bitmap *c,
+					const struct tcpf_ruleset *rs,
+					const struct tcpf_segment *in,
+					__u32 set)
+{
+	__u32 key;
+
+	key = TCPF_PORT_KEY(set, 0, bpf_ntohs(in->sport));
+	bm_and_or(c, bpf_map_lookup_elem(&tcpf_ports, &key), &rs->sport_any);
+	key = TCPF_PORT_KEY(set, 1, bpf_ntohs(in->dport));
+	bm_and_or(c, bpf_map_lookup_elem(&tcpf_ports, &key), &rs->dport_any);
+}
+
+/* The top plen bits of a big-endian word w, as a host-order value. */
+static __always_inline __u32 mask_word(__u32 be, __u32 plen)
+{
+	__u32 w = bpf_ntohl(be);
+
+	if (plen >= 32)
+		return w;
+	return plen ? w & (0xffffffffU << (32 - plen)) : 0;
+}
+
+/* The token bucket of a rate-limit rule: 1 to pass, 0 to drop. */
+static __always_inline int ratelimit_pass(const struct tcpf_rule_act *a,
+					  const struct tcpf_segment *in)
+{
+	__u32 key[4] = {}, slot, h = a->id * 0x9e3779b1;
+	__u32 plen = a->rl_plen;
+	struct tcpf_rl_bucket *b;
+	__u64 now, credit;
+	int pass;
+
+	if (a->rl_per == TCPF_RL_SRC) {
+		if (in->family == TCPF_IPV4) {
+			key[0] = mask_word(in->saddr[0], plen);
+		} else {
+			key[0] = mask_word(in->saddr[0], plen);
+			key[1] = mask_word(in->saddr[1], plen > 32 ? plen - 32 : 0);
+			key[2] = mask_word(in->saddr[2], plen > 64 ? plen - 64 : 0);
+			key[3] = mask_word(in->saddr[3], plen > 96 ? plen - 96 : 0);
+		}
+		h = (h ^ key[0]) * 0x01000193;
+		h = (h ^ key[1]) * 0x01000193;
+		h = (h ^ key[2]) * 0x01000193;
+		h = (h ^ key[3]) * 0x01000193;
+	}
+	slot = (h ^ h >> 16) & (TCPF_RL_SLOTS - 1);
+	b = bpf_map_lookup_elem(&tcpf_ratelimit, &slot);
+	if (!b)
+		return 1;
+	now = bpf_ktime_get_ns();
+	bpf_spin_lock(&b->lock);
+	if (b->rule != a->id || b->key[0] != key[0] || b->key[1] != key[1] ||
+	    b->key[2] != key[2] || b->key[3] != key[3]) {
+		/* a new source (or a collision): a full bucket */
+		b->rule = a->id;
+		b->key[0] = key[0];
+		b->key[1] = key[1];
+		b->key[2] = key[2];
+		b->key[3] = key[3];
+		b->credit = a->rl_depth;
+		b->last = now;
+	}
+	credit = b->credit + (now - b->last);
+	if (credit > a->rl_depth)
+		credit = a->rl_depth;
+	b->last = now;
+	pass = credit >= a->rl_cost;
+	b->credit = pass ? credit - a->rl_cost : credit;
+	bpf_spin_unlock(&b->lock);
+	return pass;
+}
+
+/* Is there a rule set to apply?  One inlined array lookup. */
+static __always_inline int policy_on(void)
+{
+	__u32 zero = 0;
+	struct tcpf_policy *pol = bpf_map_lookup_elem(&tcpf_policy, &zero);
+
+	return pol && pol->live;
+}
+
+/* The live rule set, or NULL when there is nothing to decide. */
+static __always_inline const struct tcpf_ruleset *policy_live(__u32 *set)
+{
+	const struct tcpf_ruleset *rs;
+	struct tcpf_policy *pol;
+	__u32 zero = 0;
+
+	pol = bpf_map_lookup_elem(&tcpf_policy, &zero);
+	if (!pol)
+		return NULL;
+	*set = pol->active & 1;
+	rs = bpf_map_lookup_elem(&tcpf_rulesets, set);
+	if (!rs || (!rs->nrules && rs->default_action == TCPF_ACT_PASS))
+		return NULL;
+	return rs;
+}
+
+/*
+ * The verdict for a TCP segment: TCPF_ACT_PASS or TCPF_ACT_DROP, with the
+ * rule's hit and the drop reason counted.
+ */
+static __always_inline int tcpf_policy_run(const struct tcpf_segment *in)
+{
+	const struct tcpf_rule_act *a;
+	const struct tcpf_ruleset *rs;
+	struct tcpf_bitmap c;
+	__u32 set = 0, idx;
+
+	rs = policy_live(&set);
+	if (!rs)
+		return TCPF_ACT_PASS;
+	if (!rs->nrules)
+		goto fallthrough;
+	c = rs->flags[in->flags];
+	bm_and(&c, &rs->phase[in->phase & 15]);
+	bm_and(&c, &rs->state[in->state & 15]);
+	bm_and(&c, &rs->dir[in->dir & 1]);
+	bm_and(&c, &rs->family[in->family & 1]);
+	if (bm_empty(&c))
+		goto fallthrough;
+	match_prefixes(&c, rs, in, set);
+	match_ports(&c, rs, in, set);
+	if (bm_empty(&c))
+		goto fallthrough;
+
+	idx = bm_first(&c);
+	a = &rs->act[idx];
+	policy_count(&tcpf_rhits, a->id <= TCPF_RULES_MAX ? a->id : 0,
+		     in->bytes);
+	switch (a->action) {
+	case TCPF_ACT_DROP:
+		policy_count(&tcpf_drops, TCPF_DROP_RULE, in->bytes);
+		return TCPF_ACT_DROP;
+	case TCPF_ACT_COUNT:
+		policy_count(&tcpf_drops, TCPF_DROP_WOULD, in->bytes);
+		return TCPF_ACT_PASS;
+	case TCPF_ACT_RATELIMIT:
+		if (ratelimit_pass(a, in))
+			return TCPF_ACT_PASS;
+		policy_count(&tcpf_drops, TCPF_DROP_RATELIMIT, in->bytes);
+		return TCPF_ACT_DROP;
+	default:
+		return TCPF_ACT_PASS;
+	}
+fallthrough:
+	if (rs->default_action == TCPF_ACT_DROP) {
+		policy_count(&tcpf_drops, TCPF_DROP_DEFAULT, in->bytes);
+		return TCPF_ACT_DROP;
+	}
+	return TCPF_ACT_PASS;
+}
+
+#endif /* TCPF_POLICY_BPF_H */
