@@ -217,15 +217,15 @@ int percpu_u64_read(int fd, __u64 *out, __u32 n)
 	return 0;
 }
 
-int percpu_u64_reset(int fd, __u32 n)
+static int percpu_zero(int fd, __u32 n, size_t vsize)
 {
 	int ncpu = libbpf_num_possible_cpus();
-	__u64 *zero;
+	void *zero;
 	int err = 0;
 
 	if (ncpu < 0)
 		return ncpu;
-	zero = calloc(ncpu, sizeof(*zero));
+	zero = calloc(ncpu, vsize);
 	if (!zero)
 		return -ENOMEM;
 	for (__u32 key = 0; key < n && !err; key++)
@@ -233,6 +233,16 @@ int percpu_u64_reset(int fd, __u32 n)
 			err = -errno;
 	free(zero);
 	return err;
+}
+
+int percpu_u64_reset(int fd, __u32 n)
+{
+	return percpu_zero(fd, n, sizeof(__u64));
+}
+
+int percpu_count_reset(int fd, __u32 n)
+{
+	return percpu_zero(fd, n, sizeof(struct tcpf_count));
 }
 
 int flowstats_read(const char *ifname, struct tcpf_flowstats *fs)

@@ -27,6 +27,7 @@
 #include "loader.h"
 #include "log.h"
 #include "pins.h"
+#include "policy.h"
 #include "timefmt.h"
 
 /* What is attached to an interface now. */
@@ -243,7 +244,8 @@ static const char attach_usage[] =
 	"  --timeout S=N   idle timeout of state S (syn_sent syn_recv established\n"
 	"                  fin_wait1 fin_wait2 close_wait last_ack closing\n"
 	"                  time_wait) in seconds\n"
-	"  --no-flows      count flag patterns only: no flow table, no phases\n";
+	"  --no-flows      count flag patterns only: no flow table, no phases\n"
+	"  --rules FILE    start with FILE's rule set (see 'tcpflags apply')\n";
 
 /* conntrack's defaults (nf_conntrack_proto_tcp.c), in seconds */
 static const __u32 default_timeout[TCPF_ST_MAX] = {
@@ -419,10 +421,13 @@ int cmd_attach(int argc, char **argv)
 		{ "flows", required_argument, NULL, 'f' },
 		{ "half-open", required_argument, NULL, 'o' },
 		{ "timeout", required_argument, NULL, 't' },
+		{ "rules", required_argument, NULL, 'r' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
 	};
 	LIBBPF_OPTS(bpf_object_open_opts, oopts);
+	struct ruleset *rules = NULL;
+	char rerr[512];
 	struct flow_opts fo = { .track = true, .egress = true };
 	struct tcpflags_bpf *skel = NULL;
 	char dir[PATH_MAX], stats_pin[PATH_MAX + 16];
@@ -433,9 +438,20 @@ int cmd_attach(int argc, char **argv)
 	bool fresh, fresh_shared = false, attached = false;
 	int opt, err;
 
-	while ((opt = getopt_long(argc, argv, ":m:inf:o:t:h", longopts,
+	while ((opt = getopt_long(argc, argv, ":m:inf:o:t:r:h", longopts,
 				  NULL)) != -1) {
 		switch (opt) {
+		case 'r':
+			/* a bad file is refused before anything is touched */
+			free(rules);
+			rules = malloc(sizeof(*rules));
+			if (!rules ||
+			    ruleset_parse_file(optarg, rules, rerr, sizeof(rerr))) {
+				pr_warn("%s", rules ? rerr : "out of memory");
+				free(rules);
+				return EXIT_USAGE;
+			}
+			break;
 		case 'm':
 			if (parse_mode(optarg, &mode)) {
 				pr_warn("invalid mode '%s' (native or skb)",
@@ -545,6 +561,14 @@ int cmd_attach(int argc, char **argv)
 			strerror(-err));
 		goto fail;
 	}
+	if (rules) {
+		err = policy_install(ifname, rules, NULL, 0);
+		if (err) {
+			pr_warn("cannot install the rules on %s: %s", ifname,
+				strerror(-err));
+			goto fail;
+		}
+	}
 	err = record_meta(skel, ifname, ifindex, mode, fresh);
 	if (err)
 		pr_warn("attached, but cannot record status: %s",
@@ -555,8 +579,19 @@ int cmd_attach(int argc, char **argv)
 		fo.track ? ", ingress only" : ", flows off",
 		fresh ? "new" : "kept", dir);
 	tcpflags_bpf__destroy(skel);
+	if (rules) {
+		pr_info("tcpflags: %d rules on %s (default %s)",
+			rules->nrules, ifname,
+			action_name(rules->default_action));
+		ruleset_free(rules);
+		free(rules);
+	}
 	return EXIT_OK;
 fail:
+	if (rules) {
+		ruleset_free(rules);
+		free(rules);
+	}
 	/* nothing half-attached: a new attachment goes whole */
 	if (attached && !cur.ours) {
 		struct attached now;
@@ -565,8 +600,10 @@ fail:
 			detach_ours(ifindex, &now);
 	}
 	tcpflags_bpf__destroy(skel);
-	if (fresh)
+	if (fresh) {
 		pins_remove(ifname);
+		policy_forget(ifname);
+	}
 	return EXIT_FAIL;
 }
 
@@ -610,8 +647,10 @@ int cmd_detach(int argc, char **argv)
 	pinned = access(dir, F_OK) == 0;
 	if (pinned && !if_nametoindex(ifname)) {
 		/* the interface went away: only its pins are left to clean */
-		if (!keep)
+		if (!keep) {
+			policy_forget(ifname);
 			pins_remove(ifname);
+		}
 		pr_info("tcpflags: %s is gone; %s its counters", ifname,
 			keep ? "kept" : "removed");
 		return EXIT_OK;
@@ -637,6 +676,7 @@ int cmd_detach(int argc, char **argv)
 		}
 	}
 	if (!keep && pinned) {
+		policy_forget(ifname);
 		err = pins_remove(ifname);
 		if (err) {
 			pr_warn("detached from %s, but cannot remove %s: %s",

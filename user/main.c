@@ -5,6 +5,7 @@
 #include <string.h>
 #include "flows.h"
 #include "loader.h"
+#include "rulecmd.h"
 #include "log.h"
 #include "stats.h"
 
@@ -22,6 +23,8 @@ static const struct command {
 	{ "status", cmd_status, "[--json]                    what is attached" },
 	{ "stats", cmd_stats, "IFACE [--json] [--watch N]   the counters" },
 	{ "reset", cmd_reset, "IFACE                        zero the counters" },
+	{ "rule", cmd_rule, "add|del|list|flush|default IFACE ...  rules" },
+	{ "apply", cmd_apply, "IFACE FILE                   replace the rule set" },
 	{ "flows", cmd_flows, "IFACE [--state S] [--json] [--limit N]  connections" },
 };
 

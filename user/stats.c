@@ -13,6 +13,7 @@
 #include "loader.h"
 #include "log.h"
 #include "pins.h"
+#include "rulecmd.h"
 #include "stats.h"
 
 static volatile sig_atomic_t stop;
@@ -137,6 +138,9 @@ static void print_json(const struct tcpf_meta *m,
 	printf("]");
 	if (fs)
 		print_flows_json(fs);
+	printf(", ");
+	if (rules_print_json(m->ifname))
+		printf("\"rules\": [], \"drops\": {}");
 	printf("}\n");
 }
 
@@ -186,6 +190,8 @@ static void print_table(const struct tcpf_meta *m,
 		printf("\n");
 	if (fs)
 		print_flows_table(fs);
+	printf("\n");
+	rules_print_table(m->ifname);
 }
 
 static int stats_once(const char *ifname, bool json)
@@ -318,6 +324,15 @@ int cmd_reset(int argc, char **argv)
 	close(fd);
 	if (!err && pins_open_map(argv[optind], "tcpf_phases", &fd) == 0) {
 		err = percpu_u64_reset(fd, TCPF_PHASE_ENTRIES);
+		close(fd);
+	}
+	/* rule hits and drops are counters too */
+	if (!err && pins_open_map(argv[optind], "tcpf_rhits", &fd) == 0) {
+		err = percpu_count_reset(fd, TCPF_RULES_MAX + 1);
+		close(fd);
+	}
+	if (!err && pins_open_map(argv[optind], "tcpf_drops", &fd) == 0) {
+		err = percpu_count_reset(fd, TCPF_DROP_MAX);
 		close(fd);
 	}
 	if (err) {

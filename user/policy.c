@@ -1,0 +1,294 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "log.h"
+#include "pins.h"
+#include "policy.h"
+
+#define RUN_DIR "/run/tcpflags"
+
+static const char *const drop_names[TCPF_DROP_MAX] = {
+	[TCPF_DROP_RULE] = "rule",
+	[TCPF_DROP_RATELIMIT] = "ratelimit",
+	[TCPF_DROP_DEFAULT] = "default",
+	[TCPF_DROP_WOULD] = "would_drop",
+};
+
+const char *drop_reason_name(__u32 r)
+{
+	return r < TCPF_DROP_MAX ? drop_names[r] : "?";
+}
+
+int policy_source_path(const char *ifname, char *buf, size_t size)
+{
+	char ns[PATH_MAX];
+	const char *base;
+	int err = pins_ns_dir(ns, sizeof(ns));
+
+	if (err)
+		return err;
+	base = strrchr(ns, '/');
+	if ((size_t)snprintf(buf, size, "%s%s/%s.rules", RUN_DIR, base,
+			     ifname) >= size)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+int policy_load(const char *ifname, struct ruleset *rs)
+{
+	char path[PATH_MAX], err[512];
+	int ret;
+
+	ruleset_init(rs);
+	ret = policy_source_path(ifname, path, sizeof(path));
+	if (ret)
+		return ret;
+	if (access(path, F_OK))
+		return 0;
+	ret = ruleset_parse_file(path, rs, err, sizeof(err));
+	if (ret)
+		pr_warn("the saved rules of %s do not parse: %s", ifname, err);
+	return ret;
+}
+
+static int save_source(const char *ifname, const struct ruleset *rs)
+{
+	char path[PATH_MAX], tmp[PATH_MAX + 8], *buf;
+	size_t size = 1 << 20;
+	FILE *f;
+	int ret = policy_source_path(ifname, path, sizeof(path));
+
+	if (ret)
+		return ret;
+	mkdir(RUN_DIR, 0700);
+	snprintf(tmp, sizeof(tmp), "%s", path);
+	*strrchr(tmp, '/') = '\0';
+	mkdir(tmp, 0700);
+	buf = malloc(size);
+	if (!buf)
+		return -ENOMEM;
+	ret = ruleset_write(rs, buf, size);
+	snprintf(tmp, sizeof(tmp), "%s.new", path);
+	f = ret ? NULL : fopen(tmp, "w");
+	if (!ret && (!f || fputs(buf, f) < 0))
+		ret = -errno;
+	if (f && fclose(f) && !ret)
+		ret = -errno;
+	/* rename: the saved rule set is the old one or the new one, whole */
+	if (!ret && rename(tmp, path))
+		ret = -errno;
+	free(buf);
+	return ret;
+}
+
+void policy_forget(const char *ifname)
+{
+	char path[PATH_MAX];
+
+	if (policy_source_path(ifname, path, sizeof(path)) == 0)
+		unlink(path);
+}
+
+/* Delete the LPM entries of rule set `set`, then add the new ones. */
+static int write_prefixes(int fd4, int fd6, __u32 set,
+			  const struct compiled *c)
+{
+	struct tcpf_pfx6_key k6, next6;
+	struct tcpf_pfx4_key k4, next4;
+	bool first;
+
+	for (first = true;; first = false) {
+		if (bpf_map_get_next_key(fd4, first ? NULL : &k4, &next4))
+			break;
+		k4 = next4;
+		if (next4.set == set) {
+			bpf_map_delete_elem(fd4, &next4);
+			first = true;	/* the walk restarts after a delete */
+		}
+	}
+	for (first = true;; first = false) {
+		if (bpf_map_get_next_key(fd6, first ? NULL : &k6, &next6))
+			break;
+		k6 = next6;
+		if (next6.set == set) {
+			bpf_map_delete_elem(fd6, &next6);
+			first = true;
+		}
+	}
+	for (int i = 0; i < c->npfx; i++) {
+		const struct pfx_entry *e = &c->pfx[i];
+		int err;
+
+		if (e->p.family == TCPF_IPV4) {
+			struct tcpf_pfx4_key k = {
+				.prefixlen = TCPF_PFX_HDR_BITS + e->p.plen,
+				.set = (__u8)set, .side = e->side,
+			};
+
+			memcpy(k.addr, e->p.addr, 4);
+			err = bpf_map_update_elem(fd4, &k, &e->rules, BPF_ANY);
+		} else {
+			struct tcpf_pfx6_key k = {
+				.prefixlen = TCPF_PFX_HDR_BITS + e->p.plen,
+				.set = (__u8)set, .side = e->side,
+			};
+
+			memcpy(k.addr, e->p.addr, 16);
+			err = bpf_map_update_elem(fd6, &k, &e->rules, BPF_ANY);
+		}
+		if (err)
+			return -errno;
+	}
+	return 0;
+}
+
+static int write_ports(int fd, __u32 set, const struct compiled *c)
+{
+	static __u32 keys[TCPF_PORTS];
+	static struct tcpf_bitmap zero[TCPF_PORTS];
+
+	for (int side = 0; side < 2; side++) {
+		__u32 n = TCPF_PORTS;
+
+		for (__u32 p = 0; p < TCPF_PORTS; p++)
+			keys[p] = TCPF_PORT_KEY(set, side, p);
+		if (bpf_map_update_batch(fd, keys,
+					 c->ports ? c->port[side] : zero, &n,
+					 NULL))
+			return -errno;
+	}
+	return 0;
+}
+
+static int open_maps(const char *ifname, int *fds, const char *const *names,
+		     int n)
+{
+	for (int i = 0; i < n; i++) {
+		int err = pins_open_map(ifname, names[i], &fds[i]);
+
+		if (err) {
+			while (i--)
+				close(fds[i]);
+			return err;
+		}
+	}
+	return 0;
+}
+
+static const char *const map_names[] = {
+	"tcpf_policy", "tcpf_rulesets", "tcpf_pfx4", "tcpf_pfx6",
+	"tcpf_ports", "tcpf_rhits",
+};
+
+int policy_write(const struct policy_maps *m, const struct ruleset *rs,
+		 const __u32 *fresh_ids, int nfresh)
+{
+	struct tcpf_policy pol = {};
+	struct compiled *c = calloc(1, sizeof(*c));
+	int ncpu = libbpf_num_possible_cpus(), err;
+	struct tcpf_count *zero = NULL;
+	__u32 key = 0, set;
+
+	if (!c)
+		return -ENOMEM;
+	err = ruleset_compile(rs, c);
+	if (!err && bpf_map_lookup_elem(m->policy, &key, &pol))
+		err = -errno;
+	/* everything goes into the set not in use... */
+	set = !(pol.active & 1);
+	if (!err)
+		err = write_prefixes(m->pfx4, m->pfx6, set, c);
+	if (!err)
+		err = write_ports(m->ports, set, c);
+	if (!err && bpf_map_update_elem(m->sets, &set, &c->rs, BPF_ANY))
+		err = -errno;
+	/* fresh rules count from zero, before they can match */
+	zero = ncpu > 0 ? calloc((size_t)ncpu, sizeof(*zero)) : NULL;
+	for (__u32 id = 1; !err && zero && id <= TCPF_RULES_MAX; id++) {
+		bool fresh = !fresh_ids;
+
+		for (int i = 0; i < nfresh && !fresh; i++)
+			fresh = fresh_ids[i] == id;
+		if (fresh)
+			bpf_map_update_elem(m->hits, &id, zero, BPF_ANY);
+	}
+	if (!err) {
+		/* ...then one write switches: the old set until, the new after */
+		pol.active = set;
+		pol.generation++;
+		pol.live = rs->nrules || rs->default_action != TCPF_ACT_PASS;
+		if (bpf_map_update_elem(m->policy, &key, &pol, BPF_ANY))
+			err = -errno;
+	}
+	free(zero);
+	compiled_free(c);
+	free(c);
+	return err;
+}
+
+int policy_install(const char *ifname, const struct ruleset *rs,
+		   const __u32 *fresh_ids, int nfresh)
+{
+	int fds[6], err = open_maps(ifname, fds, map_names, 6);
+	struct policy_maps m;
+
+	if (err)
+		return err;
+	m = (struct policy_maps){ fds[0], fds[1], fds[2], fds[3], fds[4],
+				  fds[5] };
+	err = policy_write(&m, rs, fresh_ids, nfresh);
+	if (!err)
+		err = save_source(ifname, rs);
+	for (int i = 0; i < 6; i++)
+		close(fds[i]);
+	return err;
+}
+
+static int percpu_counts(int fd, struct tcpf_count *out, __u32 n)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	struct tcpf_count *v;
+
+	if (ncpu < 0)
+		return ncpu;
+	v = calloc((size_t)ncpu, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	for (__u32 k = 0; k < n; k++) {
+		memset(&out[k], 0, sizeof(out[k]));
+		if (bpf_map_lookup_elem(fd, &k, v)) {
+			free(v);
+			return -errno;
+		}
+		for (int c = 0; c < ncpu; c++) {
+			out[k].packets += v[c].packets;
+			out[k].bytes += v[c].bytes;
+		}
+	}
+	free(v);
+	return 0;
+}
+
+int policy_read_counts(const char *ifname,
+		       struct tcpf_count hits[TCPF_RULES_MAX + 1],
+		       struct tcpf_count drops[TCPF_DROP_MAX])
+{
+	static const char *const names[] = { "tcpf_rhits", "tcpf_drops" };
+	int fds[2], err = open_maps(ifname, fds, names, 2);
+
+	if (err)
+		return err;
+	err = percpu_counts(fds[0], hits, TCPF_RULES_MAX + 1);
+	if (!err)
+		err = percpu_counts(fds[1], drops, TCPF_DROP_MAX);
+	close(fds[0]);
+	close(fds[1]);
+	return err;
+}

@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * policy.h - an interface's rule set: its source, kept as text beside the
+ * pins (/run/tcpflags/ns<cookie>/<ifname>.rules: bpffs holds only BPF
+ * objects), and its compiled form in the pinned maps, switched atomically.
+ */
+#ifndef TCPF_POLICY_H
+#define TCPF_POLICY_H
+
+#include "rules.h"
+
+int policy_source_path(const char *ifname, char *buf, size_t size);
+/* The saved rule set (empty when none); one line on error. */
+int policy_load(const char *ifname, struct ruleset *rs);
+/*
+ * Compile rs into the unused rule set of ifname's maps, switch to it with
+ * one map write, then save the source.  Hit counters of the rules in
+ * fresh_ids (all when NULL) start from zero.
+ */
+int policy_install(const char *ifname, const struct ruleset *rs,
+		   const __u32 *fresh_ids, int nfresh);
+/* The maps a rule set is written to (fds). */
+struct policy_maps {
+	int policy, sets, pfx4, pfx6, ports, hits;
+};
+/* The same as policy_install, into given maps, without saving a source. */
+int policy_write(const struct policy_maps *m, const struct ruleset *rs,
+		 const __u32 *fresh_ids, int nfresh);
+
+/* Remove the saved source (detach). */
+void policy_forget(const char *ifname);
+
+/* Hits per rule id and drops per reason. */
+int policy_read_counts(const char *ifname,
+		       struct tcpf_count hits[TCPF_RULES_MAX + 1],
+		       struct tcpf_count drops[TCPF_DROP_MAX]);
+
+const char *drop_reason_name(__u32 reason);
+
+#endif

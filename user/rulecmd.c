@@ -1,0 +1,367 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * rulecmd.c - change an attached interface's rules while traffic flows:
+ * every change recompiles the whole set into the unused half of the
+ * double buffer and switches with one map write.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "log.h"
+#include "pins.h"
+#include "policy.h"
+#include "rulecmd.h"
+
+static const char rule_usage[] =
+	"usage: tcpflags rule add IFACE [--priority N] MATCH... ACTION\n"
+	"       tcpflags rule del IFACE ID\n"
+	"       tcpflags rule list IFACE [--json]\n"
+	"       tcpflags rule flush IFACE\n"
+	"       tcpflags rule default IFACE pass|drop\n"
+	"  MATCH   --tcp-flags MASK COMP | flags COMP/MASK | --syn | valid |\n"
+	"          invalid | nullscan | xmas | synfin | synrst | finnoack |\n"
+	"          phase P[,P] | state S[,S] | ingress | egress | ipv4 | ipv6 |\n"
+	"          src PFX[,PFX] | dst PFX[,PFX] | sport N[-M][,..] | dport ..\n"
+	"  ACTION  pass | drop | count |\n"
+	"          ratelimit RATE[/s|/m] [burst N] per src|src/LEN|global\n";
+
+static const char apply_usage[] =
+	"usage: tcpflags apply IFACE FILE\n"
+	"  Replace IFACE's rule set with FILE's, atomically: one rule per\n"
+	"  line as for 'rule add', '#' comments, 'set NAME PFX...' prefix sets\n"
+	"  (used as @NAME), 'default pass|drop'.\n";
+
+static int usage_error(const char *what)
+{
+	pr_warn("%s", what);
+	fputs(rule_usage, stderr);
+	return EXIT_USAGE;
+}
+
+/* Root, a known interface, attached: the common preamble. */
+static int target(const char *cmd, const char *ifname)
+{
+	unsigned int ifindex;
+	int fd;
+
+	if (require_root(cmd))
+		return EXIT_FAIL;
+	if (iface_lookup(ifname, &ifindex))
+		return EXIT_USAGE;
+	if (pins_open_map(ifname, "tcpf_rulesets", &fd)) {
+		pr_warn("%s is not attached (no rule maps); run 'tcpflags "
+			"attach %s'", ifname, ifname);
+		return EXIT_FAIL;
+	}
+	close(fd);
+	return EXIT_OK;
+}
+
+static int install(const char *ifname, struct ruleset *rs, const __u32 *fresh,
+		   int nfresh)
+{
+	int err = policy_install(ifname, rs, fresh, nfresh);
+
+	if (err) {
+		pr_warn("cannot install the rules of %s: %s", ifname,
+			strerror(-err));
+		return EXIT_FAIL;
+	}
+	return EXIT_OK;
+}
+
+static int rule_add(const char *ifname, int argc, char **argv)
+{
+	struct ruleset *rs = malloc(sizeof(*rs));
+	struct rule r;
+	char err[512];
+	__u32 id;
+	int ret;
+
+	if (!rs)
+		return EXIT_FAIL;
+	if (policy_load(ifname, rs)) {
+		free(rs);
+		return EXIT_FAIL;
+	}
+	if (rule_parse(argc, argv, rs, &r, err, sizeof(err))) {
+		pr_warn("rule add: %s", err);
+		free(r.src);
+		free(r.dst);
+		ruleset_free(rs);
+		free(rs);
+		return EXIT_USAGE;
+	}
+	ret = ruleset_add(rs, &r);
+	if (ret < 0) {
+		pr_warn("rule add: too many rules on %s (at most %d)", ifname,
+			TCPF_RULES_MAX);
+		free(r.src);
+		free(r.dst);
+		ruleset_free(rs);
+		free(rs);
+		return EXIT_FAIL;
+	}
+	id = (__u32)ret;
+	ret = install(ifname, rs, &id, 1);
+	if (ret == EXIT_OK)
+		pr_info("tcpflags: rule %u added to %s", id, ifname);
+	ruleset_free(rs);
+	free(rs);
+	return ret;
+}
+
+static int rule_del(const char *ifname, const char *idstr)
+{
+	struct ruleset *rs = malloc(sizeof(*rs));
+	char *end;
+	long id;
+	int ret;
+
+	errno = 0;
+	id = strtol(idstr, &end, 10);
+	if (errno || *end || id < 1 || id > TCPF_RULES_MAX) {
+		free(rs);
+		return usage_error("rule del: invalid rule id");
+	}
+	if (!rs || policy_load(ifname, rs)) {
+		free(rs);
+		return EXIT_FAIL;
+	}
+	if (ruleset_del(rs, (__u32)id)) {
+		pr_warn("rule del: %s has no rule %ld", ifname, id);
+		ret = EXIT_FAIL;
+	} else {
+		__u32 gone = (__u32)id;
+
+		ret = install(ifname, rs, &gone, 1);
+		if (ret == EXIT_OK)
+			pr_info("tcpflags: rule %ld deleted from %s", id,
+				ifname);
+	}
+	ruleset_free(rs);
+	free(rs);
+	return ret;
+}
+
+static int rule_flush_default(const char *ifname, int deflt, bool flush)
+{
+	struct ruleset *rs = malloc(sizeof(*rs));
+	int ret;
+
+	if (!rs || policy_load(ifname, rs)) {
+		free(rs);
+		return EXIT_FAIL;
+	}
+	if (flush) {
+		__u8 d = rs->default_action;
+		int nsets = rs->nsets;
+
+		for (int i = 0; i < rs->nrules; i++) {
+			free(rs->rules[i].src);
+			free(rs->rules[i].dst);
+		}
+		rs->nrules = 0;
+		rs->default_action = d;
+		rs->nsets = nsets;
+	} else {
+		rs->default_action = (__u8)deflt;
+	}
+	ret = install(ifname, rs, NULL, 0);
+	if (ret == EXIT_OK)
+		pr_info("tcpflags: %s", flush ? "rules flushed" :
+			deflt == TCPF_ACT_DROP ? "default action: drop"
+					       : "default action: pass");
+	ruleset_free(rs);
+	free(rs);
+	return ret;
+}
+
+static void json_string(const char *s)
+{
+	putchar('"');
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			putchar('\\');
+		putchar(*s);
+	}
+	putchar('"');
+}
+
+int rules_print_json(const char *ifname)
+{
+	static struct tcpf_count hits[TCPF_RULES_MAX + 1];
+	struct tcpf_count drops[TCPF_DROP_MAX];
+	struct ruleset *rs = malloc(sizeof(*rs));
+	int err;
+
+	if (!rs)
+		return -ENOMEM;
+	err = policy_load(ifname, rs);
+	if (!err)
+		err = policy_read_counts(ifname, hits, drops);
+	if (err) {
+		free(rs);
+		return err;
+	}
+	printf("\"default\": \"%s\", \"rules\": [",
+	       action_name(rs->default_action));
+	for (int i = 0; i < rs->nrules; i++) {
+		const struct rule *r = &rs->rules[i];
+
+		printf("%s{\"id\": %u, \"priority\": %d, \"text\": ",
+		       i ? ", " : "", r->id, r->priority);
+		json_string(r->text);
+		printf(", \"action\": \"%s\", \"packets\": %llu, "
+		       "\"bytes\": %llu}", action_name(r->action),
+		       (unsigned long long)hits[r->id].packets,
+		       (unsigned long long)hits[r->id].bytes);
+	}
+	printf("], \"drops\": {");
+	for (int d = 0; d < TCPF_DROP_MAX; d++)
+		printf("%s\"%s\": %llu", d ? ", " : "", drop_reason_name(d),
+		       (unsigned long long)drops[d].packets);
+	printf("}");
+	ruleset_free(rs);
+	free(rs);
+	return 0;
+}
+
+int rules_print_table(const char *ifname)
+{
+	static struct tcpf_count hits[TCPF_RULES_MAX + 1];
+	struct tcpf_count drops[TCPF_DROP_MAX];
+	struct ruleset *rs = malloc(sizeof(*rs));
+	int err;
+
+	if (!rs)
+		return -ENOMEM;
+	err = policy_load(ifname, rs);
+	if (!err)
+		err = policy_read_counts(ifname, hits, drops);
+	if (err) {
+		free(rs);
+		return err;
+	}
+	printf("rules (first match decides; default %s):\n",
+	       action_name(rs->default_action));
+	if (!rs->nrules)
+		printf("  (none)\n");
+	else
+		printf("  %4s %6s %10s %12s  %s\n", "ID", "PRIO", "PACKETS",
+		       "BYTES", "RULE");
+	for (int i = 0; i < rs->nrules; i++) {
+		const struct rule *r = &rs->rules[i];
+
+		printf("  %4u %6d %10llu %12llu  %s\n", r->id, r->priority,
+		       (unsigned long long)hits[r->id].packets,
+		       (unsigned long long)hits[r->id].bytes, r->text);
+	}
+	printf("drops:");
+	for (int d = 0; d < TCPF_DROP_MAX; d++)
+		printf(" %s %llu", drop_reason_name(d),
+		       (unsigned long long)drops[d].packets);
+	printf("\n");
+	ruleset_free(rs);
+	free(rs);
+	return 0;
+}
+
+int cmd_rule(int argc, char **argv)
+{
+	const char *sub, *ifname;
+	int ret;
+
+	if (argc >= 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
+		fputs(rule_usage, stdout);
+		return EXIT_OK;
+	}
+	if (argc < 3)
+		return usage_error(argc < 2 ? "rule: missing subcommand"
+					    : "rule: missing interface");
+	sub = argv[1];
+	ifname = argv[2];
+	if (strcmp(sub, "add") && strcmp(sub, "del") && strcmp(sub, "list") &&
+	    strcmp(sub, "flush") && strcmp(sub, "default")) {
+		pr_warn("rule: unknown subcommand '%s'", sub);
+		fputs(rule_usage, stderr);
+		return EXIT_USAGE;
+	}
+	if (!strcmp(sub, "del") && argc != 4)
+		return usage_error("rule del: needs an interface and a rule id");
+	if ((!strcmp(sub, "flush") && argc != 3) ||
+	    (!strcmp(sub, "default") && (argc != 4 ||
+	     (strcmp(argv[3], "pass") && strcmp(argv[3], "drop")))))
+		return usage_error(!strcmp(sub, "flush") ?
+				   "rule flush: needs only an interface" :
+				   "rule default: needs pass or drop");
+	if (!strcmp(sub, "list") && !(argc == 3 ||
+	    (argc == 4 && !strcmp(argv[3], "--json"))))
+		return usage_error("rule list: needs an interface (and --json)");
+	if (!strcmp(sub, "add") && argc < 4)
+		return usage_error("rule add: missing the rule");
+	ret = target(sub, ifname);
+	if (ret != EXIT_OK)
+		return ret;
+	if (!strcmp(sub, "add"))
+		return rule_add(ifname, argc - 3, argv + 3);
+	if (!strcmp(sub, "del"))
+		return rule_del(ifname, argv[3]);
+	if (!strcmp(sub, "flush"))
+		return rule_flush_default(ifname, 0, true);
+	if (!strcmp(sub, "default"))
+		return rule_flush_default(ifname, argv[3][0] == 'd' ?
+					  TCPF_ACT_DROP : TCPF_ACT_PASS, false);
+	if (argc == 4) {
+		printf("{\"interface\": ");
+		json_string(ifname);
+		printf(", ");
+		ret = rules_print_json(ifname);
+		printf("}\n");
+	} else {
+		ret = rules_print_table(ifname);
+	}
+	if (ret) {
+		pr_warn("cannot read the rules of %s: %s", ifname,
+			strerror(-ret));
+		return EXIT_FAIL;
+	}
+	return EXIT_OK;
+}
+
+int cmd_apply(int argc, char **argv)
+{
+	struct ruleset *rs;
+	char err[512];
+	int ret;
+
+	if (argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
+		fputs(apply_usage, stdout);
+		return EXIT_OK;
+	}
+	if (argc != 3) {
+		pr_warn("apply: needs an interface and a file");
+		fputs(apply_usage, stderr);
+		return EXIT_USAGE;
+	}
+	ret = target("apply", argv[1]);
+	if (ret != EXIT_OK)
+		return ret;
+	rs = malloc(sizeof(*rs));
+	if (!rs)
+		return EXIT_FAIL;
+	if (ruleset_parse_file(argv[2], rs, err, sizeof(err))) {
+		/* one bad line rejects the whole file: nothing changes */
+		pr_warn("%s", err);
+		free(rs);
+		return EXIT_USAGE;
+	}
+	ret = install(argv[1], rs, NULL, 0);
+	if (ret == EXIT_OK)
+		pr_info("tcpflags: %d rules applied to %s (default %s)",
+			rs->nrules, argv[1], action_name(rs->default_action));
+	ruleset_free(rs);
+	free(rs);
+	return ret;
+}

@@ -1,0 +1,17 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* rulecmd.h - `tcpflags rule ...` and `tcpflags apply`. */
+#ifndef TCPF_RULECMD_H
+#define TCPF_RULECMD_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+int cmd_rule(int argc, char **argv);
+int cmd_apply(int argc, char **argv);
+
+/* The "rules" and "drops" members of a JSON object (stats, rule list). */
+int rules_print_json(const char *ifname);
+/* The rules table (stats, rule list). */
+int rules_print_table(const char *ifname);
+
+#endif
