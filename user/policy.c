@@ -92,8 +92,11 @@ void policy_forget(const char *ifname)
 {
 	char path[PATH_MAX];
 
-	if (policy_source_path(ifname, path, sizeof(path)) == 0)
-		unlink(path);
+	if (policy_source_path(ifname, path, sizeof(path)))
+		return;
+	unlink(path);
+	*strrchr(path, '/') = '\0';
+	rmdir(path);	/* the namespace's directory, once empty */
 }
 
 /* Delete the LPM entries of rule set `set`, then add the new ones. */
