@@ -67,6 +67,9 @@ s = socket.create_connection(('$LAB_SRV4', $PORT))
 s.sendall(b'GET / HTTP/1.0\r\n')
 time.sleep(30)" >/dev/null 2>&1 &
 
+echo "lab: rules: drop NULL, Xmas and SYN|FIN scans at XDP"
+for r in nullscan xmas synfin; do srv "$TCPF" rule add "$LAB_SRV_IF" "$r" drop; done
+
 echo "lab: odd flags from hping3: 3 SYN|FIN, 3 NULL, 3 Xmas (FIN|PSH|URG)"
 cli hping3 -q -c 3 -i u10000 -S -F -p "$PORT" "$LAB_SRV4" >/dev/null 2>&1 || true
 cli hping3 -q -c 3 -i u10000 -p "$PORT" "$LAB_SRV4" >/dev/null 2>&1 || true
