@@ -786,7 +786,9 @@ int cmd_status(int argc, char **argv)
 	buckets = pinned_entries("tcpf_flows");
 	slots = pinned_entries("tcpf_syns");
 	conns = (unsigned long long)buckets * TCPF_FLOW_WAYS;
-	if (json) {
+	if (json && !buckets) {
+		printf("]}\n");	/* no flow table: nothing attached here */
+	} else if (json) {
 		printf("], \"flow_table\": {\"connections\": %llu, "
 		       "\"bytes_per_connection\": %zu, \"half_open\": %u, "
 		       "\"bytes_per_half_open\": %zu}}\n", conns,
