@@ -91,13 +91,27 @@ static __always_inline void conn_count(__u32 counter)
 		(*v)++;
 }
 
-static __always_inline void phase_count(__u32 dir, __u32 phase)
+static __always_inline void phase_add(__u32 dir, __u32 phase, __u64 n)
 {
 	__u32 key = TCPF_KEY_PHASE(dir, phase);
 	__u64 *v = bpf_map_lookup_elem(&tcpf_phases, &key);
 
 	if (v)
-		(*v)++;
+		*v += n;
+}
+
+/*
+ * A GSO packet seen by the egress observer leaves as `segs` segments: all
+ * but the last are data of the connection (the last carries the flags
+ * that decided the phase), unless the whole packet was sent again.
+ */
+static __always_inline void phase_count(__u32 dir, __u32 phase, __u32 segs)
+{
+	if (segs > 1 && phase != TCPF_PH_RETRANSMIT) {
+		phase_add(dir, TCPF_PH_ESTABLISHED, segs - 1);
+		segs = 1;
+	}
+	phase_add(dir, phase, segs);
 }
 
 static __always_inline int seq_after_eq(__u32 a, __u32 b)

@@ -232,7 +232,8 @@ struct tcpf_segment {
 	__u16 vlan;
 	__u8 flags, family, dir;
 	__u8 phase, state;       /* set by the tracker */
-	__u8 pad[3];
+	__u8 pad;
+	__u16 segs;              /* wire segments: gso_segs of a GSO packet */
 };
 
 static __always_inline void segment_fill(const struct tcpf_packet *p,
@@ -260,6 +261,7 @@ static __always_inline void segment_fill(const struct tcpf_packet *p,
 	g->flags = p->flags;
 	g->family = p->family;
 	g->dir = dir;
+	g->segs = 1;
 }
 
 /* The whole frame: TCPF_NEXT for a TCP segment, else its counter. */

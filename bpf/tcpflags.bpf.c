@@ -43,7 +43,7 @@ __noinline int tcpf_segment_run(struct tcpf_segment *in)
 		in->phase = TCPF_PH_UNTRACKED;
 	verdict = tcpf_policy_run(in);
 	if (tcpf_flows_on)
-		phase_count(in->dir, in->phase);
+		phase_count(in->dir, in->phase, in->segs);
 	return verdict;
 }
 
@@ -74,21 +74,44 @@ int tcpf_xdp(struct xdp_md *ctx)
 SEC("tc")
 int tcpf_egress(struct __sk_buff *skb)
 {
-	struct tcpf_cursor c = {
-		.pos = (void *)(long)skb->data,
-		.end = (void *)(long)skb->data_end,
-		.len = skb->data_end - skb->data,
-	};
+	struct tcpf_cursor c;
 	struct tcpf_packet pkt = {};
 	struct tcpf_segment seg = {};
+	int parsed;
 
-	if (!(tcpf_flows_on || policy_on()) ||
-	    tcpf_parse(&c, &pkt) != TCPF_NEXT)
+	if (!(tcpf_flows_on || policy_on()))
+		return TC_ACT_OK;
+	/*
+	 * Lengths are the skb's: what the stack sends keeps its payload in
+	 * page fragments, past data_end.  Headers are read from the linear
+	 * part; if they are not all there, pull them in once and retry.
+	 */
+	c = (struct tcpf_cursor){
+		.pos = (void *)(long)skb->data,
+		.end = (void *)(long)skb->data_end,
+		.len = skb->len,
+	};
+	parsed = tcpf_parse(&c, &pkt);
+	if (parsed != TCPF_NEXT && parsed >= TCPF_CNT_MAL_FIRST &&
+	    skb->data_end - skb->data < skb->len) {
+		if (bpf_skb_pull_data(skb, skb->len < 256 ? skb->len : 256))
+			return TC_ACT_OK;
+		__builtin_memset(&pkt, 0, sizeof(pkt));
+		c = (struct tcpf_cursor){
+			.pos = (void *)(long)skb->data,
+			.end = (void *)(long)skb->data_end,
+			.len = skb->len,
+		};
+		parsed = tcpf_parse(&c, &pkt);
+	}
+	if (parsed != TCPF_NEXT)
 		return TC_ACT_OK;
 	/* a tag the stack will insert is metadata here, not packet data */
 	if (skb->vlan_present)
 		pkt.vlan = skb->vlan_tci & 0x0fff;
 	segment_fill(&pkt, skb->len, TCPF_DIR_EGRESS, &seg);
+	if (skb->gso_segs > 1)
+		seg.segs = skb->gso_segs > 0xffff ? 0xffff : skb->gso_segs;
 	if (tcpf_segment_run(&seg) == TCPF_ACT_DROP)
 		return TC_ACT_SHOT;
 	return TC_ACT_OK;

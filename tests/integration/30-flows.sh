@@ -1,0 +1,773 @@
+#!/bin/bash
+# 30-flows.sh - the connection tracker (phases, states, connection counters,
+# `flows`) against an independent capture of both directions, on real TCP.
+#
+# tcpflags watches tcpf-srv in the server namespace: XDP ingress plus the TC
+# egress observer, so the server host sees both halves of each connection.
+# tcpdump captures the same interface in both directions; for every
+# sub-scenario the phases are zeroed (`tcpflags reset`), a fresh capture
+# runs, and the phase counts must equal what the capture implies (a small
+# reference model over tshark's fields: SYN, SYN|ACK, the ACK completing a
+# handshake, first and second FIN and their ACKs, RSTs, segments sent
+# again).  Connection counters are namespace-wide and never reset: each
+# check is on a delta.
+#
+#   lab 1 (--timeout syn_recv=2 --timeout time_wait=3):
+#     1. curl over IPv4 and IPv6 (HTTP/1.1; curl closes first): opened,
+#        closed, every phase, nothing left in the table;
+#     2. a connection reset by the client, one reset by the server
+#        (SO_LINGER 0): reset counter, reset phase, gone from `flows`;
+#     3. a SYN to a closed port answered by RST: refused;
+#     5. IPv6 connections the server closes first: opened/closed, phases,
+#        TIME_WAIT gauge and listing, then TIME_WAIT ending quietly;
+#     4. a half-open handshake (the source never answers the SYN-ACK; one
+#        SYN-ACK retransmission): half_open / syn_recv gauges, retransmit,
+#        expiry 2-4 s after its last segment.
+#   Every teardown is made deterministic (one side closes only once the
+#   other's FIN has arrived): crossing FINs would let the capture and the
+#   hooks (TC egress runs before the tap) see the two FINs in either order.
+#   lab 2 (default timeouts):
+#     6. K connections held open, then a spoofed SYN flood from 198.18/16
+#        (the server has no route back: it answers nothing): the K stay
+#        established and listed, every flood SYN is a half-open slot or
+#        displaced one; then the K close.
+#   lab 3 (--ingress-only):
+#     7. the SYN-ACK is never seen, so no handshake completes: every
+#        ingress segment after the SYN is out_of_state, nothing is opened.
+#
+# Run as root: bash tests/integration/30-flows.sh
+set -u
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
+. "$(dirname "$0")/../lib.sh"
+
+PORT=8080          # the server below: HTTP/1.1 and a few commands
+CLOSED_PORT=9      # nothing listens: the server answers RST
+N4=6               # scenario 1: curl over IPv4
+N6=4               # scenario 1: curl over IPv6
+N5=3               # scenario 5: IPv6, the server closes first
+K=5                # scenario 6: connections held through the flood
+M=3000             # scenario 6: spoofed SYNs
+HALF_SRC=198.19.0.3   # scenario 4: a lab address nobody owns (198.18.0.0/15)
+
+TMP=$(mktemp -d /tmp/tcpf-flows.XXXXXX)
+t_exit() {
+    t_cleanup
+    # KEEP_TMP=1 keeps the captures and logs for a look
+    if [ -n "${KEEP_TMP:-}" ]; then echo "# kept $TMP"; else rm -rf "$TMP"; fi
+}
+trap t_exit EXIT
+
+# ------------------------------------------------------------ the helpers
+
+# The server (server namespace, dual stack), one request per connection.
+# "GET ...": an HTTP/1.1 answer of BLOB bytes, kept alive until the client
+# closes, then close.  HOLD: read until the peer closes, then close.  BYE n:
+# send n bytes and close first.  RST: wait for one more segment of data,
+# then close with SO_LINGER 0 (an RST instead of a FIN).
+cat >"$TMP/server.py" <<'EOF'
+import socket, struct, sys, threading
+BLOB = int(sys.argv[2])
+
+def handle(c):
+    try:
+        line = b""
+        while not line.endswith(b"\n"):
+            d = c.recv(256)
+            if not d:
+                break
+            line += d
+        cmd = line.split()
+        if cmd and cmd[0] == b"GET":
+            while b"\r\n\r\n" not in line:
+                d = c.recv(4096)
+                if not d:
+                    break
+                line += d
+            c.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
+                      b"Content-Length: %d\r\n\r\n" % BLOB + b"x" * BLOB)
+        if cmd and cmd[0] == b"RST":
+            c.recv(256)
+            c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                         struct.pack("ii", 1, 0))
+            c.close()
+            return
+        if cmd and cmd[0] == b"BYE":
+            c.sendall(b"b" * int(cmd[1]))
+            c.close()
+            return
+        while c.recv(4096):
+            pass
+    except OSError:
+        pass
+    c.close()
+
+s = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("::", int(sys.argv[1])))
+s.listen(128)
+while True:
+    c, _ = s.accept()
+    threading.Thread(target=handle, args=(c,), daemon=True).start()
+EOF
+
+# The clients (client namespace).  Each prints the local ports it used.
+#   hold ADDR PORT N RELEASE:   N connections (HOLD), closed (FIN) once the
+#                               file RELEASE exists
+#   rst ADDR PORT RELEASE:      one connection, reset by us (SO_LINGER 0)
+#                               once RELEASE exists
+#   srvrst ADDR PORT RELEASE:   one connection the server resets once we
+#                               send it a segment (after RELEASE exists)
+#   bye ADDR PORT N BYTES:      N connections that read BYTES until the
+#                               server closes, then close
+#   refused ADDR PORT:          one connect() to a closed port
+cat >"$TMP/client.py" <<'EOF'
+import os, socket, struct, sys, time
+
+def conn(addr, port):
+    fam = socket.AF_INET6 if ":" in addr else socket.AF_INET
+    s = socket.socket(fam, socket.SOCK_STREAM)
+    s.settimeout(5)
+    s.connect((addr, port))
+    return s
+
+def wait_file(path):
+    deadline = time.time() + 30
+    while not os.path.exists(path) and time.time() < deadline:
+        time.sleep(0.02)
+
+def out(*a):
+    print(*a, flush=True)
+
+mode, addr, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
+if mode == "hold":
+    n, release = int(sys.argv[4]), sys.argv[5]
+    socks = [conn(addr, port) for _ in range(n)]
+    for s in socks:
+        s.sendall(b"HOLD\n")
+    out(" ".join(str(s.getsockname()[1]) for s in socks))
+    wait_file(release)
+    for s in socks:
+        s.close()
+    time.sleep(0.3)
+elif mode == "rst":
+    s = conn(addr, port)
+    s.sendall(b"HOLD\n")
+    out(s.getsockname()[1])
+    wait_file(sys.argv[4])
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    s.close()
+elif mode == "srvrst":
+    s = conn(addr, port)
+    s.sendall(b"RST\n")
+    out(s.getsockname()[1])
+    wait_file(sys.argv[4])
+    s.sendall(b"GO\n")
+    try:
+        while s.recv(256):
+            pass
+        out("no reset")
+    except ConnectionResetError:
+        out("reset")
+    s.close()
+elif mode == "bye":
+    n, size = int(sys.argv[4]), int(sys.argv[5])
+    ports = []
+    for _ in range(n):
+        s = conn(addr, port)
+        s.sendall(b"BYE %d\n" % size)
+        got = 0
+        while True:                     # until the server's FIN
+            d = s.recv(65536)
+            if not d:
+                break
+            got += len(d)
+        ports.append(str(s.getsockname()[1]))
+        s.close()
+        assert got == size, got
+    out(" ".join(ports))
+    time.sleep(0.3)
+elif mode == "refused":
+    try:
+        conn(addr, port)
+        out("connected")
+    except ConnectionRefusedError:
+        out("refused")
+EOF
+
+# Frames crafted with scapy (client namespace, sent on tcpf-cli).
+#   syn IFACE SMAC DMAC SRC DST DPORT SPORT SEQ:  one SYN
+#   flood IFACE SMAC DMAC DST DPORT COUNT:         COUNT SYNs, each from its own
+#       random address in 198.18.0.0/16 and a random port
+cat >"$TMP/craft.py" <<'EOF'
+import random, sys
+from scapy.all import Ether, IP, TCP, conf, sendp
+mode, iface, smac, dmac = sys.argv[1:5]
+if mode == "syn":
+    src, dst, dport, sport, seq = sys.argv[5:10]
+    sendp(Ether(src=smac, dst=dmac) / IP(src=src, dst=dst) /
+          TCP(sport=int(sport), dport=int(dport), flags="S", seq=int(seq)),
+          iface=iface, verbose=False)
+else:
+    dst, dport, count = sys.argv[5], int(sys.argv[6]), int(sys.argv[7])
+    rnd = random.Random()
+    hosts = rnd.sample(range(1, 65535), count)          # distinct sources
+    tmpl = Ether(src=smac, dst=dmac) / IP(dst=dst) / TCP(dport=dport, flags="S")
+    frames = []
+    for h in hosts:
+        f = tmpl.copy()
+        f[IP].src = "198.18.%d.%d" % (h >> 8, h & 255)
+        f[TCP].sport = rnd.randrange(1024, 65536)
+        f[TCP].seq = rnd.getrandbits(32)
+        frames.append(bytes(f))
+    s = conf.L2socket(iface=iface)
+    for f in frames:
+        s.send(f)
+    s.close()
+    print(len(frames))
+EOF
+
+# The reference: what the capture implies, segment by segment, for a host
+# that sees both directions.  model.py TSV LOCAL_ADDR...: prints one JSON
+# object: the expected phase counts, connection events, plain counts (and
+# the time of the last SYN-ACK).
+cat >"$TMP/model.py" <<'EOF'
+import json, sys
+
+SYN, ACK, RST, FIN = 0x02, 0x10, 0x04, 0x01
+M32 = 1 << 32
+def after_eq(a, b):
+    return ((a - b) % M32) < (1 << 31)
+
+ph = dict.fromkeys(["handshake_syn", "handshake_synack", "handshake_ack",
+                    "established", "teardown_fin1", "teardown_ack1",
+                    "teardown_fin2", "teardown_ack2", "reset", "retransmit",
+                    "out_of_state"], 0)
+ev = dict.fromkeys(["opened", "closed", "reset", "refused"], 0)
+plain = dict.fromkeys(["total", "syn", "synack", "fin", "rst",
+                       "to_198_18", "from_198_18", "received",
+                       "syn_received", "sent_with_data", "first_fin_local",
+                       "fins_crossed"], 0)
+local = set(sys.argv[2:])
+conns = {}      # canonical 4-tuple -> state
+last_time = {}  # flag name -> time of the last such segment
+for line in open(sys.argv[1]):
+    f = line.rstrip("\n").split("\t")
+    if len(f) < 11:
+        continue
+    t, s4, d4, s6, d6, sp, dp, flags, seq, ack, ln = f[:11]
+    src = (s4 or s6) + "|" + sp
+    dst = (d4 or d6) + "|" + dp
+    flags, seq, ack, ln = int(flags, 16) & 0xff, int(seq), int(ack), int(ln)
+    plain["total"] += 1
+    if (d4 or d6) in local:
+        plain["received"] += 1
+        if flags & (SYN | ACK | RST | FIN) == SYN:
+            plain["syn_received"] += 1
+    if (s4 or s6) in local and ln:
+        plain["sent_with_data"] += 1
+    if d4.startswith("198.18."):
+        plain["to_198_18"] += 1
+    if s4.startswith("198.18."):
+        plain["from_198_18"] += 1
+    fl = flags & (SYN | ACK | RST | FIN)
+    if fl == SYN: plain["syn"] += 1
+    if fl == SYN | ACK:
+        plain["synack"] += 1
+        last_time["synack"] = float(t)
+    if fl & FIN: plain["fin"] += 1
+    if fl & RST: plain["rst"] += 1
+    key = tuple(sorted([src, dst]))
+    c = conns.get(key)
+    end = (seq + ln) % M32
+    if fl & RST:
+        if c and c["est"]:
+            if not c["closed"]:
+                ev["reset"] += 1
+            ph["reset"] += 1
+            del conns[key]
+        elif c:
+            ev["refused"] += 1
+            ph["reset"] += 1
+            del conns[key]
+        else:
+            ph["out_of_state"] += 1
+        continue
+    if c is None or not c["est"]:
+        if fl == SYN:
+            if c and c["opener"] == src and c["isn"][src] == seq:
+                ph["retransmit"] += 1
+            else:
+                conns[key] = {"opener": src, "isn": {src: seq}, "synack": False,
+                              "est": False}
+                ph["handshake_syn"] += 1
+        elif fl == SYN | ACK and c and src != c["opener"] and \
+                ack == (c["isn"][c["opener"]] + 1) % M32:
+            if c["synack"] and c["isn"].get(src) == seq:
+                ph["retransmit"] += 1
+            else:
+                c["synack"] = True
+                c["isn"][src] = seq
+                ph["handshake_synack"] += 1
+        elif fl == ACK and c and c["synack"] and src == c["opener"] and \
+                ack == (c["isn"][dst] + 1) % M32:
+            c.update(est=True, closed=False, fins={}, order=[], acked=set(),
+                     hi={src: end, dst: (c["isn"][dst] + 1) % M32})
+            ev["opened"] += 1
+            ph["handshake_ack"] += 1
+        else:
+            ph["out_of_state"] += 1
+        continue
+    # an established connection
+    if fl & SYN:
+        ph["retransmit" if seq == c["isn"][src] else "out_of_state"] += 1
+        continue
+    if fl & FIN:
+        fin_end = (end + 1) % M32
+        if src in c["fins"]:
+            ph["retransmit" if fin_end == c["fins"][src] else "out_of_state"] += 1
+        else:
+            if c["order"] and not (fl & ACK and after_eq(ack, c["fins"][dst])):
+                plain["fins_crossed"] += 1
+            elif not c["order"] and src.split("|")[0] in local:
+                plain["first_fin_local"] += 1
+            c["fins"][src] = fin_end
+            c["order"].append(src)
+            c["hi"][src] = fin_end
+            ph["teardown_fin1" if len(c["order"]) == 1 else "teardown_fin2"] += 1
+        if fl & ACK and dst in c["fins"] and dst not in c["acked"] and \
+                after_eq(ack, c["fins"][dst]):
+            c["acked"].add(dst)
+    elif fl & ACK and dst in c["fins"] and dst not in c["acked"] and \
+            after_eq(ack, c["fins"][dst]):
+        c["acked"].add(dst)
+        ph["teardown_ack1" if c["order"][0] == dst else "teardown_ack2"] += 1
+        if ln and after_eq(end, c["hi"][src]):
+            c["hi"][src] = end
+    elif ln and after_eq(c["hi"][src], end):
+        ph["retransmit"] += 1
+    else:
+        if ln:
+            c["hi"][src] = end
+        ph["established"] += 1
+    if not c["closed"] and len(c["acked"]) == 2:
+        c["closed"] = True
+        ev["closed"] += 1
+print(json.dumps({"phases": ph, "events": ev, "plain": plain,
+                  "last": last_time}))
+EOF
+
+mac_of() { ip -n "$1" -j link show dev "$2" | json_get "$(cat)" 'j[0]["address"]'; }
+
+# wait_for SECONDS CMD...: poll CMD every 0.1 s until it succeeds.
+wait_for() {
+    local n=$(($1 * 10))
+    shift
+    while ! "$@" >/dev/null 2>&1; do
+        n=$((n - 1))
+        [ "$n" -gt 0 ] || return 1
+        sleep 0.1
+    done
+}
+
+stats() { srv "$TCPF" stats "$LAB_SRV_IF" --json 2>/dev/null; }
+# conn JSON NAME / state JSON NAME / phase JSON NAME
+conn() { json_get "$1" "j['connections']['$2']"; }
+state() { json_get "$1" "j['states']['$2']"; }
+phase() { json_get "$1" "j['phases']['$2']"; }
+# flows_ports [--state S]: the client ports `flows --json` lists, sorted
+flows_ports() {
+    local js
+    js=$(srv "$TCPF" flows "$LAB_SRV_IF" --json "$@" 2>/dev/null)
+    json_get "$js" "' '.join(sorted((f['client'].rsplit(':', 1)[1] for f in j['flows']), key=int)) or '-'"
+}
+sorted_words() { tr ' ' '\n' <<<"$1" | sort -n | tr '\n' ' ' | sed 's/ $//'; }
+
+# start_servers: the server in the lab, and warm ARP/ND.
+start_servers() {
+    srv "$PY" "$TMP/server.py" "$PORT" 20000 >"$TMP/$LAB.server.log" 2>&1 &
+    if ! wait_for 10 eval "srv ss -Hltn 'sport = :$PORT' | grep -q LISTEN"; then
+        fail "$LAB: server listening" "not listening after 10 s"
+        return 1
+    fi
+    cli ping -c 1 -W 2 "$LAB_SRV4" >/dev/null 2>&1
+    wait_for 5 cli ping -6 -c 1 -W 1 "$LAB_SRV6"
+    return 0
+}
+
+# cap_start NAME: capture both directions of tcpf-srv into $TMP/NAME.pcap,
+# and zero the phases once tcpdump listens.
+CAP_PID=
+cap_start() {
+    CAP=$1
+    # nsenter directly, not through srv(): $! must be tcpdump itself
+    nsenter --net="/run/netns/$LAB-srv" tcpdump -i "$LAB_SRV_IF" \
+        --immediate-mode -U -n -w "$TMP/$CAP.pcap" 2>"$TMP/$CAP.tcpdump.err" &
+    CAP_PID=$!
+    if ! wait_for 10 grep -q 'listening on' "$TMP/$CAP.tcpdump.err"; then
+        fail "$CAP: tcpdump listening" "$(cat "$TMP/$CAP.tcpdump.err")"
+        return 1
+    fi
+    check_rc "$CAP: reset the phases" 0 srv "$TCPF" reset "$LAB_SRV_IF"
+}
+
+# cap_stop: end the capture, then set MODEL to the reference's verdict.
+cap_stop() {
+    sleep 0.3
+    kill -INT "$CAP_PID"
+    wait "$CAP_PID"
+    check_eq "$CAP: tcpdump dropped nothing" \
+        "$(grep -c '^0 packets dropped by kernel' "$TMP/$CAP.tcpdump.err")" 1
+    timeout 60 tshark -r "$TMP/$CAP.pcap" -o tcp.relative_sequence_numbers:FALSE \
+        -Y 'tcp && !icmp && !icmpv6' -T fields -E separator=/t \
+        -e frame.time_epoch -e ip.src -e ip.dst -e ipv6.src -e ipv6.dst \
+        -e tcp.srcport -e tcp.dstport -e tcp.flags -e tcp.seq_raw -e tcp.ack_raw \
+        -e tcp.len >"$TMP/$CAP.tsv" 2>"$TMP/$CAP.tshark.err" ||
+        fail "$CAP: tshark read the capture" "$(tail -n 1 "$TMP/$CAP.tshark.err")"
+    MODEL=$("$PY" "$TMP/model.py" "$TMP/$CAP.tsv" "$LAB_SRV4" "$LAB_SRV6" \
+        2>"$TMP/$CAP.model.err") ||
+        fail "$CAP: the reference model ran" "$(tail -n 1 "$TMP/$CAP.model.err")"
+    echo "$MODEL" >"$TMP/$CAP.model.json"
+}
+model() { json_get "$MODEL" "$1"; }
+
+# check_phases T JSON: every phase equals the reference's, and all of them
+# together are every TCP segment of the capture.
+check_phases() {
+    local t=$1 js=$2 p
+    check_eq "$t: capture: no FINs crossed (the order is the same for every observer)" \
+        "$(model 'j["plain"]["fins_crossed"]')" 0
+    for p in handshake_syn handshake_synack handshake_ack established \
+        teardown_fin1 teardown_ack1 teardown_fin2 teardown_ack2 reset \
+        retransmit out_of_state; do
+        check_eq "$t: phase $p = capture" "$(phase "$js" "$p")" \
+            "$(model "j['phases']['$p']")"
+    done
+    check_eq "$t: sum of phases = TCP segments captured (both directions)" \
+        "$(json_get "$js" 'sum(j["phases"].values())')" "$(model 'j["plain"]["total"]')"
+    echo "# $t: captured $(model 'j["plain"]["total"]') TCP segments," \
+        "$(model 'j["plain"]["received"]') received," \
+        "$(model 'j["plain"]["sent_with_data"]') sent with payload"
+}
+
+# conn_delta T BEFORE AFTER NAME WANT
+conn_delta() {
+    check_eq "$1: connections.$4 +$5" "$(($(conn "$3" "$4") - $(conn "$2" "$4")))" "$5"
+}
+
+# attach_lab ARGS...: a new lab with servers and tcpflags attached.
+attach_lab() {
+    new_lab
+    start_servers || return 1
+    local rc=0
+    srv "$TCPF" attach "$LAB_SRV_IF" "$@" >"$TMP/$LAB.attach" 2>&1 || rc=$?
+    check_eq "$LAB: attach $*" "$rc" 0
+    [ "$rc" -eq 0 ]
+}
+
+# ---------------------------------------------------------- the scenarios
+
+curls() {   # FAMILY COUNT: curl the blob, COUNT times
+    local i rc ok=0 url
+    if [ "$1" = 4 ]; then url="http://$LAB_SRV4:$PORT/blob"
+    else url="http://[$LAB_SRV6]:$PORT/blob"; fi
+    for ((i = 0; i < $2; i++)); do
+        rc=0
+        cli curl -s -g -o /dev/null --noproxy '*' -m 5 "$url" || rc=$?
+        [ "$rc" -eq 0 ] && ok=$((ok + 1))
+    done
+    echo "$ok"
+}
+
+s1_orderly() {
+    local t=s1-curl before js n=$((N4 + N6))
+    cap_start $t || return
+    before=$(stats)
+    check_eq "$t: curl over IPv4 ok" "$(curls 4 "$N4")" "$N4"
+    check_eq "$t: curl over IPv6 ok" "$(curls 6 "$N6")" "$N6"
+    cap_stop
+    sleep 1.2                               # a reaper tick after the last segment
+    js=$(stats)
+    conn_delta "$t" "$before" "$js" opened "$n"
+    conn_delta "$t" "$before" "$js" closed "$n"
+    check_eq "$t: capture: $n handshakes, $n orderly closes" \
+        "$(model '(j["events"]["opened"], j["events"]["closed"])')" "($n, $n)"
+    check_eq "$t: capture: nothing sent again" "$(model 'j["phases"]["retransmit"]')" 0
+    check_eq "$t: handshake_syn = SYN segments" "$(phase "$js" handshake_syn)" \
+        "$(model 'j["plain"]["syn"]')"
+    check_eq "$t: handshake_synack = SYN|ACK segments" "$(phase "$js" handshake_synack)" \
+        "$(model 'j["plain"]["synack"]')"
+    check_eq "$t: handshake_ack = connections" "$(phase "$js" handshake_ack)" "$n"
+    check_eq "$t: teardown_fin1 + teardown_fin2 = FIN segments" \
+        "$(json_get "$js" 'j["phases"]["teardown_fin1"] + j["phases"]["teardown_fin2"]')" \
+        "$(model 'j["plain"]["fin"]')"
+    check_eq "$t: teardown_fin1 = teardown_fin2 = connections" \
+        "$(json_get "$js" '(j["phases"]["teardown_fin1"], j["phases"]["teardown_fin2"])')" \
+        "($n, $n)"
+    check_eq "$t: teardown_ack2 = connections" "$(phase "$js" teardown_ack2)" "$n"
+    check_eq "$t: reset, retransmit, out_of_state = 0" \
+        "$(json_get "$js" '[j["phases"][p] for p in ("reset", "retransmit", "out_of_state")]')" \
+        "[0, 0, 0]"
+    check_phases "$t" "$js"
+    # curl closed first: the server went CLOSE_WAIT, LAST_ACK, CLOSED
+    check_eq "$t: capture: curl sent every first FIN" "$(model 'j["plain"]["first_fin_local"]')" 0
+    check_eq "$t: states: none (every connection closed and gone)" \
+        "$(json_get "$js" 'sum(j["states"].values())')" 0
+    check_eq "$t: flows lists nothing" "$(flows_ports)" "-"
+}
+
+s2_resets() {
+    local t=s2-reset before mid after js port rel pid
+    cap_start $t || return
+    before=$(stats)
+    # the client resets (SO_LINGER 0)
+    rel="$TMP/$t.release1"
+    cli "$PY" "$TMP/client.py" rst "$LAB_SRV4" "$PORT" "$rel" >"$TMP/$t.c1" 2>&1 &
+    pid=$!
+    wait_for 5 test -s "$TMP/$t.c1"
+    port=$(head -n 1 "$TMP/$t.c1")
+    check_eq "$t: client-reset connection listed established" \
+        "$(flows_ports --state established)" "$port"
+    mid=$(stats)
+    touch "$rel"
+    wait "$pid"
+    sleep 0.2
+    js=$(stats)
+    conn_delta "$t: client RST" "$mid" "$js" reset 1
+    check_eq "$t: client RST: phase reset +1" \
+        "$(($(phase "$js" reset) - $(phase "$mid" reset)))" 1
+    check_eq "$t: client RST: gone from flows" "$(flows_ports | grep -cw "$port")" 0
+
+    # the server resets (SO_LINGER 0)
+    rel="$TMP/$t.release2"
+    cli "$PY" "$TMP/client.py" srvrst "$LAB_SRV4" "$PORT" "$rel" >"$TMP/$t.c2" 2>&1 &
+    pid=$!
+    wait_for 5 test -s "$TMP/$t.c2"
+    port=$(head -n 1 "$TMP/$t.c2")
+    check_eq "$t: server-reset connection listed established" \
+        "$(flows_ports --state established)" "$port"
+    mid=$(stats)
+    touch "$rel"
+    wait "$pid"
+    check_eq "$t: server RST: the client saw the reset" "$(sed -n 2p "$TMP/$t.c2")" reset
+    sleep 0.2
+    after=$(stats)
+    conn_delta "$t: server RST" "$mid" "$after" reset 1
+    check_eq "$t: server RST: phase reset +1" \
+        "$(($(phase "$after" reset) - $(phase "$mid" reset)))" 1
+    check_eq "$t: server RST: gone from flows" "$(flows_ports | grep -cw "$port")" 0
+    cap_stop
+    js=$(stats)
+    conn_delta "$t" "$before" "$js" opened 2
+    conn_delta "$t" "$before" "$js" reset 2
+    conn_delta "$t" "$before" "$js" closed 0
+    conn_delta "$t" "$before" "$js" refused 0
+    check_eq "$t: capture: 2 RSTs, no FIN" "$(model '(j["plain"]["rst"], j["plain"]["fin"])')" "(2, 0)"
+    check_phases "$t" "$js"
+}
+
+s3_refused() {
+    local t=s3-refused before js
+    cap_start $t || return
+    before=$(stats)
+    check_eq "$t: connect to a closed port refused" \
+        "$(cli "$PY" "$TMP/client.py" refused "$LAB_SRV4" "$CLOSED_PORT")" refused
+    cap_stop
+    js=$(stats)
+    conn_delta "$t" "$before" "$js" refused 1
+    conn_delta "$t" "$before" "$js" reset 0
+    conn_delta "$t" "$before" "$js" opened 0
+    check_eq "$t: phases handshake_syn 1, reset 1, nothing else" \
+        "$(json_get "$js" '(j["phases"]["handshake_syn"], j["phases"]["reset"], sum(j["phases"].values()))')" \
+        "(1, 1, 2)"
+    check_phases "$t" "$js"
+}
+
+s4_half_open() {
+    local t=s4-half-open before js t0 now last expired_at="" seen_gone="" i
+    # the source is a lab address nobody holds: the server's SYN-ACK goes to
+    # the client's MAC, whose stack (not forwarding) drops it, answering
+    # nothing.  One SYN-ACK retransmission, then the server gives up.
+    srv ip neigh replace "$HALF_SRC" lladdr "$(mac_of "$LAB-cli" "$LAB_CLI_IF")" \
+        dev "$LAB_SRV_IF" nud permanent
+    srv sysctl -qw net.ipv4.tcp_synack_retries=1
+    cli sysctl -qw net.ipv4.ip_forward=0
+    cap_start $t || return
+    before=$(stats)
+    t0=$(date +%s.%N)
+    cli "$PY" "$TMP/craft.py" syn "$LAB_CLI_IF" "$(mac_of "$LAB-cli" "$LAB_CLI_IF")" \
+        "$(mac_of "$LAB-srv" "$LAB_SRV_IF")" "$HALF_SRC" "$LAB_SRV4" "$PORT" 40404 1000
+    sleep 1.5
+    js=$(stats)
+    check_eq "$t: after a tick: half_open 1, states.syn_recv 1" \
+        "$(json_get "$js" '(j["connections"]["half_open"], j["states"]["syn_recv"])')" "(1, 1)"
+    check_eq "$t: flows --state syn_recv lists it" "$(flows_ports --state syn_recv)" 40404
+    # poll until it expires (the server's last SYN-ACK leaves at ~t0+1)
+    for ((i = 0; i < 40; i++)); do
+        js=$(stats)
+        now=$(date +%s.%N)
+        if [ "$(conn "$js" half_open_expired)" != "$(conn "$before" half_open_expired)" ]; then
+            expired_at=$now
+            seen_gone=$(conn "$js" half_open)
+            break
+        fi
+        sleep 0.2
+    done
+    cap_stop
+    js=$(stats)
+    check_eq "$t: capture: SYN, SYN|ACK, one SYN|ACK again, nothing back" \
+        "$(model '(j["plain"]["total"], j["plain"]["syn"], j["plain"]["synack"], j["plain"]["rst"])')" \
+        "(3, 1, 2, 0)"
+    check_eq "$t: the SYN-ACK retransmission counted as retransmit" \
+        "$(phase "$js" retransmit)" 1
+    check_phases "$t" "$js"
+    conn_delta "$t" "$before" "$js" half_open_expired 1
+    conn_delta "$t" "$before" "$js" opened 0
+    conn_delta "$t" "$before" "$js" refused 0
+    check_eq "$t: half_open back to 0 when it expired" "$seen_gone" 0
+    last=$(model 'j["last"]["synack"]')
+    if [ -z "$expired_at" ]; then
+        fail "$t: expired 2-4 s after its last segment" "not expired $(awk "BEGIN{print $now - $t0}") s after the SYN"
+    else
+        local idle
+        idle=$(awk "BEGIN{printf \"%.2f\", $expired_at - $last}")
+        if awk "BEGIN{exit !($idle >= 2.0 && $idle <= 4.5)}"; then
+            pass "$t: expired 2-4 s after its last segment, still half-open before (syn_recv=2; seen at ${idle} s)"
+        else
+            fail "$t: expired 2-4 s after its last segment" "expired ${idle} s after it (timeout 2 s)"
+        fi
+    fi
+}
+
+s5_ipv6() {
+    local t=s5-ipv6 before js out
+    cap_start $t || return
+    before=$(stats)
+    out=$(cli "$PY" "$TMP/client.py" bye "$LAB_SRV6" "$PORT" "$N5" 5000 2>&1)
+    check_eq "$t: $N5 IPv6 connections, the server closing first" "$(wc -w <<<"$out")" "$N5"
+    cap_stop
+    sleep 1                                 # a reaper tick after the last segment
+    js=$(stats)
+    conn_delta "$t" "$before" "$js" opened "$N5"
+    conn_delta "$t" "$before" "$js" closed "$N5"
+    check_eq "$t: capture: $N5 handshakes, $N5 orderly closes, all IPv6" \
+        "$(model '(j["events"]["opened"], j["events"]["closed"])') $(json_get "$(stats)" 'j["packets"]["ipv4_tcp"]')" \
+        "($N5, $N5) 0"
+    check_eq "$t: teardown_fin1, teardown_fin2, teardown_ack2 = connections" \
+        "$(json_get "$js" '(j["phases"]["teardown_fin1"], j["phases"]["teardown_fin2"], j["phases"]["teardown_ack2"])')" \
+        "($N5, $N5, $N5)"
+    check_phases "$t" "$js"
+    # the server closed first: FIN_WAIT1, FIN_WAIT2, TIME_WAIT (3 s here)
+    check_eq "$t: capture: the server sent every first FIN" \
+        "$(model 'j["plain"]["first_fin_local"]')" "$N5"
+    check_eq "$t: states: $N5 in time_wait, none elsewhere" \
+        "$(json_get "$js" '(j["states"]["time_wait"], sum(j["states"].values()))')" "($N5, $N5)"
+    check_eq "$t: flows --state time_wait lists them" \
+        "$(flows_ports --state time_wait)" "$(sorted_words "$out")"
+    S5_AFTER=$js
+}
+
+lab1() {
+    attach_lab --timeout syn_recv=2 --timeout time_wait=3 || return
+    local start js
+    start=$(stats)
+    s1_orderly
+    s2_resets
+    s3_refused
+    s5_ipv6
+    s4_half_open
+    # the TIME_WAIT (3 s) of scenario 5 is over by now, and ended quietly
+    js=$(stats)
+    check_eq "lab1: scenario 5's TIME_WAIT over: time_wait gauge 0, not listed" \
+        "$(state "$js" time_wait) $(flows_ports --state time_wait)" "0 -"
+    conn_delta "lab1: TIME_WAIT ending" "$S5_AFTER" "$js" expired 0
+    conn_delta "lab1: TIME_WAIT ending" "$S5_AFTER" "$js" closed 0
+    js=$(stats)
+    conn_delta "lab1: in all" "$start" "$js" evicted 0
+    conn_delta "lab1: in all" "$start" "$js" half_open_evicted 0
+}
+
+lab2_flood() {
+    attach_lab || return
+    local t=s6-flood before js rel="$TMP/s6.release" pid ports sent
+    cap_start $t || return
+    before=$(stats)
+    cli "$PY" "$TMP/client.py" hold "$LAB_SRV4" "$PORT" "$K" "$rel" >"$TMP/$t.hold" 2>&1 &
+    pid=$!
+    wait_for 5 test -s "$TMP/$t.hold"
+    ports=$(sorted_words "$(head -n 1 "$TMP/$t.hold")")
+    check_eq "$t: $K connections held open" "$(wc -w <<<"$ports")" "$K"
+    js=$(stats)
+    conn_delta "$t: before the flood" "$before" "$js" opened "$K"
+    before=$js
+    sent=$(cli "$PY" "$TMP/craft.py" flood "$LAB_CLI_IF" "$(mac_of "$LAB-cli" "$LAB_CLI_IF")" \
+        "$(mac_of "$LAB-srv" "$LAB_SRV_IF")" "$LAB_SRV4" "$PORT" "$M" 2>"$TMP/$t.craft.err")
+    check_eq "$t: $M spoofed SYNs sent" "$sent" "$M"
+    sleep 2.2                               # reaper ticks after the flood
+    js=$(stats)
+    check_eq "$t: states.established = $K" "$(state "$js" established)" "$K"
+    check_eq "$t: flows --state established lists exactly the $K" \
+        "$(flows_ports --state established)" "$ports"
+    conn_delta "$t: flood" "$before" "$js" opened 0
+    conn_delta "$t: flood" "$before" "$js" evicted 0
+    check_eq "$t: states.syn_recv + half_open_evicted = $M" \
+        "$(($(state "$js" syn_recv) + $(conn "$js" half_open_evicted) - $(conn "$before" half_open_evicted)))" "$M"
+    check_eq "$t: half_open = states.syn_recv (no syn_sent)" \
+        "$(json_get "$js" '(j["connections"]["half_open"] - j["states"]["syn_recv"], j["states"]["syn_sent"])')" "(0, 0)"
+    echo "# $t: syn_recv $(state "$js" syn_recv), half_open_evicted $(conn "$js" half_open_evicted)"
+    touch "$rel"
+    wait "$pid"
+    sleep 0.3
+    cap_stop
+    js=$(stats)
+    conn_delta "$t: after closing the $K" "$before" "$js" closed "$K"
+    conn_delta "$t: after closing the $K" "$before" "$js" reset 0
+    check_eq "$t: capture: $M SYNs from 198.18/16, no TCP segment back to them" \
+        "$(model '(j["plain"]["from_198_18"], j["plain"]["to_198_18"])')" "($M, 0)"
+    check_eq "$t: capture: no frame at all toward 198.18/16 (no route: no SYN-ACK, no ICMP)" \
+        "$(tshark -r "$TMP/$t.pcap" -Y 'ip.dst == 198.18.0.0/16' 2>/dev/null | wc -l)" 0
+    check_eq "$t: handshake_syn = $M + $K" "$(phase "$js" handshake_syn)" "$((M + K))"
+    check_phases "$t" "$js"
+    check_eq "$t: no established flow left" "$(flows_ports --state established)" "-"
+}
+
+lab3_ingress_only() {
+    attach_lab --ingress-only || return
+    local t=s7-ingress-only before js n=3 ing syn
+    cap_start $t || return
+    before=$(stats)
+    check_eq "$t: curl over IPv4 ok" "$(curls 4 "$n")" "$n"
+    cap_stop
+    js=$(stats)
+    # what XDP sees: the segments toward the server
+    ing=$(model 'j["plain"]["received"]')
+    syn=$(model 'j["plain"]["syn_received"]')
+    conn_delta "$t" "$before" "$js" opened 0
+    conn_delta "$t" "$before" "$js" closed 0
+    check_eq "$t: handshake_syn = SYNs received" "$(phase "$js" handshake_syn)" "$syn"
+    check_eq "$t: out_of_state = every other segment received" \
+        "$(phase "$js" out_of_state)" "$((ing - syn))"
+    check_eq "$t: sum of phases = segments received (egress not observed)" \
+        "$(json_get "$js" 'sum(j["phases"].values())')" "$ing"
+    check_eq "$t: no SYN-ACK, ACK or FIN phase" \
+        "$(json_get "$js" 'sum(j["phases"][p] for p in ("handshake_synack", "handshake_ack", "established", "teardown_fin1", "teardown_ack1", "teardown_fin2", "teardown_ack2"))')" 0
+}
+
+# ------------------------------------------------------------------- main
+
+if [ ! -x "$TCPF" ]; then
+    fail "tcpflags binary" "$TCPF missing (run make)"
+    exit 1
+fi
+for tool in tcpdump tshark curl; do
+    command -v "$tool" >/dev/null || fail "tool $tool" "not installed"
+done
+"$PY" -c 'import scapy.all' 2>/dev/null || fail "scapy" "not importable by $PY"
+[ "$T_FAILED" -eq 0 ] || exit 1
+
+T_START=$SECONDS
+lab1
+lab2_flood
+lab3_ingress_only
+echo "# 30-flows: $((SECONDS - T_START)) s"
+t_done
