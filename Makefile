@@ -41,9 +41,9 @@ CMD_SRCS  := user/loader.c user/egress.c user/stats.c user/flows.c user/rulecmd.
 CORE_OBJS := $(patsubst user/%.c,$(BUILD)/user/%.o,$(CORE_SRCS))
 CMD_OBJS  := $(patsubst user/%.c,$(BUILD)/user/%.o,$(CMD_SRCS))
 TEST_BINS := $(BUILD)/test_bpf $(BUILD)/test_flow $(BUILD)/test_user \
-	     $(BUILD)/bench $(BUILD)/livegen
+	     $(BUILD)/bench $(BUILD)/bench_policy $(BUILD)/livegen
 
-all: $(BUILD)/tcpflags $(TEST_BINS)
+all: $(BUILD)/tcpflags $(TEST_BINS) $(BUILD)/xdpdrop.bpf.o
 
 $(BUILD) $(BUILD)/user $(BUILD)/tests:
 	$(Q)mkdir -p $@
@@ -84,6 +84,10 @@ $(BUILD)/bench: $(BUILD)/tests/bench.o $(BUILD)/tests/frames.o $(CORE_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LIBS) -o $@
 
+$(BUILD)/bench_policy: $(BUILD)/tests/bench_policy.o $(BUILD)/tests/frames.o $(CORE_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LIBS) -o $@
+
 # the flood generator of scripts/bench-live.sh: needs only its own skeleton
 $(BUILD)/tests/livegen.o: tests/livegen.c $(BUILD)/livegen.skel.h | $(BUILD)/tests
 	$(call msg,CC,$@)
@@ -98,6 +102,7 @@ test: all
 
 bench: all
 	$(Q)$(BUILD)/bench
+	$(Q)$(BUILD)/bench_policy
 	$(Q)scripts/bench-live.sh
 
 demo: all

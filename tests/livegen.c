@@ -4,10 +4,11 @@
  * scripts/bench-live.sh.
  *
  *   livegen DEV COUNT --dst-mac MAC [--ipv6] [--dst ADDR] [--dport N]
- *                     [--batch N]
+ *                     [--batch N] [--flags BYTE]
  *
  * Run it inside the generator's network namespace (nsenter --net=...).  It
- * builds one TCP SYN frame to ADDR:N from DEV's MAC to MAC, and runs
+ * builds one TCP SYN frame to ADDR:N from DEV's MAC to MAC (--flags: another
+ * flag byte instead of SYN, e.g. 0x03 for SYN|FIN), and runs
  * bpf/livegen.bpf.c on it COUNT times with BPF_PROG_TEST_RUN in live-frames
  * mode: the program gives every frame a new spoofed source (198.18.0.0/16,
  * or 2001:2:0:ff::/64 with --ipv6) and sends it out of DEV with XDP_TX.
@@ -51,7 +52,7 @@
 static void usage(void)
 {
 	fprintf(stderr, "usage: livegen DEV COUNT --dst-mac MAC [--ipv6] "
-		"[--dst ADDR] [--dport N] [--batch N]\n");
+		"[--dst ADDR] [--dport N] [--batch N] [--flags BYTE]\n");
 	exit(2);
 }
 
@@ -114,7 +115,8 @@ static int dev_mac(const char *dev, __u8 mac[6])
  * port) and keeps the checksums right.
  */
 static __u32 build_syn(__u8 *buf, const __u8 dmac[6], const __u8 smac[6],
-		       int ipv6, const void *dst, unsigned int dport)
+		       int ipv6, const void *dst, unsigned int dport,
+		       __u8 flags)
 {
 	__u8 *ip = buf + ETH_LEN, *tcp;
 	__u32 iplen = ipv6 ? IP6_LEN : IP4_LEN, sum;
@@ -151,7 +153,7 @@ static __u32 build_syn(__u8 *buf, const __u8 dmac[6], const __u8 smac[6],
 	put16(tcp + 2, dport);
 	tcp[4] = 0x5e, tcp[5] = 0x11, tcp[6] = 0xab, tcp[7] = 0x01;
 	tcp[12] = (TCP_LEN / 4) << 4;
-	tcp[13] = 0x02;                          /* SYN */
+	tcp[13] = flags;                         /* SYN by default */
 	put16(tcp + 14, 64240);
 	put16(tcp + 16, fold(sum16(sum, tcp, TCP_LEN)));
 	return ETH_LEN + iplen + TCP_LEN;
@@ -161,7 +163,7 @@ int main(int argc, char **argv)
 {
 	const char *dev, *dst_s = NULL;
 	unsigned long long count;
-	unsigned int dport = 80, batch = 64, ifindex;
+	unsigned int dport = 80, batch = 64, ifindex, flags = 0x02;
 	int ipv6 = 0, have_dmac = 0, err;
 	__u8 dmac[6], smac[6], dst[16], frame[128];
 	struct xdp_md xmd = { 0 };
@@ -196,6 +198,10 @@ int main(int argc, char **argv)
 			dport = (unsigned int)strtoul(argv[++i], &end, 10);
 			if (*end || !dport || dport > 65535)
 				usage();
+		} else if (!strcmp(opt, "--flags")) {
+			flags = (unsigned int)strtoul(argv[++i], &end, 0);
+			if (*end || flags > 0xff)
+				usage();
 		} else if (!strcmp(opt, "--batch")) {
 			batch = (unsigned int)strtoul(argv[++i], &end, 10);
 			if (*end || !batch || batch > 256)
@@ -217,7 +223,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "livegen: no interface %s here\n", dev);
 		return 1;
 	}
-	len = build_syn(frame, dmac, smac, ipv6, dst, dport);
+	len = build_syn(frame, dmac, smac, ipv6, dst, dport, (__u8)flags);
 
 	skel = livegen_bpf__open_and_load();
 	if (!skel) {

@@ -189,22 +189,32 @@ static void json_string(const char *s)
 	putchar('"');
 }
 
+/* The saved rule set with its hit and drop counters; NULL on error. */
+static struct ruleset *load_counted(const char *ifname,
+				    struct tcpf_count *hits,
+				    struct tcpf_count *drops, int *err)
+{
+	struct ruleset *rs = malloc(sizeof(*rs));
+
+	*err = rs ? policy_load(ifname, rs) : -ENOMEM;
+	if (!*err)
+		*err = policy_read_counts(ifname, hits, drops);
+	if (*err) {
+		free(rs);
+		return NULL;
+	}
+	return rs;
+}
+
 int rules_print_json(const char *ifname)
 {
 	static struct tcpf_count hits[TCPF_RULES_MAX + 1];
 	struct tcpf_count drops[TCPF_DROP_MAX];
-	struct ruleset *rs = malloc(sizeof(*rs));
 	int err;
+	struct ruleset *rs = load_counted(ifname, hits, drops, &err);
 
 	if (!rs)
-		return -ENOMEM;
-	err = policy_load(ifname, rs);
-	if (!err)
-		err = policy_read_counts(ifname, hits, drops);
-	if (err) {
-		free(rs);
 		return err;
-	}
 	printf("\"default\": \"%s\", \"rules\": [",
 	       action_name(rs->default_action));
 	for (int i = 0; i < rs->nrules; i++) {
@@ -232,18 +242,11 @@ int rules_print_table(const char *ifname)
 {
 	static struct tcpf_count hits[TCPF_RULES_MAX + 1];
 	struct tcpf_count drops[TCPF_DROP_MAX];
-	struct ruleset *rs = malloc(sizeof(*rs));
 	int err;
+	struct ruleset *rs = load_counted(ifname, hits, drops, &err);
 
 	if (!rs)
-		return -ENOMEM;
-	err = policy_load(ifname, rs);
-	if (!err)
-		err = policy_read_counts(ifname, hits, drops);
-	if (err) {
-		free(rs);
 		return err;
-	}
 	printf("rules (first match decides; default %s):\n",
 	       action_name(rs->default_action));
 	if (!rs->nrules)
