@@ -41,6 +41,7 @@ CMD_SRCS  := user/loader.c user/egress.c user/stats.c user/flows.c user/rulecmd.
 CORE_OBJS := $(patsubst user/%.c,$(BUILD)/user/%.o,$(CORE_SRCS))
 CMD_OBJS  := $(patsubst user/%.c,$(BUILD)/user/%.o,$(CMD_SRCS))
 TEST_BINS := $(BUILD)/test_bpf $(BUILD)/test_flow $(BUILD)/test_user \
+	     $(BUILD)/test_rules $(BUILD)/test_policy \
 	     $(BUILD)/bench $(BUILD)/bench_policy $(BUILD)/livegen
 
 all: $(BUILD)/tcpflags $(TEST_BINS) $(BUILD)/xdpdrop.bpf.o
@@ -77,6 +78,14 @@ $(BUILD)/test_flow: $(BUILD)/tests/test_flow.o $(BUILD)/tests/frames.o
 	$(Q)$(CC) $(CFLAGS) $^ $(LIBS) -o $@
 
 $(BUILD)/test_user: $(BUILD)/tests/test_user.o $(CORE_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LIBS) -o $@
+
+$(BUILD)/test_rules: $(BUILD)/tests/test_rules.o $(CORE_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LIBS) -o $@
+
+$(BUILD)/test_policy: $(BUILD)/tests/test_policy.o $(BUILD)/tests/frames.o $(CORE_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LIBS) -o $@
 

@@ -519,7 +519,8 @@ static __always_inline void tcpf_track(struct tcpf_segment *in)
 	else
 		phase = syn_new(h, &key, &g, ctl);
 	in->phase = phase;
-	if (h->stage != TCPF_HS_EMPTY)
+	/* the slot may hold another connection's handshake: not ours */
+	if (h->stage != TCPF_HS_EMPTY && key_equal(&h->key, &key))
 		in->state = syn_state(h);
 	else if (phase == TCPF_PH_ACK || phase == TCPF_PH_SYNACK)
 		in->state = TCPF_ST_ESTABLISHED;	/* now in the table */

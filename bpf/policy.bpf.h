@@ -79,7 +79,7 @@ struct {
 /* A token bucket; the slot is taken over when another key hashes to it. */
 struct tcpf_rl_bucket {
 	struct bpf_spin_lock lock;
-	__u32 rule;
+	__u32 rule;              /* rule id | (family + 1) << 16 per source */
 	__u64 credit;            /* ns of sending time banked */
 	__u64 last;              /* bpf_ktime_get_ns() of the last refill */
 	__u32 key[4];            /* the (masked) source it limits */
@@ -206,12 +206,17 @@ static __always_inline __u32 mask_word(__u32 be, __u32 plen)
 static __always_inline int ratelimit_pass(const struct tcpf_rule_act *a,
 					  const struct tcpf_segment *in)
 {
-	__u32 key[4] = {}, slot, h = a->id * 0x9e3779b1;
+	__u32 key[4] = {}, slot, h;
 	__u32 plen = a->rl_plen;
 	struct tcpf_rl_bucket *b;
 	__u64 now, credit;
 	int pass;
 
+	/* the family is part of the key: 198.19.0.1 is not c613:1:: */
+	__u32 tag = a->id | (__u32)(a->rl_per == TCPF_RL_SRC ?
+				    in->family + 1 : 0) << 16;
+
+	h = tag * 0x9e3779b1;
 	if (a->rl_per == TCPF_RL_SRC) {
 		if (in->family == TCPF_IPV4) {
 			key[0] = mask_word(in->saddr[0], plen);
@@ -232,10 +237,10 @@ static __always_inline int ratelimit_pass(const struct tcpf_rule_act *a,
 		return 1;
 	now = bpf_ktime_get_ns();
 	bpf_spin_lock(&b->lock);
-	if (b->rule != a->id || b->key[0] != key[0] || b->key[1] != key[1] ||
+	if (b->rule != tag || b->key[0] != key[0] || b->key[1] != key[1] ||
 	    b->key[2] != key[2] || b->key[3] != key[3]) {
 		/* a new source (or a collision): a full bucket */
-		b->rule = a->id;
+		b->rule = tag;
 		b->key[0] = key[0];
 		b->key[1] = key[1];
 		b->key[2] = key[2];
@@ -327,7 +332,8 @@ static __always_inline int tcpf_policy_run(const struct tcpf_segment *in)
 		return TCPF_ACT_PASS;
 	}
 fallthrough:
-	if (rs->default_action == TCPF_ACT_DROP) {
+	/* the default applies to what arrives, never to what the host sends */
+	if (rs->default_action == TCPF_ACT_DROP && in->dir == TCPF_DIR_INGRESS) {
 		policy_count(&tcpf_drops, TCPF_DROP_DEFAULT, in->bytes);
 		return TCPF_ACT_DROP;
 	}

@@ -44,6 +44,8 @@ fi
 run_suite unit_user "$ROOT/build/test_user"
 run_suite unit_bpf "$ROOT/build/test_bpf"
 run_suite unit_flow "$ROOT/build/test_flow"
+run_suite unit_rules "$ROOT/build/test_rules"
+run_suite unit_policy "$ROOT/build/test_policy"
 for t in "$ROOT"/tests/integration/*.sh; do
     [ -e "$t" ] || continue
     run_suite "$(basename "$t" .sh)" bash "$t"

@@ -353,9 +353,7 @@ static void rule_defaults(struct rule *r)
 	memset(r->flags, 0xff, sizeof(r->flags));
 	r->phases = (1u << (TCPF_PH_MAX + 1)) - 1;
 	r->states = (1u << TCPF_ST_MAX) - 1;
-	r->dirs = (1u << TCPF_DIRS) - 1;
-	r->families = (1u << TCPF_FAMILIES) - 1;
-	r->action = TCPF_ACT_MAX;
+	r->action = TCPF_ACT_MAX;	/* dirs, families: set at the end */
 }
 
 #define NEED(n)                                                         \
@@ -447,11 +445,11 @@ int rule_parse(int argc, char **argv, const struct ruleset *rs,
 			ret = parse_names(argv[++i], "state", &r->states,
 					  state_name, 0, TCPF_ST_MAX, err, len);
 		} else if (!strcmp(w, "ingress") || !strcmp(w, "egress")) {
-			r->dirs = 1u << (w[0] == 'e' ? TCPF_DIR_EGRESS
-						     : TCPF_DIR_INGRESS);
+			r->dirs |= 1u << (w[0] == 'e' ? TCPF_DIR_EGRESS
+						      : TCPF_DIR_INGRESS);
 		} else if (!strcmp(w, "ipv4") || !strcmp(w, "ipv6")) {
-			r->families = 1u << (w[3] == '6' ? TCPF_IPV6
-							 : TCPF_IPV4);
+			r->families |= 1u << (w[3] == '6' ? TCPF_IPV6
+							  : TCPF_IPV4);
 		} else if (!strcmp(w, "src") || !strcmp(w, "dst")) {
 			bool src = w[0] == 's';
 
@@ -537,6 +535,12 @@ int rule_parse(int argc, char **argv, const struct ruleset *rs,
 	if (r->action == TCPF_ACT_MAX)
 		return fail(err, len, "no action (pass, drop, count or "
 			    "ratelimit)");
+	/* a rule acts where traffic arrives unless it says egress: a
+	 * forgotten direction must not drop what the host itself sends */
+	if (!r->dirs)
+		r->dirs = 1u << TCPF_DIR_INGRESS;
+	if (!r->families)
+		r->families = (1u << TCPF_FAMILIES) - 1;
 	if (!(r->flags[0] | r->flags[1] | r->flags[2] | r->flags[3]))
 		return fail(err, len, "the flag matches exclude every "
 			    "segment");
@@ -561,7 +565,7 @@ int ruleset_add(struct ruleset *rs, struct rule *r)
 	if (!r->id) {
 		/* the lowest free id, 1..TCPF_RULES_MAX */
 		for (id = 1;; id++) {
-			int used = 0;
+			int used = !!(rs->reserved[id / 64] & (1ULL << (id % 64)));
 
 			for (int i = 0; i < rs->nrules; i++)
 				used |= rs->rules[i].id == id;
@@ -610,8 +614,8 @@ static int parse_set_line(struct ruleset *rs, int argc, char **argv,
 			  char *err, size_t len)
 {
 	struct prefix_set *set;
-	char joined[65536];
-	size_t jl = 0;
+	size_t jl = 0, jsize = 1;
+	char *joined;
 	int ret;
 
 	if (argc < 3)
@@ -622,18 +626,21 @@ static int parse_set_line(struct ruleset *rs, int argc, char **argv,
 		return fail(err, len, "set '%s' defined twice", argv[1]);
 	if (rs->nsets == SETS_MAX)
 		return fail(err, len, "too many sets (at most %d)", SETS_MAX);
+	for (int i = 2; i < argc; i++)
+		jsize += strlen(argv[i]) + 1;
+	joined = malloc(jsize);
+	if (!joined)
+		return -ENOMEM;
 	for (int i = 2; i < argc; i++) {
 		/* "{", "}" and commas are optional decoration */
 		if (!strcmp(argv[i], "{") || !strcmp(argv[i], "}"))
 			continue;
-		jl += (size_t)snprintf(joined + jl, jl < sizeof(joined) ?
-				       sizeof(joined) - jl : 0, "%s%s",
+		jl += (size_t)snprintf(joined + jl, jsize - jl, "%s%s",
 				       jl ? "," : "", argv[i]);
 	}
-	if (jl >= sizeof(joined))
-		return fail(err, len, "set '%s' too long", argv[1]);
 	set = &rs->sets[rs->nsets];
 	ret = parse_prefix_list(joined, rs, &set->p, &set->n, err, len);
+	free(joined);
 	if (ret)
 		return ret;
 	snprintf(set->name, sizeof(set->name), "%s", argv[1]);
@@ -651,14 +658,24 @@ int ruleset_parse_text(const char *name, const char *text,
 	if (!copy)
 		return -ENOMEM;
 	ruleset_init(rs);
+	/* ids written in the file are taken before any is handed out */
+	for (const char *t = text; t; t = strchr(t, '\n')) {
+		unsigned int id;
+
+		t += *t == '\n';
+		if (sscanf(t, " rule %u", &id) == 1 && id >= 1 &&
+		    id <= TCPF_RULES_MAX)
+			rs->reserved[id / 64] |= 1ULL << (id % 64);
+	}
 	for (line = copy; line && !ret; line = next) {
-		char *hash = strchr(line, '#');
+		char *hash;
 		struct rule r;
 		int argc;
 
 		next = strchr(line, '\n');
 		if (next)
 			*next++ = '\0';
+		hash = strchr(line, '#');
 		lineno++;
 		if (hash)
 			*hash = '\0';
@@ -716,6 +733,7 @@ int ruleset_parse_text(const char *name, const char *text,
 		}
 	}
 	free(copy);
+	memset(rs->reserved, 0, sizeof(rs->reserved));
 	if (ret) {
 		snprintf(err, len, "%s:%d: %s", name, lineno, msg);
 		ruleset_free(rs);
@@ -769,9 +787,11 @@ int ruleset_write(const struct ruleset *rs, char *buf, size_t size)
 #define OUT(...) (n += (size_t)snprintf(buf + n, n < size ? size - n : 0, __VA_ARGS__))
 	OUT("default %s\n", action_name(rs->default_action));
 	for (int i = 0; i < rs->nsets; i++) {
-		OUT("set %s", rs->sets[i].name);
+		/* one word, comma-joined: a set may hold thousands */
+		OUT("set %s ", rs->sets[i].name);
 		for (int j = 0; j < rs->sets[i].n; j++) {
-			OUT(" ");
+			if (j)
+				OUT(",");
 			n += put_prefix(buf + n, n < size ? size - n : 0,
 					&rs->sets[i].p[j]);
 		}

@@ -7,6 +7,7 @@
  *   MATCH   --tcp-flags MASK COMP | flags COMP/MASK | --syn | valid | invalid
  *           | nullscan | xmas | synfin | synrst | finnoack
  *           | phase P[,P...] | state S[,S...] | ingress | egress | ipv4 | ipv6
+ *           (no direction: ingress only; the words add up)
  *           | src PFX[,PFX|@SET...] | dst ... | sport N[-M][,...] | dport ...
  *   ACTION  pass | drop | count | ratelimit RATE[/s|/m] [burst N]
  *           per src|src/LEN|global
@@ -68,6 +69,7 @@ struct ruleset {
 	int nsets;
 	struct prefix_set sets[SETS_MAX];
 	__u8 default_action;     /* TCPF_ACT_PASS or TCPF_ACT_DROP */
+	__u64 reserved[(TCPF_RULES_MAX + 64) / 64]; /* ids a file names */
 };
 
 /* The compiled form, ready for the maps of one rule set. */

@@ -1,0 +1,1257 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * test_policy.c - rule sets in the data path (BPF_PROG_TEST_RUN): rules
+ * parsed with ruleset_parse_text(), installed with policy_write() into a
+ * private copy of the maps, then crafted frames through tcpf_xdp (ingress)
+ * and tcpf_egress (egress).  Every frame asserts the verdict and the exact
+ * change of every rule hit counter (tcpf_rhits) and drop reason
+ * (tcpf_drops): what should move moved by the frame's packets and bytes,
+ * and nothing else moved.
+ *
+ * Two loads of the program: flows off (tcpf_flows_on = false: every
+ * segment untracked) for the pure match tests, flows on for phase and
+ * state matches.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <linux/bpf.h>
+#include <linux/pkt_cls.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "tcpflags.h"
+#include "tcpflags.skel.h"
+#include "rules.h"
+#include "policy.h"
+#include "frames.h"
+#include "check.h"
+
+#define IN TCPF_DIR_INGRESS
+#define EG TCPF_DIR_EGRESS
+#define NONE (-1)                /* no rule hit / no drop reason */
+#define R_RULE TCPF_DROP_RULE
+#define R_RL TCPF_DROP_RATELIMIT
+#define R_DEF TCPF_DROP_DEFAULT
+#define R_WOULD TCPF_DROP_WOULD
+
+#define FIN TCPF_FIN
+#define SYN TCPF_SYN
+#define RST TCPF_RST
+#define PSH TCPF_PSH
+#define ACK TCPF_ACK
+#define URG TCPF_URG
+#define ECE TCPF_ECE
+#define CWR TCPF_CWR
+
+struct ctx {
+	const char *tag;
+	struct tcpflags_bpf *skel;
+	int xdp, egress;
+	struct policy_maps m;
+	int drops, rl, ctl;
+};
+
+static struct ctx off_ctx, on_ctx;
+static int ncpus;
+
+struct counts {
+	struct tcpf_count hits[TCPF_RULES_MAX + 1];
+	struct tcpf_count drops[TCPF_DROP_MAX];
+};
+
+static const char *const reason_names[TCPF_DROP_MAX] = {
+	"rule", "ratelimit", "default", "would_drop",
+};
+
+/* ------------------------------------------------------------ maps */
+
+static int percpu_read(int fd, struct tcpf_count *out, __u32 n)
+{
+	struct tcpf_count *v = calloc((size_t)ncpus, sizeof(*v));
+
+	if (!v)
+		return -ENOMEM;
+	for (__u32 k = 0; k < n; k++) {
+		out[k].packets = out[k].bytes = 0;
+		if (bpf_map_lookup_elem(fd, &k, v)) {
+			free(v);
+			return -errno;
+		}
+		for (int c = 0; c < ncpus; c++) {
+			out[k].packets += v[c].packets;
+			out[k].bytes += v[c].bytes;
+		}
+	}
+	free(v);
+	return 0;
+}
+
+static void counts_read(const struct ctx *x, struct counts *c)
+{
+	if (percpu_read(x->m.hits, c->hits, TCPF_RULES_MAX + 1) ||
+	    percpu_read(x->drops, c->drops, TCPF_DROP_MAX)) {
+		printf("FAIL counters: cannot read them: %s\n", strerror(errno));
+		exit(1);
+	}
+}
+
+/* after - before == want, for every counter; else a description. */
+static int counts_diff(const struct counts *before, const struct counts *after,
+		       const struct counts *want, char *why, size_t n)
+{
+	size_t used = 0;
+
+	why[0] = '\0';
+	for (int k = 0; k <= TCPF_RULES_MAX; k++) {
+		__u64 dp = after->hits[k].packets - before->hits[k].packets;
+		__u64 db = after->hits[k].bytes - before->hits[k].bytes;
+
+		if ((dp != want->hits[k].packets || db != want->hits[k].bytes) &&
+		    used < n)
+			used += (size_t)snprintf(why + used, n - used,
+				"%shits[%d] moved %llu pkts %llu bytes, want "
+				"%llu/%llu", used ? "; " : "", k,
+				(unsigned long long)dp, (unsigned long long)db,
+				(unsigned long long)want->hits[k].packets,
+				(unsigned long long)want->hits[k].bytes);
+	}
+	for (int k = 0; k < TCPF_DROP_MAX; k++) {
+		__u64 dp = after->drops[k].packets - before->drops[k].packets;
+		__u64 db = after->drops[k].bytes - before->drops[k].bytes;
+
+		if ((dp != want->drops[k].packets || db != want->drops[k].bytes) &&
+		    used < n)
+			used += (size_t)snprintf(why + used, n - used,
+				"%sdrops.%s moved %llu pkts %llu bytes, want "
+				"%llu/%llu", used ? "; " : "", reason_names[k],
+				(unsigned long long)dp, (unsigned long long)db,
+				(unsigned long long)want->drops[k].packets,
+				(unsigned long long)want->drops[k].bytes);
+	}
+	return used != 0;
+}
+
+/* Parse text and install it: the rule set the next frames meet. */
+static int install_fresh(struct ctx *x, const char *name, const char *text,
+			 const __u32 *fresh, int nfresh)
+{
+	struct ruleset *rs = malloc(sizeof(*rs));
+	char err[512] = "", cname[128];
+	int ret;
+
+	snprintf(cname, sizeof(cname), "%s_%s_install", x->tag, name);
+	if (!rs) {
+		check_report(0, cname, "out of memory");
+		return -1;
+	}
+	ret = ruleset_parse_text("test.rules", text, rs, err, sizeof(err));
+	if (ret) {
+		check_report(0, cname, "does not parse: %s", err);
+		free(rs);
+		return -1;
+	}
+	ret = policy_write(&x->m, rs, fresh, nfresh);
+	ruleset_free(rs);
+	free(rs);
+	if (ret) {
+		check_report(0, cname, "policy_write: %s", strerror(-ret));
+		return -1;
+	}
+	return 0;
+}
+
+/* Every counter of the new rule set's ids from zero. */
+static int install(struct ctx *x, const char *name, const char *text)
+{
+	return install_fresh(x, name, text, NULL, 0);
+}
+
+static void policy_read(const struct ctx *x, struct tcpf_policy *p)
+{
+	__u32 zero = 0;
+
+	memset(p, 0, sizeof(*p));
+	bpf_map_lookup_elem(x->m.policy, &zero, p);
+}
+
+/* Empty every rate-limit bucket. */
+static void rl_clear(const struct ctx *x)
+{
+	__u32 vs = bpf_map__value_size(x->skel->maps.tcpf_ratelimit);
+	void *zero = calloc(1, vs);
+
+	for (__u32 k = 0; zero && k < TCPF_RL_SLOTS; k++)
+		bpf_map_update_elem(x->rl, &k, zero, BPF_ANY);
+	free(zero);
+}
+
+/* ------------------------------------------------------------ frames */
+
+static const __u8 h4_a[4] = { 198, 19, 0, 1 };     /* the frames' default */
+static const __u8 h4_b[4] = { 198, 19, 0, 2 };
+
+static struct frame_spec tcp4(__u8 flags)
+{
+	return (struct frame_spec){ .family = 4, .l4 = IPPROTO_TCP,
+				    .flags = flags };
+}
+
+static struct frame_spec tcp6(__u8 flags)
+{
+	return (struct frame_spec){ .family = 6, .l4 = IPPROTO_TCP,
+				    .flags = flags };
+}
+
+/* The verdict a program gives for pass/drop in a direction. */
+static __u32 verdict(int dir, int drop)
+{
+	if (dir == IN)
+		return drop ? XDP_DROP : XDP_PASS;
+	return drop ? TC_ACT_SHOT : TC_ACT_OK;
+}
+
+static int run_raw(const struct ctx *x, int dir, const __u8 *buf, __u32 len,
+		   __u32 *retval)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = buf,
+		    .data_size_in = len, .repeat = 1);
+
+	if (bpf_prog_test_run_opts(dir == IN ? x->xdp : x->egress, &opts))
+		return -errno;
+	*retval = opts.retval;
+	return 0;
+}
+
+/*
+ * One frame: the verdict is drop or pass, rule `id` (NONE: no rule) got a
+ * hit, reason (NONE: none) counted it; nothing else moved.
+ */
+static void frame_expect(struct ctx *x, const char *name, int dir,
+			 const __u8 *buf, __u32 len, int drop, int id,
+			 int reason)
+{
+	struct counts before, after, want;
+	char cname[160], why[1024];
+	__u32 ret = 0;
+	int err;
+
+	snprintf(cname, sizeof(cname), "%s_%s", x->tag, name);
+	memset(&want, 0, sizeof(want));
+	if (id != NONE) {
+		want.hits[id].packets = 1;
+		want.hits[id].bytes = len;
+	}
+	if (reason != NONE) {
+		want.drops[reason].packets = 1;
+		want.drops[reason].bytes = len;
+	}
+	counts_read(x, &before);
+	err = run_raw(x, dir, buf, len, &ret);
+	if (err) {
+		check_report(0, cname, "test run failed: %s", strerror(-err));
+		return;
+	}
+	counts_read(x, &after);
+	counts_diff(&before, &after, &want, why, sizeof(why));
+	if (ret != verdict(dir, drop)) {
+		check_report(0, cname, "%s returned %u, want %u (%s); %s",
+			     dir == IN ? "tcpf_xdp" : "tcpf_egress", ret,
+			     verdict(dir, drop), drop ? "drop" : "pass", why);
+		return;
+	}
+	check_report(!why[0], cname, "%s", why);
+}
+
+static void expect(struct ctx *x, const char *name, int dir,
+		   const struct frame_spec *s, int drop, int id, int reason)
+{
+	__u8 buf[FRAME_MAX];
+	struct frame_layout lay;
+	__u32 len = frame_build(s, buf, &lay);
+
+	frame_expect(x, name, dir, buf, len, drop, id, reason);
+}
+
+/* Shorthands: dropped by a rule, passed by a count rule, untouched. */
+static void dropped(struct ctx *x, const char *name, int dir,
+		    const struct frame_spec *s, int id)
+{
+	expect(x, name, dir, s, 1, id, R_RULE);
+}
+
+static void counted(struct ctx *x, const char *name, int dir,
+		    const struct frame_spec *s, int id)
+{
+	expect(x, name, dir, s, 0, id, R_WOULD);
+}
+
+static void passed(struct ctx *x, const char *name, int dir,
+		   const struct frame_spec *s, int id)
+{
+	expect(x, name, dir, s, 0, id, NONE);
+}
+
+static void untouched(struct ctx *x, const char *name, int dir,
+		      const struct frame_spec *s)
+{
+	expect(x, name, dir, s, 0, NONE, NONE);
+}
+
+/*
+ * n copies of a frame, quickly: exactly npass pass, the rest are dropped
+ * as over the rate; rule id hit by all n.
+ */
+static void burst(struct ctx *x, const char *name, int dir,
+		  const struct frame_spec *s, int n, int npass, int id)
+{
+	struct counts before, after, want;
+	__u8 buf[FRAME_MAX];
+	struct frame_layout lay;
+	__u32 len = frame_build(s, buf, &lay), ret = 0;
+	char cname[160], why[1024];
+	int got = 0, bad = 0;
+
+	snprintf(cname, sizeof(cname), "%s_%s", x->tag, name);
+	memset(&want, 0, sizeof(want));
+	want.hits[id].packets = (__u64)n;
+	want.hits[id].bytes = (__u64)n * len;
+	want.drops[R_RL].packets = (__u64)(n - npass);
+	want.drops[R_RL].bytes = (__u64)(n - npass) * len;
+	counts_read(x, &before);
+	for (int i = 0; i < n; i++) {
+		if (run_raw(x, dir, buf, len, &ret)) {
+			bad++;
+			continue;
+		}
+		if (ret == verdict(dir, 0))
+			got++;
+		else if (ret != verdict(dir, 1))
+			bad++;
+	}
+	counts_read(x, &after);
+	counts_diff(&before, &after, &want, why, sizeof(why));
+	check_report(!bad && got == npass && !why[0], cname,
+		     "%d of %d passed, want %d; %d odd verdicts; %s", got, n,
+		     npass, bad, why);
+}
+
+/* --------------------------------------------------- flag sweeps */
+
+static int ct_valid(int b)
+{
+	/* nf_conntrack's tcp_valid_flags[], PSH/ECE/CWR masked off */
+	static const int ok[] = { 0x02, 0x22, 0x12, 0x04, 0x14, 0x11, 0x31,
+				  0x10, 0x30 };
+
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
+		if ((b & 0x37) == ok[i])
+			return 1;
+	return 0;
+}
+
+static int p_syn_not_ack(int b) { return (b & (SYN | ACK)) == SYN; }
+static int p_syn_exact(int b) { return b == SYN; }
+static int p_syn_of_sa(int b) { return (b & (SYN | ACK)) == SYN; }
+static int p_ack_exact(int b) { return b == ACK; }
+static int p_iptables_syn(int b) { return (b & (SYN | RST | ACK | FIN)) == SYN; }
+static int p_valid(int b) { return ct_valid(b); }
+static int p_invalid(int b) { return !ct_valid(b); }
+static int p_null(int b) { return b == 0; }
+static int p_xmas(int b) { return b == (FIN | PSH | URG); }
+static int p_synfin(int b) { return (b & (SYN | FIN)) == (SYN | FIN); }
+static int p_synrst(int b) { return (b & (SYN | RST)) == (SYN | RST); }
+static int p_finnoack(int b) { return (b & (FIN | ACK)) == FIN; }
+static int p_ece_cwr(int b) { return (b & (ECE | CWR)) == ECE; }
+static int p_all(int b) { return b == 0xff; }
+
+/*
+ * Install "rule 1 MATCH ACTION" and run every flag byte: the ones pred
+ * takes are dropped (drop) or counted (count), the rest pass untouched.
+ */
+static void sweep(struct ctx *x, const char *name, const char *match,
+		  int (*pred)(int), int family, int count)
+{
+	struct counts before, after, want;
+	char text[256], cname[160], why[1024], bad[256] = "";
+	size_t used = 0;
+	int nbad = 0;
+
+	snprintf(text, sizeof(text), "rule 1 %s %s\n", match,
+		 count ? "count" : "drop");
+	if (install(x, name, text))
+		return;
+	snprintf(cname, sizeof(cname), "%s_%s", x->tag, name);
+	memset(&want, 0, sizeof(want));
+	counts_read(x, &before);
+	for (int b = 0; b < TCPF_PATTERNS; b++) {
+		struct frame_spec s = family == 4 ? tcp4((__u8)b) : tcp6((__u8)b);
+		__u8 buf[FRAME_MAX];
+		struct frame_layout lay;
+		__u32 len, ret = 0;
+		int m = pred(b);
+
+		s.payload = b & 7;
+		len = frame_build(&s, buf, &lay);
+		if (m) {
+			want.hits[1].packets++;
+			want.hits[1].bytes += len;
+			want.drops[count ? R_WOULD : R_RULE].packets++;
+			want.drops[count ? R_WOULD : R_RULE].bytes += len;
+		}
+		if (run_raw(x, IN, buf, len, &ret) ||
+		    ret != verdict(IN, m && !count)) {
+			nbad++;
+			if (used < sizeof(bad))
+				used += (size_t)snprintf(bad + used,
+					sizeof(bad) - used, " 0x%02x", b);
+		}
+	}
+	counts_read(x, &after);
+	counts_diff(&before, &after, &want, why, sizeof(why));
+	check_report(!nbad && !why[0], cname, "%d wrong verdicts (%s); %s",
+		     nbad, bad, why);
+}
+
+static void test_flag_forms(struct ctx *x)
+{
+	sweep(x, "sweep_tcp_flags_syn_ack_syn", "--tcp-flags SYN,ACK SYN",
+	      p_syn_not_ack, 4, 0);
+	sweep(x, "sweep_tcp_flags_ece_cwr_ece", "--tcp-flags ECE,CWR ECE",
+	      p_ece_cwr, 4, 1);
+	sweep(x, "sweep_tcp_flags_all_all", "--tcp-flags ALL ALL", p_all, 6, 0);
+	sweep(x, "sweep_flags_syn_exact", "flags SYN", p_syn_exact, 4, 0);
+	sweep(x, "sweep_flags_syn_of_syn_ack", "flags SYN/SYN,ACK", p_syn_of_sa,
+	      6, 1);
+	sweep(x, "sweep_flags_ack_all", "flags ACK/ALL", p_ack_exact, 4, 1);
+	sweep(x, "sweep_iptables_syn", "--syn", p_iptables_syn, 4, 0);
+	sweep(x, "sweep_valid", "valid", p_valid, 4, 1);
+	sweep(x, "sweep_invalid", "invalid", p_invalid, 4, 0);
+	sweep(x, "sweep_invalid_ipv6", "invalid", p_invalid, 6, 0);
+	sweep(x, "sweep_nullscan", "nullscan", p_null, 4, 0);
+	sweep(x, "sweep_xmas", "xmas", p_xmas, 4, 0);
+	sweep(x, "sweep_synfin", "synfin", p_synfin, 4, 0);
+	sweep(x, "sweep_synrst", "synrst", p_synrst, 6, 0);
+	sweep(x, "sweep_finnoack", "finnoack", p_finnoack, 4, 0);
+}
+
+/* ------------------------------------------------------ the tests */
+
+/* Nothing installed, or an empty set: every segment passes, no count. */
+static void test_empty(struct ctx *x)
+{
+	struct frame_spec s = tcp4(0), v6 = tcp6(SYN | FIN);
+
+	untouched(x, "none_installed_null", IN, &s);
+	untouched(x, "none_installed_egress", EG, &v6);
+	if (install(x, "empty_first", "nullscan drop\nrule 9 --syn count\n"))
+		return;
+	dropped(x, "before_empty_null_dropped", IN, &s, 1);
+	if (install(x, "empty", "# nothing\n\n"))
+		return;
+	untouched(x, "empty_null", IN, &s);
+	untouched(x, "empty_synfin_v6", IN, &v6);
+	untouched(x, "empty_egress", EG, &s);
+	s.flags = SYN;
+	untouched(x, "empty_syn", IN, &s);
+	if (install(x, "default_pass_only", "default pass\n"))
+		return;
+	s.flags = 0;
+	untouched(x, "default_pass_only_null", IN, &s);
+	{
+		struct tcpf_policy p;
+
+		policy_read(x, &p);
+		check_report(!p.live, "policy_empty_not_live",
+			     "live %u after an empty rule set", p.live);
+	}
+}
+
+static void test_families(struct ctx *x)
+{
+	struct frame_spec n4 = tcp4(0), n6 = tcp6(0);
+	struct frame_spec x4 = tcp4(FIN | PSH | URG), x6 = tcp6(FIN | PSH | URG);
+
+	if (install(x, "families", "rule 1 ipv6 nullscan drop\n"
+		    "rule 2 ipv4 xmas count\n"))
+		return;
+	dropped(x, "ipv6_rule_v6_frame", IN, &n6, 1);
+	untouched(x, "ipv6_rule_v4_frame", IN, &n4);
+	counted(x, "ipv4_rule_v4_frame", IN, &x4, 2);
+	untouched(x, "ipv4_rule_v6_frame", IN, &x6);
+}
+
+static void test_directions(struct ctx *x)
+{
+	struct frame_spec n = tcp4(0), xm = tcp4(FIN | PSH | URG);
+	struct frame_spec n6 = tcp6(0);
+
+	if (install(x, "directions", "rule 1 ingress nullscan drop\n"
+		    "rule 2 egress xmas drop\n"
+		    "rule 3 egress ipv6 nullscan count\n"))
+		return;
+	dropped(x, "ingress_rule_ingress_frame", IN, &n, 1);
+	untouched(x, "ingress_rule_egress_frame", EG, &n);
+	dropped(x, "egress_rule_egress_frame_shot", EG, &xm, 2);
+	untouched(x, "egress_rule_ingress_frame", IN, &xm);
+	counted(x, "egress_count_egress_v6", EG, &n6, 3);
+	dropped(x, "ingress_rule_ingress_v6", IN, &n6, 1);
+}
+
+static void test_prefixes(struct ctx *x)
+{
+	static const __u8 a[4] = { 10, 1, 2, 3 }, b[4] = { 10, 9, 0, 1 },
+			  c[4] = { 11, 0, 0, 1 }, d[4] = { 10, 1, 3, 1 },
+			  e[4] = { 10, 1, 2, 200 }, net[4] = { 192, 0, 2, 9 },
+			  other[4] = { 192, 0, 3, 1 };
+	static const __u8 v6a[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 1, [15] = 5 },
+			  v6b[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 2, [15] = 5 },
+			  v6c[16] = { 0x20, 0x01, 0x0d, 0xb9, [15] = 1 },
+			  v6d[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 1, 0, 0, 0, 0,
+				      0, 0, 0, 0, 0, 0x77 };
+	struct frame_spec s = tcp4(ACK), s6 = tcp6(ACK);
+
+	/* the /8 first: an address in the /24 still meets the /8 first */
+	if (install(x, "nested_v4_wide_first", "rule 1 src 10.0.0.0/8 count\n"
+		    "rule 2 src 10.1.2.0/24 drop\n"))
+		return;
+	s.saddr = a;
+	counted(x, "nested_v4_wide_first_in_24", IN, &s, 1);
+	s.saddr = b;
+	counted(x, "nested_v4_wide_first_in_8", IN, &s, 1);
+	s.saddr = c;
+	untouched(x, "nested_v4_wide_first_outside", IN, &s);
+
+	/* the /24 first */
+	if (install(x, "nested_v4_narrow_first", "rule 1 src 10.1.2.0/24 drop\n"
+		    "rule 2 src 10.0.0.0/8 count\n"
+		    "rule 3 src 10.1.2.200/32 pass\n"))
+		return;
+	s.saddr = a;
+	dropped(x, "nested_v4_narrow_first_in_24", IN, &s, 1);
+	s.saddr = e;   /* the /32 of rule 3 is inside rule 1's /24 */
+	dropped(x, "nested_v4_host_in_24", IN, &s, 1);
+	s.saddr = d;
+	counted(x, "nested_v4_narrow_first_in_8", IN, &s, 2);
+	s.saddr = b;
+	counted(x, "nested_v4_narrow_first_in_8_b", IN, &s, 2);
+	s.saddr = c;
+	untouched(x, "nested_v4_narrow_first_outside", IN, &s);
+	s.saddr = NULL;
+
+	/* destinations; a rule with both sides needs both */
+	if (install(x, "dst_v4", "rule 1 dst 192.0.2.0/24 src 10.0.0.0/8 drop\n"
+		    "rule 2 dst 192.0.2.0/24 count\n"
+		    "rule 3 src 192.0.2.0/24 drop\n"))
+		return;
+	s.daddr = net;
+	counted(x, "dst_v4_in", IN, &s, 2);
+	s.saddr = a;
+	dropped(x, "dst_v4_src_and_dst", IN, &s, 1);
+	s.daddr = other;
+	untouched(x, "dst_v4_src_only", IN, &s);
+	s.saddr = h4_a;
+	s.daddr = h4_b;
+	untouched(x, "dst_v4_neither", IN, &s);
+	s.saddr = net;  /* 192.0.2.9 as a source: rule 3 only */
+	dropped(x, "dst_v4_sides_apart", IN, &s, 3);
+	s.saddr = s.daddr = NULL;
+
+	/* IPv6, nested */
+	if (install(x, "nested_v6", "rule 1 src 2001:db8:1::/48 drop\n"
+		    "rule 2 src 2001:db8::/32 count\n"
+		    "rule 3 dst 2001:db8:1::77/128 drop\n"))
+		return;
+	s6.saddr = v6a;
+	dropped(x, "nested_v6_in_48", IN, &s6, 1);
+	s6.saddr = v6b;
+	counted(x, "nested_v6_in_32", IN, &s6, 2);
+	s6.saddr = v6c;
+	untouched(x, "nested_v6_outside", IN, &s6);
+	s6.saddr = NULL;
+	s6.daddr = v6d;
+	dropped(x, "dst_v6_host", IN, &s6, 3);
+	s6.daddr = v6a;
+	untouched(x, "dst_v6_other_host", IN, &s6);
+	s6.daddr = NULL;
+
+	/* a family's prefixes never match the other family */
+	if (install(x, "pfx_zero", "rule 1 src 0.0.0.0/0 drop\n"
+		    "rule 2 dst ::/0 count\n"))
+		return;
+	dropped(x, "pfx_v4_slash0_v4", IN, &s, 1);
+	counted(x, "pfx_v6_slash0_v6", IN, &s6, 2);
+	if (install(x, "pfx_v4_only", "rule 1 src 0.0.0.0/0 drop\n"))
+		return;
+	untouched(x, "pfx_v4_slash0_not_v6", IN, &s6);
+
+	/* sets, mixed with literal prefixes */
+	if (install(x, "sets", "set bad 10.0.0.0/8 2001:db8::/32\n"
+		    "set more @bad 192.0.2.0/24\n"
+		    "rule 4 src @bad drop\n"
+		    "rule 5 dst @more,198.51.100.0/24 count\n"))
+		return;
+	s.saddr = b;
+	dropped(x, "set_v4", IN, &s, 4);
+	s6.saddr = v6b;
+	dropped(x, "set_v6", IN, &s6, 4);
+	s6.saddr = v6c;
+	untouched(x, "set_v6_outside", IN, &s6);
+	s.saddr = c;
+	s.daddr = net;
+	counted(x, "set_of_sets_dst", IN, &s, 5);
+	s.daddr = a;
+	counted(x, "set_of_sets_dst_from_bad", IN, &s, 5);
+	s.daddr = other;
+	untouched(x, "set_outside", IN, &s);
+}
+
+static void test_ports(struct ctx *x)
+{
+	static const struct {
+		__u16 sport, dport;
+		int id, reason;
+	} cases[] = {
+		{ 0, 999, NONE, NONE }, { 0, 1000, 1, R_RULE },
+		{ 0, 1500, 1, R_RULE }, { 0, 2000, 1, R_RULE },
+		{ 0, 2001, NONE, NONE }, { 0, 3000, 1, R_RULE },
+		{ 0, 3001, NONE, NONE }, { 0, 65535, NONE, NONE },
+		{ 5353, 80, 2, R_WOULD }, { 5353, 1500, 1, R_RULE },
+		{ 5354, 80, NONE, NONE }, { 1, 80, NONE, NONE },
+		{ 65535, 65534, 3, R_WOULD }, { 65535, 65535, 3, R_WOULD },
+		{ 65535, 65533, NONE, NONE },
+	};
+	char name[64];
+
+	if (install(x, "ports", "rule 1 dport 1000-2000,3000 drop\n"
+		    "rule 2 sport 5353 count\n"
+		    "rule 3 sport 65535 dport 65534-65535 count\n"
+		    "rule 4 sport 65535 dport 65535 drop\n"))
+		return;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct frame_spec s = tcp4(SYN);
+
+		s.sport = cases[i].sport;
+		s.dport = cases[i].dport;
+		snprintf(name, sizeof(name), "ports_%u_to_%u",
+			 cases[i].sport ? cases[i].sport : 40000,
+			 cases[i].dport);
+		expect(x, name, IN, &s, cases[i].reason == R_RULE,
+		       cases[i].id, cases[i].reason);
+	}
+	{
+		struct frame_spec s = tcp6(SYN);
+
+		s.dport = 3000;
+		dropped(x, "ports_v6_3000", IN, &s, 1);
+	}
+}
+
+static void test_actions(struct ctx *x)
+{
+	struct frame_spec syn = tcp4(SYN), synpsh = tcp4(SYN | PSH);
+
+	/* pass decides: the drop after it is not reached */
+	if (install(x, "pass_first", "rule 1 flags SYN pass\n"
+		    "rule 2 --syn drop\n"))
+		return;
+	passed(x, "pass_stops_evaluation", IN, &syn, 1);
+	dropped(x, "pass_first_other_reaches_drop", IN, &synpsh, 2);
+
+	/* count decides too (the first match decides): passed, would_drop */
+	if (install(x, "count_first", "rule 1 flags SYN ingress egress count\n"
+		    "rule 2 --syn drop\n"))
+		return;
+	counted(x, "count_passes_would_drop", IN, &syn, 1);
+	dropped(x, "count_first_other_reaches_drop", IN, &synpsh, 2);
+	counted(x, "count_egress", EG, &syn, 1);
+}
+
+static void test_priorities(struct ctx *x)
+{
+	struct frame_spec n = tcp4(0);
+
+	if (install(x, "prio", "rule 1 --priority 5 nullscan drop\n"
+		    "rule 2 --priority 1 nullscan count\n"))
+		return;
+	counted(x, "priority_lower_first", IN, &n, 2);
+	if (install(x, "prio_equal", "rule 7 nullscan drop\n"
+		    "rule 3 nullscan count\n"))
+		return;
+	counted(x, "priority_equal_lower_id_first", IN, &n, 3);
+	if (install(x, "prio_negative", "rule 1 nullscan count\n"
+		    "rule 2 --priority -1 nullscan drop\n"
+		    "rule 3 --priority -1 nullscan pass\n"))
+		return;
+	dropped(x, "priority_negative_first", IN, &n, 2);
+}
+
+/* Non-TCP and malformed frames, which a policy never touches. */
+static void never_dropped(struct ctx *x, const char *tag)
+{
+	struct frame_spec udp4 = { .family = 4, .l4 = IPPROTO_UDP, .payload = 20 };
+	struct frame_spec udp6 = { .family = 6, .l4 = IPPROTO_UDP };
+	struct frame_spec icmp4 = { .family = 4, .l4 = IPPROTO_ICMP };
+	struct frame_spec icmp6 = { .family = 6, .l4 = IPPROTO_ICMPV6 };
+	struct frame_spec arp = { .family = 0 };
+	struct frame_spec frag = tcp4(0), deep = tcp4(0), ok = tcp4(0);
+	__u8 buf[FRAME_MAX];
+	struct frame_layout lay;
+	char name[96];
+	__u32 len;
+
+	frag.ip4_frag = 185;            /* a later fragment: no TCP header */
+	deep.nvlan = 3;
+	deep.tpid[0] = 0x88a8;
+	deep.tpid[1] = deep.tpid[2] = 0x8100;
+#define N(s) (snprintf(name, sizeof(name), "%s_%s", tag, s), name)
+	untouched(x, N("udp4"), IN, &udp4);
+	untouched(x, N("udp6"), IN, &udp6);
+	untouched(x, N("icmp4"), IN, &icmp4);
+	untouched(x, N("icmp6"), IN, &icmp6);
+	untouched(x, N("arp"), IN, &arp);
+	untouched(x, N("tcp_later_fragment"), IN, &frag);
+	untouched(x, N("vlan_too_deep"), IN, &deep);
+	untouched(x, N("udp4_egress"), EG, &udp4);
+	untouched(x, N("arp_egress"), EG, &arp);
+	untouched(x, N("tcp_later_fragment_egress"), EG, &frag);
+	len = frame_build(&ok, buf, &lay);
+	frame_expect(x, N("tcp_truncated"), IN, buf, lay.l4 + 10, 0, NONE,
+		     NONE);
+	frame_expect(x, N("tcp_truncated_egress"), EG, buf, lay.l4 + 10, 0,
+		     NONE, NONE);
+	buf[lay.l4 + 12] = 0x40;        /* data offset 4 */
+	frame_expect(x, N("tcp_bad_doff"), IN, buf, len, 0, NONE, NONE);
+	len = frame_build(&ok, buf, &lay);
+	buf[lay.l3] = 0x44;             /* IHL 4 */
+	frame_expect(x, N("ip4_bad_ihl"), IN, buf, len, 0, NONE, NONE);
+	frame_expect(x, N("ip4_header_truncated"), IN, buf, lay.l3 + 10, 0,
+		     NONE, NONE);
+#undef N
+}
+
+static void test_default(struct ctx *x)
+{
+	struct frame_spec syn = tcp4(SYN), ack = tcp4(ACK), v6 = tcp6(FIN | ACK);
+
+	if (install(x, "default_drop", "default drop\nrule 1 flags SYN pass\n"
+		    "rule 2 nullscan count\n"))
+		return;
+	passed(x, "default_drop_rule_passes", IN, &syn, 1);
+	expect(x, "default_drop_unmatched", IN, &ack, 1, NONE, R_DEF);
+	expect(x, "default_drop_unmatched_v6", IN, &v6, 1, NONE, R_DEF);
+	syn.flags = 0;
+	counted(x, "default_drop_count_rule", IN, &syn, 2);
+	never_dropped(x, "default_drop_never");
+
+	if (install(x, "default_drop_alone", "default drop\n"))
+		return;
+	expect(x, "default_drop_alone_tcp", IN, &ack, 1, NONE, R_DEF);
+	expect(x, "default_drop_alone_v6", IN, &v6, 1, NONE, R_DEF);
+	never_dropped(x, "default_drop_alone_never");
+	{
+		struct tcpf_policy p;
+
+		policy_read(x, &p);
+		check_report(p.live == 1, "policy_default_drop_live",
+			     "live %u with default drop", p.live);
+	}
+}
+
+/* Install A, then B, then C (into A's slot again). */
+static void test_switch(struct ctx *x)
+{
+	static const __u8 ten[4] = { 10, 1, 1, 1 }, eleven[4] = { 11, 1, 1, 1 };
+	static const __u32 fresh_b[] = { 1, 4 }, fresh_c[] = { 5, 6 };
+	struct frame_spec syn = tcp4(SYN), ack10 = tcp4(ACK), ack81 = tcp4(ACK);
+	struct frame_spec fin = tcp4(FIN | ACK), ack11 = tcp4(ACK);
+	struct frame_spec ack82 = tcp4(ACK);
+	struct tcpf_policy p0, p1, p2;
+	struct counts c;
+
+	ack10.saddr = ten;
+	ack11.saddr = eleven;
+	ack81.dport = 81;
+	ack82.dport = 82;
+	if (install(x, "switch_a", "rule 1 flags SYN drop\n"
+		    "rule 2 src 10.0.0.0/8 drop\n"
+		    "rule 3 dport 81 drop\n"))
+		return;
+	policy_read(x, &p0);
+	counts_read(x, &c);
+	check_report(c.hits[1].packets == 0 && c.hits[2].packets == 0 &&
+		     c.hits[3].packets == 0, "switch_fresh_null_zeroes_all",
+		     "hits %llu %llu %llu after an install with every id fresh",
+		     (unsigned long long)c.hits[1].packets,
+		     (unsigned long long)c.hits[2].packets,
+		     (unsigned long long)c.hits[3].packets);
+	dropped(x, "switch_a_syn", IN, &syn, 1);
+	dropped(x, "switch_a_syn_again", IN, &syn, 1);
+	dropped(x, "switch_a_src", IN, &ack10, 2);
+	dropped(x, "switch_a_dport", IN, &ack81, 3);
+	untouched(x, "switch_a_fin", IN, &fin);
+
+	if (install_fresh(x, "switch_b", "rule 1 flags FIN,ACK drop\n"
+			  "rule 4 nullscan count\n", fresh_b, 2))
+		return;
+	policy_read(x, &p1);
+	check_report(p1.active == !p0.active && p1.generation == p0.generation + 1,
+		     "switch_b_flips_set", "active %u -> %u, generation %u -> %u",
+		     p0.active, p1.active, p0.generation, p1.generation);
+	counts_read(x, &c);
+	check_report(c.hits[1].packets == 0 && c.hits[4].packets == 0 &&
+		     c.hits[2].packets == 1 && c.hits[3].packets == 1,
+		     "switch_b_fresh_ids_zeroed",
+		     "hits[1] %llu (want 0), [2] %llu [3] %llu (want 1, kept)",
+		     (unsigned long long)c.hits[1].packets,
+		     (unsigned long long)c.hits[2].packets,
+		     (unsigned long long)c.hits[3].packets);
+	untouched(x, "switch_b_syn_no_longer", IN, &syn);
+	untouched(x, "switch_b_src_no_longer", IN, &ack10);
+	untouched(x, "switch_b_dport_no_longer", IN, &ack81);
+	dropped(x, "switch_b_fin", IN, &fin, 1);
+
+	if (install_fresh(x, "switch_c", "rule 5 src 11.0.0.0/8 drop\n"
+			  "rule 6 dport 82 drop\n", fresh_c, 2))
+		return;
+	policy_read(x, &p2);
+	check_report(p2.active == p0.active && p2.generation == p1.generation + 1,
+		     "switch_c_back_to_first_slot", "active %u generation %u",
+		     p2.active, p2.generation);
+	untouched(x, "switch_c_old_prefix_gone", IN, &ack10);
+	untouched(x, "switch_c_old_port_gone", IN, &ack81);
+	untouched(x, "switch_c_fin_no_longer", IN, &fin);
+	dropped(x, "switch_c_src", IN, &ack11, 5);
+	dropped(x, "switch_c_dport", IN, &ack82, 6);
+	counts_read(x, &c);
+	check_report(c.hits[1].packets == 1, "switch_c_old_counter_kept",
+		     "hits[1] %llu, want 1 (rule 1 not fresh)",
+		     (unsigned long long)c.hits[1].packets);
+}
+
+/* 256 rules: rank i is rule 256 - i, matching dport 1000 + i only. */
+static void test_full(struct ctx *x)
+{
+	static const int ranks[] = { 0, 1, 62, 63, 64, 65, 127, 128, 191, 192,
+				     254, 255 };
+	size_t size = 256 * 64, n = 0;
+	char *t = malloc(size), name[64];
+
+	for (int i = 0; i < TCPF_RULES_MAX; i++)
+		n += (size_t)snprintf(t + n, size - n,
+				      "rule %d --priority %d dport %d %s\n",
+				      TCPF_RULES_MAX - i, i, 1000 + i,
+				      i % 2 ? "count" : "drop");
+	if (install(x, "full", t)) {
+		free(t);
+		return;
+	}
+	free(t);
+	for (size_t k = 0; k < sizeof(ranks) / sizeof(ranks[0]); k++) {
+		struct frame_spec s = tcp4(SYN);
+		int r = ranks[k];
+
+		s.dport = (__u16)(1000 + r);
+		snprintf(name, sizeof(name), "full_256_rank_%d", r);
+		expect(x, name, IN, &s, r % 2 == 0, TCPF_RULES_MAX - r,
+		       r % 2 ? R_WOULD : R_RULE);
+	}
+	{
+		struct frame_spec s = tcp4(SYN);
+
+		s.dport = 999;
+		untouched(x, "full_256_no_match", IN, &s);
+		s.dport = 1256;
+		untouched(x, "full_256_past_last", IN, &s);
+	}
+
+	/* the last rule matches everything, all before it nothing here */
+	n = 0;
+	t = malloc(size);
+	for (int i = 1; i < TCPF_RULES_MAX; i++)
+		n += (size_t)snprintf(t + n, size - n, "dport %d drop\n", i);
+	snprintf(t + n, size - n, "--priority 9 count\n");
+	if (!install(x, "full_last_catch_all", t)) {
+		struct frame_spec s = tcp4(ACK);
+
+		s.dport = 8080;
+		counted(x, "full_256_last_rule_matches", IN, &s, 256);
+		s.dport = 255;
+		dropped(x, "full_256_rule_255", IN, &s, 255);
+	}
+	free(t);
+}
+
+static void test_ratelimit(struct ctx *x)
+{
+	static const __u8 a[4] = { 198, 19, 0, 1 }, b[4] = { 198, 19, 0, 200 },
+			  c[4] = { 198, 19, 1, 1 }, d[4] = { 10, 0, 0, 1 };
+	static const __u8 v6a[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 1, [15] = 1 },
+			  v6b[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 1, [15] = 2 },
+			  v6c[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 2, [15] = 1 },
+			  /* first 32 bits = 198.19.0.1 */
+			  v6m[16] = { 198, 19, 0, 1 };
+	struct frame_spec s = tcp4(0), s6 = tcp6(0), other = tcp4(ACK);
+
+	rl_clear(x);
+	if (install(x, "rl_global", "rule 10 nullscan ratelimit 1/s burst 3 "
+		    "per global\n"))
+		return;
+	untouched(x, "rl_global_not_matching", IN, &other);
+	s.saddr = a;
+	burst(x, "rl_global_burst", IN, &s, 2, 2, 10);
+	s.saddr = d;
+	burst(x, "rl_global_shared_by_sources", IN, &s, 2, 1, 10);
+	burst(x, "rl_global_empty", IN, &s6, 3, 0, 10);
+
+	if (install(x, "rl_src", "rule 11 nullscan ratelimit 1/s burst 3 "
+		    "per src\n"))
+		return;
+	s.saddr = a;
+	burst(x, "rl_src_first", IN, &s, 5, 3, 11);
+	s.saddr = b;
+	burst(x, "rl_src_second_own_bucket", IN, &s, 5, 3, 11);
+	s.saddr = a;
+	burst(x, "rl_src_first_still_empty", IN, &s, 1, 0, 11);
+	s6.saddr = v6a;
+	burst(x, "rl_src_v6_first", IN, &s6, 4, 3, 11);
+	s6.saddr = v6b;
+	burst(x, "rl_src_v6_second", IN, &s6, 4, 3, 11);
+
+	if (install(x, "rl_src24", "rule 12 nullscan ratelimit 1/s burst 3 "
+		    "per src/24\n"))
+		return;
+	s.saddr = a;
+	burst(x, "rl_src24_first", IN, &s, 5, 3, 12);
+	s.saddr = b;
+	burst(x, "rl_src24_same_24_shares", IN, &s, 5, 0, 12);
+	s.saddr = c;
+	burst(x, "rl_src24_next_24_own", IN, &s, 5, 3, 12);
+
+	if (install(x, "rl_src64", "rule 13 nullscan ratelimit 1/s burst 2 "
+		    "per src/64\n"))
+		return;
+	s6.saddr = v6a;
+	burst(x, "rl_src64_first", IN, &s6, 3, 2, 13);
+	s6.saddr = v6b;
+	burst(x, "rl_src64_same_64_shares", IN, &s6, 3, 0, 13);
+	s6.saddr = v6c;
+	burst(x, "rl_src64_next_64_own", IN, &s6, 3, 2, 13);
+
+	if (install(x, "rl_default_burst", "rule 14 nullscan ratelimit 1/s "
+		    "per global\n"))
+		return;
+	burst(x, "rl_default_burst_5", IN, &s, 7, 5, 14);
+
+	/* per src: an IPv6 source is not the IPv4 source of its top bits */
+	if (install(x, "rl_family", "rule 15 nullscan ratelimit 1/s burst 2 "
+		    "per src\n"))
+		return;
+	s.saddr = a;
+	burst(x, "rl_src_v4_exhausted", IN, &s, 3, 2, 15);
+	s6.saddr = v6m;
+	burst(x, "rl_src_v6_not_v4_bucket", IN, &s6, 3, 2, 15);
+
+	/* egress: its own rule, its own bucket */
+	if (install(x, "rl_egress", "rule 16 egress nullscan ratelimit 1/s "
+		    "burst 1 per global\n"))
+		return;
+	burst(x, "rl_egress_burst", EG, &s, 3, 1, 16);
+	untouched(x, "rl_egress_not_ingress", IN, &s);
+}
+
+/* ----------------------------------------------- flows: phase, state */
+
+struct seg {
+	int dir;
+	__u8 flags;
+	__u32 seq, ack;
+	int len;
+};
+
+/* A frame of connection (client 198.19.0.1:cport -> local 198.19.0.2:80). */
+static struct frame_spec conn_frame(__u16 cport, int dir, __u8 flags,
+				    __u32 seq, __u32 ack, int len)
+{
+	struct frame_spec s = tcp4(flags);
+
+	s.seqack = 1;
+	s.seq = seq;
+	s.ack = ack;
+	s.payload = len;
+	s.sport = cport;
+	s.dport = 80;
+	s.swap = dir == EG;      /* the local host sends egress */
+	return s;
+}
+
+static void flows_reset(struct ctx *x)
+{
+	struct tcpf_ctl ctl = { .now = 1000 };
+	__u32 zero = 0;
+
+	for (int s = 0; s < TCPF_ST_MAX; s++)
+		ctl.timeout[s] = 60;
+	ctl.timeout[TCPF_ST_ESTABLISHED] = 432000;
+	bpf_map_update_elem(x->ctl, &zero, &ctl, BPF_ANY);
+}
+
+static void test_phases(struct ctx *x)
+{
+	const __u32 cx = 0x1000, sy = 0x9000;
+	struct frame_spec s;
+
+	flows_reset(x);
+	if (install(x, "phase_oos", "rule 1 phase out_of_state "
+		    "--tcp-flags SYN,ACK,RST ACK ingress egress drop\n"))
+		return;
+	s = conn_frame(41000, IN, SYN, cx, 0, 0);
+	untouched(x, "phase_oos_syn", IN, &s);
+	s = conn_frame(41000, EG, SYN | ACK, sy, cx + 1, 0);
+	untouched(x, "phase_oos_synack_egress", EG, &s);
+	s = conn_frame(41000, IN, ACK, cx + 1, sy + 1, 0);
+	untouched(x, "phase_oos_handshake_ack", IN, &s);
+	s = conn_frame(41000, IN, ACK | PSH, cx + 1, sy + 1, 100);
+	untouched(x, "phase_oos_tracked_data", IN, &s);
+	s = conn_frame(41000, EG, ACK, sy + 1, cx + 101, 0);
+	untouched(x, "phase_oos_tracked_ack_egress", EG, &s);
+	s = conn_frame(41000, IN, ACK, cx + 101, sy + 1, 0);
+	untouched(x, "phase_oos_tracked_ack", IN, &s);
+	s = conn_frame(41001, IN, ACK, cx + 101, sy + 1, 0);
+	dropped(x, "phase_oos_stray_ack", IN, &s, 1);
+	s = conn_frame(41001, IN, ACK | PSH, cx + 101, sy + 1, 10);
+	dropped(x, "phase_oos_stray_data", IN, &s, 1);
+	s = conn_frame(41001, EG, ACK, sy, cx, 0);
+	dropped(x, "phase_oos_stray_ack_egress", EG, &s, 1);
+	s = conn_frame(41001, IN, RST | ACK, cx, sy, 0);
+	untouched(x, "phase_oos_stray_rst_not_matched", IN, &s);
+
+	/* handshake phases */
+	if (install(x, "phase_hs", "rule 2 phase handshake_syn count\n"
+		    "rule 3 phase handshake_synack,handshake_ack ingress egress drop\n"
+		    "rule 4 phase retransmit drop\n"))
+		return;
+	s = conn_frame(41002, IN, SYN, cx, 0, 0);
+	counted(x, "phase_hs_syn", IN, &s, 2);
+	dropped(x, "phase_hs_syn_retransmit", IN, &s, 4);
+	s = conn_frame(41002, EG, SYN | ACK, sy, cx + 1, 0);
+	dropped(x, "phase_hs_synack", EG, &s, 3);
+	s = conn_frame(41002, IN, ACK, cx + 1, sy + 1, 0);
+	dropped(x, "phase_hs_ack", IN, &s, 3);
+	s = conn_frame(41002, IN, ACK | PSH, cx + 1, sy + 1, 50);
+	untouched(x, "phase_hs_established_data", IN, &s);
+	dropped(x, "phase_hs_data_retransmit", IN, &s, 4);
+
+	/* untracked never happens with flows on */
+	if (install(x, "phase_untracked_on", "rule 1 phase untracked drop\n"))
+		return;
+	s = conn_frame(41003, IN, SYN, cx, 0, 0);
+	untouched(x, "phase_untracked_with_flows", IN, &s);
+	s = conn_frame(41004, IN, 0, cx, 0, 0);
+	untouched(x, "phase_untracked_with_flows_null", IN, &s);
+}
+
+static void test_states(struct ctx *x)
+{
+	const __u32 cx = 0x5000, sy = 0x7000;
+	struct frame_spec s;
+
+	flows_reset(x);
+	if (install(x, "state", "rule 1 state none --tcp-flags SYN,ACK ACK drop\n"
+		    "rule 2 state syn_recv ingress egress count\n"
+		    "rule 3 state close_wait ingress egress count\n"
+		    "rule 4 state last_ack egress count\n"))
+		return;
+	s = conn_frame(42000, IN, SYN, cx, 0, 0);
+	counted(x, "state_syn_recv_syn", IN, &s, 2);
+	s = conn_frame(42000, EG, SYN | ACK, sy, cx + 1, 0);
+	counted(x, "state_syn_recv_synack", EG, &s, 2);
+	s = conn_frame(42000, IN, ACK, cx + 1, sy + 1, 0);
+	untouched(x, "state_established_ack", IN, &s);
+	s = conn_frame(42000, IN, ACK | PSH, cx + 1, sy + 1, 20);
+	untouched(x, "state_established_data", IN, &s);
+	s = conn_frame(42000, IN, FIN | ACK, cx + 21, sy + 1, 0);
+	counted(x, "state_close_wait_peer_fin", IN, &s, 3);
+	s = conn_frame(42000, EG, ACK, sy + 1, cx + 22, 0);
+	counted(x, "state_close_wait_ack_egress", EG, &s, 3);
+	s = conn_frame(42000, EG, FIN | ACK, sy + 1, cx + 22, 0);
+	counted(x, "state_last_ack_egress_fin", EG, &s, 4);
+	/* the last ACK closes the connection: state none after it */
+	s = conn_frame(42000, IN, ACK, cx + 22, sy + 2, 0);
+	dropped(x, "state_none_after_close", IN, &s, 1);
+	s = conn_frame(42001, IN, ACK, cx, sy, 0);
+	dropped(x, "state_none_stray_ack", IN, &s, 1);
+	s = conn_frame(42002, IN, SYN | ACK, cx, sy, 0);
+	untouched(x, "state_none_stray_synack_not_matched", IN, &s);
+}
+
+/* flow_key() and flow_hash() of bpf/flow.bpf.h, as test_flow.c has them. */
+static void key_make(const __u8 *src, const __u8 *dst, __u16 sport,
+		     __u16 dport, struct tcpf_flow_key *k)
+{
+	__u64 a[2], b[2];
+	__u16 sp = htons(sport), dp = htons(dport);
+	int swap;
+
+	memset(k, 0, sizeof(*k));
+	k->addr[0][10] = k->addr[0][11] = 0xff;
+	k->addr[1][10] = k->addr[1][11] = 0xff;
+	memcpy(&k->addr[0][12], src, 4);
+	memcpy(&k->addr[1][12], dst, 4);
+	memcpy(a, k->addr[0], 16);
+	memcpy(b, k->addr[1], 16);
+	swap = a[0] != b[0] ? a[0] > b[0] :
+	       a[1] != b[1] ? a[1] > b[1] : sp > dp;
+	if (swap) {
+		memcpy(k->addr[0], b, 16);
+		memcpy(k->addr[1], a, 16);
+		k->port[0] = dp;
+		k->port[1] = sp;
+	} else {
+		k->port[0] = sp;
+		k->port[1] = dp;
+	}
+	k->family = TCPF_IPV4;
+}
+
+static __u32 key_slot(const struct tcpf_flow_key *k, __u32 mask)
+{
+	__u32 w[sizeof(*k) / 4], h = 0x811c9dc5;
+
+	memcpy(w, k, sizeof(w));
+	for (size_t i = 0; i < sizeof(w) / 4; i++) {
+		h = (h ^ w[i]) * 0x01000193;
+		h ^= h >> 15;
+	}
+	return (h >> 16 ^ h) & mask;
+}
+
+/*
+ * A stray segment whose half-open slot holds another connection's
+ * handshake has no connection: its state is none, not that handshake's.
+ */
+static void test_state_slot(struct ctx *x)
+{
+	__u32 mask = x->skel->rodata->tcpf_syns_mask;
+	struct tcpf_flow_key k;
+	struct frame_spec s;
+	__u16 p = 0, q;
+	__u32 slot;
+
+	key_make(h4_a, h4_b, 43000, 80, &k);
+	slot = key_slot(&k, mask);
+	for (q = 43001; q < 60000 && !p; q++) {
+		key_make(h4_a, h4_b, q, 80, &k);
+		if (key_slot(&k, mask) == slot)
+			p = q;
+	}
+	if (!p) {
+		check_report(0, "on_state_slot_setup", "no port shares the slot");
+		return;
+	}
+	flows_reset(x);
+	if (install(x, "state_slot", "rule 1 state none --tcp-flags SYN,ACK "
+		    "ACK ingress egress drop\n"
+		    "rule 2 state syn_recv,syn_sent ingress egress count\n"))
+		return;
+	s = conn_frame(43000, IN, SYN, 0x100, 0, 0);
+	counted(x, "state_slot_half_open_syn", IN, &s, 2);
+	s = conn_frame(p, IN, ACK, 0x200, 0x300, 0);
+	dropped(x, "state_none_stray_ack_in_busy_slot", IN, &s, 1);
+	s = conn_frame(p, EG, ACK, 0x300, 0x200, 0);
+	dropped(x, "state_none_stray_ack_in_busy_slot_egress", EG, &s, 1);
+}
+
+/* ------------------------------------------------------------ main */
+
+static int load(struct ctx *x, const char *tag, bool flows)
+{
+	struct bpf_map *map;
+
+	memset(x, 0, sizeof(*x));
+	x->tag = tag;
+	x->skel = tcpflags_bpf__open();
+	if (!x->skel) {
+		printf("FAIL %s_load: cannot open the BPF object\n", tag);
+		return -1;
+	}
+	/* a private copy of the maps: nothing is pinned by the tests */
+	bpf_object__for_each_map(map, x->skel->obj)
+		bpf_map__set_pin_path(map, NULL);
+	x->skel->rodata->tcpf_flows_on = flows;
+	/* a small half-open table, so tests can aim two keys at one slot */
+	bpf_map__set_max_entries(x->skel->maps.tcpf_syns, 256);
+	x->skel->rodata->tcpf_syns_mask = 255;
+	if (tcpflags_bpf__load(x->skel)) {
+		printf("FAIL %s_load: the verifier rejected the program (%s)\n",
+		       tag, strerror(errno));
+		return -1;
+	}
+	x->xdp = bpf_program__fd(x->skel->progs.tcpf_xdp);
+	x->egress = bpf_program__fd(x->skel->progs.tcpf_egress);
+	x->m = (struct policy_maps){
+		.policy = bpf_map__fd(x->skel->maps.tcpf_policy),
+		.sets = bpf_map__fd(x->skel->maps.tcpf_rulesets),
+		.pfx4 = bpf_map__fd(x->skel->maps.tcpf_pfx4),
+		.pfx6 = bpf_map__fd(x->skel->maps.tcpf_pfx6),
+		.ports = bpf_map__fd(x->skel->maps.tcpf_ports),
+		.hits = bpf_map__fd(x->skel->maps.tcpf_rhits),
+	};
+	x->drops = bpf_map__fd(x->skel->maps.tcpf_drops);
+	x->rl = bpf_map__fd(x->skel->maps.tcpf_ratelimit);
+	x->ctl = bpf_map__fd(x->skel->maps.tcpf_ctl);
+	return 0;
+}
+
+int main(void)
+{
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	ncpus = libbpf_num_possible_cpus();
+	if (ncpus <= 0) {
+		printf("FAIL load: cannot count the CPUs\n");
+		return 1;
+	}
+	if (load(&off_ctx, "off", false))
+		return 1;
+	test_empty(&off_ctx);
+	test_flag_forms(&off_ctx);
+	test_families(&off_ctx);
+	test_directions(&off_ctx);
+	test_prefixes(&off_ctx);
+	test_ports(&off_ctx);
+	test_actions(&off_ctx);
+	test_priorities(&off_ctx);
+	test_default(&off_ctx);
+	test_switch(&off_ctx);
+	test_full(&off_ctx);
+	test_ratelimit(&off_ctx);
+	if (!install(&off_ctx, "phase_untracked_off", "rule 1 phase untracked "
+		     "--syn ingress egress drop\n")) {
+		struct frame_spec s = tcp4(SYN), a = tcp4(ACK);
+
+		dropped(&off_ctx, "phase_untracked_without_flows", IN, &s, 1);
+		untouched(&off_ctx, "phase_untracked_without_flows_ack", IN, &a);
+		dropped(&off_ctx, "phase_untracked_without_flows_egress", EG,
+			&s, 1);
+	}
+	if (!install(&off_ctx, "state_none_off", "rule 2 state none nullscan "
+		     "count\nrule 3 state established xmas drop\n")) {
+		struct frame_spec s = tcp4(0), xm = tcp4(FIN | PSH | URG);
+
+		counted(&off_ctx, "state_none_without_flows", IN, &s, 2);
+		untouched(&off_ctx, "state_established_without_flows", IN, &xm);
+	}
+	tcpflags_bpf__destroy(off_ctx.skel);
+
+	if (load(&on_ctx, "on", true))
+		return 1;
+	test_phases(&on_ctx);
+	test_states(&on_ctx);
+	test_state_slot(&on_ctx);
+	test_directions(&on_ctx);
+	test_default(&on_ctx);
+	tcpflags_bpf__destroy(on_ctx.skel);
+	return check_done("test_policy");
+}
