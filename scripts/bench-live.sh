@@ -22,15 +22,37 @@
 #   rate  = frames tcpf-srv received (its rx_packets) / the generator's time
 #   ratio = rate(empty) / rate(tcpflags) = ns per packet with tcpflags /
 #           ns per packet with the empty program, medians over the rounds
-# Last line:  budget flow_spoofed_syn ratio=R limit=2.0
+# Its last line:  budget flow_spoofed_syn ratio=R limit=2.0
 #
 # Before measuring, a check of the generator: SYNs to the receiver's own
 # addresses (IPv4 and IPv6) must all reach TCP with no checksum errors.
 #
+# Then drops: the same generator floods SYN|FIN segments (the same spoofed
+# sources, destination and path) and four receivers drop them, in rotating
+# order, for ROUNDS rounds:
+#   xdpdrop   build/xdpdrop.bpf.o, a minimal hand-written XDP program that
+#             drops SYN|FIN (the baseline)
+#   tcpflags  build/tcpflags attach tcpf-srv --rules with `synfin drop`
+#             (native mode, tracking on: the default)
+#   nft       the empty XDP program (so the generator's XDP_TX frames are
+#             delivered) and an nftables netdev ingress rule
+#             `tcp flags & (syn|fin) == (syn|fin) counter drop`
+#   iptables  the empty XDP program and, in the srv namespace,
+#             iptables -t raw -A PREROUTING -p tcp --tcp-flags SYN,FIN SYN,FIN -j DROP
+# Each one's drops are counted by what dropped them: the veth's XDP drop
+# counter (ethtool -S ... xdp_drops) for xdpdrop, tcpflags' drops.rule, the
+# nft rule's counter, the iptables rule's packet count; receptions by the
+# veth's rx_packets.  rate = drops / the generator's time.
+#   policy_drop_live = rate(tcpflags) / rate(xdpdrop), medians; a floor:
+#   the budget holds when ratio >= limit (0.9).
+#   info nft_vs_tcpflags, iptables_vs_tcpflags: rate(netfilter) / rate(tcpflags)
+# nft and iptables are skipped (with a note) when the command is missing.
+#
 # Environment: BENCH_LIVE_ROUNDS (5), BENCH_LIVE_SECONDS per run (0.7; the
 # frame count of each receiver is calibrated to it), BENCH_LIVE_COUNT (a
 # fixed frame count instead), BENCH_LIVE_IPV6=1 (flood over IPv6 instead:
-# sources 2001:2:0:ff::/64, destination 2001:2:0:1::9).
+# sources 2001:2:0:ff::/64, destination 2001:2:0:1::9), BENCH_LIVE_DROP=0
+# (skip the drop part).
 set -eu
 cd "$(dirname "$0")/.."
 . scripts/netns.sh
@@ -40,7 +62,11 @@ ROUNDS=${BENCH_LIVE_ROUNDS:-5}
 SECONDS_PER_RUN=${BENCH_LIVE_SECONDS:-0.7}
 FIXED_COUNT=${BENCH_LIVE_COUNT:-}
 IPV6=${BENCH_LIVE_IPV6:-0}
+DROP_PART=${BENCH_LIVE_DROP:-1}
 LIMIT=2.0
+DROP_LIMIT=0.9
+NFT_TABLE=tcpf_bench
+IPT_RULE=(PREROUTING -p tcp --tcp-flags 'SYN,FIN' 'SYN,FIN' -j DROP)
 MIN_COUNT=100000
 MAX_COUNT=5000000
 
@@ -49,26 +75,46 @@ srv() { in_ns "$LAB-srv" "$@"; }
 cli() { in_ns "$LAB-cli" "$@"; }
 
 [ "$(id -u)" -eq 0 ] || die "run as root: it makes network namespaces and loads XDP"
-for f in build/tcpflags build/livegen build/empty.bpf.o; do
+for f in build/tcpflags build/livegen build/empty.bpf.o build/xdpdrop.bpf.o; do
     [ -e "$f" ] || die "$f is missing: run make first"
 done
 case "$ROUNDS" in ''|*[!0-9]*|0) die "BENCH_LIVE_ROUNDS must be a positive number" ;; esac
 
+# netfilter receivers of the drop part, when their commands are there
+DROPPERS="xdpdrop tcpflags"
+NOTE=""
+IPT_BACKEND=""
+if command -v nft >/dev/null; then DROPPERS="$DROPPERS nft"
+else NOTE="$NOTE nft is not installed: no nftables comparison;"; fi
+if command -v iptables >/dev/null; then
+    DROPPERS="$DROPPERS iptables"
+    IPT_BACKEND=$(iptables -V 2>/dev/null | sed -n 's/.*(\(.*\)).*/\1/p')
+else
+    NOTE="$NOTE iptables is not installed: no iptables comparison;"
+fi
+
 PINS=""        # tcpflags' pin directory for this lab's namespace
 ATTACHED=""    # set before attaching: a signal is handled after the command
 teardown() {
+    local run
     if [ -e "/run/netns/$LAB-srv" ]; then
         case "$ATTACHED" in
             tcpflags) srv "$TCPF" detach "$LAB_SRV_IF" >/dev/null 2>&1 || true ;;
-            empty) ip -n "$LAB-srv" link set dev "$LAB_SRV_IF" xdpdrv off 2>/dev/null || true ;;
+            # nft tables and iptables rules go with the namespace
+            *) ip -n "$LAB-srv" link set dev "$LAB_SRV_IF" xdpdrv off 2>/dev/null || true ;;
         esac
     fi
     lab_down "$LAB"
-    # tcpflags detach removes its pins; make sure none of this lab's stay
-    # (the directory is named by the namespace's cookie, never reused)
-    if [ -n "$PINS" ] && [ -e "$PINS" ]; then
-        echo "bench-live: warning: tcpflags left $PINS behind; removing it" >&2
-        rm -rf "$PINS"
+    # tcpflags detach removes its pins and its rules file; make sure none of
+    # this lab's stay (named by the namespace's cookie, never reused)
+    if [ -n "$PINS" ]; then
+        run=/run/tcpflags/${PINS##*/}
+        for d in "$PINS" "$run"; do
+            [ -e "$d" ] || continue
+            echo "bench-live: warning: tcpflags left $d behind; removing it" >&2
+            rm -rf "$d"
+        done
+        rmdir /run/tcpflags 2>/dev/null || true
     fi
     rm -rf "$TMPD"
 }
@@ -76,10 +122,12 @@ TMPD=$(mktemp -d /tmp/tcpf-blive.XXXXXX)
 trap teardown EXIT
 trap 'exit 130' INT TERM
 # private copies: a rebuild during the run must not change what is measured
-cp build/tcpflags build/livegen build/empty.bpf.o "$TMPD/"
+cp build/tcpflags build/livegen build/empty.bpf.o build/xdpdrop.bpf.o "$TMPD/"
 TCPF=$TMPD/tcpflags
 GEN=$TMPD/livegen
 EMPTY=$TMPD/empty.bpf.o
+XDPDROP=$TMPD/xdpdrop.bpf.o
+TCPF_RULES=()  # tcpflags attach options: the rule set of the drop part
 
 lab_up "$LAB"
 SRV_MAC=$(ip -n "$LAB-srv" -o link show dev "$LAB_SRV_IF" |
@@ -91,8 +139,21 @@ attach() {
     ATTACHED=$1
     case "$1" in
         empty) ip -n "$LAB-srv" link set dev "$LAB_SRV_IF" xdpdrv obj "$EMPTY" sec xdp ;;
+        xdpdrop) ip -n "$LAB-srv" link set dev "$LAB_SRV_IF" xdpdrv obj "$XDPDROP" sec xdp ;;
+        nft)
+            ip -n "$LAB-srv" link set dev "$LAB_SRV_IF" xdpdrv obj "$EMPTY" sec xdp
+            srv nft add table netdev "$NFT_TABLE"
+            srv nft add chain netdev "$NFT_TABLE" c \
+                "{ type filter hook ingress device $LAB_SRV_IF priority -500; }"
+            srv nft add rule netdev "$NFT_TABLE" c \
+                'tcp flags & (syn|fin) == (syn|fin) counter drop'
+            ;;
+        iptables)
+            ip -n "$LAB-srv" link set dev "$LAB_SRV_IF" xdpdrv obj "$EMPTY" sec xdp
+            srv iptables -t raw -A "${IPT_RULE[@]}"
+            ;;
         tcpflags)
-            out=$(srv "$TCPF" attach "$LAB_SRV_IF" --mode native)
+            out=$(srv "$TCPF" attach "$LAB_SRV_IF" --mode native "${TCPF_RULES[@]}")
             # "... (new counters in /sys/fs/bpf/tcpflags/nsID/tcpf-srv)"
             [ -n "$PINS" ] || PINS=$(echo "$out" |
                 sed -n 's|.* in \(/sys/fs/bpf/tcpflags/ns[0-9][0-9]*\)/.*|\1|p')
@@ -102,7 +163,20 @@ attach() {
 
 detach() {
     case "$1" in
-        empty) ip -n "$LAB-srv" link set dev "$LAB_SRV_IF" xdpdrv off ;;
+        empty|xdpdrop) ip -n "$LAB-srv" link set dev "$LAB_SRV_IF" xdpdrv off ;;
+        nft)
+            srv nft delete table netdev "$NFT_TABLE"
+            ip -n "$LAB-srv" link set dev "$LAB_SRV_IF" xdpdrv off
+            ;;
+        iptables)
+            srv iptables -t raw -D "${IPT_RULE[@]}"
+            # iptables-nft keeps the emptied table's hook: remove it, so
+            # every round starts from the same namespace
+            if [ "$IPT_BACKEND" = nf_tables ] && command -v nft >/dev/null; then
+                srv nft delete table ip raw 2>/dev/null || true
+            fi
+            ip -n "$LAB-srv" link set dev "$LAB_SRV_IF" xdpdrv off
+            ;;
         tcpflags) srv "$TCPF" detach "$LAB_SRV_IF" >/dev/null ;;
     esac
     ATTACHED=""
@@ -235,3 +309,132 @@ if [ -n "$WARN" ]; then
     echo "bench-live: warning: tcpflags' count differs from the veth's:$WARN" >&2
 fi
 echo "budget flow_spoofed_syn ratio=$RATIO_MED limit=$LIMIT"
+
+[ "$DROP_PART" = 1 ] || exit 0
+
+# --- drops: a SYN|FIN flood, and what each receiver drops of it
+# the veth's count of frames its XDP program dropped
+xdp_drops() {
+    srv ethtool -S "$LAB_SRV_IF" |
+        awk '$1 ~ /^rx_queue_[0-9]+_xdp_drops:$/ { s += $2 } END { print s + 0 }'
+}
+
+# what the receiver under test counted as dropped so far
+dropped() {
+    local v
+    case "$1" in
+        xdpdrop) v=$(xdp_drops) ;;
+        tcpflags)
+            v=$(srv "$TCPF" stats "$LAB_SRV_IF" --json |
+                sed -n 's/.*"drops": *{[^}]*"rule": *\([0-9]*\).*/\1/p') ;;
+        nft)
+            v=$(srv nft list chain netdev "$NFT_TABLE" c |
+                sed -n 's/.*counter packets \([0-9]*\) .*/\1/p') ;;
+        iptables)
+            v=$(srv iptables -t raw -L PREROUTING -v -x -n |
+                awk '$3 == "DROP" && ($4 == "tcp" || $4 == "6") { print $1; exit }') ;;
+    esac
+    [ -n "$v" ] || die "$1: cannot read its drop counter"
+    echo "$v"
+}
+
+# measure_drop RECEIVER COUNT: one SYN|FIN run; sets GOT (tcpf-srv's
+# rx_packets), DROPPED (the receiver's own count), XDPD (the veth's XDP
+# drops) and SECS (the generator's time)
+measure_drop() {
+    local who=$1 n=$2 a b d0 d1 x0 x1
+    local fam=()
+    [ "$IPV6" = 1 ] && fam=(--ipv6)
+    attach "$who"
+    a=$(rx_packets); d0=$(dropped "$who"); x0=$(xdp_drops)
+    SECS=$(gen "$n" --flags 0x03 "${fam[@]}")
+    sleep 0.05
+    b=$(rx_packets); d1=$(dropped "$who"); x1=$(xdp_drops)
+    detach "$who"
+    GOT=$((b - a)) DROPPED=$((d1 - d0)) XDPD=$((x1 - x0))
+}
+
+TCPF_RULES=(--rules "$TMPD/synfin.rules")
+echo "synfin drop" > "$TMPD/synfin.rules"
+declare -A DN DRATE DLOST DSENT DMISS
+for who in $DROPPERS; do
+    DLOST[$who]=0 DSENT[$who]=0 DMISS[$who]=0
+    if [ -n "$FIXED_COUNT" ]; then DN[$who]=$FIXED_COUNT; continue; fi
+    measure_drop "$who" 300000
+    DN[$who]=$(awk -v g="$DROPPED" -v s="$SECS" -v t="$SECONDS_PER_RUN" \
+                   -v lo=$MIN_COUNT -v hi=$MAX_COUNT \
+        'BEGIN { n = g / s * t; n = int(n / 100000 + 0.5) * 100000;
+                 if (n < lo) n = lo; if (n > hi) n = hi; print n }')
+done
+
+read -r -a DARR <<< "$DROPPERS"
+NDROP=${#DARR[@]}
+DWARN=""
+XMATCH=0
+for ((r = 0; r < ROUNDS; r++)); do
+    # rotate the order: each receiver takes each place in turn
+    order=""
+    for ((i = 0; i < NDROP; i++)); do
+        order="$order ${DARR[(i + r) % NDROP]}"
+    done
+    for who in $order; do
+        n=${DN[$who]}
+        measure_drop "$who" "$n"
+        [ "$DROPPED" -gt 0 ] || die "$who: dropped nothing of the SYN|FIN flood"
+        DRATE[$who,$r]=$(awk -v d="$DROPPED" -v s="$SECS" 'BEGIN { printf "%.3f", d / s / 1e6 }')
+        if ((GOT < n)); then DLOST[$who]=$((DLOST[$who] + n - GOT)); fi
+        DSENT[$who]=$((DSENT[$who] + n))
+        # every frame is SYN|FIN: all that arrived must be dropped (within
+        # a few: IPv6 ND and MLD packets of the lab's own interfaces)
+        if ((GOT - DROPPED > 5 || DROPPED - GOT > 5)); then
+            DWARN="$DWARN round $((r + 1)): $who dropped $DROPPED of $GOT received;"
+        fi
+        DMISS[$who]=$((DMISS[$who] + GOT - DROPPED))
+        if [ "$who" = tcpflags ]; then
+            if ((XDPD == DROPPED)); then XMATCH=$((XMATCH + 1))
+            else DWARN="$DWARN round $((r + 1)): tcpflags drops.rule $DROPPED, veth xdp_drops $XDPD;"; fi
+        fi
+    done
+done
+
+dlist() { local who=$1 out="" i; for ((i = 0; i < ROUNDS; i++)); do out="$out ${DRATE[$who,$i]}"; done; echo "${out# }"; }
+declare -A DMED
+for who in $DROPPERS; do DMED[$who]=$(dlist "$who" | median); done
+# the per-round ratios show the spread of the budget
+DR_LIST=$(for ((i = 0; i < ROUNDS; i++)); do
+    awk -v t="${DRATE[tcpflags,$i]}" -v x="${DRATE[xdpdrop,$i]}" 'BEGIN { printf "%.3f ", t / x }'
+done)
+DR_LIST=${DR_LIST% }
+DROP_RATIO=$(awk -v t="${DMED[tcpflags]}" -v x="${DMED[xdpdrop]}" 'BEGIN { printf "%.2f", t / x }')
+
+if [ "$IPV6" = 1 ]; then what="IPv6 SYN|FIN from 2001:2:0:ff::/64 to [2001:2:0:1::9]:80"
+else what="IPv4 SYN|FIN from 198.18.0.0/16 to 198.19.0.9:80"; fi
+echo
+echo "SYN|FIN flood drops end to end: live-frames generator -> veth -> receiver"
+echo "($what; new source per frame; median of $ROUNDS rounds, rotating order)"
+echo "xdpdrop: build/xdpdrop.bpf.o; tcpflags: 'synfin drop', tracking on;"
+echo "nft: netdev ingress rule; iptables: raw PREROUTING rule${IPT_BACKEND:+ ($IPT_BACKEND backend)};"
+echo "nft and iptables behind the empty XDP program (XDP_PASS)"
+echo
+printf '%-10s %10s %9s %15s %8s %9s %7s\n' receiver frames/run "drop Mpps" "min-max" ns/pkt "not drop" lost
+for who in $DROPPERS; do
+    l=$(dlist "$who")
+    printf '%-10s %10s %9.3f %15s %8.1f %9s %6.2f%%\n' "$who" "${DN[$who]}" "${DMED[$who]}" \
+        "$(echo "$l" | minmax)" "$(awk -v m="${DMED[$who]}" 'BEGIN { print 1000 / m }')" \
+        "${DMISS[$who]}" "$(awk -v l="${DLOST[$who]}" -v s="${DSENT[$who]}" 'BEGIN { print 100 * l / s }')"
+done
+echo
+for who in $DROPPERS; do printf 'rounds, Mpps:  %-9s %s\n' "$who" "$(dlist "$who")"; done
+echo "tcpflags/xdpdrop per round: $DR_LIST (spread $(echo "$DR_LIST" | minmax))"
+echo "drops counted by: xdpdrop the veth's xdp_drops, tcpflags drops.rule, nft the rule's counter,"
+echo "iptables the rule's packets; not drop = received - dropped, summed over the rounds"
+echo "tcpflags' drops.rule matched the veth's xdp_drops in $XMATCH of $ROUNDS rounds"
+if [ -n "$DWARN" ]; then echo "bench-live: warning:$DWARN" >&2; fi
+if [ -n "$NOTE" ]; then echo "bench-live: note:$NOTE" >&2; fi
+echo "policy_drop_live: tcpflags' drop rate / xdpdrop's (a floor: the budget holds when ratio >= limit)"
+for who in nft iptables; do
+    case " $DROPPERS " in *" $who "*)
+        echo "info ${who}_vs_tcpflags ratio=$(awk -v n="${DMED[$who]}" -v t="${DMED[tcpflags]}" 'BEGIN { printf "%.2f", n / t }')" ;;
+    esac
+done
+echo "budget policy_drop_live ratio=$DROP_RATIO limit=$DROP_LIMIT"
