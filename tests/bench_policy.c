@@ -1,0 +1,413 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * bench_policy.c - `make bench`: what a rule set costs the XDP path.
+ *
+ * The tcpflags skeleton is loaded (pin paths cleared, default tracking on)
+ * once per rule set, and each rule set is installed with policy_write(),
+ * the same code `tcpflags apply` runs.  Every instance and the empty
+ * XDP_PASS program (build/empty.bpf.o) are timed with BPF_PROG_TEST_RUN
+ * in the same run, interleaved, as in tests/bench.c: wall clock around the
+ * syscall, REPEAT frames, the median of ROUNDS rounds.
+ *
+ * The frame is a tracked IPv4 SYN, 198.18.5.7:40000 -> 198.19.0.2:443 (from
+ * its second run on a retransmitted SYN: one half-open slot update).  The
+ * rule sets are a realistic mix - flag presets, a prefix set, source and
+ * destination prefixes (some next to the frame's address, so the LPM trie
+ * is walked deep), port lists and ranges, phases, states, directions,
+ * families, rate limits - in which only the LAST rule matches the frame:
+ *   --syn phase handshake_syn,retransmit src 198.18.0.0/15 dport 443 drop
+ * A second frame, the same SYN to port 8080, passes the cheap filters (flag
+ * byte, phase, state, direction, family) and both prefix lookups of many
+ * rules, and is matched by none: it falls through to the default (pass).
+ * Both are checked before timing (the XDP verdict, and which rule's hit
+ * counter moved), so the bench cannot time a rule set that does not do
+ * what it claims.
+ *
+ *   policy_64_rules  max(64 rules, matched by the last; 64 rules, matched by
+ *                    none) / empty program                     limit 2.5
+ *   policy_scaling   256 rules, matched by the last / the one rule alone
+ *                                                              limit 1.1
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "tcpflags.skel.h"
+#include "empty.skel.h"
+#include "tcpflags.h"
+#include "frames.h"
+#include "policy.h"
+#include "rules.h"
+
+#define ROUNDS 5
+#define REPEAT 8000000
+#define BUDGET_POLICY_64 2.5
+#define BUDGET_POLICY_SCALING 1.1
+
+#define LAST_RULE "--syn phase handshake_syn,retransmit src 198.18.0.0/15 " \
+		  "dport 443 drop"
+
+static const __u8 frame_src[4] = { 198, 18, 5, 7 };
+
+/* The rules the frames must not match, written by hand... */
+static const char *const fixed_rules[] = {
+	"set blocklist { 192.0.2.0/24 198.51.100.0/24 203.0.113.0/24 "
+	"2001:db8:bad::/48 }",
+	"nullscan drop",
+	"xmas drop",
+	"synfin drop",
+	"synrst drop",
+	"finnoack drop",
+	"invalid phase out_of_state count",
+	"src @blocklist drop",
+	"dst @blocklist drop",
+	"--syn dport 22 src 198.18.0.0/15 ratelimit 10/s burst 20 per src",
+	"--syn dport 25,465,587 drop",
+	"--syn sport 0-1023 drop",
+	"phase established flags ACK/ACK dport 8000-8999 count",
+	"egress flags RST/RST count",
+	"state established invalid drop",
+	"ipv6 --syn dport 443 src 2001:db8:1::/48 drop",
+	"phase out_of_state --tcp-flags ACK,RST ACK count",
+	"phase teardown_fin1,teardown_fin2 dport 0-1023 count",
+	"phase reset src 198.18.0.0/15 count",
+	"--syn dport 443 src 198.18.128.0/17 ratelimit 100/s per src",
+	"--syn dport 1024-65535 src 203.0.113.0/24 drop",
+	"--syn ipv6 dport 80,443 ratelimit 1000/s per src/64",
+	"flags URG/URG drop",
+	"--tcp-flags ECE,CWR ECE,CWR phase handshake_syn count",
+	"dport 3306,5432,6379 src 198.18.0.0/15 drop",
+	"--syn dport 443 src 198.18.0.0/24 drop",
+};
+#define NFIXED ((int)(sizeof(fixed_rules) / sizeof(fixed_rules[0])) - 1)
+
+/* ...and generated ones, kind j % 5, to fill a rule set of any size. */
+static int gen_rule(char *buf, size_t size, int j)
+{
+	int i = j / 5;
+
+	switch (j % 5) {
+	case 0: /* a /24 blocklist beside the frame's source */
+		return snprintf(buf, size, "--syn dport 443 src 198.18.%d.0/24 "
+				"drop\n", 10 + i);
+	case 1: /* hosts in the frame's own /24 (never .7) */
+		return snprintf(buf, size, "--syn src 198.18.5.%d/32 drop\n",
+				8 + i);
+	case 2:
+		return snprintf(buf, size, "phase established dport %d-%d "
+				"count\n", 1000 + i * 100, 1099 + i * 100);
+	case 3:
+		return snprintf(buf, size, "ipv6 src 2001:db8:%x::/48 drop\n",
+				i + 1);
+	default:
+		return snprintf(buf, size, "--syn dst 198.19.%d.0/24 drop\n",
+				i + 1);
+	}
+}
+
+/* A rule set of n rules: n - 1 that do not match, then LAST_RULE. */
+static struct ruleset *make_ruleset(int n)
+{
+	struct ruleset *rs = calloc(1, sizeof(*rs));
+	size_t size = 1 << 16, len = 0;
+	char *text = malloc(size), err[512];
+	int fill = 0;
+
+	if (!rs || !text)
+		goto fail;
+	if (n > 1)
+		len += (size_t)snprintf(text + len, size - len, "%s\n",
+					fixed_rules[0]);
+	for (int i = 1; i <= NFIXED && fill < n - 1; i++, fill++)
+		len += (size_t)snprintf(text + len, size - len, "%s\n",
+					fixed_rules[i]);
+	for (int j = 0; fill < n - 1; j++, fill++)
+		len += (size_t)gen_rule(text + len, size - len, j);
+	len += (size_t)snprintf(text + len, size - len, "%s\n", LAST_RULE);
+	if (len >= size) {
+		fprintf(stderr, "bench_policy: rule text too long\n");
+		goto fail;
+	}
+	if (ruleset_parse_text("bench", text, rs, err, sizeof(err))) {
+		fprintf(stderr, "bench_policy: %s\n", err);
+		goto fail;
+	}
+	if (rs->nrules != n) {
+		fprintf(stderr, "bench_policy: %d rules, not %d\n", rs->nrules,
+			n);
+		ruleset_free(rs);
+		goto fail;
+	}
+	free(text);
+	return rs;
+fail:
+	free(text);
+	free(rs);
+	return NULL;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static double median(double *v)
+{
+	qsort(v, ROUNDS, sizeof(double), cmp_double);
+	return v[ROUNDS / 2];
+}
+
+/* ns per frame, as tests/bench.c times it */
+static int time_prog(int fd, const __u8 *buf, __u32 len, double *ns)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = buf,
+		    .data_size_in = len, .repeat = REPEAT);
+	struct timespec a, b;
+
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	if (bpf_prog_test_run_opts(fd, &opts))
+		return -errno;
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	*ns = ((double)(b.tv_sec - a.tv_sec) * 1e9 +
+	       (double)(b.tv_nsec - a.tv_nsec)) / REPEAT;
+	return 0;
+}
+
+static int run_once(int fd, const __u8 *buf, __u32 len, __u32 *retval)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = buf,
+		    .data_size_in = len, .repeat = 1);
+
+	if (bpf_prog_test_run_opts(fd, &opts))
+		return -errno;
+	*retval = opts.retval;
+	return 0;
+}
+
+/* tcpflags with pin paths cleared, tracking on (the default) */
+static struct tcpflags_bpf *load_tcpflags(void)
+{
+	struct tcpflags_bpf *tf = tcpflags_bpf__open();
+	struct bpf_map *map;
+
+	if (!tf)
+		return NULL;
+	bpf_object__for_each_map(map, tf->obj)
+		bpf_map__set_pin_path(map, NULL);
+	if (tcpflags_bpf__load(tf)) {
+		tcpflags_bpf__destroy(tf);
+		return NULL;
+	}
+	return tf;
+}
+
+static int install(struct tcpflags_bpf *tf, const struct ruleset *rs)
+{
+	struct policy_maps m = {
+		.policy = bpf_map__fd(tf->maps.tcpf_policy),
+		.sets = bpf_map__fd(tf->maps.tcpf_rulesets),
+		.pfx4 = bpf_map__fd(tf->maps.tcpf_pfx4),
+		.pfx6 = bpf_map__fd(tf->maps.tcpf_pfx6),
+		.ports = bpf_map__fd(tf->maps.tcpf_ports),
+		.hits = bpf_map__fd(tf->maps.tcpf_rhits),
+	};
+
+	return policy_write(&m, rs, NULL, 0);
+}
+
+/* Packets counted on rule id, summed over the CPUs. */
+static __u64 rule_hits(struct tcpflags_bpf *tf, __u32 id)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	struct tcpf_count *v = calloc((size_t)ncpu, sizeof(*v));
+	__u64 sum = 0;
+
+	if (v && !bpf_map_lookup_elem(bpf_map__fd(tf->maps.tcpf_rhits), &id,
+				      v))
+		for (int c = 0; c < ncpu; c++)
+			sum += v[c].packets;
+	free(v);
+	return sum;
+}
+
+/*
+ * One run of a frame: the verdict must be `want`, and the hits must move
+ * on rule `id` only (on none when id is 0).
+ */
+static int check_match(const char *what, struct tcpflags_bpf *tf,
+		       const __u8 *buf, __u32 len, __u32 want, __u32 id)
+{
+	__u64 before[TCPF_RULES_MAX + 1];
+	__u32 ret = 0;
+
+	for (__u32 i = 1; i <= TCPF_RULES_MAX; i++)
+		before[i] = rule_hits(tf, i);
+	if (run_once(bpf_program__fd(tf->progs.tcpf_xdp), buf, len, &ret)) {
+		fprintf(stderr, "bench_policy: %s: test run failed: %s\n",
+			what, strerror(errno));
+		return -1;
+	}
+	if (ret != want) {
+		fprintf(stderr, "bench_policy: %s: verdict %u, expected %u\n",
+			what, ret, want);
+		return -1;
+	}
+	for (__u32 i = 1; i <= TCPF_RULES_MAX; i++) {
+		__u64 d = rule_hits(tf, i) - before[i];
+
+		if (d != (i == id)) {
+			fprintf(stderr, "bench_policy: %s: rule %u counted %llu "
+				"hits, expected %d\n", what, i,
+				(unsigned long long)d, i == id);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+enum { T_EMPTY_M, T_EMPTY_N, T_NONE_M, T_ONE_M, T_64_M, T_64_N, T_256_M, T_MAX };
+
+static const char *const t_names[T_MAX] = {
+	[T_EMPTY_M] = "empty program",
+	[T_EMPTY_N] = "empty program",
+	[T_NONE_M] = "tcpflags, no rules",
+	[T_ONE_M] = "tcpflags, 1 rule",
+	[T_64_M] = "tcpflags, 64 rules",
+	[T_64_N] = "tcpflags, 64 rules",
+	[T_256_M] = "tcpflags, 256 rules",
+};
+
+int main(void)
+{
+	static const int sizes[3] = { 1, 64, 256 };
+	struct tcpflags_bpf *tf[4] = { 0 };  /* no rules, 1, 64, 256 */
+	struct ruleset *rs[3] = { 0 };
+	__u32 last_id[3];
+	struct empty_bpf *em = empty_bpf__open_and_load();
+	struct frame_spec m_spec = {
+		.family = 4, .l4 = IPPROTO_TCP, .flags = TCPF_SYN,
+		.saddr = frame_src, .dport = 443,
+	};
+	struct frame_spec n_spec = m_spec;
+	struct frame_layout lay;
+	__u8 m_buf[FRAME_MAX], n_buf[FRAME_MAX];
+	__u32 m_len, n_len;
+	double ns[T_MAX][ROUNDS], med[T_MAX], r64m, r64n, r64, scaling;
+	struct { int fd; const __u8 *buf; __u32 len; } t[T_MAX];
+	int ret = 1;
+
+	n_spec.dport = 8080;
+	m_len = frame_build(&m_spec, m_buf, &lay);
+	n_len = frame_build(&n_spec, n_buf, &lay);
+	for (int i = 0; i < 4; i++)
+		tf[i] = load_tcpflags();
+	if (!em || !tf[0] || !tf[1] || !tf[2] || !tf[3]) {
+		fprintf(stderr, "bench_policy: cannot load the BPF objects: "
+			"%s\n", strerror(errno));
+		goto out;
+	}
+	for (int i = 0; i < 3; i++) {
+		int err;
+
+		rs[i] = make_ruleset(sizes[i]);
+		if (!rs[i])
+			goto out;
+		last_id[i] = rs[i]->rules[rs[i]->nrules - 1].id;
+		err = install(tf[i + 1], rs[i]);
+		if (err) {
+			fprintf(stderr, "bench_policy: cannot install %d rules: "
+				"%s\n", sizes[i], strerror(-err));
+			goto out;
+		}
+	}
+	/* the frames do what the budgets say, before they are timed */
+	if (check_match("no rules, SYN to 443", tf[0], m_buf, m_len,
+			XDP_PASS, 0) ||
+	    check_match("1 rule, SYN to 443", tf[1], m_buf, m_len,
+			XDP_DROP, last_id[0]) ||
+	    check_match("64 rules, SYN to 8080", tf[2], n_buf, n_len,
+			XDP_PASS, 0) ||
+	    check_match("64 rules, SYN to 443", tf[2], m_buf, m_len,
+			XDP_DROP, last_id[1]) ||
+	    check_match("256 rules, SYN to 443", tf[3], m_buf, m_len,
+			XDP_DROP, last_id[2]))
+		goto out;
+
+	t[T_EMPTY_M].fd = bpf_program__fd(em->progs.tcpf_empty);
+	t[T_EMPTY_N].fd = t[T_EMPTY_M].fd;
+	t[T_NONE_M].fd = bpf_program__fd(tf[0]->progs.tcpf_xdp);
+	t[T_ONE_M].fd = bpf_program__fd(tf[1]->progs.tcpf_xdp);
+	t[T_64_M].fd = bpf_program__fd(tf[2]->progs.tcpf_xdp);
+	t[T_64_N].fd = t[T_64_M].fd;
+	t[T_256_M].fd = bpf_program__fd(tf[3]->progs.tcpf_xdp);
+	for (int k = 0; k < T_MAX; k++) {
+		bool n = k == T_EMPTY_N || k == T_64_N;
+
+		t[k].buf = n ? n_buf : m_buf;
+		t[k].len = n ? n_len : m_len;
+	}
+	/* interleaved, and each round starts one place later */
+	for (int r = 0; r < ROUNDS; r++) {
+		for (int i = 0; i < T_MAX; i++) {
+			int k = (i + r) % T_MAX;
+
+			if (time_prog(t[k].fd, t[k].buf, t[k].len, &ns[k][r])) {
+				fprintf(stderr, "bench_policy: test run failed: "
+					"%s\n", strerror(errno));
+				goto out;
+			}
+		}
+	}
+	for (int k = 0; k < T_MAX; k++)
+		med[k] = median(ns[k]);
+	r64m = med[T_64_M] / med[T_EMPTY_M];
+	r64n = med[T_64_N] / med[T_EMPTY_N];
+	r64 = r64m > r64n ? r64m : r64n;
+	scaling = med[T_256_M] / med[T_ONE_M];
+
+	printf("\nRule sets on the XDP path, BPF_PROG_TEST_RUN, median of %d "
+	       "runs of %d frames\n", ROUNDS, REPEAT);
+	printf("tcpflags with tracking on; frame: IPv4 SYN 198.18.5.7:40000 -> "
+	       "198.19.0.2:PORT (%u bytes)\n", m_len);
+	printf("matching rule, always the last: %s\n\n", LAST_RULE);
+	printf("%-22s %-22s %9s %6s  %s\n", "program", "frame", "ns", "ratio",
+	       "min-max ns");
+	for (int k = 0; k < T_MAX; k++) {
+		bool n = k == T_EMPTY_N || k == T_64_N;
+		const char *fr = n ? "port 8080: no match" :
+				 k == T_EMPTY_M || k == T_NONE_M ?
+				 "port 443" : "port 443: last rule";
+
+		printf("%-22s %-22s %9.2f %6.2f  %.2f-%.2f\n", t_names[k], fr,
+		       med[k], med[k] / med[n ? T_EMPTY_N : T_EMPTY_M],
+		       ns[k][0], ns[k][ROUNDS - 1]);
+	}
+	printf("\npolicy_64_rules: the worse of 64 rules matched by the last "
+	       "(%.2f) and by none (%.2f), / empty\n", r64m, r64n);
+	printf("policy_scaling: 256 rules / 1 rule, both matched by the last "
+	       "rule (%.2f / %.2f ns)\n", med[T_256_M], med[T_ONE_M]);
+	printf("info policy_cost_64_rules ns=%.2f (64 rules - no rules, port "
+	       "443)\n", med[T_64_M] - med[T_NONE_M]);
+	printf("budget policy_64_rules ratio=%.2f limit=%.1f\n", r64,
+	       BUDGET_POLICY_64);
+	printf("budget policy_scaling ratio=%.2f limit=%.1f\n", scaling,
+	       BUDGET_POLICY_SCALING);
+	ret = 0;
+out:
+	for (int i = 0; i < 3; i++)
+		if (rs[i]) {
+			ruleset_free(rs[i]);
+			free(rs[i]);
+		}
+	for (int i = 0; i < 4; i++)
+		tcpflags_bpf__destroy(tf[i]);
+	empty_bpf__destroy(em);
+	return ret;
+}
