@@ -288,32 +288,10 @@ static __always_inline const struct tcpf_ruleset *policy_live(__u32 *set)
  * The verdict for a TCP segment: TCPF_ACT_PASS or TCPF_ACT_DROP, with the
  * rule's hit and the drop reason counted.
  */
-static __always_inline int tcpf_policy_run(const struct tcpf_segment *in)
+/* Apply a matching rule's action; counts its hit and any drop. */
+static __always_inline int policy_act(const struct tcpf_rule_act *a,
+				      const struct tcpf_segment *in)
 {
-	const struct tcpf_rule_act *a;
-	const struct tcpf_ruleset *rs;
-	struct tcpf_bitmap c;
-	__u32 set = 0, idx;
-
-	rs = policy_live(&set);
-	if (!rs)
-		return TCPF_ACT_PASS;
-	if (!rs->nrules)
-		goto fallthrough;
-	c = rs->flags[in->flags];
-	bm_and(&c, &rs->phase[in->phase & 15]);
-	bm_and(&c, &rs->state[in->state & 15]);
-	bm_and(&c, &rs->dir[in->dir & 1]);
-	bm_and(&c, &rs->family[in->family & 1]);
-	if (bm_empty(&c))
-		goto fallthrough;
-	match_prefixes(&c, rs, in, set);
-	match_ports(&c, rs, in, set);
-	if (bm_empty(&c))
-		goto fallthrough;
-
-	idx = bm_first(&c);
-	a = &rs->act[idx];
 	policy_count(&tcpf_rhits, a->id <= TCPF_RULES_MAX ? a->id : 0,
 		     in->bytes);
 	switch (a->action) {
@@ -331,13 +309,84 @@ static __always_inline int tcpf_policy_run(const struct tcpf_segment *in)
 	default:
 		return TCPF_ACT_PASS;
 	}
-fallthrough:
+}
+
+static __always_inline int policy_default(const struct tcpf_ruleset *rs,
+					  const struct tcpf_segment *in)
+{
 	/* the default applies to what arrives, never to what the host sends */
 	if (rs->default_action == TCPF_ACT_DROP && in->dir == TCPF_DIR_INGRESS) {
 		policy_count(&tcpf_drops, TCPF_DROP_DEFAULT, in->bytes);
 		return TCPF_ACT_DROP;
 	}
 	return TCPF_ACT_PASS;
+}
+
+/* Does any candidate need this lookup (is not in the "any" row)? */
+static __always_inline int bm_needs(const struct tcpf_bitmap *c,
+				    const struct tcpf_bitmap *any)
+{
+	return !!((c->w[0] & ~any->w[0]) | (c->w[1] & ~any->w[1]) |
+		  (c->w[2] & ~any->w[2]) | (c->w[3] & ~any->w[3]));
+}
+
+/*
+ * The first half of a decision, before the flow tracker runs: the rules
+ * whose stateless matches (flags, direction, family, prefixes, ports) hold.
+ * If the first of them does not look at phase or state, it decides now,
+ * and a dropped segment costs no flow-table access: a flood meets the
+ * rule before the tracker.  Returns TCPF_DECIDE_LATER otherwise.
+ */
+#define TCPF_DECIDE_LATER (-1)
+
+struct tcpf_pending {
+	struct tcpf_bitmap c;    /* the candidates so far */
+	const struct tcpf_ruleset *rs;
+};
+
+static __always_inline int tcpf_policy_early(const struct tcpf_segment *in,
+					     struct tcpf_pending *pd)
+{
+	const struct tcpf_ruleset *rs;
+	__u32 set = 0, idx;
+
+	pd->rs = NULL;
+	rs = policy_live(&set);
+	if (!rs)
+		return TCPF_ACT_PASS;
+	if (!rs->nrules)
+		return policy_default(rs, in);
+	pd->c = rs->flags[in->flags];
+	bm_and(&pd->c, &rs->dir[in->dir & 1]);
+	bm_and(&pd->c, &rs->family[in->family & 1]);
+	/* lookups only when a candidate depends on them */
+	if (bm_needs(&pd->c, &rs->src_any) || bm_needs(&pd->c, &rs->dst_any))
+		match_prefixes(&pd->c, rs, in, set);
+	if (bm_needs(&pd->c, &rs->sport_any) ||
+	    bm_needs(&pd->c, &rs->dport_any))
+		match_ports(&pd->c, rs, in, set);
+	if (bm_empty(&pd->c))
+		return policy_default(rs, in);
+	idx = bm_first(&pd->c);
+	if (!(rs->stateful.w[idx / 64] & (1ULL << (idx % 64))))
+		return policy_act(&rs->act[idx], in);
+	pd->rs = rs;
+	return TCPF_DECIDE_LATER;
+}
+
+/* The second half, once the tracker gave the segment its phase and state. */
+static __always_inline int tcpf_policy_late(const struct tcpf_segment *in,
+					    struct tcpf_pending *pd)
+{
+	const struct tcpf_ruleset *rs = pd->rs;
+
+	if (!rs)
+		return TCPF_ACT_PASS;
+	bm_and(&pd->c, &rs->phase[in->phase & 15]);
+	bm_and(&pd->c, &rs->state[in->state & 15]);
+	if (bm_empty(&pd->c))
+		return policy_default(rs, in);
+	return policy_act(&rs->act[bm_first(&pd->c)], in);
 }
 
 #endif /* TCPF_POLICY_BPF_H */

@@ -33,15 +33,21 @@ static __always_inline __u32 tcpf_classify(int parsed,
  */
 __noinline int tcpf_segment_run(struct tcpf_segment *in)
 {
+	struct tcpf_pending pd = {};
 	int verdict;
 
 	if (!in)
 		return TCPF_ACT_PASS;
+	verdict = tcpf_policy_early(in, &pd);
+	/* dropped before it reached the tracker: its connection never saw it */
+	if (verdict == TCPF_ACT_DROP)
+		return verdict;
 	if (tcpf_flows_on)
 		tcpf_track(in);
 	else
 		in->phase = TCPF_PH_UNTRACKED;
-	verdict = tcpf_policy_run(in);
+	if (verdict == TCPF_DECIDE_LATER)
+		verdict = tcpf_policy_late(in, &pd);
 	if (tcpf_flows_on)
 		phase_count(in->dir, in->phase, in->segs);
 	return verdict;

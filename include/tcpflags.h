@@ -309,6 +309,7 @@ struct tcpf_ruleset {
 	struct tcpf_bitmap dst_any;
 	struct tcpf_bitmap sport_any;
 	struct tcpf_bitmap dport_any;
+	struct tcpf_bitmap stateful; /* rules that match a phase or state */
 	struct tcpf_rule_act act[TCPF_RULES_MAX];
 	__u32 nrules;
 	__u32 default_action;    /* TCPF_ACT_PASS or TCPF_ACT_DROP */

@@ -882,6 +882,10 @@ int ruleset_compile(const struct ruleset *rs, struct compiled *c)
 			bm_set(&o->dport_any, i);
 		if (r->nsport || r->ndport)
 			c->ports = true;
+		/* decided only once the tracker has run */
+		if (r->phases != (1u << (TCPF_PH_MAX + 1)) - 1 ||
+		    r->states != (1u << TCPF_ST_MAX) - 1)
+			bm_set(&o->stateful, i);
 		for (int j = 0; j < r->nsrc; j++)
 			if ((err = add_pfx(c, &r->src[j], 0)))
 				goto fail;
