@@ -150,46 +150,40 @@ static __always_inline void policy_count(void *map, __u32 key, __u32 bytes)
 	}
 }
 
-/* Narrow the candidates by source and destination prefix. */
-static __always_inline void match_prefixes(struct tcpf_bitmap *c,
-					   const struct tcpf_ruleset *rs,
-					   const struct tcpf_segment *in,
-					   __u32 set)
+/* Narrow the candidates by a source (side 0) or destination prefix. */
+static __always_inline void match_prefix(struct tcpf_bitmap *c,
+					 const struct tcpf_bitmap *any,
+					 const struct tcpf_segment *in,
+					 __u32 set, __u8 side)
 {
+	const __u32 *addr = side ? in->daddr : in->saddr;
+
 	if (in->family == TCPF_IPV4) {
 		struct tcpf_pfx4_key k = {
 			.prefixlen = TCPF_PFX_HDR_BITS + 32, .set = set,
+			.side = side,
 		};
 
-		__builtin_memcpy(k.addr, &in->saddr[0], 4);
-		bm_and_or(c, bpf_map_lookup_elem(&tcpf_pfx4, &k), &rs->src_any);
-		k.side = 1;
-		__builtin_memcpy(k.addr, &in->daddr[0], 4);
-		bm_and_or(c, bpf_map_lookup_elem(&tcpf_pfx4, &k), &rs->dst_any);
+		__builtin_memcpy(k.addr, &addr[0], 4);
+		bm_and_or(c, bpf_map_lookup_elem(&tcpf_pfx4, &k), any);
 	} else {
 		struct tcpf_pfx6_key k = {
 			.prefixlen = TCPF_PFX_HDR_BITS + 128, .set = set,
+			.side = side,
 		};
 
-		__builtin_memcpy(k.addr, in->saddr, 16);
-		bm_and_or(c, bpf_map_lookup_elem(&tcpf_pfx6, &k), &rs->src_any);
-		k.side = 1;
-		__builtin_memcpy(k.addr, in->daddr, 16);
-		bm_and_or(c, bpf_map_lookup_elem(&tcpf_pfx6, &k), &rs->dst_any);
+		__builtin_memcpy(k.addr, addr, 16);
+		bm_and_or(c, bpf_map_lookup_elem(&tcpf_pfx6, &k), any);
 	}
 }
 
-static __always_inline void match_ports(struct tcpf_bitmap *c,
-					const struct tcpf_ruleset *rs,
-					const struct tcpf_segment *in,
-					__u32 set)
+static __always_inline void match_port(struct tcpf_bitmap *c,
+				       const struct tcpf_bitmap *any,
+				       __u16 port_be, __u32 set, __u32 side)
 {
-	__u32 key;
+	__u32 key = TCPF_PORT_KEY(set, side, bpf_ntohs(port_be));
 
-	key = TCPF_PORT_KEY(set, 0, bpf_ntohs(in->sport));
-	bm_and_or(c, bpf_map_lookup_elem(&tcpf_ports, &key), &rs->sport_any);
-	key = TCPF_PORT_KEY(set, 1, bpf_ntohs(in->dport));
-	bm_and_or(c, bpf_map_lookup_elem(&tcpf_ports, &key), &rs->dport_any);
+	bm_and_or(c, bpf_map_lookup_elem(&tcpf_ports, &key), any);
 }
 
 /* The top plen bits of a big-endian word w, as a host-order value. */
@@ -359,12 +353,15 @@ static __always_inline int tcpf_policy_early(const struct tcpf_segment *in,
 	pd->c = rs->flags[in->flags];
 	bm_and(&pd->c, &rs->dir[in->dir & 1]);
 	bm_and(&pd->c, &rs->family[in->family & 1]);
-	/* lookups only when a candidate depends on them */
-	if (bm_needs(&pd->c, &rs->src_any) || bm_needs(&pd->c, &rs->dst_any))
-		match_prefixes(&pd->c, rs, in, set);
-	if (bm_needs(&pd->c, &rs->sport_any) ||
-	    bm_needs(&pd->c, &rs->dport_any))
-		match_ports(&pd->c, rs, in, set);
+	/* each lookup only when a remaining candidate depends on it */
+	if (bm_needs(&pd->c, &rs->src_any))
+		match_prefix(&pd->c, &rs->src_any, in, set, 0);
+	if (bm_needs(&pd->c, &rs->dst_any))
+		match_prefix(&pd->c, &rs->dst_any, in, set, 1);
+	if (bm_needs(&pd->c, &rs->sport_any))
+		match_port(&pd->c, &rs->sport_any, in->sport, set, 0);
+	if (bm_needs(&pd->c, &rs->dport_any))
+		match_port(&pd->c, &rs->dport_any, in->dport, set, 1);
 	if (bm_empty(&pd->c))
 		return policy_default(rs, in);
 	idx = bm_first(&pd->c);

@@ -60,6 +60,7 @@ struct frame_kind {
 	const char *name;
 	struct frame_spec spec;
 	int truncate_to;           /* > 0: cut the built frame to this */
+	int extra;                 /* beyond the kinds count_path is defined on */
 };
 extern const struct frame_kind frame_kinds[];
 extern const size_t frame_kinds_count;
