@@ -16,24 +16,30 @@
 static const struct command {
 	const char *name;
 	int (*run)(int argc, char **argv);
+	const char *args;
 	const char *summary;
 } commands[] = {
-	{ "attach", cmd_attach, "IFACE [--mode native|skb]   load and attach" },
-	{ "detach", cmd_detach, "IFACE [--keep-maps]         detach, drop pins" },
-	{ "status", cmd_status, "[--json]                    what is attached" },
-	{ "stats", cmd_stats, "IFACE [--json] [--watch N]   the counters" },
-	{ "reset", cmd_reset, "IFACE                        zero the counters" },
-	{ "rule", cmd_rule, "add|del|list|flush|default IFACE ...  rules" },
-	{ "apply", cmd_apply, "IFACE FILE                   replace the rule set" },
-	{ "flows", cmd_flows, "IFACE [--state S] [--json] [--limit N]  connections" },
+	{ "attach", cmd_attach, "IFACE [--mode native|skb] [...]",
+	  "load, attach, pin the counters" },
+	{ "detach", cmd_detach, "IFACE [--keep-maps]", "detach, drop the pins" },
+	{ "status", cmd_status, "[--json]", "what is attached here" },
+	{ "stats", cmd_stats, "IFACE [--json] [--watch N]", "the counters" },
+	{ "flows", cmd_flows, "IFACE [--state S] [--json]",
+	  "the connections followed" },
+	{ "rule", cmd_rule, "add|del|list|flush|default IFACE",
+	  "change the rules live" },
+	{ "apply", cmd_apply, "IFACE FILE", "replace the rule set" },
+	{ "reset", cmd_reset, "IFACE", "zero the counters" },
 };
 
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: tcpflags [-v] COMMAND [ARGS]\n\ncommands:\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		fprintf(f, "  %-7s %s\n", commands[i].name, commands[i].summary);
-	fprintf(f, "\n  -v  show libbpf/libxdp messages (-vv: debug)\n");
+		fprintf(f, "  %-7s %-34s %s\n", commands[i].name,
+			commands[i].args, commands[i].summary);
+	fprintf(f, "\n  COMMAND --help for its options; -v shows libbpf/libxdp "
+		   "messages (-vv: debug)\n");
 }
 
 int main(int argc, char **argv)
