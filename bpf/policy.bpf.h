@@ -242,10 +242,14 @@ static __always_inline int ratelimit_pass(const struct tcpf_rule_act *a,
 		b->credit = a->rl_depth;
 		b->last = now;
 	}
-	credit = b->credit + (now - b->last);
+	/* now was read before the lock: another CPU may have a later last */
+	credit = b->credit;
+	if ((__s64)(now - b->last) > 0) {
+		credit += now - b->last;
+		b->last = now;
+	}
 	if (credit > a->rl_depth)
 		credit = a->rl_depth;
-	b->last = now;
 	pass = credit >= a->rl_cost;
 	b->credit = pass ? credit - a->rl_cost : credit;
 	bpf_spin_unlock(&b->lock);

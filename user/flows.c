@@ -190,9 +190,15 @@ int cmd_flows(int argc, char **argv)
 		return EXIT_FAIL;
 	if (iface_lookup(argv[optind], &ifindex))
 		return EXIT_USAGE;
-	if (pins_open_map(argv[optind], "tcpf_meta", &ffd) ||
-	    (close(ffd), pins_open_shared("tcpf_flows", &ffd)) ||
-	    pins_open_shared("tcpf_syns", &sfd)) {
+	if (pins_open_map(argv[optind], "tcpf_meta", &ffd) == 0) {
+		close(ffd);
+		ffd = -1;
+		if (pins_open_shared("tcpf_flows", &ffd) == 0)
+			pins_open_shared("tcpf_syns", &sfd);
+	}
+	if (ffd < 0 || sfd < 0) {
+		if (ffd >= 0)
+			close(ffd);
 		pr_warn("%s is not attached (no flow table); run "
 			"'tcpflags attach %s'", argv[optind], argv[optind]);
 		return EXIT_FAIL;

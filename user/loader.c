@@ -291,7 +291,8 @@ static int parse_count(const char *opt, const char *arg, __u32 min,
 
 	errno = 0;
 	v = strtoul(arg, &end, 10);
-	if (errno || *end || arg[0] == '-' || v < min || v > max) {
+	if (errno || end == arg || *end || arg[0] == '-' || v < min ||
+	    v > max) {
 		pr_warn("invalid %s '%s' (a whole number from %u to %u)", opt,
 			arg, min, max);
 		return -EINVAL;
@@ -435,7 +436,7 @@ int cmd_attach(int argc, char **argv)
 	struct attached cur;
 	unsigned int ifindex;
 	const char *ifname;
-	bool fresh, fresh_shared = false, attached = false;
+	bool fresh, fresh_shared = false, attached = false, had_egress = false;
 	int opt, err;
 
 	while ((opt = getopt_long(argc, argv, ":m:inf:o:t:r:h", longopts,
@@ -443,6 +444,8 @@ int cmd_attach(int argc, char **argv)
 		switch (opt) {
 		case 'r':
 			/* a bad file is refused before anything is touched */
+			if (rules)
+				ruleset_free(rules);
 			free(rules);
 			rules = malloc(sizeof(*rules));
 			if (!rules ||
@@ -550,6 +553,7 @@ int cmd_attach(int argc, char **argv)
 		goto fail;
 	}
 	attached = true;
+	had_egress = egress_query(ifindex, &egress_id) == 0;
 	if (fo.egress)
 		err = egress_attach(ifindex,
 				    bpf_program__fd(skel->progs.tcpf_egress));
@@ -562,7 +566,8 @@ int cmd_attach(int argc, char **argv)
 		goto fail;
 	}
 	if (rules) {
-		err = policy_install(ifname, rules, NULL, 0);
+		/* on a re-attach, rules that stay keep their counters */
+		err = policy_replace(ifname, rules);
 		if (err) {
 			pr_warn("cannot install the rules on %s: %s", ifname,
 				strerror(-err));
@@ -598,6 +603,8 @@ fail:
 
 		if (query_attached(ifindex, &now) == 0 && now.ours)
 			detach_ours(ifindex, &now);
+		if (!had_egress)
+			egress_detach(ifindex);
 	}
 	tcpflags_bpf__destroy(skel);
 	if (fresh) {
@@ -623,6 +630,7 @@ int cmd_detach(int argc, char **argv)
 	unsigned int ifindex = 0;
 	const char *ifname;
 	bool keep = false, pinned;
+	__u32 egress_id;
 	int opt, err;
 
 	while ((opt = getopt_long(argc, argv, ":kh", longopts, NULL)) != -1) {
@@ -643,7 +651,7 @@ int cmd_detach(int argc, char **argv)
 	if (require_root("detach"))
 		return EXIT_FAIL;
 	if (pins_iface_dir(ifname, dir, sizeof(dir)))
-		return EXIT_FAIL;
+		return EXIT_USAGE;
 	pinned = access(dir, F_OK) == 0;
 	if (pinned && !if_nametoindex(ifname)) {
 		/* the interface went away: only its pins are left to clean */
@@ -662,11 +670,10 @@ int cmd_detach(int argc, char **argv)
 		pr_warn("cannot query XDP on %s: %s", ifname, strerror(-err));
 		return EXIT_FAIL;
 	}
-	if (!cur.ours && !pinned) {
+	if (!cur.ours && !pinned && egress_query(ifindex, &egress_id)) {
 		pr_warn("%s is not attached", ifname);
 		return EXIT_FAIL;
 	}
-	egress_detach(ifindex);
 	if (cur.ours) {
 		err = detach_ours(ifindex, &cur);
 		if (err) {
@@ -674,6 +681,12 @@ int cmd_detach(int argc, char **argv)
 				strerror(-err));
 			return EXIT_FAIL;
 		}
+	}
+	err = egress_detach(ifindex);
+	if (err && err != -ENOENT) {
+		pr_warn("cannot remove the egress observer of %s: %s", ifname,
+			strerror(-err));
+		return EXIT_FAIL;
 	}
 	if (!keep && pinned) {
 		policy_forget(ifname);

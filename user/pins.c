@@ -57,10 +57,17 @@ int bpffs_ensure(void)
 	return 0;
 }
 
+/* A name the kernel could give an interface: also safe as a path part. */
+static int iface_name_ok(const char *ifname)
+{
+	return ifname && *ifname && strlen(ifname) < IF_NAMESIZE &&
+	       !strchr(ifname, '/') && strcmp(ifname, ".") &&
+	       strcmp(ifname, "..");
+}
+
 int iface_lookup(const char *ifname, unsigned int *ifindex)
 {
-	if (!ifname || !*ifname || strlen(ifname) >= IF_NAMESIZE ||
-	    strchr(ifname, '/')) {
+	if (!iface_name_ok(ifname)) {
 		pr_warn("invalid interface name '%s'", ifname ? ifname : "");
 		return -EINVAL;
 	}
@@ -114,7 +121,13 @@ int pins_ns_dir(char *buf, size_t size)
 int pins_iface_dir(const char *ifname, char *buf, size_t size)
 {
 	char ns[PATH_MAX];
-	int err = pins_ns_dir(ns, sizeof(ns));
+	int err;
+
+	if (!iface_name_ok(ifname)) {
+		pr_warn("invalid interface name '%s'", ifname ? ifname : "");
+		return -EINVAL;
+	}
+	err = pins_ns_dir(ns, sizeof(ns));
 
 	if (err)
 		return err;

@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
@@ -58,12 +60,14 @@ int policy_load(const char *ifname, struct ruleset *rs)
 	return ret;
 }
 
-static int save_source(const char *ifname, const struct ruleset *rs)
+/* Write the source as IFACE.rules.new; policy_install renames it in. */
+static int save_source(const char *ifname, const struct ruleset *rs,
+		       char *path, size_t psize)
 {
-	char path[PATH_MAX], tmp[PATH_MAX + 8], *buf;
+	char tmp[PATH_MAX + 8], *buf = NULL;
 	size_t size = 1 << 20;
 	FILE *f;
-	int ret = policy_source_path(ifname, path, sizeof(path));
+	int ret = policy_source_path(ifname, path, psize);
 
 	if (ret)
 		return ret;
@@ -71,29 +75,83 @@ static int save_source(const char *ifname, const struct ruleset *rs)
 	snprintf(tmp, sizeof(tmp), "%s", path);
 	*strrchr(tmp, '/') = '\0';
 	mkdir(tmp, 0700);
-	buf = malloc(size);
-	if (!buf)
-		return -ENOMEM;
-	ret = ruleset_write(rs, buf, size);
+	do {
+		/* large sets: grow until the text fits */
+		free(buf);
+		buf = malloc(size);
+		if (!buf)
+			return -ENOMEM;
+		ret = ruleset_write(rs, buf, size);
+		size *= 4;
+	} while (ret == -ENOSPC && size <= (256u << 20));
 	snprintf(tmp, sizeof(tmp), "%s.new", path);
 	f = ret ? NULL : fopen(tmp, "w");
 	if (!ret && (!f || fputs(buf, f) < 0))
 		ret = -errno;
 	if (f && fclose(f) && !ret)
 		ret = -errno;
-	/* rename: the saved rule set is the old one or the new one, whole */
-	if (!ret && rename(tmp, path))
-		ret = -errno;
 	free(buf);
 	return ret;
 }
 
+int policy_lock(const char *ifname)
+{
+	char path[PATH_MAX + 8], dir[PATH_MAX];
+	int fd;
+
+	if (policy_source_path(ifname, dir, sizeof(dir)))
+		return -1;
+	snprintf(path, sizeof(path), "%s.lock", dir);
+	mkdir(RUN_DIR, 0700);
+	*strrchr(dir, '/') = '\0';
+	mkdir(dir, 0700);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd >= 0 && flock(fd, LOCK_EX)) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
+void policy_unlock(int fd)
+{
+	if (fd >= 0)
+		close(fd);
+}
+
+int policy_replace(const char *ifname, const struct ruleset *rs)
+{
+	struct ruleset *old = malloc(sizeof(*old));
+	__u32 fresh[TCPF_RULES_MAX];
+	int nfresh = 0, err;
+
+	if (!old)
+		return -ENOMEM;
+	if (policy_load(ifname, old))
+		ruleset_init(old);
+	for (int i = 0; i < rs->nrules; i++) {
+		bool same = false;
+
+		for (int j = 0; j < old->nrules; j++)
+			same |= old->rules[j].id == rs->rules[i].id &&
+				!strcmp(old->rules[j].text, rs->rules[i].text);
+		if (!same)
+			fresh[nfresh++] = rs->rules[i].id;
+	}
+	ruleset_free(old);
+	free(old);
+	err = policy_install(ifname, rs, fresh, nfresh);
+	return err;
+}
+
 void policy_forget(const char *ifname)
 {
-	char path[PATH_MAX];
+	char path[PATH_MAX], lock[PATH_MAX + 8];
 
 	if (policy_source_path(ifname, path, sizeof(path)))
 		return;
+	snprintf(lock, sizeof(lock), "%s.lock", path);
+	unlink(lock);
 	unlink(path);
 	*strrchr(path, '/') = '\0';
 	rmdir(path);	/* the namespace's directory, once empty */
@@ -240,15 +298,22 @@ int policy_install(const char *ifname, const struct ruleset *rs,
 		   const __u32 *fresh_ids, int nfresh)
 {
 	int fds[6], err = open_maps(ifname, fds, map_names, 6);
+	char path[PATH_MAX], tmp[PATH_MAX + 8];
 	struct policy_maps m;
 
 	if (err)
 		return err;
 	m = (struct policy_maps){ fds[0], fds[1], fds[2], fds[3], fds[4],
 				  fds[5] };
-	err = policy_write(&m, rs, fresh_ids, nfresh);
+	/* the source is written first: rules never go live unsaved */
+	err = save_source(ifname, rs, path, sizeof(path));
 	if (!err)
-		err = save_source(ifname, rs);
+		err = policy_write(&m, rs, fresh_ids, nfresh);
+	snprintf(tmp, sizeof(tmp), "%s.new", path);
+	if (!err && rename(tmp, path))
+		err = -errno;
+	if (err)
+		unlink(tmp);
 	for (int i = 0; i < 6; i++)
 		close(fds[i]);
 	return err;

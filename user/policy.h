@@ -27,6 +27,14 @@ struct policy_maps {
 int policy_write(const struct policy_maps *m, const struct ruleset *rs,
 		 const __u32 *fresh_ids, int nfresh);
 
+/* Install rs in place of the saved set: rules that stay (same id and
+ * text) keep their hit counters, new or changed ones start from zero. */
+int policy_replace(const char *ifname, const struct ruleset *rs);
+
+/* Serialise rule changes of one interface (flock); -1 if it cannot. */
+int policy_lock(const char *ifname);
+void policy_unlock(int fd);
+
 /* Remove the saved source (detach). */
 void policy_forget(const char *ifname);
 

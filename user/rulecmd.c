@@ -32,6 +32,8 @@ static const char apply_usage[] =
 	"  line as for 'rule add', '#' comments, 'set NAME PFX...' prefix sets\n"
 	"  (used as @NAME), 'default pass|drop'.\n";
 
+static const __u32 no_ids[1];
+
 static int usage_error(const char *what)
 {
 	pr_warn("%s", what);
@@ -168,7 +170,8 @@ static int rule_flush_default(const char *ifname, int deflt, bool flush)
 	} else {
 		rs->default_action = (__u8)deflt;
 	}
-	ret = install(ifname, rs, NULL, 0);
+	/* no rule is new: every hit counter stays */
+	ret = install(ifname, rs, no_ids, 0);
 	if (ret == EXIT_OK)
 		pr_info("tcpflags: %s", flush ? "rules flushed" :
 			deflt == TCPF_ACT_DROP ? "default action: drop"
@@ -307,15 +310,23 @@ int cmd_rule(int argc, char **argv)
 	ret = target(sub, ifname);
 	if (ret != EXIT_OK)
 		return ret;
-	if (!strcmp(sub, "add"))
-		return rule_add(ifname, argc - 3, argv + 3);
-	if (!strcmp(sub, "del"))
-		return rule_del(ifname, argv[3]);
-	if (!strcmp(sub, "flush"))
-		return rule_flush_default(ifname, 0, true);
-	if (!strcmp(sub, "default"))
-		return rule_flush_default(ifname, argv[3][0] == 'd' ?
-					  TCPF_ACT_DROP : TCPF_ACT_PASS, false);
+	if (strcmp(sub, "list")) {
+		/* one change at a time: each rewrites the unused rule set */
+		int lock = policy_lock(ifname);
+
+		if (!strcmp(sub, "add"))
+			ret = rule_add(ifname, argc - 3, argv + 3);
+		else if (!strcmp(sub, "del"))
+			ret = rule_del(ifname, argv[3]);
+		else if (!strcmp(sub, "flush"))
+			ret = rule_flush_default(ifname, 0, true);
+		else
+			ret = rule_flush_default(ifname, argv[3][0] == 'd' ?
+						 TCPF_ACT_DROP : TCPF_ACT_PASS,
+						 false);
+		policy_unlock(lock);
+		return ret;
+	}
 	if (argc == 4) {
 		printf("{\"interface\": ");
 		json_string(ifname);
@@ -337,7 +348,7 @@ int cmd_apply(int argc, char **argv)
 {
 	struct ruleset *rs;
 	char err[512];
-	int ret;
+	int ret, lock;
 
 	if (argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
 		fputs(apply_usage, stdout);
@@ -360,7 +371,11 @@ int cmd_apply(int argc, char **argv)
 		free(rs);
 		return EXIT_USAGE;
 	}
-	ret = install(argv[1], rs, NULL, 0);
+	lock = policy_lock(argv[1]);
+	ret = policy_replace(argv[1], rs) ? EXIT_FAIL : EXIT_OK;
+	policy_unlock(lock);
+	if (ret != EXIT_OK)
+		pr_warn("cannot install the rules of %s", argv[1]);
 	if (ret == EXIT_OK)
 		pr_info("tcpflags: %d rules applied to %s (default %s)",
 			rs->nrules, argv[1], action_name(rs->default_action));

@@ -394,7 +394,8 @@ int rule_parse(int argc, char **argv, const struct ruleset *rs,
 			NEED(1);
 			errno = 0;
 			v = strtol(argv[++i], &end, 10);
-			if (errno || *end || v < -1000000 || v > 1000000)
+			if (errno || end == argv[i] || *end || v < -1000000 ||
+			    v > 1000000)
 				return fail(err, len, "invalid priority '%s'",
 					    argv[i]);
 			r->priority = (int)v;
