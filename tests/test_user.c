@@ -4,6 +4,7 @@
 #include <string.h>
 #include "tcpflags.h"
 #include "counters.h"
+#include "rules.h"
 #include "check.h"
 
 static void name_is(__u8 flags, const char *want)
@@ -70,5 +71,31 @@ int main(void)
 				unique = 0;
 	check_report(unique && strcmp(counter_name(TCPF_CNT_MAX), "unknown") == 0,
 		     "counter_names_unique", "duplicate or missing name");
+	{
+		/* per-minute rates are exact: 30/m is one packet every 2 s */
+		static const struct { const char *rate; __u64 cost; } rates[] = {
+			{ "30/m", 2000000000ULL }, { "90/m", 666666666ULL },
+			{ "1/m", 60000000000ULL }, { "100/s", 10000000ULL },
+		};
+
+		for (size_t i = 0; i < sizeof(rates) / sizeof(rates[0]); i++) {
+			char *argv[] = { "ratelimit", (char *)rates[i].rate,
+					 "per", "global" };
+			struct ruleset rs;
+			struct rule r;
+			char err[256], name[64];
+			int ret;
+
+			ruleset_init(&rs);
+			ret = rule_parse(4, argv, &rs, &r, err, sizeof(err));
+			snprintf(name, sizeof(name), "rate_cost_%s",
+				 rates[i].rate);
+			check_report(!ret && r.cost_ns == rates[i].cost, name,
+				     "ret %d cost %llu, want %llu (%s)", ret,
+				     (unsigned long long)r.cost_ns,
+				     (unsigned long long)rates[i].cost,
+				     ret ? err : "");
+		}
+	}
 	return check_done("test_user");
 }

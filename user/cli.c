@@ -33,3 +33,17 @@ int cli_positional(const char *cmd, int argc, char **argv, int want,
 	fputs(usage, stderr);
 	return EXIT_USAGE;
 }
+
+void json_string(const char *s)
+{
+	putchar('"');
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			putchar('\\');
+		if ((unsigned char)*s < 0x20)
+			printf("\\u%04x", (unsigned char)*s);
+		else
+			putchar(*s);
+	}
+	putchar('"');
+}

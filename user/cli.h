@@ -15,4 +15,7 @@ int cli_opt_error(const char *cmd, int opt, char **argv, const char *usage);
 int cli_positional(const char *cmd, int argc, char **argv, int want,
 		   const char *what, const char *usage);
 
+/* Print s as a JSON string, quoted and escaped. */
+void json_string(const char *s);
+
 #endif

@@ -205,8 +205,11 @@ int cmd_flows(int argc, char **argv)
 	}
 	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
 	q.now = (__u32)ts.tv_sec;
-	if (q.json)
-		printf("{\"interface\": \"%s\", \"flows\": [", argv[optind]);
+	if (q.json) {
+		printf("{\"interface\": ");
+		json_string(argv[optind]);
+		printf(", \"flows\": [");
+	}
 	else
 		printf("%-28s %-28s %-11s %6s %5s %8s %8s  %-16s %s\n",
 		       "CLIENT", "SERVER", "STATE", "AGE", "IDLE", "PKTS>",

@@ -731,14 +731,18 @@ static void status_one(const char *ifname, bool json, bool first)
 	format_utc((time_t)meta.attached_at, since, sizeof(since));
 	format_utc((time_t)meta.loaded_at, loaded, sizeof(loaded));
 	if (json) {
-		printf("%s{\"interface\": \"%s\", \"ifindex\": %u, "
+		printf("%s{\"interface\": ", first ? "" : ", ");
+		json_string(ifname);
+		printf(", \"ifindex\": %u, "
 		       "\"state\": \"%s\", \"mode\": \"%s\", \"prog_id\": %u, "
 		       "\"attached_at\": \"%s\", \"loaded_at\": \"%s\", "
-		       "\"egress\": %s, \"pin_dir\": \"%s\"}",
-		       first ? "" : ", ", ifname, ifindex, state,
+		       "\"egress\": %s, \"pin_dir\": ",
+		       ifindex, state,
 		       mode_name(cur.ours ? cur.mode : meta.mode),
 		       cur.ours ? cur.prog_id : 0, since, loaded,
-		       egress ? "true" : "false", dir);
+		       egress ? "true" : "false");
+		json_string(dir);
+		printf("}");
 		return;
 	}
 	printf("%-16s %7u  %-8s %-14s %8u  %-6s %s\n", ifname, ifindex,

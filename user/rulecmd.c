@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "cli.h"
 #include "log.h"
 #include "pins.h"
 #include "policy.h"
@@ -179,17 +180,6 @@ static int rule_flush_default(const char *ifname, int deflt, bool flush)
 	ruleset_free(rs);
 	free(rs);
 	return ret;
-}
-
-static void json_string(const char *s)
-{
-	putchar('"');
-	for (; *s; s++) {
-		if (*s == '"' || *s == '\\')
-			putchar('\\');
-		putchar(*s);
-	}
-	putchar('"');
 }
 
 /* The saved rule set with its hit and drop counters; NULL on error. */

@@ -310,8 +310,9 @@ static int parse_names(const char *s, const char *what, __u32 *mask,
 	return 0;
 }
 
-/* "100", "100/s", "6000/m" -> packets per second. */
-static int parse_rate(const char *s, __u64 *rate, char *err, size_t len)
+/* "100", "100/s", "30/m" -> packets per second and the exact cost. */
+static int parse_rate(const char *s, __u64 *rate, __u64 *cost_ns, char *err,
+		      size_t len)
 {
 	char *end;
 	unsigned long long v;
@@ -338,10 +339,11 @@ static int parse_rate(const char *s, __u64 *rate, char *err, size_t len)
 	if (!v)
 		return fail(err, len, "a rate of zero would drop everything; "
 			    "use drop");
-	if (v / per == 0 || v > 1000000000ULL)
-		return fail(err, len, "rate '%s' out of range (1/s to "
+	if (v > 1000000000ULL)
+		return fail(err, len, "rate '%s' out of range (1/m to "
 			    "1000000000/s)", s);
 	*rate = v / per;
+	*cost_ns = per * 1000000000ULL / v;
 	return 0;
 }
 
@@ -476,7 +478,8 @@ int rule_parse(int argc, char **argv, const struct ruleset *rs,
 				    w[0] == 'd' ? TCPF_ACT_DROP : TCPF_ACT_COUNT;
 		} else if (!strcmp(w, "ratelimit")) {
 			NEED(1);
-			ret = parse_rate(argv[++i], &r->rate, err, len);
+			ret = parse_rate(argv[++i], &r->rate, &r->cost_ns, err,
+					 len);
 			r->burst = 5;
 			if (!ret && i + 2 < argc && !strcmp(argv[i + 1], "burst")) {
 				char *end;
@@ -898,7 +901,7 @@ int ruleset_compile(const struct ruleset *rs, struct compiled *c)
 		a->rl_per = r->rl_per;
 		a->rl_plen = r->rl_plen;
 		if (r->action == TCPF_ACT_RATELIMIT) {
-			a->rl_cost = 1000000000ULL / r->rate;
+			a->rl_cost = r->cost_ns;
 			a->rl_depth = a->rl_cost * r->burst;
 		}
 	}

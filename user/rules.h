@@ -51,7 +51,8 @@ struct rule {
 	__u8 action;             /* enum tcpf_action */
 	__u8 rl_per;             /* enum tcpf_rl_per */
 	__u8 rl_plen;
-	__u64 rate;              /* packets per second */
+	__u64 rate;              /* packets per second, rounded down */
+	__u64 cost_ns;           /* exact: the ns of credit one packet costs */
 	__u64 burst;             /* packets */
 	char text[RULE_TEXT_MAX];/* as written, sets by name */
 };

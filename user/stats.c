@@ -105,8 +105,10 @@ static void print_json(const struct tcpf_meta *m,
 	bool first = true;
 
 	counters_totals(s, &t);
-	printf("{\"interface\": \"%s\", \"ifindex\": %u, \"mode\": \"%s\", ",
-	       m->ifname, m->ifindex, mode_name(m->mode));
+	printf("{\"interface\": ");
+	json_string(m->ifname);
+	printf(", \"ifindex\": %u, \"mode\": \"%s\", ", m->ifindex,
+	       mode_name(m->mode));
 	printf("\"packets\": {\"total\": %llu, \"tcp\": %llu, "
 	       "\"ipv4_tcp\": %llu, \"ipv6_tcp\": %llu, \"non_tcp\": %llu, "
 	       "\"tcp_fragment\": %llu, \"malformed\": %llu}, ",
