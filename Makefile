@@ -73,7 +73,7 @@ $(BUILD)/test_bpf: $(BUILD)/tests/test_bpf.o $(BUILD)/tests/frames.o $(CORE_OBJS
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LIBS) -o $@
 
-$(BUILD)/test_flow: $(BUILD)/tests/test_flow.o $(BUILD)/tests/frames.o
+$(BUILD)/test_flow: $(BUILD)/tests/test_flow.o $(BUILD)/tests/frames.o $(CORE_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LIBS) -o $@
 

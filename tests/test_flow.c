@@ -25,6 +25,8 @@
 #include "tcpflags.skel.h"
 #include "frames.h"
 #include "check.h"
+#include "counters.h"
+#include "flowkey.h"
 
 #define NBUCKETS 64
 #define NSLOTS 256
@@ -42,89 +44,15 @@ static int xdp_fd, egress_fd, arm_fd;
 static int flows_fd, syns_fd, ctl_fd, conns_fd, phases_fd;
 static int ncpus;
 
-static const char *const phase_names[TCPF_PH_MAX] = {
-	"handshake_syn", "handshake_synack", "handshake_ack", "established",
-	"teardown_fin1", "teardown_ack1", "teardown_fin2", "teardown_ack2",
-	"reset", "retransmit", "out_of_state",
-};
-
-static const char *const state_names[TCPF_ST_MAX] = {
-	"none", "syn_sent", "syn_recv", "established", "fin_wait1",
-	"fin_wait2", "close_wait", "last_ack", "closing", "time_wait",
-};
-
-static const char *const conn_names[TCPF_CONN_MAX] = {
-	"opened", "closed", "reset", "refused", "expired", "evicted",
-	"half_open_expired", "half_open_evicted",
-};
-
-static const char *state_name(int st)
-{
-	return st >= 0 && st < TCPF_ST_MAX ? state_names[st] : "?";
-}
-
-/* ------------------------------------------------- the key, replicated */
-
-/* flow_key() of flow.bpf.h: returns the sender's side. */
-static int key_make(int family, const __u8 *src, const __u8 *dst,
-		    __u16 sport, __u16 dport, __u16 vlan,
-		    struct tcpf_flow_key *k)
-{
-	__u64 a[2], b[2];
-	__u16 sp = htons(sport), dp = htons(dport);
-	int swap;
-
-	memset(k, 0, sizeof(*k));
-	if (family == 4) {
-		k->addr[0][10] = k->addr[0][11] = 0xff;
-		k->addr[1][10] = k->addr[1][11] = 0xff;
-		memcpy(&k->addr[0][12], src, 4);
-		memcpy(&k->addr[1][12], dst, 4);
-	} else {
-		memcpy(k->addr[0], src, 16);
-		memcpy(k->addr[1], dst, 16);
-	}
-	memcpy(a, k->addr[0], 16);
-	memcpy(b, k->addr[1], 16);
-	swap = a[0] != b[0] ? a[0] > b[0] :
-	       a[1] != b[1] ? a[1] > b[1] : sp > dp;
-	if (swap) {
-		memcpy(k->addr[0], b, 16);
-		memcpy(k->addr[1], a, 16);
-		k->port[0] = dp;
-		k->port[1] = sp;
-	} else {
-		k->port[0] = sp;
-		k->port[1] = dp;
-	}
-	k->vlan = vlan;
-	k->family = family == 4 ? TCPF_IPV4 : TCPF_IPV6;
-	return swap;
-}
-
-/* flow_hash() of flow.bpf.h. */
-static __u32 key_hash(const struct tcpf_flow_key *k)
-{
-	__u32 w[sizeof(*k) / 4], h = 0x811c9dc5;
-
-	memcpy(w, k, sizeof(w));
-	for (size_t i = 0; i < sizeof(w) / 4; i++) {
-		h = (h ^ w[i]) * 0x01000193;
-		h ^= h >> 15;
-	}
-	return h;
-}
-
+/* Where a key lands in the small tables of these tests. */
 static __u32 key_bucket(const struct tcpf_flow_key *k)
 {
-	return key_hash(k) & (NBUCKETS - 1);
+	return flowkey_bucket(k, NBUCKETS - 1);
 }
 
 static __u32 key_slot(const struct tcpf_flow_key *k)
 {
-	__u32 h = key_hash(k);
-
-	return (h >> 16 ^ h) & (NSLOTS - 1);
+	return flowkey_slot(k, NSLOTS - 1);
 }
 
 /* ------------------------------------------------------- connections */
@@ -164,7 +92,7 @@ static void conn_init(struct conn *c, const char *name, int family,
 /* Recompute the key after the addresses, ports or VLAN changed. */
 static void conn_key(struct conn *c)
 {
-	c->cside = key_make(c->family, c->caddr, c->saddr, c->cport, c->sport,
+	c->cside = flowkey_make(c->family, c->caddr, c->saddr, c->cport, c->sport,
 			    c->vlan, &c->key);
 }
 
@@ -384,7 +312,7 @@ static int phases_diff(const __u64 *before, const __u64 *want, char *why,
 		used += (size_t)snprintf(why + used, n - used,
 			"%s%s %s moved by %llu, want %llu", used ? "; " : "",
 			k / TCPF_PH_MAX ? "egress" : "ingress",
-			phase_names[k % TCPF_PH_MAX], (unsigned long long)d,
+			phase_name(k % TCPF_PH_MAX), (unsigned long long)d,
 			(unsigned long long)want[k]);
 	}
 	return used != 0;
@@ -439,7 +367,7 @@ static void expect_conns(const struct conn *c, const char *step,
 		if (got[i] != want[i] && used < sizeof(why))
 			used += (size_t)snprintf(why + used, sizeof(why) - used,
 				"%s%s %llu, want %llu", used ? "; " : "",
-				conn_names[i], (unsigned long long)got[i],
+				conn_name(i), (unsigned long long)got[i],
 				(unsigned long long)want[i]);
 	cname(name, sizeof(name), c, step, "_conns");
 	check_report(used == 0, name, "%s", why);
@@ -1314,7 +1242,7 @@ static void scenario_reaper(void)
 			if (ctl.gauge[i] != want[i] && used < sizeof(why))
 				used += (size_t)snprintf(why + used,
 					sizeof(why) - used, "%s%s %u, want %u",
-					used ? "; " : "", state_names[i],
+					used ? "; " : "", state_name(i),
 					ctl.gauge[i], want[i]);
 		check_report(used == 0, "flow_reaper_gauges", "%s", why);
 	}

@@ -28,6 +28,7 @@
 #include "policy.h"
 #include "frames.h"
 #include "check.h"
+#include "flowkey.h"
 
 #define IN TCPF_DIR_INGRESS
 #define EG TCPF_DIR_EGRESS
@@ -1087,47 +1088,6 @@ static void test_states(struct ctx *x)
 	untouched(x, "state_none_stray_synack_not_matched", IN, &s);
 }
 
-/* flow_key() and flow_hash() of bpf/flow.bpf.h, as test_flow.c has them. */
-static void key_make(const __u8 *src, const __u8 *dst, __u16 sport,
-		     __u16 dport, struct tcpf_flow_key *k)
-{
-	__u64 a[2], b[2];
-	__u16 sp = htons(sport), dp = htons(dport);
-	int swap;
-
-	memset(k, 0, sizeof(*k));
-	k->addr[0][10] = k->addr[0][11] = 0xff;
-	k->addr[1][10] = k->addr[1][11] = 0xff;
-	memcpy(&k->addr[0][12], src, 4);
-	memcpy(&k->addr[1][12], dst, 4);
-	memcpy(a, k->addr[0], 16);
-	memcpy(b, k->addr[1], 16);
-	swap = a[0] != b[0] ? a[0] > b[0] :
-	       a[1] != b[1] ? a[1] > b[1] : sp > dp;
-	if (swap) {
-		memcpy(k->addr[0], b, 16);
-		memcpy(k->addr[1], a, 16);
-		k->port[0] = dp;
-		k->port[1] = sp;
-	} else {
-		k->port[0] = sp;
-		k->port[1] = dp;
-	}
-	k->family = TCPF_IPV4;
-}
-
-static __u32 key_slot(const struct tcpf_flow_key *k, __u32 mask)
-{
-	__u32 w[sizeof(*k) / 4], h = 0x811c9dc5;
-
-	memcpy(w, k, sizeof(w));
-	for (size_t i = 0; i < sizeof(w) / 4; i++) {
-		h = (h ^ w[i]) * 0x01000193;
-		h ^= h >> 15;
-	}
-	return (h >> 16 ^ h) & mask;
-}
-
 /*
  * A stray segment whose half-open slot holds another connection's
  * handshake has no connection: its state is none, not that handshake's.
@@ -1140,11 +1100,11 @@ static void test_state_slot(struct ctx *x)
 	__u16 p = 0, q;
 	__u32 slot;
 
-	key_make(h4_a, h4_b, 43000, 80, &k);
-	slot = key_slot(&k, mask);
+	flowkey_make(4, h4_a, h4_b, 43000, 80, 0, &k);
+	slot = flowkey_slot(&k, mask);
 	for (q = 43001; q < 60000 && !p; q++) {
-		key_make(h4_a, h4_b, q, 80, &k);
-		if (key_slot(&k, mask) == slot)
+		flowkey_make(4, h4_a, h4_b, q, 80, 0, &k);
+		if (flowkey_slot(&k, mask) == slot)
 			p = q;
 	}
 	if (!p) {
