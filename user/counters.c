@@ -89,6 +89,11 @@ static const char *const flag_names[TCPF_NFLAGS] = {
 	"FIN", "SYN", "RST", "PSH", "ACK", "URG", "ECE", "CWR",
 };
 
+const char *flag_name(int bit)
+{
+	return bit >= 0 && bit < TCPF_NFLAGS ? flag_names[bit] : "?";
+}
+
 const char *counter_name(enum tcpf_counter c)
 {
 	return (unsigned int)c < TCPF_CNT_MAX ? counter_names[c] : "unknown";
@@ -194,27 +199,42 @@ void counters_totals(const struct tcpf_snapshot *s, struct tcpf_totals *t)
 	t->total = t->tcp + t->non_tcp + t->tcp_fragment + t->malformed;
 }
 
-int percpu_u64_read(int fd, __u64 *out, __u32 n)
+/* Sum a per-CPU array whose values are `words` __u64 each into out. */
+static int percpu_sum(int fd, __u64 *out, __u32 n, int words)
 {
 	int ncpu = libbpf_num_possible_cpus();
 	__u64 *vals;
 
 	if (ncpu < 0)
 		return ncpu;
-	vals = calloc(ncpu, sizeof(*vals));
+	vals = calloc((size_t)ncpu * words, sizeof(*vals));
 	if (!vals)
 		return -ENOMEM;
 	for (__u32 key = 0; key < n; key++) {
-		out[key] = 0;
+		__u64 *o = out + (size_t)key * words;
+
+		memset(o, 0, (size_t)words * sizeof(*o));
 		if (bpf_map_lookup_elem(fd, &key, vals)) {
 			free(vals);
 			return -errno;
 		}
 		for (int cpu = 0; cpu < ncpu; cpu++)
-			out[key] += vals[cpu];
+			for (int w = 0; w < words; w++)
+				o[w] += vals[(size_t)cpu * words + w];
 	}
 	free(vals);
 	return 0;
+}
+
+int percpu_u64_read(int fd, __u64 *out, __u32 n)
+{
+	return percpu_sum(fd, out, n, 1);
+}
+
+int percpu_count_read(int fd, struct tcpf_count *out, __u32 n)
+{
+	_Static_assert(sizeof(*out) == 2 * sizeof(__u64), "two words");
+	return percpu_sum(fd, (__u64 *)out, n, 2);
 }
 
 static int percpu_zero(int fd, __u32 n, size_t vsize)

@@ -38,6 +38,8 @@ struct tcpf_flowstats {
 int flowstats_read(const char *ifname, struct tcpf_flowstats *fs);
 /* Sum a per-CPU array of __u64 counters into out[n]. */
 int percpu_u64_read(int fd, __u64 *out, __u32 n);
+/* Sum a per-CPU array of struct tcpf_count into out[n]. */
+int percpu_count_read(int fd, struct tcpf_count *out, __u32 n);
 
 const char *state_name(__u32 state);
 const char *phase_name(__u32 phase);
@@ -47,6 +49,9 @@ int state_parse(const char *s);
 
 /* Name of a counter ("non_tcp", "ip4_truncated", ...). */
 const char *counter_name(enum tcpf_counter c);
+
+/* "FIN", "SYN", ... "CWR": the name of flag bit 0..7. */
+const char *flag_name(int bit);
 
 /* "SYN|ACK", "NULL", ...: the set flags from the low bit up. */
 const char *flags_name(__u8 flags, char *buf, size_t size);

@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include "counters.h"
 #include "log.h"
 #include "pins.h"
 #include "policy.h"
@@ -319,31 +320,6 @@ int policy_install(const char *ifname, const struct ruleset *rs,
 	return err;
 }
 
-static int percpu_counts(int fd, struct tcpf_count *out, __u32 n)
-{
-	int ncpu = libbpf_num_possible_cpus();
-	struct tcpf_count *v;
-
-	if (ncpu < 0)
-		return ncpu;
-	v = calloc((size_t)ncpu, sizeof(*v));
-	if (!v)
-		return -ENOMEM;
-	for (__u32 k = 0; k < n; k++) {
-		memset(&out[k], 0, sizeof(out[k]));
-		if (bpf_map_lookup_elem(fd, &k, v)) {
-			free(v);
-			return -errno;
-		}
-		for (int c = 0; c < ncpu; c++) {
-			out[k].packets += v[c].packets;
-			out[k].bytes += v[c].bytes;
-		}
-	}
-	free(v);
-	return 0;
-}
-
 int policy_read_counts(const char *ifname,
 		       struct tcpf_count hits[TCPF_RULES_MAX + 1],
 		       struct tcpf_count drops[TCPF_DROP_MAX])
@@ -353,9 +329,9 @@ int policy_read_counts(const char *ifname,
 
 	if (err)
 		return err;
-	err = percpu_counts(fds[0], hits, TCPF_RULES_MAX + 1);
+	err = percpu_count_read(fds[0], hits, TCPF_RULES_MAX + 1);
 	if (!err)
-		err = percpu_counts(fds[1], drops, TCPF_DROP_MAX);
+		err = percpu_count_read(fds[1], drops, TCPF_DROP_MAX);
 	close(fds[0]);
 	close(fds[1]);
 	return err;

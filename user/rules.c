@@ -13,10 +13,6 @@
 
 #define ALL_FLAGS 0xff
 
-static const char *const flag_words[TCPF_NFLAGS] = {
-	"FIN", "SYN", "RST", "PSH", "ACK", "URG", "ECE", "CWR",
-};
-
 static const char *const action_names[TCPF_ACT_MAX] = {
 	[TCPF_ACT_PASS] = "pass",
 	[TCPF_ACT_DROP] = "drop",
@@ -86,7 +82,7 @@ static int parse_flag_list(const char *s, __u8 *out, char *err, size_t len)
 		if (!strcasecmp(tok, "NONE"))
 			continue;
 		for (i = 0; i < TCPF_NFLAGS; i++)
-			if (!strcasecmp(tok, flag_words[i]))
+			if (!strcasecmp(tok, flag_name(i)))
 				break;
 		if (i == TCPF_NFLAGS)
 			return fail(err, len, "unknown TCP flag '%s' (FIN SYN "
