@@ -232,7 +232,7 @@ struct tcpf_segment {
 	__u16 vlan;
 	__u8 flags, family, dir;
 	__u8 phase, state;       /* set by the tracker */
-	__u8 pad;
+	__u8 policy;             /* 0: no rule set, else the live set + 1 */
 	__u16 segs;              /* wire segments: gso_segs of a GSO packet */
 };
 

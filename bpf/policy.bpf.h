@@ -256,36 +256,33 @@ static __always_inline int ratelimit_pass(const struct tcpf_rule_act *a,
 	return pass;
 }
 
-/* Is there a rule set to apply?  One inlined array lookup. */
-static __always_inline int policy_on(void)
+/*
+ * Is there a rule set to apply?  One inlined array lookup per segment,
+ * made once: 0 for none, else the live set + 1, carried in the segment.
+ */
+static __always_inline __u8 policy_on(void)
 {
 	__u32 zero = 0;
 	struct tcpf_policy *pol = bpf_map_lookup_elem(&tcpf_policy, &zero);
 
-	return pol && pol->live;
+	return pol && pol->live ? (__u8)((pol->active & 1) + 1) : 0;
 }
 
-/* The live rule set, or NULL when there is nothing to decide. */
-static __always_inline const struct tcpf_ruleset *policy_live(__u32 *set)
+/* The live rule set of the segment, or NULL when there is nothing to decide. */
+static __always_inline const struct tcpf_ruleset *
+policy_live(const struct tcpf_segment *in, __u32 *set)
 {
 	const struct tcpf_ruleset *rs;
-	struct tcpf_policy *pol;
-	__u32 zero = 0;
 
-	pol = bpf_map_lookup_elem(&tcpf_policy, &zero);
-	if (!pol)
+	if (!in->policy)
 		return NULL;
-	*set = pol->active & 1;
+	*set = (in->policy - 1) & 1;
 	rs = bpf_map_lookup_elem(&tcpf_rulesets, set);
 	if (!rs || (!rs->nrules && rs->default_action == TCPF_ACT_PASS))
 		return NULL;
 	return rs;
 }
 
-/*
- * The verdict for a TCP segment: TCPF_ACT_PASS or TCPF_ACT_DROP, with the
- * rule's hit and the drop reason counted.
- */
 /* Apply a matching rule's action; counts its hit and any drop. */
 static __always_inline int policy_act(const struct tcpf_rule_act *a,
 				      const struct tcpf_segment *in)
@@ -349,7 +346,7 @@ static __always_inline int tcpf_policy_early(const struct tcpf_segment *in,
 	__u32 set = 0, idx;
 
 	pd->rs = NULL;
-	rs = policy_live(&set);
+	rs = policy_live(in, &set);
 	if (!rs)
 		return TCPF_ACT_PASS;
 	if (!rs->nrules)

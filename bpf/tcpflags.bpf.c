@@ -65,11 +65,13 @@ int tcpf_xdp(struct xdp_md *ctx)
 	int parsed = tcpf_parse(&c, &pkt);
 	__u32 key = tcpf_classify(parsed, &pkt);
 	int verdict = TCPF_ACT_PASS;
+	__u8 policy = parsed == TCPF_NEXT ? policy_on() : 0;
 
-	if (parsed == TCPF_NEXT && (tcpf_flows_on || policy_on())) {
+	if (parsed == TCPF_NEXT && (tcpf_flows_on || policy)) {
 		struct tcpf_segment seg = {};
 
 		segment_fill(&pkt, c.len, TCPF_DIR_INGRESS, &seg);
+		seg.policy = policy;
 		verdict = tcpf_segment_run(&seg);
 	}
 	tcpf_count(key, c.len);
@@ -83,9 +85,10 @@ int tcpf_egress(struct __sk_buff *skb)
 	struct tcpf_cursor c;
 	struct tcpf_packet pkt = {};
 	struct tcpf_segment seg = {};
+	__u8 policy = policy_on();
 	int parsed;
 
-	if (!(tcpf_flows_on || policy_on()))
+	if (!(tcpf_flows_on || policy))
 		return TC_ACT_OK;
 	/*
 	 * Lengths are the skb's: what the stack sends keeps its payload in
@@ -116,6 +119,7 @@ int tcpf_egress(struct __sk_buff *skb)
 	if (skb->vlan_present)
 		pkt.vlan = skb->vlan_tci & 0x0fff;
 	segment_fill(&pkt, skb->len, TCPF_DIR_EGRESS, &seg);
+	seg.policy = policy;
 	if (skb->gso_segs > 1)
 		seg.segs = skb->gso_segs > 0xffff ? 0xffff : skb->gso_segs;
 	if (tcpf_segment_run(&seg) == TCPF_ACT_DROP)
