@@ -359,16 +359,6 @@ EOF
 
 mac_of() { ip -n "$1" -j link show dev "$2" | json_get "$(cat)" 'j[0]["address"]'; }
 
-# wait_for SECONDS CMD...: poll CMD every 0.1 s until it succeeds.
-wait_for() {
-    local n=$(($1 * 10))
-    shift
-    while ! "$@" >/dev/null 2>&1; do
-        n=$((n - 1))
-        [ "$n" -gt 0 ] || return 1
-        sleep 0.1
-    done
-}
 
 stats() { srv "$TCPF" stats "$LAB_SRV_IF" --json 2>/dev/null; }
 # conn JSON NAME / state JSON NAME / phase JSON NAME

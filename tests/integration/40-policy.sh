@@ -51,76 +51,12 @@ trap t_exit EXIT
 
 # ---------------------------------------------------------------- helpers
 
-# run NS CMD...: run CMD in namespace NS; sets RC, OUT, ERR.
-run() {
-    local ns=$1
-    shift
-    RC=0
-    in_ns "$ns" "$@" >"$TMP/out" 2>"$TMP/err" || RC=$?
-    OUT=$(cat "$TMP/out")
-    ERR=$(cat "$TMP/err")
-}
 # tf ARGS...: tcpflags in the server namespace; sets RC, OUT, ERR.
 tf() { run "$LAB-srv" "$TCPF" "$@"; }
 # tfc ARGS...: the same in the client namespace.
 tfc() { run "$LAB-cli" "$TCPF" "$@"; }
 
-# check_has NAME TEXT WORD...: TEXT contains every WORD (any case).
-check_has() {
-    local name=$1 text=$2 w
-    shift 2
-    for w in "$@"; do
-        if ! grep -qiF -- "$w" <<<"$text"; then
-            fail "$name" "'$w' not in: ${text:-<empty>}"
-            return
-        fi
-    done
-    pass "$name"
-}
-check_true() {
-    local name=$1 why=$2
-    shift 2
-    if "$@"; then pass "$name"; else fail "$name" "$why"; fi
-}
-# check_err NAME WANT_RC WORD...: the last run exited WANT_RC with exactly
-# one stderr line, "tcpflags: ...", holding every WORD.
-check_err() {
-    local name=$1 want=$2
-    shift 2
-    check_eq "$name: exit code" "$RC" "$want"
-    if [ -z "$ERR" ] || [ "$(wc -l <<<"$ERR")" -ne 1 ] ||
-        [[ $ERR != "tcpflags: "* ]]; then
-        fail "$name: one 'tcpflags: ' line on stderr" "stderr: ${ERR:-<empty>}"
-    else
-        pass "$name: one 'tcpflags: ' line on stderr"
-    fi
-    [ $# -gt 0 ] && check_has "$name: message" "$ERR" "$@"
-}
-# check_usage NAME WORD...: exit 2, first stderr line "tcpflags: ..." with
-# every WORD (a usage synopsis may follow).
-check_usage() {
-    local name=$1 first
-    shift
-    check_eq "$name: exit code" "$RC" 2
-    first=$(head -n 1 <<<"$ERR")
-    if [[ $first != "tcpflags: "* ]]; then
-        fail "$name: stderr starts 'tcpflags: '" "stderr: ${ERR:-<empty>}"
-    else
-        pass "$name: stderr starts 'tcpflags: '"
-    fi
-    [ $# -gt 0 ] && check_has "$name: message" "$first" "$@"
-}
 
-# wait_for SECONDS CMD...: poll CMD every 0.1 s until it succeeds.
-wait_for() {
-    local n=$(($1 * 10))
-    shift
-    while ! "$@" >/dev/null 2>&1; do
-        n=$((n - 1))
-        [ "$n" -gt 0 ] || return 1
-        sleep 0.1
-    done
-}
 
 # rl: `rule list --json` of the server's interface ("" on error).
 rl() { srv "$TCPF" rule list "$IF" --json 2>/dev/null; }
