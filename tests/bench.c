@@ -18,38 +18,10 @@
 #include "empty.skel.h"
 #include "tcpflags.h"
 #include "frames.h"
+#include "benchtime.h"
 
-#define ROUNDS 5
-#define REPEAT 8000000
 #define BUDGET_COUNT_PATH 1.3
 #define BUDGET_FLOW_ESTABLISHED 2.5
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-/*
- * ns per frame over REPEAT runs, from the wall clock around the syscall:
- * the kernel's own `duration` is rounded to whole ns, too coarse for
- * ratios of 30 ns programs.  The syscall itself is one in REPEAT.
- */
-static int time_prog(int fd, const __u8 *buf, __u32 len, double *ns)
-{
-	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = buf,
-		    .data_size_in = len, .repeat = REPEAT);
-	struct timespec a, b;
-
-	clock_gettime(CLOCK_MONOTONIC, &a);
-	if (bpf_prog_test_run_opts(fd, &opts))
-		return -errno;
-	clock_gettime(CLOCK_MONOTONIC, &b);
-	*ns = ((double)(b.tv_sec - a.tv_sec) * 1e9 +
-	       (double)(b.tv_nsec - a.tv_nsec)) / REPEAT;
-	return 0;
-}
 
 static struct tcpflags_bpf *load_tcpflags(bool flows)
 {
@@ -119,12 +91,6 @@ static int tracked_segment(struct tcpflags_bpf *tf, __u8 *buf, __u32 *len)
 		err = run_once(xdp, f, frame_build(&ack, f, &lay));
 	*len = frame_build(&data, buf, &lay);
 	return err;
-}
-
-static double median(double *v)
-{
-	qsort(v, ROUNDS, sizeof(double), cmp_double);
-	return v[ROUNDS / 2];
 }
 
 int main(void)

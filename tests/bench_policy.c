@@ -41,11 +41,10 @@
 #include "empty.skel.h"
 #include "tcpflags.h"
 #include "frames.h"
+#include "benchtime.h"
 #include "policy.h"
 #include "rules.h"
 
-#define ROUNDS 5
-#define REPEAT 8000000
 #define BUDGET_POLICY_64 2.5
 #define BUDGET_POLICY_SCALING 1.1
 
@@ -149,35 +148,6 @@ fail:
 	free(text);
 	free(rs);
 	return NULL;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static double median(double *v)
-{
-	qsort(v, ROUNDS, sizeof(double), cmp_double);
-	return v[ROUNDS / 2];
-}
-
-/* ns per frame, as tests/bench.c times it */
-static int time_prog(int fd, const __u8 *buf, __u32 len, double *ns)
-{
-	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = buf,
-		    .data_size_in = len, .repeat = REPEAT);
-	struct timespec a, b;
-
-	clock_gettime(CLOCK_MONOTONIC, &a);
-	if (bpf_prog_test_run_opts(fd, &opts))
-		return -errno;
-	clock_gettime(CLOCK_MONOTONIC, &b);
-	*ns = ((double)(b.tv_sec - a.tv_sec) * 1e9 +
-	       (double)(b.tv_nsec - a.tv_nsec)) / REPEAT;
-	return 0;
 }
 
 static int run_once(int fd, const __u8 *buf, __u32 len, __u32 *retval)
