@@ -157,19 +157,6 @@ static __always_inline __u8 flow_key(const struct tcpf_segment *in,
 	return swap;
 }
 
-static __always_inline __u32 flow_hash(const struct tcpf_flow_key *k)
-{
-	const __u32 *w = (const __u32 *)k;
-	__u32 h = 0x811c9dc5;
-
-#pragma unroll
-	for (int i = 0; i < (int)(sizeof(*k) / 4); i++) {
-		h = (h ^ w[i]) * 0x01000193;
-		h ^= h >> 15;
-	}
-	return h;
-}
-
 static __always_inline int key_equal(const struct tcpf_flow_key *a,
 				     const struct tcpf_flow_key *b)
 {
@@ -496,8 +483,8 @@ static __always_inline void tcpf_track(struct tcpf_segment *in)
 	g.flags = in->flags;
 	g.dir = in->dir;
 
-	hash = flow_hash(&key);
-	idx = hash & tcpf_buckets_mask;
+	hash = tcpf_flow_hash(&key);
+	idx = tcpf_flow_bucket(hash, tcpf_buckets_mask);
 	b = bpf_map_lookup_elem(&tcpf_flows, &idx);
 	if (b)
 		e = flow_find(b, &key);
@@ -510,7 +497,7 @@ static __always_inline void tcpf_track(struct tcpf_segment *in)
 		}
 		flow_remove(&e->flow);
 	}
-	idx = (hash >> 16 ^ hash) & tcpf_syns_mask;
+	idx = tcpf_syn_slot(hash, tcpf_syns_mask);
 	h = bpf_map_lookup_elem(&tcpf_syns, &idx);
 	if (!h)
 		return;

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * flowkey.h - flow_key(), flow_hash() and the table indexes of
- * bpf/flow.bpf.h, restated for the tests that need to know where a
- * connection lands (to make two share a bucket or a half-open slot).
+ * flowkey.h - flow_key() of bpf/flow.bpf.h, restated for the tests that
+ * need to know where a connection lands (to make two share a bucket or a
+ * half-open slot).  The hash and the indexes are include/tcpflags.h's.
  */
 #ifndef TCPF_FLOWKEY_H
 #define TCPF_FLOWKEY_H
@@ -49,29 +49,15 @@ static inline int flowkey_make(int family, const __u8 *src, const __u8 *dst,
 	return swap;
 }
 
-static inline __u32 flowkey_hash(const struct tcpf_flow_key *k)
-{
-	__u32 w[sizeof(*k) / 4], h = 0x811c9dc5;
-
-	memcpy(w, k, sizeof(w));
-	for (size_t i = 0; i < sizeof(w) / 4; i++) {
-		h = (h ^ w[i]) * 0x01000193;
-		h ^= h >> 15;
-	}
-	return h;
-}
-
 /* Index into tcpf_flows (buckets) and tcpf_syns (half-open slots). */
 static inline __u32 flowkey_bucket(const struct tcpf_flow_key *k, __u32 mask)
 {
-	return flowkey_hash(k) & mask;
+	return tcpf_flow_bucket(tcpf_flow_hash(k), mask);
 }
 
 static inline __u32 flowkey_slot(const struct tcpf_flow_key *k, __u32 mask)
 {
-	__u32 h = flowkey_hash(k);
-
-	return (h >> 16 ^ h) & mask;
+	return tcpf_syn_slot(tcpf_flow_hash(k), mask);
 }
 
 #endif
