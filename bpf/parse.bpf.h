@@ -234,6 +234,7 @@ struct tcpf_segment {
 	__u8 phase, state;       /* set by the tracker */
 	__u8 policy;             /* 0: no rule set, else the live set + 1 */
 	__u16 segs;              /* wire segments: gso_segs of a GSO packet */
+	struct tcpf_bitmap cand; /* rules still possible once the tracker ran */
 };
 
 static __always_inline void segment_fill(const struct tcpf_packet *p,

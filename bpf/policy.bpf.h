@@ -33,23 +33,22 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } tcpf_rulesets SEC(".maps");
 
+/* Prefixes: a multibit trie in arrays (include/tcpflags.h). */
 struct {
-	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
-	__uint(max_entries, TCPF_PFX_MAX);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, struct tcpf_pfx4_key);
-	__type(value, struct tcpf_bitmap);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, TCPF_PFX_ROOTS + TCPF_RULESETS * TCPF_PFX_NODES);
+	__type(key, __u32);
+	__type(value, struct tcpf_pfx_node);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} tcpf_pfx4 SEC(".maps");
+} tcpf_pfx SEC(".maps");
 
 struct {
-	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
-	__uint(max_entries, TCPF_PFX_MAX);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, struct tcpf_pfx6_key);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, TCPF_RULESETS * TCPF_PFX_CLASSES);
+	__type(key, __u32);
 	__type(value, struct tcpf_bitmap);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} tcpf_pfx6 SEC(".maps");
+} tcpf_pfx_class SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -150,31 +149,45 @@ static __always_inline void policy_count(void *map, __u32 key, __u32 bytes)
 	}
 }
 
+/*
+ * The rules whose source (side 0) or destination prefixes contain the
+ * segment's address: one read per address byte past the first, while the
+ * entry points to a deeper node (two reads for a /24, three for a /32).
+ */
+static __always_inline const struct tcpf_bitmap *
+pfx_rules(const struct tcpf_segment *in, __u32 set, __u32 side)
+{
+	const __u8 *a = (const __u8 *)(side ? in->daddr : in->saddr);
+	__u32 idx = TCPF_PFX_ROOT(set & 1, side & 1, in->family & 1, a[0]);
+	struct tcpf_pfx_node *n = bpf_map_lookup_elem(&tcpf_pfx, &idx);
+	__u16 v;
+
+	if (!n)
+		return NULL;
+	v = n->e[a[1]];
+#pragma unroll
+	for (int i = 2; i < 16; i++) {
+		if (!(v & TCPF_PFX_NODE))
+			break;
+		idx = v & ~TCPF_PFX_NODE;
+		n = bpf_map_lookup_elem(&tcpf_pfx, &idx);
+		if (!n)
+			return NULL;
+		v = n->e[a[i]];
+	}
+	if (v & TCPF_PFX_NODE)
+		return NULL;
+	idx = v;
+	return bpf_map_lookup_elem(&tcpf_pfx_class, &idx);
+}
+
 /* Narrow the candidates by a source (side 0) or destination prefix. */
 static __always_inline void match_prefix(struct tcpf_bitmap *c,
 					 const struct tcpf_bitmap *any,
 					 const struct tcpf_segment *in,
 					 __u32 set, __u8 side)
 {
-	const __u32 *addr = side ? in->daddr : in->saddr;
-
-	if (in->family == TCPF_IPV4) {
-		struct tcpf_pfx4_key k = {
-			.prefixlen = TCPF_PFX_HDR_BITS + 32, .set = set,
-			.side = side,
-		};
-
-		__builtin_memcpy(k.addr, &addr[0], 4);
-		bm_and_or(c, bpf_map_lookup_elem(&tcpf_pfx4, &k), any);
-	} else {
-		struct tcpf_pfx6_key k = {
-			.prefixlen = TCPF_PFX_HDR_BITS + 128, .set = set,
-			.side = side,
-		};
-
-		__builtin_memcpy(k.addr, addr, 16);
-		bm_and_or(c, bpf_map_lookup_elem(&tcpf_pfx6, &k), any);
-	}
+	bm_and_or(c, pfx_rules(in, set, side), any);
 }
 
 static __always_inline void match_port(struct tcpf_bitmap *c,
@@ -330,61 +343,54 @@ static __always_inline int bm_needs(const struct tcpf_bitmap *c,
  * whose stateless matches (flags, direction, family, prefixes, ports) hold.
  * If the first of them does not look at phase or state, it decides now,
  * and a dropped segment costs no flow-table access: a flood meets the
- * rule before the tracker.  Returns TCPF_DECIDE_LATER otherwise.
+ * rule before the tracker.  Returns TCPF_DECIDE_LATER otherwise, with the
+ * candidates left in c for tcpf_policy_late.
  */
 #define TCPF_DECIDE_LATER (-1)
 
-struct tcpf_pending {
-	struct tcpf_bitmap c;    /* the candidates so far */
-	const struct tcpf_ruleset *rs;
-};
-
 static __always_inline int tcpf_policy_early(const struct tcpf_segment *in,
-					     struct tcpf_pending *pd)
+					     struct tcpf_bitmap *c)
 {
 	const struct tcpf_ruleset *rs;
 	__u32 set = 0, idx;
 
-	pd->rs = NULL;
 	rs = policy_live(in, &set);
 	if (!rs)
 		return TCPF_ACT_PASS;
 	if (!rs->nrules)
 		return policy_default(rs, in);
-	pd->c = rs->flags[in->flags];
-	bm_and(&pd->c, &rs->dir[in->dir & 1]);
-	bm_and(&pd->c, &rs->family[in->family & 1]);
+	*c = rs->early[TCPF_EARLY_KEY(in->dir, in->family, in->flags)];
 	/* each lookup only when a remaining candidate depends on it */
-	if (bm_needs(&pd->c, &rs->src_any))
-		match_prefix(&pd->c, &rs->src_any, in, set, 0);
-	if (bm_needs(&pd->c, &rs->dst_any))
-		match_prefix(&pd->c, &rs->dst_any, in, set, 1);
-	if (bm_needs(&pd->c, &rs->sport_any))
-		match_port(&pd->c, &rs->sport_any, in->sport, set, 0);
-	if (bm_needs(&pd->c, &rs->dport_any))
-		match_port(&pd->c, &rs->dport_any, in->dport, set, 1);
-	if (bm_empty(&pd->c))
+	if (bm_needs(c, &rs->src_any))
+		match_prefix(c, &rs->src_any, in, set, 0);
+	if (bm_needs(c, &rs->dst_any))
+		match_prefix(c, &rs->dst_any, in, set, 1);
+	if (bm_needs(c, &rs->sport_any))
+		match_port(c, &rs->sport_any, in->sport, set, 0);
+	if (bm_needs(c, &rs->dport_any))
+		match_port(c, &rs->dport_any, in->dport, set, 1);
+	if (bm_empty(c))
 		return policy_default(rs, in);
-	idx = bm_first(&pd->c);
+	idx = bm_first(c);
 	if (!(rs->stateful.w[idx / 64] & (1ULL << (idx % 64))))
 		return policy_act(&rs->act[idx], in);
-	pd->rs = rs;
 	return TCPF_DECIDE_LATER;
 }
 
 /* The second half, once the tracker gave the segment its phase and state. */
 static __always_inline int tcpf_policy_late(const struct tcpf_segment *in,
-					    struct tcpf_pending *pd)
+					    struct tcpf_bitmap *c)
 {
-	const struct tcpf_ruleset *rs = pd->rs;
+	const struct tcpf_ruleset *rs;
+	__u32 set = 0;
 
+	rs = policy_live(in, &set);
 	if (!rs)
 		return TCPF_ACT_PASS;
-	bm_and(&pd->c, &rs->phase[in->phase & 15]);
-	bm_and(&pd->c, &rs->state[in->state & 15]);
-	if (bm_empty(&pd->c))
+	bm_and(c, &rs->late[TCPF_LATE_KEY(in->phase, in->state)]);
+	if (bm_empty(c))
 		return policy_default(rs, in);
-	return policy_act(&rs->act[bm_first(&pd->c)], in);
+	return policy_act(&rs->act[bm_first(c)], in);
 }
 
 #endif /* TCPF_POLICY_BPF_H */

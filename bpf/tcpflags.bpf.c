@@ -28,29 +28,38 @@ static __always_inline __u32 tcpf_classify(int parsed,
 }
 
 /*
- * A TCP segment's life: follow its connection, then decide.  A global
- * function, verified once on its own (see struct tcpf_segment).
+ * The rest of a TCP segment's life: follow its connection, then finish a
+ * decision that needed its phase or state.  A global function, verified
+ * once on its own (see struct tcpf_segment).
  */
-__noinline int tcpf_segment_run(struct tcpf_segment *in)
+__noinline int tcpf_segment_run(struct tcpf_segment *in, int verdict)
 {
-	struct tcpf_pending pd = {};
-	int verdict;
-
 	if (!in)
 		return TCPF_ACT_PASS;
-	verdict = tcpf_policy_early(in, &pd);
-	/* dropped before it reached the tracker: its connection never saw it */
-	if (verdict == TCPF_ACT_DROP)
-		return verdict;
 	if (tcpf_flows_on)
 		tcpf_track(in);
 	else
 		in->phase = TCPF_PH_UNTRACKED;
 	if (verdict == TCPF_DECIDE_LATER)
-		verdict = tcpf_policy_late(in, &pd);
+		verdict = tcpf_policy_late(in, &in->cand);
 	if (tcpf_flows_on)
 		phase_count(in->dir, in->phase, in->segs);
 	return verdict;
+}
+
+/*
+ * A TCP segment: the rules that need no tracking decide first, in line,
+ * so a dropped flood costs no call and no flow-table access (its
+ * connection never saw the segment).
+ */
+static __always_inline int tcpf_segment(struct tcpf_segment *seg)
+{
+	int verdict = tcpf_policy_early(seg, &seg->cand);
+
+	if (verdict == TCPF_ACT_DROP ||
+	    (!tcpf_flows_on && verdict != TCPF_DECIDE_LATER))
+		return verdict;
+	return tcpf_segment_run(seg, verdict);
 }
 
 SEC("xdp")
@@ -72,7 +81,7 @@ int tcpf_xdp(struct xdp_md *ctx)
 
 		segment_fill(&pkt, c.len, TCPF_DIR_INGRESS, &seg);
 		seg.policy = policy;
-		verdict = tcpf_segment_run(&seg);
+		verdict = tcpf_segment(&seg);
 	}
 	tcpf_count(key, c.len);
 	return verdict == TCPF_ACT_DROP ? XDP_DROP : XDP_PASS;
@@ -122,7 +131,7 @@ int tcpf_egress(struct __sk_buff *skb)
 	seg.policy = policy;
 	if (skb->gso_segs > 1)
 		seg.segs = skb->gso_segs > 0xffff ? 0xffff : skb->gso_segs;
-	if (tcpf_segment_run(&seg) == TCPF_ACT_DROP)
+	if (tcpf_segment(&seg) == TCPF_ACT_DROP)
 		return TC_ACT_SHOT;
 	return TC_ACT_OK;
 }

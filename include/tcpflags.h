@@ -325,17 +325,22 @@ _Static_assert(sizeof(struct tcpf_rule_act) == 24, "tcpf_rule_act layout");
 
 /*
  * One compiled rule set (tcpf_rulesets[set]).  A segment's candidates are
- * the AND of one bitmap per match kind; the lowest set bit decides.  So the
- * cost does not grow with the number of rules.  Prefixes and ports have
- * their own maps (tcpf_pfx4/6, tcpf_ports).
+ * the AND of a few bitmaps; the lowest set bit decides.  So the cost does
+ * not grow with the number of rules.  The matches known from the headers
+ * alone (direction, family, flag byte) are folded into one table, and
+ * those the tracker decides (phase, connection state) into another, so
+ * each costs one read.  Prefixes and ports have their own maps
+ * (tcpf_pfx, tcpf_pfx_class, tcpf_ports).
  */
+#define TCPF_EARLY_KEY(dir, family, flags) \
+	((((__u32)(dir) & 1) * TCPF_FAMILIES + ((family) & 1)) * TCPF_PATTERNS + \
+	 ((flags) & 0xff))
+/* 16 phases and states, powers of two, so the XDP path indexes with a mask */
+#define TCPF_LATE_KEY(phase, state) (((__u32)(phase) & 15) * 16 + ((state) & 15))
+
 struct tcpf_ruleset {
-	struct tcpf_bitmap flags[TCPF_PATTERNS];
-	/* 16 rows, a power of two, so the XDP path indexes with a mask */
-	struct tcpf_bitmap phase[16];  /* enum tcpf_phase + untracked */
-	struct tcpf_bitmap state[16];  /* enum tcpf_state; NONE: none */
-	struct tcpf_bitmap dir[TCPF_DIRS];
-	struct tcpf_bitmap family[TCPF_FAMILIES];
+	struct tcpf_bitmap early[TCPF_DIRS * TCPF_FAMILIES * TCPF_PATTERNS];
+	struct tcpf_bitmap late[16 * 16]; /* phase (+ untracked) x state */
 	struct tcpf_bitmap src_any;  /* rules with no source prefix */
 	struct tcpf_bitmap dst_any;
 	struct tcpf_bitmap sport_any;
@@ -357,23 +362,33 @@ struct tcpf_policy {
 	__u32 pad;
 };
 
-/* LPM keys: the rule set and the side lead the address in the prefix. */
-#define TCPF_PFX_HDR_BITS 32
-struct tcpf_pfx4_key {
-	__u32 prefixlen;         /* TCPF_PFX_HDR_BITS + prefix length */
-	__u8 set;
-	__u8 side;               /* 0 source, 1 destination */
-	__u8 pad[2];
-	__u8 addr[4];
+/*
+ * Prefixes: a multibit trie in arrays, so matching an address costs a few
+ * inlined array reads whatever the number of prefixes (an LPM trie is a
+ * helper call that walks deeper as prefixes are added).  tcpf_pfx holds
+ * nodes of 256 entries.  The first TCPF_PFX_ROOTS are the roots: per rule
+ * set, side (0 source, 1 destination) and family, one per first address
+ * byte, indexed by the second; each level below is indexed by the next
+ * byte.  An entry is TCPF_PFX_NODE | the node of the next level, or a
+ * class: the index in tcpf_pfx_class of the bitmap of the rules whose
+ * prefixes contain the address (a set's first class is the empty bitmap).
+ * IPv4 needs at most 3 reads and a /24 two; IPv6 /64 seven.
+ */
+#define TCPF_PFX_NODE 0x8000
+#define TCPF_PFX_MAX 8192        /* prefixes per rule set */
+#define TCPF_PFX_NODES 8192      /* nodes below the roots, per rule set */
+#define TCPF_PFX_CLASSES (TCPF_PFX_MAX + 1) /* distinct bitmaps, per set */
+#define TCPF_PFX_ROOTS (TCPF_RULESETS * 2 * TCPF_FAMILIES * 256)
+#define TCPF_PFX_ROOT(set, side, fam, byte0) \
+	((((__u32)(set) * 2 + (side)) * TCPF_FAMILIES + (fam)) * 256 + (byte0))
+#define TCPF_PFX_NODE_BASE(set) (TCPF_PFX_ROOTS + (__u32)(set) * TCPF_PFX_NODES)
+#define TCPF_PFX_CLASS_BASE(set) ((__u32)(set) * TCPF_PFX_CLASSES)
+struct tcpf_pfx_node {
+	__u16 e[256];
 };
-struct tcpf_pfx6_key {
-	__u32 prefixlen;
-	__u8 set;
-	__u8 side;
-	__u8 pad[2];
-	__u8 addr[16];
-};
-#define TCPF_PFX_MAX 16384       /* prefixes per family, both sets */
+_Static_assert(TCPF_PFX_ROOTS + TCPF_RULESETS * TCPF_PFX_NODES <= TCPF_PFX_NODE &&
+	       TCPF_RULESETS * TCPF_PFX_CLASSES <= TCPF_PFX_NODE,
+	       "tcpf_pfx entries fit 15 bits");
 
 /* tcpf_ports: key (set * 2 + side) * 65536 + port -> rules it satisfies. */
 #define TCPF_PORT_KEY(set, side, port) \

@@ -13,6 +13,7 @@
  * state matches.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -609,6 +610,453 @@ static void test_prefixes(struct ctx *x)
 	untouched(x, "set_outside", IN, &s);
 }
 
+/*
+ * Prefixes by property: random (fixed-seed) rule sets of nested, sibling
+ * and disjoint prefixes of every length at a trie boundary, some through
+ * sets, and probes at and around their edges, each checked against a
+ * brute-force reference: the first rule, in priority order, whose
+ * direction and family admit the frame and whose source and destination
+ * lists (where given) each hold a prefix containing the address.  The
+ * verdict and exactly which hit counter moved must agree.
+ * PFX_PROP_SEED=N in the environment runs another seed.
+ */
+#define PP_ROUNDS 6
+#define PP_RULES 40
+#define PP_PROBES 200
+#define PP_LIST 8                /* prefixes a side of a rule, sets expanded */
+#define PP_SETS 3
+#define PP_SET_MAX 6
+#define PP_BASES 4
+#define PP_POOL (PP_RULES * PP_LIST)
+#define PP_FILLERS 44            /* rules no probe meets, in later rounds */
+
+struct pp_pfx {
+	int fam;                 /* TCPF_IPV4, TCPF_IPV6 */
+	int plen;
+	__u8 a[16];              /* host bits zero; IPv4 in a[0..3], rest 0 */
+};
+
+struct pp_rule {
+	int id, prio, action, dirs, fams;
+	int n[2];                /* prefixes per side (0 src, 1 dst) */
+	struct pp_pfx p[2][PP_LIST];
+	char text[RULE_TEXT_MAX];
+};
+
+struct pp_set {
+	char name[16];
+	int n;
+	struct pp_pfx p[PP_SET_MAX];
+};
+
+static const int pp_len[TCPF_FAMILIES][13] = {
+	{ 0, 1, 7, 8, 9, 15, 16, 17, 23, 24, 25, 31, 32 },
+	{ 0, 1, 8, 15, 16, 17, 47, 48, 63, 64, 65, 127, 128 },
+};
+
+static __u64 pp_state;
+
+/* xorshift64*: the same sequence on every run and every libc */
+static __u32 pp_rand(void)
+{
+	pp_state ^= pp_state >> 12;
+	pp_state ^= pp_state << 25;
+	pp_state ^= pp_state >> 27;
+	return (__u32)((pp_state * 0x2545f4914f6cdd1dULL) >> 32);
+}
+
+static int pp_below(int n)
+{
+	return (int)(pp_rand() % (__u32)n);
+}
+
+static int pp_bits(int fam)
+{
+	return fam == TCPF_IPV4 ? 32 : 128;
+}
+
+static int pp_bit(const __u8 *a, int i)
+{
+	return a[i / 8] >> (7 - i % 8) & 1;
+}
+
+static void pp_flip(__u8 *a, int i)
+{
+	a[i / 8] ^= (__u8)(0x80 >> (i % 8));
+}
+
+static void pp_setbit(__u8 *a, int i, int v)
+{
+	if (pp_bit(a, i) != !!v)
+		pp_flip(a, i);
+}
+
+static void pp_random(__u8 *a, int fam)
+{
+	memset(a, 0, 16);
+	for (int i = 0; i < pp_bits(fam) / 8; i++)
+		a[i] = (__u8)pp_rand();
+}
+
+/* a += delta (+1 or -1), wrapping at the ends of the family's space */
+static void pp_step(__u8 *a, int fam, int delta)
+{
+	for (int i = pp_bits(fam) / 8 - 1; i >= 0; i--) {
+		a[i] = (__u8)(a[i] + delta);
+		if (a[i] != (delta > 0 ? 0x00 : 0xff))
+			break;
+	}
+}
+
+static bool pp_in(const struct pp_pfx *p, int fam, const __u8 *a)
+{
+	if (p->fam != fam)
+		return false;
+	for (int i = 0; i < p->plen; i++)
+		if (pp_bit(p->a, i) != pp_bit(a, i))
+			return false;
+	return true;
+}
+
+/* A prefix of a boundary length from a base: nested, sibling or cousin. */
+static void pp_make(struct pp_pfx *p, int fam, __u8 bases[][PP_BASES][16])
+{
+	int v = pp_below(10), l;
+
+	do
+		l = pp_len[fam][pp_below(13)];
+	while (l <= 1 && pp_below(4));	/* /0 and /1 cover too much: rarely */
+	p->fam = fam;
+	p->plen = l;
+	memcpy(p->a, bases[fam][pp_below(PP_BASES)], 16);
+	if (l && v == 0)
+		pp_flip(p->a, l - 1);          /* the sibling */
+	else if (l && v == 1)
+		pp_flip(p->a, pp_below(l));    /* a cousin, disjoint */
+	for (int i = l; i < pp_bits(fam); i++)
+		pp_setbit(p->a, i, 0);
+}
+
+/* Append to buf of size bytes at *n (past size once it is full). */
+static void pp_cat(char *buf, size_t size, size_t *n, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static void pp_cat(char *buf, size_t size, size_t *n, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	*n += (size_t)vsnprintf(buf + (*n < size ? *n : size),
+				*n < size ? size - *n : 0, fmt, ap);
+	va_end(ap);
+}
+
+/* PREFIX as text; now and then with host bits set (the parser clears them). */
+static void pp_put(char *buf, size_t size, size_t *n, const struct pp_pfx *p)
+{
+	char s[INET6_ADDRSTRLEN];
+	__u8 a[16];
+
+	memcpy(a, p->a, 16);
+	if (!pp_below(8))
+		for (int i = p->plen; i < pp_bits(p->fam); i++)
+			pp_setbit(a, i, pp_below(2));
+	inet_ntop(p->fam == TCPF_IPV4 ? AF_INET : AF_INET6, a, s, sizeof(s));
+	pp_cat(buf, size, n, "%s/%d", s, p->plen);
+}
+
+/* An address near a prefix of the pool: at, just past or inside an edge. */
+static void pp_near(__u8 *a, int fam, const struct pp_pfx *pool[2][PP_POOL],
+		    const int npool[2])
+{
+	const struct pp_pfx *p;
+	int k = pp_below(20);
+
+	if (!npool[fam] || k == 19) {
+		pp_random(a, fam);
+		return;
+	}
+	if (k == 18 && npool[!fam]) {
+		/* the other family's prefix bytes: must not match across */
+		p = pool[!fam][pp_below(npool[!fam])];
+		pp_random(a, fam);
+		if (pp_below(2) && fam == TCPF_IPV6)
+			memset(a, 0, 16);
+		memcpy(a, p->a, 4);
+		return;
+	}
+	p = pool[fam][pp_below(npool[fam])];
+	memcpy(a, p->a, 16);
+	if (k >= 3 && k < 6) {                 /* the last address */
+		for (int i = p->plen; i < pp_bits(fam); i++)
+			pp_setbit(a, i, 1);
+	} else if (k >= 6 && k < 9) {          /* just below the base */
+		pp_step(a, fam, -1);
+	} else if (k >= 9 && k < 12) {         /* just past the last */
+		for (int i = p->plen; i < pp_bits(fam); i++)
+			pp_setbit(a, i, 1);
+		pp_step(a, fam, 1);
+	} else if (k >= 12) {                  /* inside, and one bit off */
+		for (int i = p->plen; i < pp_bits(fam); i++)
+			pp_setbit(a, i, pp_below(2));
+		if (k >= 16)
+			pp_flip(a, pp_below(pp_bits(fam)));
+	}                                      /* else the base itself */
+}
+
+static int pp_order(const void *x, const void *y)
+{
+	const struct pp_rule *a = x, *b = y;
+
+	if (a->prio != b->prio)
+		return a->prio < b->prio ? -1 : 1;
+	return a->id < b->id ? -1 : a->id > b->id;
+}
+
+static const char *pp_action(int act)
+{
+	return act == TCPF_ACT_DROP ? "drop" :
+	       act == TCPF_ACT_COUNT ? "count" : "pass";
+}
+
+/* Rule set number `round`: its text in buf, its rules in priority order. */
+static int pp_build(int round, struct pp_rule *r, char *buf, size_t size)
+{
+	__u8 bases[TCPF_FAMILIES][PP_BASES][16];
+	struct pp_set set[PP_SETS];
+	int ids[TCPF_RULES_MAX], nrules;
+	size_t n = 0;
+
+	/* bases that share leading bits at many depths; an IPv6 one starts
+	 * with the bytes of an IPv4 one */
+	for (int f = 0; f < TCPF_FAMILIES; f++) {
+		int bits = pp_bits(f);
+
+		pp_random(bases[f][0], f);
+		memcpy(bases[f][1], bases[f][0], 16);
+		pp_flip(bases[f][1], 8 + pp_below(bits - 8));
+		memcpy(bases[f][2], bases[f][0], 16);
+		pp_flip(bases[f][2], bits * 3 / 4 + pp_below(bits / 4));
+		pp_random(bases[f][3], f);
+	}
+	memcpy(bases[TCPF_IPV6][3], bases[TCPF_IPV4][0], 2);
+	if (round & 1)
+		pp_cat(buf, size, &n, "default drop\n");
+	for (int s = 0; s < PP_SETS; s++) {
+		struct pp_set *st = &set[s];
+
+		snprintf(st->name, sizeof(st->name), "pp%d%c", round, 'a' + s);
+		st->n = 0;
+		pp_cat(buf, size, &n, "set %s {", st->name);
+		if (s == PP_SETS - 1) {        /* a set of a set */
+			pp_cat(buf, size, &n, " @%s", set[0].name);
+			memcpy(st->p, set[0].p, sizeof(st->p[0]) * (size_t)set[0].n);
+			st->n = set[0].n;
+		}
+		for (int k = 1 + pp_below(3); k > 0; k--) {
+			struct pp_pfx *p = &st->p[st->n++];
+
+			pp_make(p, pp_below(2), bases);
+			pp_cat(buf, size, &n, " ");
+			pp_put(buf, size, &n, p);
+		}
+		pp_cat(buf, size, &n, " }\n");
+	}
+	for (int i = 0; i < TCPF_RULES_MAX; i++)
+		ids[i] = i + 1;
+	for (int i = TCPF_RULES_MAX - 1; i > 0; i--) {
+		int j = pp_below(i + 1), t = ids[i];
+
+		ids[i] = ids[j];
+		ids[j] = t;
+	}
+	/*
+	 * Later rounds first add rules no probe can meet (the probes carry
+	 * ACK alone), ahead of the others: their prefixes still go into the
+	 * classes, and the rules that can match straddle bit 64 of a bitmap.
+	 */
+	for (int k = 0; round >= PP_ROUNDS / 2 && k < PP_FILLERS; k++) {
+		struct pp_pfx p;
+
+		pp_make(&p, pp_below(2), bases);
+		pp_cat(buf, size, &n, "rule %d --priority -1 %s ",
+		       ids[TCPF_RULES_MAX - 1 - k], pp_below(2) ? "dst" : "src");
+		pp_put(buf, size, &n, &p);
+		pp_cat(buf, size, &n, " flags SYN drop\n");
+	}
+	nrules = PP_RULES / 2 + pp_below(PP_RULES / 2 + 1);
+	for (int k = 0; k < nrules; k++) {
+		struct pp_rule *q = &r[k];
+		int v = pp_below(10), depth = 7, wide = 0;
+		size_t tl = 0, ts = sizeof(q->text);
+
+		memset(q, 0, sizeof(*q));
+		q->id = ids[k];
+		pp_cat(q->text, ts, &tl, "rule %d", q->id);
+		for (int side = 0; side < 2; side++) {
+			/* src only, dst only, or both */
+			if ((side == 0 && v >= 5 && v < 8) ||
+			    (side == 1 && v < 5))
+				continue;
+			pp_cat(q->text, ts, &tl, " %s ", side ? "dst" : "src");
+			if (!pp_below(4)) {
+				const struct pp_set *st = &set[pp_below(PP_SETS)];
+
+				pp_cat(q->text, ts, &tl, "@%s", st->name);
+				memcpy(q->p[side], st->p,
+				       sizeof(st->p[0]) * (size_t)st->n);
+				q->n[side] = st->n;
+				if (pp_below(2))
+					continue;
+				pp_cat(q->text, ts, &tl, ",");
+			}
+			for (int c = 1 + pp_below(3);
+			     c > 0 && q->n[side] < PP_LIST; c--) {
+				struct pp_pfx *p = &q->p[side][q->n[side]++];
+
+				pp_make(p, pp_below(2), bases);
+				pp_put(q->text, ts, &tl, p);
+				if (c > 1 && q->n[side] < PP_LIST)
+					pp_cat(q->text, ts, &tl, ",");
+			}
+		}
+		for (int side = 0; side < 2; side++)
+			for (int j = 0; j < q->n[side]; j++) {
+				const struct pp_pfx *p = &q->p[side][j];
+				int eighths = p->plen * 8 / (pp_bits(p->fam) + 1);
+
+				if (p->plen <= 1)
+					wide = 1;
+				if (eighths < depth)
+					depth = eighths;
+			}
+		/*
+		 * What holds (nearly) every address goes last; half the rest
+		 * by depth, the rule whose widest prefix is longest first
+		 * (or long prefixes would seldom decide), half in any order
+		 * (a wide rule before a narrow one inside it).
+		 */
+		q->prio = wide ? 8 + pp_below(2) :
+			  pp_below(2) ? 7 - depth : pp_below(8);
+		pp_cat(q->text, ts, &tl, " --priority %d", q->prio);
+		q->fams = (1 << TCPF_FAMILIES) - 1;
+		v = pp_below(8);
+		if (v < 2) {
+			q->fams = 1 << v;
+			pp_cat(q->text, ts, &tl, " %s", v ? "ipv6" : "ipv4");
+		}
+		v = pp_below(10);
+		q->dirs = 1 << IN;
+		if (v >= 7 && v < 9) {
+			q->dirs |= 1 << EG;
+			pp_cat(q->text, ts, &tl, " ingress egress");
+		} else if (v == 9) {
+			q->dirs = 1 << EG;
+			pp_cat(q->text, ts, &tl, " egress");
+		}
+		v = pp_below(5);
+		q->action = v < 2 ? TCPF_ACT_DROP : v < 4 ? TCPF_ACT_COUNT :
+			    TCPF_ACT_PASS;
+		pp_cat(q->text, ts, &tl, " %s", pp_action(q->action));
+		if (tl >= ts)
+			return -1;
+		pp_cat(buf, size, &n, "%s\n", q->text);
+	}
+	if (n >= size)
+		return -1;
+	qsort(r, (size_t)nrules, sizeof(r[0]), pp_order);
+	return nrules;
+}
+
+static void test_prefix_property(struct ctx *x)
+{
+	static struct pp_rule rules[PP_RULES];
+	static char text[32768];
+	const char *env = getenv("PFX_PROP_SEED");
+
+	pp_state = env ? strtoull(env, NULL, 0) : 0x7063667870726f70ULL;
+	if (!pp_state)
+		pp_state = 1;
+	for (int round = 0; round < PP_ROUNDS; round++) {
+		const struct pp_pfx *pool[2][PP_POOL];
+		int npool[2] = { 0, 0 }, nrules, shown = 0;
+		char name[64];
+
+		nrules = pp_build(round, rules, text, sizeof(text));
+		snprintf(name, sizeof(name), "pfx_prop_r%d", round);
+		if (nrules < 0) {
+			check_report(0, name, "rule set text too long");
+			continue;
+		}
+		if (install(x, name, text)) {
+			printf("  rule set of round %d:\n%s", round, text);
+			continue;
+		}
+		/* where the probes go: every prefix a rule names, any side */
+		for (int k = 0; k < nrules; k++)
+			for (int side = 0; side < 2; side++)
+				for (int j = 0; j < rules[k].n[side]; j++) {
+					const struct pp_pfx *p = &rules[k].p[side][j];
+
+					pool[p->fam][npool[p->fam]++] = p;
+				}
+		for (int i = 0; i < PP_PROBES; i++) {
+			int fam = pp_below(2), side = pp_below(2);
+			int dir = pp_below(5) ? IN : EG, want = NONE, failed;
+			struct frame_spec s = fam == TCPF_IPV4 ? tcp4(ACK) : tcp6(ACK);
+			char as[2][INET6_ADDRSTRLEN];
+			__u8 a[2][16];
+
+			pp_near(a[side], fam, pool, npool);
+			if (pp_below(3))
+				pp_near(a[!side], fam, pool, npool);
+			else
+				pp_random(a[!side], fam);
+			for (int k = 0; k < nrules && want == NONE; k++) {
+				const struct pp_rule *q = &rules[k];
+				bool ok = (q->fams >> fam & 1) && (q->dirs >> dir & 1);
+
+				for (int sd = 0; sd < 2 && ok; sd++) {
+					bool in = !q->n[sd];
+
+					for (int j = 0; j < q->n[sd] && !in; j++)
+						in = pp_in(&q->p[sd][j], fam, a[sd]);
+					ok = in;
+				}
+				if (ok)
+					want = k;
+			}
+			s.saddr = a[0];
+			s.daddr = a[1];
+			snprintf(name, sizeof(name), "pfx_prop_r%d_%03d_v%d_%s",
+				 round, i, fam == TCPF_IPV4 ? 4 : 6,
+				 dir == IN ? "in" : "eg");
+			failed = check_failed;
+			if (want == NONE)
+				expect(x, name, dir, &s, (round & 1) && dir == IN,
+				       NONE, (round & 1) && dir == IN ? R_DEF : NONE);
+			else
+				expect(x, name, dir, &s,
+				       rules[want].action == TCPF_ACT_DROP,
+				       rules[want].id,
+				       rules[want].action == TCPF_ACT_DROP ? R_RULE :
+				       rules[want].action == TCPF_ACT_COUNT ? R_WOULD :
+				       NONE);
+			if (check_failed == failed)
+				continue;
+			for (int sd = 0; sd < 2; sd++)
+				inet_ntop(fam == TCPF_IPV4 ? AF_INET : AF_INET6,
+					  a[sd], as[sd], sizeof(as[sd]));
+			printf("  %s: %s frame %s -> %s; want %s%s\n", name,
+			       dir == IN ? "ingress" : "egress", as[0], as[1],
+			       want == NONE ? "no rule" : "the first match: ",
+			       want == NONE ? "" : rules[want].text);
+			if (!shown++)
+				printf("  rule set of round %d:\n%s", round, text);
+		}
+	}
+}
+
 static void test_ports(struct ctx *x)
 {
 	static const struct {
@@ -1154,8 +1602,8 @@ static int load(struct ctx *x, const char *tag, bool flows)
 	x->m = (struct policy_maps){
 		.policy = bpf_map__fd(x->skel->maps.tcpf_policy),
 		.sets = bpf_map__fd(x->skel->maps.tcpf_rulesets),
-		.pfx4 = bpf_map__fd(x->skel->maps.tcpf_pfx4),
-		.pfx6 = bpf_map__fd(x->skel->maps.tcpf_pfx6),
+		.pfx = bpf_map__fd(x->skel->maps.tcpf_pfx),
+		.pfx_class = bpf_map__fd(x->skel->maps.tcpf_pfx_class),
 		.ports = bpf_map__fd(x->skel->maps.tcpf_ports),
 		.hits = bpf_map__fd(x->skel->maps.tcpf_rhits),
 	};
@@ -1180,6 +1628,7 @@ int main(void)
 	test_families(&off_ctx);
 	test_directions(&off_ctx);
 	test_prefixes(&off_ctx);
+	test_prefix_property(&off_ctx);
 	test_ports(&off_ctx);
 	test_actions(&off_ctx);
 	test_priorities(&off_ctx);

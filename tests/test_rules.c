@@ -1041,23 +1041,23 @@ static void test_compile(void)
 	 * rules that name no direction act on ingress only */
 	ok = 1;
 	for (int b = 0; b < TCPF_PATTERNS; b++)
-		ok &= bits_are(&c->rs.flags[b], b ? 0x2f : 0x3f);
+		ok &= bits_are(&c->flags[b], b ? 0x2f : 0x3f);
 	check_report(ok, "compile_flags_rows", "flag rows wrong");
 	ok = 1;
 	for (int p = 0; p < 16; p++)
-		ok &= bits_are(&c->rs.phase[p], p > TCPF_PH_MAX ? 0 :
+		ok &= bits_are(&c->phase[p], p > TCPF_PH_MAX ? 0 :
 			       p == TCPF_PH_RESET ? 0x3f : 0x2f);
 	check_report(ok, "compile_phase_rows", "phase rows wrong (untracked "
-		     "0x%llx)", (unsigned long long)c->rs.phase[TCPF_PH_UNTRACKED].w[0]);
+		     "0x%llx)", (unsigned long long)c->phase[TCPF_PH_UNTRACKED].w[0]);
 	ok = 1;
 	for (int s = 0; s < 16; s++)
-		ok &= bits_are(&c->rs.state[s], s >= TCPF_ST_MAX ? 0 :
+		ok &= bits_are(&c->state[s], s >= TCPF_ST_MAX ? 0 :
 			       s == TCPF_ST_NONE ? 0x3f : 0x2f);
 	check_report(ok, "compile_state_rows", "state rows wrong");
-	check_report(bits_are(&c->rs.dir[TCPF_DIR_INGRESS], 0x2f) &&
-		     bits_are(&c->rs.dir[TCPF_DIR_EGRESS], 0x10) &&
-		     bits_are(&c->rs.family[TCPF_IPV4], 0x2f) &&
-		     bits_are(&c->rs.family[TCPF_IPV6], 0x3f),
+	check_report(bits_are(&c->dir[TCPF_DIR_INGRESS], 0x2f) &&
+		     bits_are(&c->dir[TCPF_DIR_EGRESS], 0x10) &&
+		     bits_are(&c->family[TCPF_IPV4], 0x2f) &&
+		     bits_are(&c->family[TCPF_IPV6], 0x3f),
 		     "compile_dir_family_rows", "dir/family rows wrong");
 	/* which rules have no src/dst/sport/dport constraint */
 	check_report(bits_are(&c->rs.src_any, 1u << 4 | 1u << 5) &&
@@ -1140,7 +1140,7 @@ static void test_compile(void)
 			ok = c->rs.act[i].id == (__u32)(TCPF_RULES_MAX - i) &&
 			     bit(pb, i) && nset == 1 &&
 			     bit(&c->rs.dport_any, i) == 0 &&
-			     bit(&c->rs.flags[0x12], i);
+			     bit(&c->flags[0x12], i);
 		}
 		check_report(ok, "compile_256_rules_bits", "ret %d '%s'", ret,
 			     err);

@@ -570,7 +570,7 @@ int cmd_attach(int argc, char **argv)
 		err = policy_replace(ifname, rules);
 		if (err) {
 			pr_warn("cannot install the rules on %s: %s", ifname,
-				strerror(-err));
+				policy_strerror(err));
 			goto fail;
 		}
 	}

@@ -12,6 +12,7 @@
 #include <bpf/libbpf.h>
 #include "counters.h"
 #include "log.h"
+#include "pfxtable.h"
 #include "pins.h"
 #include "policy.h"
 
@@ -23,6 +24,15 @@ static const char *const drop_names[TCPF_DROP_MAX] = {
 	[TCPF_DROP_DEFAULT] = "default",
 	[TCPF_DROP_WOULD] = "would_drop",
 };
+
+const char *policy_strerror(int err)
+{
+	if (err == -E2BIG)
+		return "too many prefixes for one rule set (at most 8192, "
+		       "in 8192 prefix-table nodes: a /17-/24 in a new /16 "
+		       "takes one node, a /25-/32 two)";
+	return strerror(-err);
+}
 
 const char *drop_reason_name(__u32 r)
 {
@@ -158,73 +168,59 @@ void policy_forget(const char *ifname)
 	rmdir(path);	/* the namespace's directory, once empty */
 }
 
-/* Delete the LPM entries of rule set `set`, then add the new ones. */
-static int write_prefixes(int fd4, int fd6, __u32 set,
+/* Write n values to the keys first, first + 1, ... of an array map. */
+static int write_run(int fd, __u32 first, const void *values, __u32 n)
+{
+	__u32 *keys = n ? calloc(n, sizeof(*keys)) : NULL;
+	int err = 0;
+
+	if (!n)
+		return 0;
+	if (!keys)
+		return -ENOMEM;
+	for (__u32 i = 0; i < n; i++)
+		keys[i] = first + i;
+	if (bpf_map_update_batch(fd, keys, values, &n, NULL))
+		err = -errno;
+	free(keys);
+	return err;
+}
+
+/* The prefix trie of rule set `set`: its nodes and classes, then roots. */
+static int write_prefixes(int fd_pfx, int fd_cls, __u32 set,
 			  const struct compiled *c)
 {
-	struct tcpf_pfx6_key k6, next6;
-	struct tcpf_pfx4_key k4, next4;
-	bool first;
+	struct pfx_table *t = malloc(sizeof(*t));
+	int err;
 
-	for (first = true;; first = false) {
-		if (bpf_map_get_next_key(fd4, first ? NULL : &k4, &next4))
-			break;
-		k4 = next4;
-		if (next4.set == set) {
-			bpf_map_delete_elem(fd4, &next4);
-			first = true;	/* the walk restarts after a delete */
-		}
-	}
-	for (first = true;; first = false) {
-		if (bpf_map_get_next_key(fd6, first ? NULL : &k6, &next6))
-			break;
-		k6 = next6;
-		if (next6.set == set) {
-			bpf_map_delete_elem(fd6, &next6);
-			first = true;
-		}
-	}
-	for (int i = 0; i < c->npfx; i++) {
-		const struct pfx_entry *e = &c->pfx[i];
-		int err;
-
-		if (e->p.family == TCPF_IPV4) {
-			struct tcpf_pfx4_key k = {
-				.prefixlen = TCPF_PFX_HDR_BITS + e->p.plen,
-				.set = (__u8)set, .side = e->side,
-			};
-
-			memcpy(k.addr, e->p.addr, 4);
-			err = bpf_map_update_elem(fd4, &k, &e->rules, BPF_ANY);
-		} else {
-			struct tcpf_pfx6_key k = {
-				.prefixlen = TCPF_PFX_HDR_BITS + e->p.plen,
-				.set = (__u8)set, .side = e->side,
-			};
-
-			memcpy(k.addr, e->p.addr, 16);
-			err = bpf_map_update_elem(fd6, &k, &e->rules, BPF_ANY);
-		}
-		if (err)
-			return -errno;
-	}
-	return 0;
+	if (!t)
+		return -ENOMEM;
+	err = pfx_table_build(t, set, c->pfx, c->npfx);
+	if (!err)
+		err = write_run(fd_cls, TCPF_PFX_CLASS_BASE(set), t->cls,
+				(__u32)t->ncls);
+	if (!err)
+		err = write_run(fd_pfx, TCPF_PFX_NODE_BASE(set), t->node,
+				(__u32)t->nnodes);
+	if (!err)
+		err = write_run(fd_pfx, TCPF_PFX_ROOT(set, 0, 0, 0), t->root,
+				sizeof(t->root) / sizeof(t->root[0]));
+	pfx_table_free(t);
+	free(t);
+	return err;
 }
 
 static int write_ports(int fd, __u32 set, const struct compiled *c)
 {
-	static __u32 keys[TCPF_PORTS];
 	static struct tcpf_bitmap zero[TCPF_PORTS];
 
 	for (int side = 0; side < 2; side++) {
-		__u32 n = TCPF_PORTS;
+		int err = write_run(fd, TCPF_PORT_KEY(set, side, 0),
+				    c->ports ? c->port[side] : zero,
+				    TCPF_PORTS);
 
-		for (__u32 p = 0; p < TCPF_PORTS; p++)
-			keys[p] = TCPF_PORT_KEY(set, side, p);
-		if (bpf_map_update_batch(fd, keys,
-					 c->ports ? c->port[side] : zero, &n,
-					 NULL))
-			return -errno;
+		if (err)
+			return err;
 	}
 	return 0;
 }
@@ -245,7 +241,7 @@ static int open_maps(const char *ifname, int *fds, const char *const *names,
 }
 
 static const char *const map_names[] = {
-	"tcpf_policy", "tcpf_rulesets", "tcpf_pfx4", "tcpf_pfx6",
+	"tcpf_policy", "tcpf_rulesets", "tcpf_pfx", "tcpf_pfx_class",
 	"tcpf_ports", "tcpf_rhits",
 };
 
@@ -266,7 +262,7 @@ int policy_write(const struct policy_maps *m, const struct ruleset *rs,
 	/* everything goes into the set not in use... */
 	set = !(pol.active & 1);
 	if (!err)
-		err = write_prefixes(m->pfx4, m->pfx6, set, c);
+		err = write_prefixes(m->pfx, m->pfx_class, set, c);
 	if (!err)
 		err = write_ports(m->ports, set, c);
 	if (!err && bpf_map_update_elem(m->sets, &set, &c->rs, BPF_ANY))

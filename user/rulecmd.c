@@ -68,8 +68,8 @@ static int install(const char *ifname, struct ruleset *rs, const __u32 *fresh,
 
 	if (err) {
 		pr_warn("cannot install the rules of %s: %s", ifname,
-			strerror(-err));
-		return EXIT_FAIL;
+			policy_strerror(err));
+		return err == -E2BIG ? EXIT_USAGE : EXIT_FAIL;
 	}
 	return EXIT_OK;
 }
@@ -362,10 +362,13 @@ int cmd_apply(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	lock = policy_lock(argv[1]);
-	ret = policy_replace(argv[1], rs) ? EXIT_FAIL : EXIT_OK;
+	ret = policy_replace(argv[1], rs);
 	policy_unlock(lock);
-	if (ret != EXIT_OK)
-		pr_warn("cannot install the rules of %s", argv[1]);
+	if (ret)
+		pr_warn("cannot install the rules of %s: %s", argv[1],
+			policy_strerror(ret));
+	/* a set too large for the tables is bad input, like a bad line */
+	ret = ret == -E2BIG ? EXIT_USAGE : ret ? EXIT_FAIL : EXIT_OK;
 	if (ret == EXIT_OK)
 		pr_info("tcpflags: %d rules applied to %s (default %s)",
 			rs->nrules, argv[1], action_name(rs->default_action));

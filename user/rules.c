@@ -631,6 +631,7 @@ static int parse_set_line(struct ruleset *rs, int argc, char **argv,
 	joined = malloc(jsize);
 	if (!joined)
 		return -ENOMEM;
+	joined[0] = '\0';	/* "set a { }": no prefix at all */
 	for (int i = 2; i < argc; i++) {
 		/* "{", "}" and commas are optional decoration */
 		if (!strcmp(argv[i], "{") || !strcmp(argv[i], "}"))
@@ -832,7 +833,7 @@ static int add_pfx(struct compiled *c, const struct prefix *p, int side)
 		if (c->pfx[i].side == side &&
 		    !memcmp(&c->pfx[i].p, p, sizeof(*p)))
 			return 0;
-	if (c->npfx >= TCPF_PFX_MAX / 2)
+	if (c->npfx >= TCPF_PFX_MAX)
 		return -E2BIG;
 	nv = realloc(c->pfx, (size_t)(c->npfx + 1) * sizeof(*nv));
 	if (!nv)
@@ -859,19 +860,19 @@ int ruleset_compile(const struct ruleset *rs, struct compiled *c)
 
 		for (int b = 0; b < TCPF_PATTERNS; b++)
 			if (r->flags[b / 64] & (1ULL << (b % 64)))
-				bm_set(&o->flags[b], i);
+				bm_set(&c->flags[b], i);
 		for (int p = 0; p <= TCPF_PH_MAX; p++)
 			if (r->phases & (1u << p))
-				bm_set(&o->phase[p], i);
+				bm_set(&c->phase[p], i);
 		for (int s = 0; s < TCPF_ST_MAX; s++)
 			if (r->states & (1u << s))
-				bm_set(&o->state[s], i);
+				bm_set(&c->state[s], i);
 		for (int d = 0; d < TCPF_DIRS; d++)
 			if (r->dirs & (1u << d))
-				bm_set(&o->dir[d], i);
+				bm_set(&c->dir[d], i);
 		for (int f = 0; f < TCPF_FAMILIES; f++)
 			if (r->families & (1u << f))
-				bm_set(&o->family[f], i);
+				bm_set(&c->family[f], i);
 		if (!r->nsrc)
 			bm_set(&o->src_any, i);
 		if (!r->ndst)
@@ -901,8 +902,24 @@ int ruleset_compile(const struct ruleset *rs, struct compiled *c)
 			a->rl_depth = a->rl_cost * r->burst;
 		}
 	}
-	/* each prefix: the rules with a prefix containing it (LPM returns
-	 * the longest inserted prefix that holds the address) */
+	for (int d = 0; d < TCPF_DIRS; d++)
+		for (int f = 0; f < TCPF_FAMILIES; f++)
+			for (int b = 0; b < TCPF_PATTERNS; b++) {
+				struct tcpf_bitmap *e =
+					&o->early[TCPF_EARLY_KEY(d, f, b)];
+
+				for (int w = 0; w < TCPF_RULE_WORDS; w++)
+					e->w[w] = c->dir[d].w[w] &
+						  c->family[f].w[w] &
+						  c->flags[b].w[w];
+			}
+	for (int p = 0; p < 16; p++)
+		for (int st = 0; st < 16; st++)
+			for (int w = 0; w < TCPF_RULE_WORDS; w++)
+				o->late[TCPF_LATE_KEY(p, st)].w[w] =
+					c->phase[p].w[w] & c->state[st].w[w];
+	/* each prefix: the rules with a prefix containing it (the trie
+	 * returns what the longest prefix holding the address carries) */
 	for (int k = 0; k < c->npfx; k++) {
 		struct pfx_entry *e = &c->pfx[k];
 

@@ -82,6 +82,12 @@ struct pfx_entry {
 
 struct compiled {
 	struct tcpf_ruleset rs;
+	/* per match kind, before they are folded into rs.early and rs.late */
+	struct tcpf_bitmap flags[TCPF_PATTERNS];
+	struct tcpf_bitmap phase[16];  /* enum tcpf_phase + untracked */
+	struct tcpf_bitmap state[16];  /* enum tcpf_state */
+	struct tcpf_bitmap dir[TCPF_DIRS];
+	struct tcpf_bitmap family[TCPF_FAMILIES];
 	int npfx;
 	struct pfx_entry *pfx;
 	bool ports;              /* some rule matches ports */

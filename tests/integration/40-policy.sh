@@ -723,6 +723,19 @@ check_eq "apply, comments between rules: every rule applied" "$(texts "$(rl)")" 
     "('pass', ['nullscan drop', 'xmas drop', 'synfin drop', '--syn dport 9000 drop'])"
 rapply "errors" "$TMP/base.rules"
 BASE=$(rl)
+printf 'set empty { }\nsrc @empty drop\n' >"$TMP/emptyset.rules"
+tf apply "$IF" "$TMP/emptyset.rules"
+check_err "apply, a set of braces only" 2 "$TMP/emptyset.rules:1:" "empty prefix list"
+check_eq "apply, a set of braces only: rule list unchanged" "$(rl)" "$BASE"
+# 4200 /32s, each in its own /16: two prefix-table nodes each, 8400 > 8192
+python3 -c "
+a = ['%d.%d.1.1/32' % (11 + i // 250, i % 250) for i in range(2100)]
+b = ['%d.%d.1.1/32' % (31 + i // 250, i % 250) for i in range(2100)]
+print('set a ' + ','.join(a)); print('set b ' + ','.join(b))
+print('src @a drop'); print('dst @b count')" >"$TMP/bigsets.rules"
+tf apply "$IF" "$TMP/bigsets.rules"
+check_err "apply, prefixes beyond the prefix table" 2 "too many prefixes for one rule set"
+check_eq "apply, prefixes beyond the prefix table: rule list unchanged" "$(rl)" "$BASE"
 tf apply "$IF" "$TMP/nonexistent.rules"
 check_err "apply, missing file" 2 "cannot read" nonexistent.rules
 check_eq "apply, missing file: rule list unchanged" "$(rl)" "$BASE"
