@@ -100,14 +100,15 @@ static __always_inline void bm_and(struct tcpf_bitmap *c,
 		c->w[i] &= m->w[i];
 }
 
-/* c &= (m or nothing) | any: the rules a prefix or port lookup allows. */
-static __always_inline void bm_and_or(struct tcpf_bitmap *c,
-				      const struct tcpf_bitmap *m,
-				      const struct tcpf_bitmap *any)
+/*
+ * c &= what a prefix or port lookup allows: its bitmap already holds the
+ * rules that match any value; should the lookup fail, only those.
+ */
+static __always_inline void bm_and_found(struct tcpf_bitmap *c,
+					 const struct tcpf_bitmap *m,
+					 const struct tcpf_bitmap *any)
 {
-#pragma unroll
-	for (int i = 0; i < TCPF_RULE_WORDS; i++)
-		c->w[i] &= (m ? m->w[i] : 0) | any->w[i];
+	bm_and(c, m ? m : any);
 }
 
 static __always_inline int bm_empty(const struct tcpf_bitmap *c)
@@ -187,7 +188,7 @@ static __always_inline void match_prefix(struct tcpf_bitmap *c,
 					 const struct tcpf_segment *in,
 					 __u32 set, __u8 side)
 {
-	bm_and_or(c, pfx_rules(in, set, side), any);
+	bm_and_found(c, pfx_rules(in, set, side), any);
 }
 
 static __always_inline void match_port(struct tcpf_bitmap *c,
@@ -196,7 +197,7 @@ static __always_inline void match_port(struct tcpf_bitmap *c,
 {
 	__u32 key = TCPF_PORT_KEY(set, side, bpf_ntohs(port_be));
 
-	bm_and_or(c, bpf_map_lookup_elem(&tcpf_ports, &key), any);
+	bm_and_found(c, bpf_map_lookup_elem(&tcpf_ports, &key), any);
 }
 
 /* The top plen bits of a big-endian word w, as a host-order value. */

@@ -370,14 +370,15 @@ struct tcpf_policy {
  * set, side (0 source, 1 destination) and family, one per first address
  * byte, indexed by the second; each level below is indexed by the next
  * byte.  An entry is TCPF_PFX_NODE | the node of the next level, or a
- * class: the index in tcpf_pfx_class of the bitmap of the rules whose
- * prefixes contain the address (a set's first class is the empty bitmap).
+ * class: the index in tcpf_pfx_class of the bitmap of the rules the
+ * address satisfies on that side (a prefix of theirs contains it, or they
+ * have none), so the XDP path ANDs it in as it is.
  * IPv4 needs at most 3 reads and a /24 two; IPv6 /64 seven.
  */
 #define TCPF_PFX_NODE 0x8000
 #define TCPF_PFX_MAX 8192        /* prefixes per rule set */
 #define TCPF_PFX_NODES 8192      /* nodes below the roots, per rule set */
-#define TCPF_PFX_CLASSES (TCPF_PFX_MAX + 1) /* distinct bitmaps, per set */
+#define TCPF_PFX_CLASSES (TCPF_PFX_MAX + 2) /* distinct bitmaps, per set */
 #define TCPF_PFX_ROOTS (TCPF_RULESETS * 2 * TCPF_FAMILIES * 256)
 #define TCPF_PFX_ROOT(set, side, fam, byte0) \
 	((((__u32)(set) * 2 + (side)) * TCPF_FAMILIES + (fam)) * 256 + (byte0))

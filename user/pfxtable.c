@@ -3,7 +3,8 @@
  * pfxtable.c - build the prefix trie of a rule set.
  *
  * Each compiled prefix carries the bitmap of the rules whose prefixes
- * contain it (user/rules.c).  Equal bitmaps share a class.  Prefixes go in
+ * contain it (user/rules.c), to which the rules without a prefix on its
+ * side are added.  Equal bitmaps share a class.  Prefixes go in
  * shortest first, each writing its class over the entries it covers at
  * the level its length ends in: a longer prefix, inserted later, lies
  * inside any shorter one it overlaps and its bitmap includes theirs, so
@@ -15,7 +16,7 @@
 #include <string.h>
 #include "pfxtable.h"
 
-static const struct pfx_entry *sort_base;
+static const struct pfx_entry *sort_base;	/* for the comparators */
 
 static int by_len(const void *a, const void *b)
 {
@@ -85,38 +86,54 @@ static int insert(struct pfx_table *t, __u32 set, const struct prefix *p,
 }
 
 int pfx_table_build(struct pfx_table *t, __u32 set, const struct pfx_entry *e,
-		    int n)
+		    int n, const struct tcpf_bitmap any[2])
 {
-	int *order = calloc((size_t)n + 1, sizeof(int));
-	__u16 *cls = calloc((size_t)n + 1, sizeof(__u16));
-	__u16 none = (__u16)TCPF_PFX_CLASS_BASE(set);
+	struct pfx_entry *f = calloc((size_t)n + 2, sizeof(*f));
+	int *order = calloc((size_t)n + 2, sizeof(int));
+	__u16 *cls = calloc((size_t)n + 2, sizeof(__u16));
+	__u16 base = (__u16)TCPF_PFX_CLASS_BASE(set);
 	int err = 0;
 
 	memset(t, 0, sizeof(*t));
 	t->node = calloc(TCPF_PFX_NODES, sizeof(*t->node));
 	t->cls = calloc(TCPF_PFX_CLASSES, sizeof(*t->cls));
-	if (!order || !cls || !t->node || !t->cls) {
+	if (!f || !order || !cls || !t->node || !t->cls) {
 		err = -ENOMEM;
 		goto out;
 	}
-	for (size_t r = 0; r < sizeof(t->root) / sizeof(t->root[0]); r++)
-		fill(&t->root[r], 0, 256, none);
-	/* class 0 is the empty bitmap: no prefix holds the address */
-	t->ncls = 1;
-	sort_base = e;
+	/*
+	 * Each entry's bitmap includes the rules with no prefix on its side,
+	 * so the XDP path ANDs it in directly.  Entries n and n + 1 stand for
+	 * "no prefix holds the address", per side: only those rules.
+	 */
+	for (int i = 0; i < n; i++) {
+		f[i] = e[i];
+		for (int w = 0; w < TCPF_RULE_WORDS; w++)
+			f[i].rules.w[w] |= any[e[i].side & 1].w[w];
+	}
+	for (int side = 0; side < 2; side++) {
+		f[n + side].side = (__u8)side;
+		f[n + side].rules = any[side];
+	}
+	sort_base = f;
+	for (int i = 0; i < n + 2; i++)
+		order[i] = i;
+	qsort(order, (size_t)n + 2, sizeof(int), by_rules);
+	for (int i = 0; i < n + 2; i++) {
+		if (!i || by_rules(&order[i - 1], &order[i]))
+			t->cls[t->ncls++] = f[order[i]].rules;
+		cls[order[i]] = (__u16)(base + t->ncls - 1);
+	}
+	for (int r = 0; r < 2 * TCPF_FAMILIES * 256; r++)
+		fill(&t->root[r], 0, 256, cls[n + r / (TCPF_FAMILIES * 256)]);
 	for (int i = 0; i < n; i++)
 		order[i] = i;
-	qsort(order, (size_t)n, sizeof(int), by_rules);
-	for (int i = 0; i < n; i++) {
-		if (!i || by_rules(&order[i - 1], &order[i]))
-			t->cls[t->ncls++] = e[order[i]].rules;
-		cls[order[i]] = (__u16)(none + t->ncls - 1);
-	}
 	qsort(order, (size_t)n, sizeof(int), by_len);
 	for (int i = 0; i < n && !err; i++)
-		err = insert(t, set, &e[order[i]].p, e[order[i]].side,
+		err = insert(t, set, &f[order[i]].p, f[order[i]].side,
 			     cls[order[i]]);
 out:
+	free(f);
 	free(order);
 	free(cls);
 	if (err)

@@ -19,11 +19,12 @@ struct pfx_table {
 
 /*
  * Build the trie of compiled prefixes for rule set `set` (entries name the
- * set's own nodes and classes).  -E2BIG when it needs more than
- * TCPF_PFX_NODES nodes, -ENOMEM.
+ * set's own nodes and classes).  any[side]: the rules with no prefix on
+ * that side, which every class of the side includes.  -E2BIG when it
+ * needs more than TCPF_PFX_NODES nodes, -ENOMEM.
  */
 int pfx_table_build(struct pfx_table *t, __u32 set, const struct pfx_entry *e,
-		    int n);
+		    int n, const struct tcpf_bitmap any[2]);
 void pfx_table_free(struct pfx_table *t);
 
 #endif

@@ -192,10 +192,11 @@ static int write_prefixes(int fd_pfx, int fd_cls, __u32 set,
 {
 	struct pfx_table *t = malloc(sizeof(*t));
 	int err;
+	const struct tcpf_bitmap any[2] = { c->rs.src_any, c->rs.dst_any };
 
 	if (!t)
 		return -ENOMEM;
-	err = pfx_table_build(t, set, c->pfx, c->npfx);
+	err = pfx_table_build(t, set, c->pfx, c->npfx, any);
 	if (!err)
 		err = write_run(fd_cls, TCPF_PFX_CLASS_BASE(set), t->cls,
 				(__u32)t->ncls);
@@ -210,19 +211,24 @@ static int write_prefixes(int fd_pfx, int fd_cls, __u32 set,
 	return err;
 }
 
+/* Per side, each port's rules, with those that match any port added. */
 static int write_ports(int fd, __u32 set, const struct compiled *c)
 {
-	static struct tcpf_bitmap zero[TCPF_PORTS];
+	const struct tcpf_bitmap *any[2] = { &c->rs.sport_any,
+					     &c->rs.dport_any };
+	struct tcpf_bitmap *t = calloc(TCPF_PORTS, sizeof(*t));
+	int err = t ? 0 : -ENOMEM;
 
-	for (int side = 0; side < 2; side++) {
-		int err = write_run(fd, TCPF_PORT_KEY(set, side, 0),
-				    c->ports ? c->port[side] : zero,
-				    TCPF_PORTS);
-
-		if (err)
-			return err;
+	for (int side = 0; side < 2 && !err; side++) {
+		for (__u32 p = 0; p < TCPF_PORTS; p++)
+			for (int w = 0; w < TCPF_RULE_WORDS; w++)
+				t[p].w[w] = (c->ports ? c->port[side][p].w[w]
+						      : 0) | any[side]->w[w];
+		err = write_run(fd, TCPF_PORT_KEY(set, side, 0), t,
+				TCPF_PORTS);
 	}
-	return 0;
+	free(t);
+	return err;
 }
 
 static int open_maps(const char *ifname, int *fds, const char *const *names,
