@@ -14,6 +14,7 @@
 #include "flow.bpf.h"
 #include "reaper.bpf.h"
 #include "policy.bpf.h"
+#include "srcs.bpf.h"
 
 /* Set by the loader: false for `attach --no-flows` (counting only). */
 const volatile bool tcpf_flows_on = true;
@@ -54,7 +55,11 @@ __noinline int tcpf_segment_run(struct tcpf_segment *in, int verdict)
  */
 static __always_inline int tcpf_segment(struct tcpf_segment *seg)
 {
-	int verdict = tcpf_policy_early(seg, &seg->cand);
+	int verdict;
+
+	/* before any rule: a source a rule drops is a source to show */
+	src_count(seg);
+	verdict = tcpf_policy_early(seg, &seg->cand);
 
 	if (verdict == TCPF_ACT_DROP ||
 	    (!tcpf_flows_on && verdict != TCPF_DECIDE_LATER))

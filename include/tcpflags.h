@@ -281,6 +281,38 @@ struct tcpf_ctl {
 };
 _Static_assert(sizeof(struct tcpf_ctl) == 88, "tcpf_ctl layout");
 
+/*
+ * SYN sources (tcpf_srcs, per CPU, per interface): who opens connections
+ * to this host, bounded and flood-safe.  A source's address picks one
+ * slot; its SYNs count there and raise the slot's score, another source's
+ * SYN lowers it, and only at score 0 does a newcomer take the slot.  So a
+ * source that sends faster than the rest of its slot's traffic keeps it,
+ * a spoofed flood of one-SYN sources churns without displacing it, and a
+ * SYN costs one array access - no insert, ever.
+ */
+#define TCPF_SRC_SLOTS 4096
+#define TCPF_SRC_SCORE_MAX 1024  /* how much credit a busy source banks */
+
+struct tcpf_src {
+	__u32 addr[4];           /* network order; IPv4 in [0] */
+	__u64 syns;              /* SYNs from addr since it took the slot */
+	__u32 score;
+	__u8 family;             /* enum tcpf_family */
+	__u8 used;
+	__u8 pad[2];
+};
+_Static_assert(sizeof(struct tcpf_src) == 32, "tcpf_src layout");
+
+static inline __u32 tcpf_src_slot(const __u32 addr[4])
+{
+	__u64 h = (__u64)addr[0] * 0x9e3779b97f4a7c15ULL +
+		  (__u64)addr[1] * 0xc2b2ae3d27d4eb4fULL +
+		  (__u64)addr[2] * 0x165667b19e3779f9ULL +
+		  (__u64)addr[3] * 0xd6e8feb86659fd93ULL;
+
+	return (__u32)(h >> 40) & (TCPF_SRC_SLOTS - 1);
+}
+
 #define TCPF_FLOWS_DEFAULT 262144   /* connections: buckets * TCPF_FLOW_WAYS */
 #define TCPF_SYNS_DEFAULT 65536     /* half-open slots */
 #define TCPF_REAP_INTERVAL_NS 1000000000ULL

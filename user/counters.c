@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -255,6 +256,11 @@ static int percpu_zero(int fd, __u32 n, size_t vsize)
 	return err;
 }
 
+int srcs_reset(int fd)
+{
+	return percpu_zero(fd, TCPF_SRC_SLOTS, sizeof(struct tcpf_src));
+}
+
 int percpu_u64_reset(int fd, __u32 n)
 {
 	return percpu_zero(fd, n, sizeof(__u64));
@@ -289,4 +295,78 @@ int flowstats_read(const char *ifname, struct tcpf_flowstats *fs)
 	if (tfd >= 0)
 		close(tfd);
 	return err;
+}
+
+static int by_addr(const void *a, const void *b)
+{
+	const struct src_count *x = a, *y = b;
+
+	if (x->family != y->family)
+		return (int)x->family - (int)y->family;
+	return memcmp(x->addr, y->addr, sizeof(x->addr));
+}
+
+static int by_syns(const void *a, const void *b)
+{
+	const struct src_count *x = a, *y = b;
+
+	if (x->syns != y->syns)
+		return x->syns < y->syns ? 1 : -1;
+	return by_addr(a, b);
+}
+
+int srcs_read(int fd, struct src_count *out, int max)
+{
+	int ncpu = libbpf_num_possible_cpus(), n = 0, m = 0;
+	struct tcpf_src *vals;
+	struct src_count *all;
+
+	if (ncpu < 0)
+		return ncpu;
+	vals = calloc((size_t)ncpu, sizeof(*vals));
+	all = calloc((size_t)ncpu * TCPF_SRC_SLOTS, sizeof(*all));
+	if (!vals || !all) {
+		free(vals);
+		free(all);
+		return -ENOMEM;
+	}
+	for (__u32 key = 0; key < TCPF_SRC_SLOTS; key++) {
+		if (bpf_map_lookup_elem(fd, &key, vals)) {
+			n = -errno;
+			break;
+		}
+		for (int cpu = 0; cpu < ncpu; cpu++) {
+			const struct tcpf_src *v = &vals[cpu];
+
+			if (!v->used || !v->syns)
+				continue;
+			all[n].family = v->family;
+			memcpy(all[n].addr, v->addr, sizeof(all[n].addr));
+			all[n++].syns = v->syns;
+		}
+	}
+	if (n > 0) {
+		/* one source on several CPUs: one line */
+		qsort(all, (size_t)n, sizeof(*all), by_addr);
+		for (int i = 0; i < n; i++) {
+			if (m && !by_addr(&all[m - 1], &all[i]))
+				all[m - 1].syns += all[i].syns;
+			else
+				all[m++] = all[i];
+		}
+		qsort(all, (size_t)m, sizeof(*all), by_syns);
+		n = m < max ? m : max;
+		memcpy(out, all, (size_t)n * sizeof(*out));
+	}
+	free(vals);
+	free(all);
+	return n;
+}
+
+const char *src_name(const struct src_count *s, char *buf, size_t size)
+{
+	if (!inet_ntop(s->family == TCPF_IPV4 ? AF_INET : AF_INET6, s->addr,
+		       buf, (socklen_t)size))
+		snprintf(buf, size, "?");
+	return buf;
 }

@@ -41,6 +41,21 @@ int percpu_u64_read(int fd, __u64 *out, __u32 n);
 /* Sum a per-CPU array of struct tcpf_count into out[n]. */
 int percpu_count_read(int fd, struct tcpf_count *out, __u32 n);
 
+/* A source of SYNs (tcpf_srcs), its slots merged over the CPUs. */
+struct src_count {
+	__u8 family;             /* enum tcpf_family */
+	__u8 addr[16];           /* IPv4 in the first 4 bytes */
+	__u64 syns;              /* since it took its slot(s) */
+};
+
+/* The sources of a tcpf_srcs map, most SYNs first: at most max of them.
+ * Returns how many, or -errno. */
+int srcs_read(int fd, struct src_count *out, int max);
+/* Empty every slot of a tcpf_srcs map. */
+int srcs_reset(int fd);
+/* "198.18.0.1", "2001:db8::1". */
+const char *src_name(const struct src_count *s, char *buf, size_t size);
+
 const char *state_name(__u32 state);
 const char *phase_name(__u32 phase);
 const char *conn_name(__u32 counter);

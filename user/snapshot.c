@@ -10,7 +10,7 @@
 
 static int read_meta_counts(const char *ifname, struct iface_snapshot *s)
 {
-	int sfd = -1, mfd = -1, err;
+	int sfd = -1, mfd = -1, xfd = -1, err;
 
 	err = pins_open_map(ifname, "tcpf_stats", &sfd);
 	if (!err)
@@ -19,10 +19,21 @@ static int read_meta_counts(const char *ifname, struct iface_snapshot *s)
 		err = counters_read(sfd, &s->count);
 	if (!err)
 		err = meta_read(mfd, &s->meta);
+	/* attachments made before SYN sources were counted have no map */
+	s->nsrcs = 0;
+	if (!err && !pins_open_map(ifname, "tcpf_srcs", &xfd)) {
+		s->nsrcs = srcs_read(xfd, s->srcs, TCPF_SRC_TOP);
+		if (s->nsrcs < 0) {
+			err = s->nsrcs;
+			s->nsrcs = 0;
+		}
+	}
 	if (sfd >= 0)
 		close(sfd);
 	if (mfd >= 0)
 		close(mfd);
+	if (xfd >= 0)
+		close(xfd);
 	return err;
 }
 

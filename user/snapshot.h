@@ -11,6 +11,9 @@
 #include "counters.h"
 #include "rules.h"
 
+/* SYN sources kept in a snapshot: every slot of one CPU's table. */
+#define TCPF_SRC_TOP TCPF_SRC_SLOTS
+
 struct iface_snapshot {
 	char ifname[16];
 	struct tcpf_meta meta;                /* mode, prog, attach times */
@@ -20,6 +23,8 @@ struct iface_snapshot {
 	struct ruleset rules;                 /* the saved rule set (text) */
 	struct tcpf_count hits[TCPF_RULES_MAX + 1]; /* by rule id */
 	struct tcpf_count drops[TCPF_DROP_MAX];
+	int nsrcs;                            /* SYN sources, most SYNs first */
+	struct src_count srcs[TCPF_SRC_TOP];
 	__u64 taken_ns;                       /* CLOCK_MONOTONIC of the read */
 };
 

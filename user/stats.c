@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* stats.c - print the counters as a table or as JSON, once or every N s. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
@@ -14,6 +15,7 @@
 #include "log.h"
 #include "pins.h"
 #include "rulecmd.h"
+#include "snapshot.h"
 #include "stats.h"
 
 static volatile sig_atomic_t stop;
@@ -24,11 +26,9 @@ static void on_signal(int sig)
 	stop = 1;
 }
 
-/* Open an attached interface's pinned map, with one line on failure. */
-static int open_pinned(const char *ifname, const char *map, int *fd)
+/* The one line for a failure to read an interface's pins. */
+static void pinned_error(const char *ifname, int err)
 {
-	int err = pins_open_map(ifname, map, fd);
-
 	if (err == -ENOENT)
 		pr_warn("%s is not attached (no pinned counters); run "
 			"'tcpflags attach %s'", ifname, ifname);
@@ -36,8 +36,17 @@ static int open_pinned(const char *ifname, const char *map, int *fd)
 		pr_warn("cannot read the counters of %s: permission denied "
 			"(run as root)", ifname);
 	else if (err)
-		pr_warn("cannot open the counters of %s: %s", ifname,
+		pr_warn("cannot read the counters of %s: %s", ifname,
 			strerror(-err));
+}
+
+/* Open an attached interface's pinned map, with one line on failure. */
+static int open_pinned(const char *ifname, const char *map, int *fd)
+{
+	int err = pins_open_map(ifname, map, fd);
+
+	if (err)
+		pinned_error(ifname, err);
 	return err;
 }
 
@@ -96,10 +105,38 @@ static void print_flows_table(const struct tcpf_flowstats *fs)
 	printf("\n");
 }
 
-static void print_json(const struct tcpf_meta *m,
-		       const struct tcpf_snapshot *s,
-		       const struct tcpf_flowstats *fs)
+/* The sources that sent the most SYNs, at most SRCS_SHOWN. */
+#define SRCS_SHOWN 10
+
+static void print_srcs_json(const struct iface_snapshot *x)
 {
+	char name[INET6_ADDRSTRLEN];
+
+	printf(", \"syn_sources\": [");
+	for (int i = 0; i < x->nsrcs && i < SRCS_SHOWN; i++)
+		printf("%s{\"source\": \"%s\", \"syns\": %llu}", i ? ", " : "",
+		       src_name(&x->srcs[i], name, sizeof(name)),
+		       (unsigned long long)x->srcs[i].syns);
+	printf("]");
+}
+
+static void print_srcs_table(const struct iface_snapshot *x)
+{
+	char name[INET6_ADDRSTRLEN];
+
+	for (int i = 0; i < x->nsrcs && i < SRCS_SHOWN; i++)
+		printf("%s %s %llu", i ? "," : "\nSYN sources (most SYNs):",
+		       src_name(&x->srcs[i], name, sizeof(name)),
+		       (unsigned long long)x->srcs[i].syns);
+	if (x->nsrcs)
+		printf("\n");
+}
+
+static void print_json(const struct iface_snapshot *x)
+{
+	const struct tcpf_meta *m = &x->meta;
+	const struct tcpf_snapshot *s = &x->count;
+	const struct tcpf_flowstats *fs = x->flows ? &x->fs : NULL;
 	struct tcpf_totals t;
 	char name[40];
 	bool first = true;
@@ -140,16 +177,18 @@ static void print_json(const struct tcpf_meta *m,
 	printf("]");
 	if (fs)
 		print_flows_json(fs);
+	print_srcs_json(x);
 	printf(", ");
 	if (rules_print_json(m->ifname))
 		printf("\"rules\": [], \"drops\": {}");
 	printf("}\n");
 }
 
-static void print_table(const struct tcpf_meta *m,
-			const struct tcpf_snapshot *s,
-			const struct tcpf_flowstats *fs)
+static void print_table(const struct iface_snapshot *x)
 {
+	const struct tcpf_meta *m = &x->meta;
+	const struct tcpf_snapshot *s = &x->count;
+	const struct tcpf_flowstats *fs = x->flows ? &x->fs : NULL;
 	struct tcpf_totals t;
 	char name[40];
 	bool any = false;
@@ -192,46 +231,29 @@ static void print_table(const struct tcpf_meta *m,
 		printf("\n");
 	if (fs)
 		print_flows_table(fs);
+	print_srcs_table(x);
 	printf("\n");
 	rules_print_table(m->ifname);
 }
 
 static int stats_once(const char *ifname, bool json)
 {
-	struct tcpf_flowstats fs;
-	struct tcpf_snapshot *snap;
-	struct tcpf_meta meta = {};
-	bool flows;
-	int sfd = -1, mfd = -1, err;
+	struct iface_snapshot *x = calloc(1, sizeof(*x));
+	int err = x ? snapshot_read(ifname, x) : -ENOMEM;
 
-	if (open_pinned(ifname, "tcpf_stats", &sfd) ||
-	    open_pinned(ifname, "tcpf_meta", &mfd)) {
-		err = -ENOENT;
-		goto out;
-	}
-	snap = malloc(sizeof(*snap));
-	err = snap ? counters_read(sfd, snap) : -ENOMEM;
-	if (!err)
-		err = meta_read(mfd, &meta);
-	/* an attachment made with --no-flows still has the maps, all zero */
-	flows = flowstats_read(ifname, &fs) == 0;
 	if (err) {
-		pr_warn("cannot read the counters of %s: %s", ifname,
-			strerror(-err));
+		pinned_error(ifname, err);
 	} else {
-		snprintf(meta.ifname, sizeof(meta.ifname), "%s", ifname);
+		snprintf(x->meta.ifname, sizeof(x->meta.ifname), "%s", ifname);
 		if (json)
-			print_json(&meta, snap, flows ? &fs : NULL);
+			print_json(x);
 		else
-			print_table(&meta, snap, flows ? &fs : NULL);
+			print_table(x);
 		fflush(stdout);
 	}
-	free(snap);
-out:
-	if (sfd >= 0)
-		close(sfd);
-	if (mfd >= 0)
-		close(mfd);
+	if (x)
+		snapshot_free(x);
+	free(x);
 	return err;
 }
 
@@ -335,6 +357,10 @@ int cmd_reset(int argc, char **argv)
 	}
 	if (!err && pins_open_map(argv[optind], "tcpf_drops", &fd) == 0) {
 		err = percpu_count_reset(fd, TCPF_DROP_MAX);
+		close(fd);
+	}
+	if (!err && pins_open_map(argv[optind], "tcpf_srcs", &fd) == 0) {
+		err = srcs_reset(fd);
 		close(fd);
 	}
 	if (err) {
