@@ -362,13 +362,13 @@ static __always_inline int tcpf_policy_early(const struct tcpf_segment *in,
 		return policy_default(rs, in);
 	*c = rs->early[TCPF_EARLY_KEY(in->dir, in->family, in->flags)];
 	/* each lookup only when a remaining candidate depends on it */
-	if (bm_needs(c, &rs->src_any))
+	if ((rs->lookups & TCPF_LOOKUP_SRC) && bm_needs(c, &rs->src_any))
 		match_prefix(c, &rs->src_any, in, set, 0);
-	if (bm_needs(c, &rs->dst_any))
+	if ((rs->lookups & TCPF_LOOKUP_DST) && bm_needs(c, &rs->dst_any))
 		match_prefix(c, &rs->dst_any, in, set, 1);
-	if (bm_needs(c, &rs->sport_any))
+	if ((rs->lookups & TCPF_LOOKUP_SPORT) && bm_needs(c, &rs->sport_any))
 		match_port(c, &rs->sport_any, in->sport, set, 0);
-	if (bm_needs(c, &rs->dport_any))
+	if ((rs->lookups & TCPF_LOOKUP_DPORT) && bm_needs(c, &rs->dport_any))
 		match_port(c, &rs->dport_any, in->dport, set, 1);
 	if (bm_empty(c))
 		return policy_default(rs, in);

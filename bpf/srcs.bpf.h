@@ -19,14 +19,19 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } tcpf_srcs SEC(".maps");
 
-/* A SYN (not a SYN-ACK) arriving: count it on its source's slot. */
+/*
+ * A connection request arriving - SYN without ACK, RST or FIN, as the
+ * tracker opens a handshake on (ECN and other bits allowed): count it on
+ * its source's slot.  SYN|FIN and other scans are the flag counters' job.
+ */
 static __always_inline void src_count(const struct tcpf_segment *in)
 {
 	struct tcpf_src *s;
 	__u32 slot;
 
 	if (in->dir != TCPF_DIR_INGRESS ||
-	    (in->flags & (TCPF_SYN | TCPF_ACK)) != TCPF_SYN)
+	    (in->flags & (TCPF_SYN | TCPF_ACK | TCPF_RST | TCPF_FIN)) !=
+	    TCPF_SYN)
 		return;
 	slot = tcpf_src_slot(in->saddr);
 	s = bpf_map_lookup_elem(&tcpf_srcs, &slot);

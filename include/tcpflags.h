@@ -381,7 +381,15 @@ struct tcpf_ruleset {
 	struct tcpf_rule_act act[TCPF_RULES_MAX];
 	__u32 nrules;
 	__u32 default_action;    /* TCPF_ACT_PASS or TCPF_ACT_DROP */
+	__u32 lookups;           /* TCPF_LOOKUP_*: what some rule matches on */
+	__u32 pad;
 };
+
+/* tcpf_ruleset.lookups: a rule set without such a match skips its test. */
+#define TCPF_LOOKUP_SRC 1u
+#define TCPF_LOOKUP_DST 2u
+#define TCPF_LOOKUP_SPORT 4u
+#define TCPF_LOOKUP_DPORT 8u
 
 #define TCPF_PH_UNTRACKED TCPF_PH_MAX
 _Static_assert(TCPF_PH_MAX + 1 <= 16 && TCPF_ST_MAX <= 16, "ruleset rows");

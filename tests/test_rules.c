@@ -1070,6 +1070,31 @@ static void test_compile(void)
 		     (unsigned long long)c->rs.sport_any.w[0],
 		     (unsigned long long)c->rs.dport_any.w[0]);
 
+	check_report(c->rs.lookups == (TCPF_LOOKUP_SRC | TCPF_LOOKUP_DST |
+				       TCPF_LOOKUP_SPORT | TCPF_LOOKUP_DPORT),
+		     "compile_lookups_all", "lookups 0x%x", c->rs.lookups);
+	/* the XDP path's two tables: the rows above, ANDed */
+	ok = 1;
+	for (int d = 0; d < TCPF_DIRS; d++)
+		for (int f = 0; f < TCPF_FAMILIES; f++)
+			for (int b = 0; b < TCPF_PATTERNS; b++)
+				ok &= bits_are(&c->rs.early[TCPF_EARLY_KEY(d, f, b)],
+					       (b ? 0x2f : 0x3f) &
+					       (d == TCPF_DIR_INGRESS ? 0x2f : 0x10) &
+					       (f == TCPF_IPV4 ? 0x2f : 0x3f));
+	check_report(ok, "compile_early_folded", "an early row is not "
+		     "dir & family & flags");
+	ok = 1;
+	for (int p = 0; p < 16; p++)
+		for (int st = 0; st < 16; st++)
+			ok &= bits_are(&c->rs.late[TCPF_LATE_KEY(p, st)],
+				       (p > TCPF_PH_MAX ? 0 :
+					p == TCPF_PH_RESET ? 0x3f : 0x2f) &
+				       (st >= TCPF_ST_MAX ? 0 :
+					st == TCPF_ST_NONE ? 0x3f : 0x2f));
+	check_report(ok, "compile_late_folded", "a late row is not "
+		     "phase & state");
+
 	/* prefixes: each entry holds the rules with a prefix containing it */
 	check_report(c->npfx == 6, "compile_pfx_count", "%d entries, want 6 "
 		     "(5 source, 10.0.0.0/8 once as a destination)",
@@ -1116,6 +1141,8 @@ static void test_compile(void)
 		     c->npfx == 1 && c->rs.default_action == TCPF_ACT_PASS,
 		     "compile_no_ports", "ret %d ports %d npfx %d", ret,
 		     c->ports, c->npfx);
+	check_report(!ret && c->rs.lookups == TCPF_LOOKUP_SRC,
+		     "compile_lookups_src_only", "lookups 0x%x", c->rs.lookups);
 	compiled_free(c);
 
 	/* bits past the first word: rule ranks 63, 64, 127, 128, 255 */

@@ -881,6 +881,10 @@ int ruleset_compile(const struct ruleset *rs, struct compiled *c)
 			bm_set(&o->sport_any, i);
 		if (!r->ndport)
 			bm_set(&o->dport_any, i);
+		o->lookups |= (r->nsrc ? TCPF_LOOKUP_SRC : 0) |
+			      (r->ndst ? TCPF_LOOKUP_DST : 0) |
+			      (r->nsport ? TCPF_LOOKUP_SPORT : 0) |
+			      (r->ndport ? TCPF_LOOKUP_DPORT : 0);
 		if (r->nsport || r->ndport)
 			c->ports = true;
 		/* decided only once the tracker has run */
