@@ -9,7 +9,9 @@
  * the reaper's work.  Small tables (64 buckets, 256 slots) and the hash
  * replicated here let the tests aim keys at one bucket or slot.
  */
+#define _GNU_SOURCE
 #include <errno.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1267,6 +1269,582 @@ static void scenario_reaper(void)
 	}
 }
 
+/* ------------------------------------------------------- SYN sources */
+
+/*
+ * tcpf_srcs (bpf/srcs.bpf.h): per CPU, so the scenario runs pinned to one
+ * CPU and reads that CPU's copy of a slot (every other CPU's must stay
+ * empty), except the merge case, which uses two CPUs on purpose.
+ */
+static int srcs_fd, srcs_cpu = -1, srcs_cpu2 = -1;
+static int srcs_failed_runs;
+static char srcs_run_why[256];
+static __u16 srcs_port = 1024;
+
+static int pin_cpu(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	return sched_setaffinity(0, sizeof(set), &set);
+}
+
+/* The address as the slot function and the map hold it (IPv4 in [0]). */
+static void src_words(int family, const __u8 *addr, __u32 w[4])
+{
+	memset(w, 0, 4 * sizeof(__u32));
+	memcpy(w, addr, family == 4 ? 4 : 16);
+}
+
+static __u32 src_slot_of(int family, const __u8 *addr)
+{
+	__u32 w[4];
+
+	src_words(family, addr, w);
+	return tcpf_src_slot(w);
+}
+
+/* n segments with the flag byte flags from addr, on dir (VLAN vlan). */
+static void src_send(int family, const __u8 *addr, int dir, __u8 flags,
+		     int n, __u16 vlan)
+{
+	__u8 buf[FRAME_MAX];
+	char why[256];
+
+	for (int i = 0; i < n; i++) {
+		struct frame_spec s = {
+			.family = family, .l4 = IPPROTO_TCP, .flags = flags,
+			.seqack = 1, .seq = 0x10000000u + srcs_port,
+			.ack = flags & ACK ? 0x20000000u : 0,
+			.saddr = addr, .daddr = family == 4 ? server4 : server6,
+			.sport = srcs_port, .dport = 80,
+		};
+		struct frame_layout lay;
+		__u32 len;
+
+		srcs_port = srcs_port == 65535 ? 1024 : srcs_port + 1;
+		if (vlan) {
+			s.nvlan = 1;
+			s.tpid[0] = 0x8100;
+			s.vid[0] = vlan;
+		}
+		len = frame_build(&s, buf, &lay);
+		if (run_frame(dir, buf, len, why, sizeof(why)) &&
+		    !srcs_failed_runs++)
+			snprintf(srcs_run_why, sizeof(srcs_run_why), "%s", why);
+	}
+}
+
+static void syns4(const __u8 *addr, int n)
+{
+	src_send(4, addr, IN, SYN, n, 0);
+}
+
+/* A slot on every CPU; returns on how many it is used, *mine: srcs_cpu's. */
+static int src_get(__u32 slot, struct tcpf_src *mine)
+{
+	struct tcpf_src *v = calloc((size_t)ncpus, sizeof(*v));
+	int used = 0;
+
+	memset(mine, 0, sizeof(*mine));
+	if (!v || bpf_map_lookup_elem(srcs_fd, &slot, v)) {
+		free(v);
+		return -1;
+	}
+	for (int c = 0; c < ncpus; c++)
+		used += v[c].used != 0;
+	*mine = v[srcs_cpu];
+	free(v);
+	return used;
+}
+
+static void fmt_src(char *buf, size_t n, int family, const void *addr)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	if (!inet_ntop(family == TCPF_IPV4 || family == 4 ? AF_INET : AF_INET6,
+		       addr, a, sizeof(a)))
+		snprintf(a, sizeof(a), "?");
+	snprintf(buf, n, "%s/%s", family == TCPF_IPV6 || family == 6 ? "v6" : "v4", a);
+}
+
+/* addr's slot holds addr (family 4 or 6) with exactly syns and score. */
+static void expect_src(const char *name, int family, const __u8 *addr,
+		       __u64 syns, __u32 score)
+{
+	struct tcpf_src s;
+	__u32 w[4];
+	__u8 fam = family == 4 ? TCPF_IPV4 : TCPF_IPV6;
+	char got[64], want[64];
+	int used = src_get(src_slot_of(family, addr), &s);
+
+	src_words(family, addr, w);
+	fmt_src(got, sizeof(got), s.family == TCPF_IPV4 ? 4 : 6, s.addr);
+	fmt_src(want, sizeof(want), family, w);
+	check_report(used == 1 && s.used == 1 && s.family == fam &&
+		     !memcmp(s.addr, w, sizeof(w)) && s.syns == syns &&
+		     s.score == score, name,
+		     "slot %u: used on %d CPUs (want 1: cpu %d), used %u %s "
+		     "syns %llu score %u; want %s syns %llu score %u",
+		     src_slot_of(family, addr), used, srcs_cpu, s.used, got,
+		     (unsigned long long)s.syns, s.score, want,
+		     (unsigned long long)syns, score);
+}
+
+/* The whole table, every CPU (SLOTS x ncpus), or NULL. */
+static struct tcpf_src *srcs_dump(void)
+{
+	struct tcpf_src *d = calloc((size_t)TCPF_SRC_SLOTS * ncpus, sizeof(*d));
+
+	for (__u32 k = 0; d && k < TCPF_SRC_SLOTS; k++)
+		if (bpf_map_lookup_elem(srcs_fd, &k, &d[(size_t)k * ncpus])) {
+			free(d);
+			return NULL;
+		}
+	return d;
+}
+
+/* How many (slot, CPU) copies are used. */
+static int srcs_used(void)
+{
+	struct tcpf_src *d = srcs_dump();
+	int n = 0;
+
+	if (!d)
+		return -1;
+	for (size_t i = 0; i < (size_t)TCPF_SRC_SLOTS * ncpus; i++)
+		n += d[i].used != 0;
+	free(d);
+	return n;
+}
+
+/* Segments that are not an arriving SYN: the table must not change. */
+static void expect_unchanged(const char *name, int family, const __u8 *addr,
+			     int dir, __u8 flags)
+{
+	struct tcpf_src *before = srcs_dump(), *after;
+	size_t sz = (size_t)TCPF_SRC_SLOTS * ncpus * sizeof(*before);
+	int same;
+
+	src_send(family, addr, dir, flags, 3, 0);
+	after = srcs_dump();
+	same = before && after && !memcmp(before, after, sz);
+	check_report(same, name, "%s segments with flags %#x changed tcpf_srcs",
+		     dir == IN ? "ingress" : "egress", flags);
+	free(before);
+	free(after);
+}
+
+static void do_srcs_reset(const char *name)
+{
+	int err = srcs_reset(srcs_fd), used = srcs_used();
+
+	check_report(!err && used == 0, name, "srcs_reset: %d, %d used copies",
+		     err, used);
+}
+
+/* The next address of 198.18.0.0/15 (from: its offset, advanced) whose
+ * slot is slot, in out; 0 when the range is exhausted. */
+static int find4_in_slot(__u32 slot, __u32 *from, __u8 out[4])
+{
+	for (; *from < (1u << 17); (*from)++) {
+		__u8 a[4] = { 198, (__u8)(18 + (*from >> 16)),
+			      (__u8)(*from >> 8), (__u8)*from };
+
+		if (src_slot_of(4, a) == slot) {
+			memcpy(out, a, 4);
+			(*from)++;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* srcs_read(max) returns count sources, the first n of them exactly
+ * want[0..n) (family 4/6, address, syns). */
+struct want_src {
+	int family;
+	const __u8 *addr;
+	__u64 syns;
+};
+
+static void expect_read(const char *name, int max, const struct want_src *want,
+			int n, int count)
+{
+	struct src_count *got = calloc(TCPF_SRC_SLOTS, sizeof(*got));
+	char why[1024], g[64], w[64];
+	size_t used = 0;
+	int m = got ? srcs_read(srcs_fd, got, max) : -ENOMEM;
+
+	why[0] = 0;
+	if (m != count)
+		used += (size_t)snprintf(why, sizeof(why),
+					 "%d sources, want %d", m, count);
+	for (int i = 0; i < n && i < m && used < sizeof(why); i++) {
+		__u8 a[16] = { 0 };
+		__u8 fam = want[i].family == 4 ? TCPF_IPV4 : TCPF_IPV6;
+
+		memcpy(a, want[i].addr, want[i].family == 4 ? 4 : 16);
+		if (got[i].family == fam && !memcmp(got[i].addr, a, 16) &&
+		    got[i].syns == want[i].syns)
+			continue;
+		fmt_src(g, sizeof(g), got[i].family, got[i].addr);
+		fmt_src(w, sizeof(w), want[i].family, a);
+		used += (size_t)snprintf(why + used, sizeof(why) - used,
+			"%s#%d: %s %llu, want %s %llu", used ? "; " : "", i, g,
+			(unsigned long long)got[i].syns, w,
+			(unsigned long long)want[i].syns);
+	}
+	check_report(used == 0, name, "%s", why);
+	free(got);
+}
+
+static void srcs_basic(void)
+{
+	const __u8 a[4] = { 198, 18, 0, 1 }, c[4] = { 198, 18, 77, 7 };
+	const __u8 a6[16] = { 0x20, 0x01, 0, 2, 0, 0, 0, 1, [15] = 0x42 };
+	__u8 b[4];
+	__u32 from = 2, slot = src_slot_of(4, a);
+	int n;
+
+	do_srcs_reset("flow_srcs_reset_empty");
+	syns4(a, 1);
+	expect_src("flow_srcs_one_syn", 4, a, 1, 1);
+	n = srcs_used();
+	check_report(n == 1, "flow_srcs_one_syn_one_slot",
+		     "%d used copies, want 1", n);
+	syns4(a, 3);
+	expect_src("flow_srcs_four_syns", 4, a, 4, 4);
+
+	/* only arriving segments with SYN set and ACK, RST, FIN clear count */
+	expect_unchanged("flow_srcs_synack_not_counted", 4, a, IN, SYN | ACK);
+	expect_unchanged("flow_srcs_ack_not_counted", 4, a, IN, ACK);
+	expect_unchanged("flow_srcs_pshack_not_counted", 4, a, IN, PSH | ACK);
+	expect_unchanged("flow_srcs_rst_not_counted", 4, a, IN, RST);
+	expect_unchanged("flow_srcs_rstack_not_counted", 4, a, IN, RST | ACK);
+	expect_unchanged("flow_srcs_fin_not_counted", 4, a, IN, FIN);
+	expect_unchanged("flow_srcs_finack_not_counted", 4, a, IN, FIN | ACK);
+	expect_unchanged("flow_srcs_null_not_counted", 4, a, IN, 0);
+	/* scans, not connection requests */
+	expect_unchanged("flow_srcs_synfin_not_counted", 4, a, IN, SYN | FIN);
+	expect_unchanged("flow_srcs_synrst_not_counted", 4, a, IN, SYN | RST);
+	expect_unchanged("flow_srcs_egress_syn_not_counted", 4, a, EG, SYN);
+	expect_unchanged("flow_srcs_egress_syn_new_source_not_counted", 4, c,
+			 EG, SYN);
+	expect_unchanged("flow_srcs_egress_syn6_not_counted", 6, a6, EG, SYN);
+	expect_src("flow_srcs_still_four", 4, a, 4, 4);
+
+	/* an ECN setup SYN is a SYN; so are one with PSH|URG and a tagged one */
+	src_send(4, a, IN, SYN | TCPF_ECE | TCPF_CWR, 1, 0);
+	expect_src("flow_srcs_ecn_syn_counted", 4, a, 5, 5);
+	src_send(4, a, IN, SYN | PSH | TCPF_URG, 1, 0);
+	expect_src("flow_srcs_syn_psh_urg_counted", 4, a, 6, 6);
+	src_send(4, a, IN, SYN, 1, 100);
+	expect_src("flow_srcs_vlan_syn_counted", 4, a, 7, 7);
+	n = srcs_used();
+	check_report(n == 1, "flow_srcs_still_one_slot",
+		     "%d used copies, want 1", n);
+
+	/* B shares A's slot: each B SYN costs A one point of score */
+	if (!find4_in_slot(slot, &from, b)) {
+		check_report(0, "flow_srcs_collider_found",
+			     "no address of 198.18.0.0/15 in slot %u", slot);
+		return;
+	}
+	printf("# srcs: 198.18.0.1 and %u.%u.%u.%u share slot %u\n", b[0], b[1],
+	       b[2], b[3], slot);
+	syns4(b, 1);
+	expect_src("flow_srcs_collider_lowers_score", 4, a, 7, 6);
+	syns4(b, 5);
+	expect_src("flow_srcs_collider_score_1", 4, a, 7, 1);
+	syns4(b, 1);
+	expect_src("flow_srcs_collider_score_0_a_kept", 4, a, 7, 0);
+	syns4(b, 1);
+	expect_src("flow_srcs_collider_takes_slot", 4, b, 1, 1);
+	n = srcs_used();
+	check_report(n == 1, "flow_srcs_collider_one_slot",
+		     "%d used copies, want 1", n);
+	expect_read("flow_srcs_read_collider_only", TCPF_SRC_SLOTS,
+		    (struct want_src[]){ { 4, b, 1 } }, 1, 1);
+	/* and A, back, must win it again from zero: its old count is gone */
+	syns4(a, 1);
+	expect_src("flow_srcs_a_back_lowers_b", 4, b, 1, 0);
+	syns4(a, 1);
+	expect_src("flow_srcs_a_retakes_from_one", 4, a, 1, 1);
+	do_srcs_reset("flow_srcs_reset_after_collision");
+}
+
+/* An IPv6 source whose first 32 bits are an IPv4 source's address. */
+static void srcs_family(void)
+{
+	const __u8 x4[4] = { 198, 18, 9, 9 };
+	const __u8 x6[16] = { 198, 18, 9, 9 };   /* c612:909:: */
+	char name[INET6_ADDRSTRLEN];
+	struct src_count got[4];
+	int n;
+
+	check_report(src_slot_of(4, x4) == src_slot_of(6, x6),
+		     "flow_srcs_v6_prefix_same_slot", "slots %u and %u",
+		     src_slot_of(4, x4), src_slot_of(6, x6));
+	syns4(x4, 2);
+	expect_src("flow_srcs_family_v4_two", 4, x4, 2, 2);
+	src_send(6, x6, IN, SYN, 1, 0);
+	expect_src("flow_srcs_family_v6_is_another_source", 4, x4, 2, 1);
+	expect_read("flow_srcs_family_read_v4_only", TCPF_SRC_SLOTS,
+		    (struct want_src[]){ { 4, x4, 2 } }, 1, 1);
+	src_send(6, x6, IN, SYN, 1, 0);
+	expect_src("flow_srcs_family_v4_score_0", 4, x4, 2, 0);
+	src_send(6, x6, IN, SYN, 1, 0);
+	expect_src("flow_srcs_family_v6_takes_slot", 6, x6, 1, 1);
+	n = srcs_read(srcs_fd, got, 4);
+	check_report(n == 1 && got[0].family == TCPF_IPV6 && got[0].syns == 1 &&
+		     !strcmp(src_name(&got[0], name, sizeof(name)), "c612:909::"),
+		     "flow_srcs_family_read_v6_name", "%d sources, first %s %llu",
+		     n, n > 0 ? src_name(&got[0], name, sizeof(name)) : "-",
+		     n > 0 ? (unsigned long long)got[0].syns : 0ULL);
+	syns4(x4, 1);
+	expect_src("flow_srcs_family_v4_lowers_v6", 6, x6, 1, 0);
+	syns4(x4, 1);
+	expect_src("flow_srcs_family_v4_retakes", 4, x4, 1, 1);
+	do_srcs_reset("flow_srcs_reset_after_family");
+}
+
+/* IPv6 sources in one slot that differ in one 32-bit word only. */
+static void srcs_words(void)
+{
+	for (int w = 1; w < 4; w++) {
+		__u8 p[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 0x99 }, q[16];
+		__u32 k, slot;
+		char name[64];
+
+		memset(p + 4 * w, 0, 4);
+		p[4 * w + 3] = 1;
+		slot = src_slot_of(6, p);
+		memcpy(q, p, 16);
+		for (k = 2; k < (1u << 24); k++) {
+			__u32 be = htonl(k);
+
+			memcpy(q + 4 * w, &be, 4);
+			if (src_slot_of(6, q) == slot)
+				break;
+		}
+		snprintf(name, sizeof(name), "flow_srcs_v6_word%d_found", w);
+		check_report(k < (1u << 24), name, "no collider in word %d", w);
+		src_send(6, p, IN, SYN, 2, 0);
+		src_send(6, q, IN, SYN, 1, 0);
+		snprintf(name, sizeof(name), "flow_srcs_v6_word%d_differs", w);
+		expect_src(name, 6, p, 2, 1);
+		snprintf(name, sizeof(name), "flow_srcs_reset_after_word%d", w);
+		do_srcs_reset(name);
+	}
+}
+
+/* The score stops at TCPF_SRC_SCORE_MAX: that is all a source banks. */
+static void srcs_saturate(void)
+{
+	const __u8 s[4] = { 198, 19, 50, 5 };
+	__u8 b[4];
+	__u32 from = 0, slot = src_slot_of(4, s);
+
+	syns4(s, TCPF_SRC_SCORE_MAX + 50);
+	expect_src("flow_srcs_score_saturates", 4, s, TCPF_SRC_SCORE_MAX + 50,
+		   TCPF_SRC_SCORE_MAX);
+	if (!find4_in_slot(slot, &from, b)) {
+		check_report(0, "flow_srcs_saturate_collider",
+			     "no address of 198.18.0.0/15 in slot %u", slot);
+		return;
+	}
+	syns4(b, TCPF_SRC_SCORE_MAX - 1);
+	expect_src("flow_srcs_saturated_max_minus_1_collisions", 4, s,
+		   TCPF_SRC_SCORE_MAX + 50, 1);
+	syns4(b, 1);
+	expect_src("flow_srcs_saturated_max_collisions", 4, s,
+		   TCPF_SRC_SCORE_MAX + 50, 0);
+	syns4(b, 1);
+	expect_src("flow_srcs_saturated_then_taken", 4, b, 1, 1);
+	do_srcs_reset("flow_srcs_reset_after_saturate");
+}
+
+/*
+ * A heavy source and a flood of one-SYN sources all in its slot, two of
+ * its SYNs per flood SYN: it keeps the slot and every SYN it sent.
+ * 198.18.0.0/15 holds only 28-37 addresses per slot, so the flood goes on
+ * with IPv6 sources of 2001:db8::/96 in the same slot.
+ */
+static void srcs_heavy(void)
+{
+	enum { ROUNDS = 300 };
+	const __u8 h[4] = { 198, 19, 100, 100 };
+	__u8 (*flood)[16] = calloc(ROUNDS, 16);
+	int *fam = calloc(ROUNDS, sizeof(int)), nf = 0, n4;
+	__u32 from = 0, slot = src_slot_of(4, h), sfx;
+	__u8 a[4];
+
+	if (!flood || !fam)
+		exit(1);
+	while (nf < ROUNDS && find4_in_slot(slot, &from, a)) {
+		if (!memcmp(a, h, 4))
+			continue;
+		memcpy(flood[nf], a, 4);
+		fam[nf++] = 4;
+	}
+	n4 = nf;
+	for (sfx = 1; nf < ROUNDS && sfx; sfx++) {
+		__u8 a6[16] = { 0x20, 0x01, 0x0d, 0xb8, [12] = (__u8)(sfx >> 24),
+				(__u8)(sfx >> 16), (__u8)(sfx >> 8), (__u8)sfx };
+
+		if (src_slot_of(6, a6) != slot)
+			continue;
+		memcpy(flood[nf], a6, 16);
+		fam[nf++] = 6;
+	}
+	printf("# srcs: heavy source's slot %u: %d flood sources from "
+	       "198.18.0.0/15, %d from 2001:db8::/96\n", slot, n4, nf - n4);
+	check_report(nf == ROUNDS, "flow_srcs_heavy_flood_found",
+		     "%d colliding sources, want %d", nf, ROUNDS);
+	for (int i = 0; i < nf; i++) {
+		syns4(h, 2);
+		src_send(fam[i], flood[i], IN, SYN, 1, 0);
+	}
+	expect_src("flow_srcs_heavy_keeps_slot", 4, h, 2 * (__u64)nf,
+		   (__u32)nf);
+	expect_read("flow_srcs_heavy_read_only_heavy", TCPF_SRC_SLOTS,
+		    (struct want_src[]){ { 4, h, 2 * (__u64)nf } }, 1, 1);
+	free(flood);
+	free(fam);
+	do_srcs_reset("flow_srcs_reset_after_heavy");
+}
+
+/*
+ * 2000 distinct one-SYN sources over the table, and one that sent 20
+ * (one every 100 flood SYNs): srcs_read puts it first with exactly 20;
+ * every other slot the flood reached holds one source with one SYN (in a
+ * slot of k flood sources, the k-th if k is odd, else the (k-1)-th).
+ */
+static void srcs_top(void)
+{
+	enum { NFLOOD = 2000, NTOP = 20 };
+	const __u8 t[4] = { 198, 19, 200, 1 };
+	static int hits[TCPF_SRC_SLOTS];
+	static __u8 occupant[TCPF_SRC_SLOTS][4];
+	struct src_count *got = calloc(TCPF_SRC_SLOTS, sizeof(*got));
+	__u32 tslot = src_slot_of(4, t);
+	int slots = 0, m, bad = 0;
+	char why[256] = "";
+
+	memset(hits, 0, sizeof(hits));
+	for (int i = 0; i < NFLOOD; i++) {
+		__u8 a[4] = { 198, 18, (__u8)(i / 250), (__u8)(i % 250 + 1) };
+		__u32 s = src_slot_of(4, a);
+
+		if (i % (NFLOOD / NTOP) == 0)
+			syns4(t, 1);
+		syns4(a, 1);
+		if (!hits[s]++ && s != tslot)
+			slots++;
+		if (hits[s] % 2)
+			memcpy(occupant[s], a, 4);
+	}
+	printf("# srcs: %d flood sources over %d slots, %d in the top "
+	       "source's\n", NFLOOD, slots + !!hits[tslot], hits[tslot]);
+	check_report(hits[tslot] < NTOP / 2, "flow_srcs_top_few_in_its_slot",
+		     "%d flood sources share its slot", hits[tslot]);
+	expect_src("flow_srcs_top_slot", 4, t, NTOP, NTOP - hits[tslot]);
+	expect_read("flow_srcs_top_first_of_10", 10,
+		    (struct want_src[]){ { 4, t, NTOP } }, 1, 10);
+	m = got ? srcs_read(srcs_fd, got, TCPF_SRC_SLOTS) : -1;
+	if (m != slots + 1)
+		snprintf(why, sizeof(why), "%d sources, want %d", m, slots + 1);
+	for (int i = 1; i < m && !why[0]; i++) {
+		__u32 s;
+
+		s = src_slot_of(4, got[i].addr);
+		if (got[i].family != TCPF_IPV4 || got[i].syns != 1 ||
+		    s == tslot || memcmp(got[i].addr, occupant[s], 4))
+			bad++;
+	}
+	if (!why[0] && bad)
+		snprintf(why, sizeof(why), "%d of the %d others are not their "
+			 "slot's one-SYN occupant", bad, m - 1);
+	if (!why[0] && (m < 1 || got[0].syns != NTOP ||
+			memcmp(got[0].addr, t, 4)))
+		snprintf(why, sizeof(why), "first has %llu SYNs",
+			 m > 0 ? (unsigned long long)got[0].syns : 0ULL);
+	check_report(!why[0], "flow_srcs_top_all_sources", "%s", why);
+	free(got);
+	do_srcs_reset("flow_srcs_reset_after_top");
+}
+
+/* One source on two CPUs: srcs_read shows it once, its SYNs summed. */
+static void srcs_two_cpus(void)
+{
+	const __u8 a[4] = { 198, 18, 3, 3 }, b[4] = { 198, 18, 4, 4 };
+	struct tcpf_src s;
+	int first = srcs_cpu, used;
+
+	if (srcs_cpu2 < 0) {
+		printf("# srcs: one CPU only, no merge case\n");
+		return;
+	}
+	syns4(a, 3);
+	if (pin_cpu(srcs_cpu2)) {
+		check_report(0, "flow_srcs_two_cpus_pin", "%s", strerror(errno));
+		return;
+	}
+	syns4(a, 4);
+	syns4(b, 6);
+	pin_cpu(first);
+	used = src_get(src_slot_of(4, a), &s);
+	check_report(used == 2 && s.syns == 3, "flow_srcs_two_cpus_two_copies",
+		     "used on %d CPUs, %llu SYNs on cpu %d", used,
+		     (unsigned long long)s.syns, first);
+	/* unmerged, b's 6 would come before a's 4 and 3 */
+	expect_read("flow_srcs_two_cpus_merged", TCPF_SRC_SLOTS,
+		    (struct want_src[]){ { 4, a, 7 }, { 4, b, 6 } }, 2, 2);
+	do_srcs_reset("flow_srcs_reset_two_cpus");
+}
+
+static void scenario_srcs(void)
+{
+	cpu_set_t orig;
+	struct timespec t0, t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	reset();
+	srcs_fd = bpf_map__fd(skel->maps.tcpf_srcs);
+	if (sched_getaffinity(0, sizeof(orig), &orig)) {
+		check_report(0, "flow_srcs_affinity", "%s", strerror(errno));
+		return;
+	}
+	for (int c = 0; c < CPU_SETSIZE && c < ncpus; c++) {
+		if (!CPU_ISSET(c, &orig))
+			continue;
+		if (srcs_cpu < 0)
+			srcs_cpu = c;
+		else if (srcs_cpu2 < 0)
+			srcs_cpu2 = c;
+	}
+	if (srcs_cpu < 0 || pin_cpu(srcs_cpu)) {
+		check_report(0, "flow_srcs_pin", "cannot pin to a CPU");
+		return;
+	}
+	srcs_basic();
+	srcs_family();
+	srcs_words();
+	srcs_saturate();
+	srcs_heavy();
+	srcs_top();
+	srcs_two_cpus();
+	check_report(srcs_failed_runs == 0, "flow_srcs_frames_ran",
+		     "%d frames failed: %s", srcs_failed_runs, srcs_run_why);
+	sched_setaffinity(0, sizeof(orig), &orig);
+	reset();
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	printf("# srcs: %.2f s\n", (double)(t1.tv_sec - t0.tv_sec) +
+	       (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+}
+
 int main(void)
 {
 	struct bpf_map *map;
@@ -1322,6 +1900,7 @@ int main(void)
 	scenario_slot_evict();
 	scenario_bucket_evict();
 	scenario_evict_timewait();
+	scenario_srcs();
 	/* last: the reaper's timer runs until the maps go */
 	scenario_reaper();
 

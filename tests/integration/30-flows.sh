@@ -34,6 +34,14 @@
 #   lab 3 (--ingress-only):
 #     7. the SYN-ACK is never seen, so no handshake completes: every
 #        ingress segment after the SYN is out_of_state, nothing is opened.
+#   SYN sources (`stats` "syn_sources", emptied by `reset`): scenarios 1-5
+#   check the list against the capture's SYNs per source; lab 1 then
+#     8. N curls and K hping3 SYNs: exactly the client with N, then N + K
+#        (also the plain `stats` line); `reset` empties the list;
+#   lab 4 (--no-flows):
+#     9. no tracking and no rules: SYNs are not counted (the list stays
+#        empty); a live rule set turns the counting on, before the rule
+#        that drops those very SYNs.
 #
 # Run as root: bash tests/integration/30-flows.sh
 set -u
@@ -42,6 +50,9 @@ set -u
 
 PORT=8080          # the server below: HTTP/1.1 and a few commands
 CLOSED_PORT=9      # nothing listens: the server answers RST
+HPING_PORT=20011   # scenarios 8 and 9: hping3's own closed port (it takes
+                   # any segment from its port as a reply)
+HPING=/usr/sbin/hping3
 N4=6               # scenario 1: curl over IPv4
 N6=4               # scenario 1: curl over IPv6
 N5=3               # scenario 5: IPv6, the server closes first
@@ -421,6 +432,56 @@ cap_stop() {
 }
 model() { json_get "$MODEL" "$1"; }
 
+# srcs_json JSON: its "syn_sources", as compact JSON
+srcs_json() { json_get "$1" 'json.dumps(j["syn_sources"])'; }
+# srcs_want SOURCE SYNS...: the "syn_sources" those pairs make, same form
+srcs_want() {
+    local out="" sep=""
+    while [ $# -gt 1 ]; do
+        out+="$sep{\"source\": \"$1\", \"syns\": $2}"
+        sep=", "
+        shift 2
+    done
+    echo "[$out]"
+}
+# cap_srcs: the SYNs (no ACK, RST or FIN) the capture saw arrive at the
+# server, per source, in the order `stats` lists them (most first, then
+# IPv4 before IPv6, then by address)
+cap_srcs() {
+    "$PY" - "$TMP/$CAP.tsv" "$LAB_SRV4" "$LAB_SRV6" <<'PYEOF'
+import ipaddress, json, sys
+local, n = set(sys.argv[2:]), {}
+for line in open(sys.argv[1]):
+    f = line.rstrip("\n").split("\t")
+    if len(f) < 11:
+        continue
+    src, dst = f[1] or f[3], f[2] or f[4]
+    if dst in local and int(f[7], 16) & 0x17 == 0x02:
+        n[src] = n.get(src, 0) + 1
+def order(kv):
+    a = ipaddress.ip_address(kv[0])
+    return (-kv[1], a.version, a.packed)
+print(json.dumps([{"source": s, "syns": c} for s, c in sorted(n.items(), key=order)]))
+PYEOF
+}
+# check_srcs T JSON SOURCE SYNS...: syn_sources is exactly those pairs, and
+# exactly what the capture saw
+check_srcs() {
+    local t=$1 js=$2
+    shift 2
+    check_eq "$t: syn_sources = $(srcs_want "$@")" "$(srcs_json "$js")" "$(srcs_want "$@")"
+    check_eq "$t: syn_sources = the capture's SYNs per source" "$(srcs_json "$js")" "$(cap_srcs)"
+}
+# srcs_line: the plain `stats` line of SYN sources, or '-'
+srcs_line() {
+    srv "$TCPF" stats "$LAB_SRV_IF" 2>/dev/null | grep '^SYN sources' || echo -
+}
+# hping K: K SYNs from the client to HPING_PORT (closed), 20 ms apart
+hping() {
+    cli timeout 20 "$HPING" -S -p "$HPING_PORT" -c "$1" -i u20000 "$LAB_SRV4" \
+        >>"$TMP/hping.log" 2>&1 || true
+}
+
 # check_phases T JSON: every phase equals the reference's, and all of them
 # together are every TCP segment of the capture.
 check_phases() {
@@ -504,6 +565,7 @@ s1_orderly() {
     check_eq "$t: states: none (every connection closed and gone)" \
         "$(json_get "$js" 'sum(j["states"].values())')" 0
     check_eq "$t: flows lists nothing" "$(flows_ports)" "-"
+    check_srcs "$t" "$js" "$LAB_CLI4" "$N4" "$LAB_CLI6" "$N6"
 }
 
 s2_resets() {
@@ -554,6 +616,7 @@ s2_resets() {
     conn_delta "$t" "$before" "$js" refused 0
     check_eq "$t: capture: 2 RSTs, no FIN" "$(model '(j["plain"]["rst"], j["plain"]["fin"])')" "(2, 0)"
     check_phases "$t" "$js"
+    check_srcs "$t" "$js" "$LAB_CLI4" 2
 }
 
 s3_refused() {
@@ -571,6 +634,7 @@ s3_refused() {
         "$(json_get "$js" '(j["phases"]["handshake_syn"], j["phases"]["reset"], sum(j["phases"].values()))')" \
         "(1, 1, 2)"
     check_phases "$t" "$js"
+    check_srcs "$t" "$js" "$LAB_CLI4" 1
 }
 
 s4_half_open() {
@@ -615,6 +679,7 @@ s4_half_open() {
     conn_delta "$t" "$before" "$js" opened 0
     conn_delta "$t" "$before" "$js" refused 0
     check_eq "$t: half_open back to 0 when it expired" "$seen_gone" 0
+    check_srcs "$t: a spoofed source" "$js" "$HALF_SRC" 1
     last=$(model 'j["last"]["synack"]')
     if [ -z "$expired_at" ]; then
         fail "$t: expired 2-4 s after its last segment" "not expired $(awk "BEGIN{print $now - $t0}") s after the SYN"
@@ -654,7 +719,36 @@ s5_ipv6() {
         "$(json_get "$js" '(j["states"]["time_wait"], sum(j["states"].values()))')" "($N5, $N5)"
     check_eq "$t: flows --state time_wait lists them" \
         "$(flows_ports --state time_wait)" "$(sorted_words "$out")"
+    check_srcs "$t" "$js" "$LAB_CLI6" "$N5"
     S5_AFTER=$js
+}
+
+s8_syn_sources() {
+    local t=s8-syn-sources js n=5 k=7
+    cap_start $t || return
+    js=$(stats)
+    check_eq "$t: reset emptied syn_sources" "$(srcs_json "$js")" "[]"
+    check_eq "$t: plain stats: no SYN sources line when empty" "$(srcs_line)" "-"
+    check_eq "$t: curl over IPv4 ok" "$(curls 4 "$n")" "$n"
+    js=$(stats)
+    check_eq "$t: after $n curls: the client with $n" "$(srcs_json "$js")" \
+        "$(srcs_want "$LAB_CLI4" "$n")"
+    check_eq "$t: plain stats line after $n curls" "$(srcs_line)" \
+        "SYN sources (most SYNs): $LAB_CLI4 $n"
+    hping "$k"
+    cap_stop
+    js=$(stats)
+    check_eq "$t: capture: $n + $k SYNs, all from the client" \
+        "$(model '(j["plain"]["syn"], j["plain"]["syn_received"])')" "($((n + k)), $((n + k)))"
+    check_srcs "$t: after $k hping3 SYNs" "$js" "$LAB_CLI4" $((n + k))
+    check_eq "$t: plain stats line after $k hping3 SYNs" "$(srcs_line)" \
+        "SYN sources (most SYNs): $LAB_CLI4 $((n + k))"
+    check_rc "$t: reset" 0 srv "$TCPF" reset "$LAB_SRV_IF"
+    check_eq "$t: reset empties syn_sources" "$(srcs_json "$(stats)")" "[]"
+    check_eq "$t: plain stats: no SYN sources line after reset" "$(srcs_line)" "-"
+    hping 2
+    check_eq "$t: counting again after reset" "$(srcs_json "$(stats)")" \
+        "$(srcs_want "$LAB_CLI4" 2)"
 }
 
 lab1() {
@@ -675,6 +769,7 @@ lab1() {
     js=$(stats)
     conn_delta "lab1: in all" "$start" "$js" evicted 0
     conn_delta "lab1: in all" "$start" "$js" half_open_evicted 0
+    s8_syn_sources
 }
 
 lab2_flood() {
@@ -743,13 +838,48 @@ lab3_ingress_only() {
         "$(json_get "$js" 'sum(j["phases"][p] for p in ("handshake_synack", "handshake_ack", "established", "teardown_fin1", "teardown_ack1", "teardown_fin2", "teardown_ack2"))')" 0
 }
 
+# syn_count JSON: SYN segments the flag counters saw (both families)
+syn_count() { json_get "$1" 'sum(f["packets"] for f in j["flags"] if f["bits"] == 2)'; }
+
+lab4_no_flows() {
+    attach_lab --no-flows || return
+    local t=s9-no-flows js before n=3 k=4
+    check_rc "$t: reset" 0 srv "$TCPF" reset "$LAB_SRV_IF"
+    before=$(stats)
+    check_eq "$t: curl over IPv4 ok" "$(curls 4 "$n")" "$n"
+    hping "$k"
+    js=$(stats)
+    check_eq "$t: the flag counters saw the $n + $k SYNs" \
+        "$(($(syn_count "$js") - $(syn_count "$before")))" $((n + k))
+    check_eq "$t: --no-flows and no rules: SYNs not counted, syn_sources stays []" \
+        "$(srcs_json "$js")" "[]"
+    check_eq "$t: --no-flows and no rules: no SYN sources line" "$(srcs_line)" "-"
+    # a live rule set: the segment path runs, and the sources are counted
+    # before the rules, so the SYNs a rule drops are counted too
+    check_rc "$t: rule add --syn src $LAB_CLI4/32 drop" 0 \
+        srv "$TCPF" rule add "$LAB_SRV_IF" --syn src "$LAB_CLI4/32" drop
+    before=$(stats)
+    hping "$k"
+    js=$(stats)
+    check_eq "$t: with a rule: the flag counters saw $k SYNs, the rule dropped them" \
+        "$(($(syn_count "$js") - $(syn_count "$before"))) $(json_get "$js" 'j["drops"]["rule"]')" "$k $k"
+    check_eq "$t: with a rule: the $k SYNs it drops are counted, syn_sources = the client with $k" \
+        "$(srcs_json "$js")" "$(srcs_want "$LAB_CLI4" "$k")"
+    check_eq "$t: with a rule: plain stats line" "$(srcs_line)" \
+        "SYN sources (most SYNs): $LAB_CLI4 $k"
+    check_rc "$t: rule flush" 0 srv "$TCPF" rule flush "$LAB_SRV_IF"
+    hping 2
+    check_eq "$t: rules flushed: not counted again, syn_sources keeps $k" \
+        "$(srcs_json "$(stats)")" "$(srcs_want "$LAB_CLI4" "$k")"
+}
+
 # ------------------------------------------------------------------- main
 
 if [ ! -x "$TCPF" ]; then
     fail "tcpflags binary" "$TCPF missing (run make)"
     exit 1
 fi
-for tool in tcpdump tshark curl; do
+for tool in tcpdump tshark curl "$HPING"; do
     command -v "$tool" >/dev/null || fail "tool $tool" "not installed"
 done
 "$PY" -c 'import scapy.all' 2>/dev/null || fail "scapy" "not importable by $PY"
@@ -759,5 +889,6 @@ T_START=$SECONDS
 lab1
 lab2_flood
 lab3_ingress_only
+lab4_no_flows
 echo "# 30-flows: $((SECONDS - T_START)) s"
 t_done
