@@ -118,50 +118,59 @@ const char *flags_name(__u8 flags, char *buf, size_t size)
 	return buf;
 }
 
+/*
+ * Every value of a per-CPU array of n entries (vsize bytes each, a multiple
+ * of 8) on every CPU, in one batch call: value (key, cpu) at
+ * key * ncpu + cpu.  Returns a buffer to free, or NULL with *err set.
+ */
+static void *percpu_dump(int fd, __u32 n, size_t vsize, int *ncpu, int *err)
+{
+	__u32 *keys, count = n, out_batch = 0;
+	void *vals;
+
+	*ncpu = libbpf_num_possible_cpus();
+	if (*ncpu < 0) {
+		*err = *ncpu;
+		return NULL;
+	}
+	keys = calloc(n, sizeof(*keys));
+	vals = calloc((size_t)n * (size_t)*ncpu, vsize);
+	*err = keys && vals ? 0 : -ENOMEM;
+	if (!*err && bpf_map_lookup_batch(fd, NULL, &out_batch, keys, vals,
+					  &count, NULL) && errno != ENOENT)
+		*err = -errno;
+	/* arrays come back in key order, all of them */
+	if (!*err && count != n)
+		*err = -EIO;
+	free(keys);
+	if (*err) {
+		free(vals);
+		return NULL;
+	}
+	return vals;
+}
+
 int counters_read(int fd, struct tcpf_snapshot *snap)
 {
-	int ncpu = libbpf_num_possible_cpus();
-	__u32 n = TCPF_STATS_ENTRIES, *keys;
-	struct tcpf_count *vals;
-	__u32 out_batch = 0;
-	int err = 0;
+	int ncpu, err;
+	struct tcpf_count *vals = percpu_dump(fd, TCPF_STATS_ENTRIES,
+					      sizeof(*vals), &ncpu, &err);
 
-	if (ncpu < 0)
-		return ncpu;
-	keys = calloc(n, sizeof(*keys));
-	vals = calloc((size_t)n * ncpu, sizeof(*vals));
-	if (!keys || !vals) {
-		err = -ENOMEM;
-		goto out;
-	}
-	/* one batch call reads every key on every CPU */
-	if (bpf_map_lookup_batch(fd, NULL, &out_batch, keys, vals, &n, NULL) &&
-	    errno != ENOENT) {
-		err = -errno;
-		goto out;
-	}
+	if (!vals)
+		return err;
 	memset(snap, 0, sizeof(*snap));
-	for (__u32 i = 0; i < n; i++) {
-		struct tcpf_count sum = {};
-		struct tcpf_count *dst;
+	for (__u32 key = 0; key < TCPF_STATS_ENTRIES; key++) {
+		struct tcpf_count *dst = key < TCPF_KEY_CNT(0) ?
+			&snap->flags[key / TCPF_PATTERNS][key % TCPF_PATTERNS] :
+			&snap->cnt[key - TCPF_KEY_CNT(0)];
 
 		for (int cpu = 0; cpu < ncpu; cpu++) {
-			sum.packets += vals[(size_t)i * ncpu + cpu].packets;
-			sum.bytes += vals[(size_t)i * ncpu + cpu].bytes;
+			dst->packets += vals[(size_t)key * ncpu + cpu].packets;
+			dst->bytes += vals[(size_t)key * ncpu + cpu].bytes;
 		}
-		if (keys[i] < TCPF_KEY_CNT(0))
-			dst = &snap->flags[keys[i] / TCPF_PATTERNS]
-					  [keys[i] % TCPF_PATTERNS];
-		else if (keys[i] < TCPF_STATS_ENTRIES)
-			dst = &snap->cnt[keys[i] - TCPF_KEY_CNT(0)];
-		else
-			continue;
-		*dst = sum;
 	}
-out:
-	free(keys);
 	free(vals);
-	return err;
+	return 0;
 }
 
 int counters_reset(int fd)
@@ -203,26 +212,18 @@ void counters_totals(const struct tcpf_snapshot *s, struct tcpf_totals *t)
 /* Sum a per-CPU array whose values are `words` __u64 each into out. */
 static int percpu_sum(int fd, __u64 *out, __u32 n, int words)
 {
-	int ncpu = libbpf_num_possible_cpus();
-	__u64 *vals;
+	int ncpu, err;
+	__u64 *vals = percpu_dump(fd, n, (size_t)words * sizeof(*vals), &ncpu,
+				  &err);
 
-	if (ncpu < 0)
-		return ncpu;
-	vals = calloc((size_t)ncpu * words, sizeof(*vals));
 	if (!vals)
-		return -ENOMEM;
-	for (__u32 key = 0; key < n; key++) {
-		__u64 *o = out + (size_t)key * words;
-
-		memset(o, 0, (size_t)words * sizeof(*o));
-		if (bpf_map_lookup_elem(fd, &key, vals)) {
-			free(vals);
-			return -errno;
-		}
+		return err;
+	memset(out, 0, (size_t)n * words * sizeof(*out));
+	for (__u32 key = 0; key < n; key++)
 		for (int cpu = 0; cpu < ncpu; cpu++)
 			for (int w = 0; w < words; w++)
-				o[w] += vals[(size_t)cpu * words + w];
-	}
+				out[(size_t)key * words + w] +=
+					vals[((size_t)key * ncpu + cpu) * words + w];
 	free(vals);
 	return 0;
 }
@@ -317,33 +318,26 @@ static int by_syns(const void *a, const void *b)
 
 int srcs_read(int fd, struct src_count *out, int max)
 {
-	int ncpu = libbpf_num_possible_cpus(), n = 0, m = 0;
-	struct tcpf_src *vals;
+	int ncpu, n = 0, m = 0, err;
+	struct tcpf_src *vals = percpu_dump(fd, TCPF_SRC_SLOTS, sizeof(*vals),
+					    &ncpu, &err);
 	struct src_count *all;
 
-	if (ncpu < 0)
-		return ncpu;
-	vals = calloc((size_t)ncpu, sizeof(*vals));
+	if (!vals)
+		return err;
 	all = calloc((size_t)ncpu * TCPF_SRC_SLOTS, sizeof(*all));
-	if (!vals || !all) {
+	if (!all) {
 		free(vals);
-		free(all);
 		return -ENOMEM;
 	}
-	for (__u32 key = 0; key < TCPF_SRC_SLOTS; key++) {
-		if (bpf_map_lookup_elem(fd, &key, vals)) {
-			n = -errno;
-			break;
-		}
-		for (int cpu = 0; cpu < ncpu; cpu++) {
-			const struct tcpf_src *v = &vals[cpu];
+	for (size_t i = 0; i < (size_t)ncpu * TCPF_SRC_SLOTS; i++) {
+		const struct tcpf_src *v = &vals[i];
 
-			if (!v->used || !v->syns)
-				continue;
-			all[n].family = v->family;
-			memcpy(all[n].addr, v->addr, sizeof(all[n].addr));
-			all[n++].syns = v->syns;
-		}
+		if (!v->used || !v->syns)
+			continue;
+		all[n].family = v->family;
+		memcpy(all[n].addr, v->addr, sizeof(all[n].addr));
+		all[n++].syns = v->syns;
 	}
 	if (n > 0) {
 		/* one source on several CPUs: one line */
