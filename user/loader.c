@@ -31,14 +31,6 @@
 #include "timefmt.h"
 
 /* What is attached to an interface now. */
-struct attached {
-	bool ours;              /* a tcpflags program is attached */
-	bool legacy;            /* directly, not through a libxdp dispatcher */
-	__u32 mode;             /* enum xdp_attach_mode */
-	__u32 prog_id;          /* our program's id */
-	char foreign[64];       /* name and id of someone else's program */
-};
-
 const char *mode_name(__u32 mode)
 {
 	switch (mode) {
@@ -69,7 +61,7 @@ static __u32 xdp_flags_of(__u32 mode)
 	return mode == XDP_MODE_SKB ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE;
 }
 
-static int query_attached(unsigned int ifindex, struct attached *a)
+int query_attached(unsigned int ifindex, struct attached *a)
 {
 	struct xdp_multiprog *mp;
 	struct xdp_program *p = NULL;
