@@ -37,12 +37,13 @@ LIBS      := $(shell pkg-config --libs libxdp libbpf 2>/dev/null || echo -lxdp -
 BPF_PROGS := tcpflags empty
 SKELS     := $(patsubst %,$(BUILD)/%.skel.h,$(BPF_PROGS))
 CORE_SRCS := user/log.c user/cli.c user/rules.c user/pfxtable.c user/policy.c user/pins.c user/counters.c user/snapshot.c user/timefmt.c
-CMD_SRCS  := user/loader.c user/egress.c user/stats.c user/flows.c user/rulecmd.c
+CMD_SRCS  := user/loader.c user/egress.c user/stats.c user/flows.c user/rulecmd.c user/exporter.c user/top.c
 CORE_OBJS := $(patsubst user/%.c,$(BUILD)/user/%.o,$(CORE_SRCS))
 CMD_OBJS  := $(patsubst user/%.c,$(BUILD)/user/%.o,$(CMD_SRCS))
 TEST_BINS := $(BUILD)/test_bpf $(BUILD)/test_flow $(BUILD)/test_user \
 	     $(BUILD)/test_rules $(BUILD)/test_policy \
-	     $(BUILD)/bench $(BUILD)/bench_policy $(BUILD)/livegen
+	     $(BUILD)/bench $(BUILD)/bench_policy $(BUILD)/livegen \
+	     $(BUILD)/bench_top
 
 all: $(BUILD)/tcpflags $(TEST_BINS) $(BUILD)/xdpdrop.bpf.o
 
@@ -65,9 +66,12 @@ $(BUILD)/tests/%.o: tests/%.c $(wildcard tests/*.h) $(wildcard user/*.h) include
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -Itests -c $< -o $@
 
+# top: the dashboard draws with ncursesw
+$(BUILD)/tcpflags: LIBS += $(shell pkg-config --libs ncursesw 2>/dev/null || echo -lncursesw)
+$(BUILD)/user/top.o: CFLAGS += $(shell pkg-config --cflags ncursesw 2>/dev/null)
 $(BUILD)/tcpflags: $(BUILD)/user/main.o $(CMD_OBJS) $(CORE_OBJS)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $^ $(LIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) $^ $(LIBS) $(shell pkg-config --libs libmicrohttpd) -o $@
 
 $(BUILD)/test_bpf: $(BUILD)/tests/test_bpf.o $(BUILD)/tests/frames.o $(CORE_OBJS)
 	$(call msg,LINK,$@)
@@ -97,6 +101,11 @@ $(BUILD)/bench_policy: $(BUILD)/tests/bench_policy.o $(BUILD)/tests/frames.o $(C
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LIBS) -o $@
 
+# fills counters and the flow table for scripts/bench-top.sh
+$(BUILD)/bench_top: $(BUILD)/tests/bench_top.o $(BUILD)/tests/frames.o
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LIBS) -o $@
+
 # the flood generator of scripts/bench-live.sh: needs only its own skeleton
 $(BUILD)/tests/livegen.o: tests/livegen.c $(BUILD)/livegen.skel.h | $(BUILD)/tests
 	$(call msg,CC,$@)
@@ -113,6 +122,8 @@ bench: all
 	$(Q)$(BUILD)/bench
 	$(Q)$(BUILD)/bench_policy
 	$(Q)scripts/bench-live.sh
+	$(Q)scripts/bench-top.sh
+	$(Q)scripts/bench-exporter.sh
 
 demo: all
 	$(Q)scripts/lab.sh

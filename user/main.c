@@ -3,11 +3,13 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include "exporter.h"
 #include "flows.h"
 #include "loader.h"
 #include "rulecmd.h"
 #include "log.h"
 #include "stats.h"
+#include "top.h"
 
 #ifndef TCPF_VERSION
 #define TCPF_VERSION "dev"
@@ -30,13 +32,16 @@ static const struct command {
 	  "change the rules live" },
 	{ "apply", cmd_apply, "IFACE FILE", "replace the rule set" },
 	{ "reset", cmd_reset, "IFACE", "zero the counters" },
+	{ "top", cmd_top, "[IFACE...] [--interval SECONDS]", "live dashboard" },
+	{ "exporter", cmd_exporter, "--listen ADDR:PORT [IFACE...]",
+	  "serve Prometheus /metrics" },
 };
 
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: tcpflags [-v] COMMAND [ARGS]\n\ncommands:\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		fprintf(f, "  %-7s %-34s %s\n", commands[i].name,
+		fprintf(f, "  %-8s %-34s %s\n", commands[i].name,
 			commands[i].args, commands[i].summary);
 	fprintf(f, "\n  COMMAND --help for its options; -v shows libbpf/libxdp "
 		   "messages (-vv: debug)\n");

@@ -1,0 +1,644 @@
+#!/bin/bash
+# 60-top.sh - `tcpflags top`, the dashboard, under tmux on a lab with real
+# traffic.  tcpflags on tcpf-srv with three rules; from the client: curl
+# over IPv4 and IPv6 (python http.server), nmap NULL and Xmas scans, hping3
+# SYN|FIN and SYNs to a port a rule drops.  Then, quiet, top runs in a
+# tmux pane (100x30, --interval 0.2) and its captured screen must show
+# exactly what the command reports for the same moment:
+#   overview: the funnel's totals = the phase counters of `stats --json`,
+#     its NOW column and the states panel = the gauges, half-open;
+#   patterns: every pattern (IPv4 and IPv6 rows added up) and its total =
+#     stats' flags, the TCP totals, conntrack validity;
+#   rules: each rule's id, text, packets and bytes = `rule list --json`,
+#     drops by reason;
+#   sources: the SYN sources' counts = stats' syn_sources.
+# Keys: s cycles the sort (a live URG stream leads by rate; by total;
+# by name); p freezes the screen (PAUSED) while traffic flows, and p again
+# shows it; r zeroes the on-screen totals while the kernel's stay, and the
+# totals since r = the kernel's increase since r; Tab and 1-4 switch views
+# (their titles); h shows help; resizes to 80x24 and 160x50 redraw (the
+# screen fills the new size; more pattern rows at 160x50); q exits 0 and
+# the shell's terminal is back in cooked mode (icanon, echo).  SIGTERM and
+# Ctrl-C restore it the same way.  Colour only with a colour terminal and
+# no NO_COLOR; an ASCII sparkline in the C locale, blocks in UTF-8.
+# Detaching while top runs shows GONE (detach) or NOT ATTACHED (--keep-maps)
+# within two refreshes, top keeps running, and comes back to "attached".
+# Errors: not attached, nothing attached, unknown interface, bad
+# --interval, not root, no terminal: exit code and one `tcpflags: ` line.
+# Run as root: bash tests/integration/60-top.sh
+set -u
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
+. "$(dirname "$0")/../lib.sh"
+
+HPING=/usr/sbin/hping3
+IF=$LAB_SRV_IF
+HTTP=8080
+IV=0.2                          # top's refresh interval in these tests
+NOBODY=(setpriv --reuid=65534 --regid=65534 --clear-groups)
+SOCK=tcpf-top-$$                # a tmux server of our own
+TMP=$(mktemp -d /tmp/tcpf-top.XXXXXX)
+t_exit() {
+    tmux -L "$SOCK" kill-server >/dev/null 2>&1
+    # lo is attached too (several interfaces); t_cleanup knows the veths
+    [ -n "${LAB:-}" ] && in_ns "$LAB-srv" "$TCPF" detach lo >/dev/null 2>&1
+    t_cleanup
+    rm -rf "$TMP"
+}
+trap t_exit EXIT
+
+# ---------------------------------------------------------------- helpers
+
+tf() { run "$LAB-srv" "$TCPF" "$@"; }
+tm() { LANG=C.UTF-8 tmux -u -L "$SOCK" "$@"; }
+
+# top_start NAME COLS ROWS [ENV=V...] -- [TOP ARGS...]: top in a tmux pane,
+# inside a shell that then prints its exit code and its terminal modes.
+top_start() {
+    local name=$1 cols=$2 rows=$3 envs=()
+    shift 3
+    while [ "$1" != -- ]; do envs+=("$1"); shift; done
+    shift
+    tm new-session -d -s "$name" -x "$cols" -y "$rows" \
+        "env LANG=C.UTF-8 ${envs[*]} nsenter --net=/run/netns/$LAB-srv $TCPF top $*; echo TOP-EXIT-\$?; echo STTY \$(stty -a); sleep 600"
+}
+# shot NAME: the pane as text (into $TMP/NAME.txt too).
+shot() { tm capture-pane -p -t "$1" | tee "$TMP/$1.txt"; }
+# shot_has NAME ERE: the pane has a line matching ERE.
+shot_has() { shot "$1" | grep -qE -- "$2"; }
+# wait_shot NAME SECONDS ERE: poll the pane until a line matches ERE.
+wait_shot() { wait_for "$2" shot_has "$1" "$3"; }
+# modes FILE: the echo and icanon modes the shell's `stty -a` printed
+# after top ("-echo" when off).
+modes() {
+    grep -o 'STTY .*' "$1" | tr ' ' '\n' | tr -d ';' |
+        grep -xE -- '-?(icanon|echo)' | sort | tr '\n' ' ' | sed 's/ $//'
+}
+# top_pid NAME: the pid of tcpflags in the pane (nsenter execs it).
+top_pid() { pgrep -P "$(tm list-panes -t "$1" -F '#{pane_pid}')" -x tcpflags; }
+# key NAME KEYS...: type into the pane.
+key() { local n=$1; shift; tm send-keys -t "$n" "$@"; }
+# settle: two refreshes of top
+settle() { sleep "$(awk "BEGIN { print 3 * $IV }")"; }
+
+stats_json() { srv "$TCPF" stats "$IF" --json 2>/dev/null; }
+rules_json() { srv "$TCPF" rule list "$IF" --json 2>/dev/null; }
+# quiet: wait until the TCP counters and gauges stand still, then save
+# stats --json as $TMP/NAME.json and rule list --json as $TMP/NAME.rules.
+quiet() {
+    local a b n=0
+    a=$(stats_json | "$PY" "$TMP/screen.py" tcpkey)
+    while [ $n -lt 40 ]; do
+        sleep 0.6
+        b=$(stats_json | "$PY" "$TMP/screen.py" tcpkey)
+        [ "$a" = "$b" ] && break
+        a=$b
+        n=$((n + 1))
+    done
+    stats_json >"$TMP/$1.json"
+    rules_json >"$TMP/$1.rules"
+}
+# report FILE: "label<TAB>got<TAB>want" lines -> PASS/FAIL lines.
+report() {
+    local label got want
+    while IFS=$'\t' read -r label got want; do
+        check_eq "$label" "$got" "$want"
+    done <"$1"
+}
+# check NAME MODE ARGS...: screen.py MODE ARGS, reported.
+check() {
+    local name=$1
+    shift
+    "$PY" "$TMP/screen.py" "$@" >"$TMP/check.tsv" 2>"$TMP/check.err" ||
+        fail "$name: screen.py $1" "$(tail -n 3 "$TMP/check.err")"
+    sed -i "s/^/$name: /" "$TMP/check.tsv"
+    report "$TMP/check.tsv"
+}
+
+# ------------------------------------------------------------ the parser
+
+cat >"$TMP/screen.py" <<'EOF'
+# Read top's captured screen and compare it with the command's JSON.
+# Prints "label<TAB>got<TAB>want" lines.
+import json, re, sys
+
+PAT = re.compile(r"^ (\S+?)\+?\s+(ipv4|ipv6)\s+(\S+)\s+(\S+)\s+(\d\S*)\s+(yes|NO)(?:\s|$)")
+
+def lines(path):
+    return open(path, encoding="utf-8").read().split("\n")
+
+def out(label, got, want):
+    print(f"{label}\t{got}\t{want}")
+
+def patterns(path):
+    """[(name, family, rate, share, total)] in screen order."""
+    rows = []
+    for l in lines(path):
+        m = PAT.match(l)
+        if m:
+            rows.append((m.group(1), m.group(2), m.group(3), m.group(4),
+                         int(m.group(5)), m.group(6)))
+    return rows
+
+def panels(path):
+    """The overview's lines above the pattern table (funnel, states)."""
+    top = []
+    for l in lines(path):
+        if l.startswith(" PATTERN "):
+            break
+        top.append(l)
+    return top
+
+def flags_of(j):
+    return {f["name"]: f for f in j["flags"]}
+
+mode = sys.argv[1]
+if mode in ("tcpkey", "counters"):
+    # tcpkey: what must stand still for "quiet"; counters: the same
+    # without the gauges (the reaper recounts them, traffic or not)
+    j = json.load(sys.stdin)
+    k = [j["flags"], j["phases"], j["packets"]["tcp"], j.get("syn_sources"),
+         j["rules"], j["drops"]]
+    print(json.dumps(k + ([j["states"]] if mode == "tcpkey" else [])))
+elif mode == "patterns":   # SCREEN JSON [BASE_JSON]: totals (since base)
+    rows = patterns(sys.argv[2])
+    j = json.load(open(sys.argv[3]))
+    base = json.load(open(sys.argv[4])) if len(sys.argv) > 4 else None
+    fl = flags_of(j)
+    bf = flags_of(base) if base else {}
+    got = {}
+    for name, fam, rate, share, total, valid in rows:
+        got[name] = got.get(name, 0) + total
+    out("pattern names on screen = stats' flags", sorted(got), sorted(fl))
+    for name, f in sorted(fl.items()):
+        want = f["packets"] - (bf[name]["packets"] if name in bf else 0)
+        out(f"'{name}' total (IPv4 + IPv6 rows)", got.get(name, "absent"), want)
+    for name, fam, rate, share, total, valid in rows:
+        if name in fl:
+            out(f"'{name}' {fam} valid", valid, "yes" if fl[name]["valid"] else "NO")
+    tot = [l for l in lines(sys.argv[2]) if l.startswith(" totals: TCP ")]
+    m = re.match(r" totals: TCP (\d+) \(ipv4 (\d+), ipv6 (\d+)\)", tot[0] if tot else "")
+    p, bp = j["packets"], base["packets"] if base else {}
+    out("TCP totals line (tcp ipv4 ipv6)", " ".join(m.groups()) if m else "absent",
+        " ".join(str(p[k] - bp.get(k, 0)) for k in ("tcp", "ipv4_tcp", "ipv6_tcp")))
+elif mode == "rates0":     # SCREEN: quiet, every pattern's rate 0.0
+    rows = patterns(sys.argv[2])
+    out("pattern rows shown", len(rows) > 0, True)
+    out("every pattern's rate is 0.0 when quiet",
+        sorted({r[2] for r in rows}), ["0.0"])
+elif mode == "overview":   # SCREEN JSON
+    j = json.load(open(sys.argv[3]))
+    ph, st = j["phases"], j["states"]
+    want = {"SYN": ph["handshake_syn"], "SYN-ACK": ph["handshake_synack"],
+            "completed": ph["handshake_ack"], "FIN (fin1)": ph["teardown_fin1"],
+            "LAST_ACK (fin2)": ph["teardown_fin2"],
+            "TIME_WAIT (ack2)": ph["teardown_ack2"], "resets": ph["reset"],
+            "out_of_state": ph["out_of_state"]}
+    now = {"CLOSE_WAIT": st["close_wait"], "LAST_ACK (fin2)": st["last_ack"],
+           "TIME_WAIT (ack2)": st["time_wait"]}
+    left, right = {}, {}
+    for l in panels(sys.argv[2]):
+        lab = l[1:17].strip()
+        if lab in want or lab in now or lab == "completion":
+            left[lab] = (l[18:26].strip(), l[27:36].strip(), l[37:45].strip())
+        m = re.match(r"^\s*(\S+)\s+(\d+)\s*$", l[46:])
+        if m:
+            right[m.group(1)] = int(m.group(2))
+    for lab, w in want.items():
+        out(f"funnel '{lab}' total = phase", left.get(lab, ("", "absent"))[1], str(w))
+        out(f"funnel '{lab}' rate when quiet", left.get(lab, ("absent",))[0], "0.0")
+    for lab, w in now.items():
+        out(f"funnel '{lab}' NOW = gauge", left.get(lab, ("", "", "absent"))[2], str(w))
+    s, a = ph["handshake_syn"], ph["handshake_ack"]
+    out("funnel completion (totals)", left.get("completion", ("", "absent"))[1],
+        "%.1f%%" % (100.0 * a / s) if s else "-")
+    for name, w in st.items():
+        out(f"state '{name}' = gauge", right.get(name, "absent"), w)
+    out("half-open = connections.half_open", right.get("half-open", "absent"),
+        j["connections"]["half_open"])
+elif mode == "funnel0":    # SCREEN: every funnel total 0 (after r)
+    tot = []
+    for l in panels(sys.argv[2]):
+        lab = l[1:17].strip()
+        if lab in ("SYN", "SYN-ACK", "completed", "FIN (fin1)", "LAST_ACK (fin2)",
+                   "TIME_WAIT (ack2)", "resets", "out_of_state"):
+            tot.append(l[27:36].strip())
+    out("funnel totals after r", " ".join(tot), " ".join(["0"] * 8))
+elif mode == "rules":      # SCREEN RULES_JSON [BASE_RULES_JSON]
+    j = json.load(open(sys.argv[3]))
+    base = json.load(open(sys.argv[4])) if len(sys.argv) > 4 else None
+    br = {r["id"]: r for r in base["rules"]} if base else {}
+    shown, drops = {}, {}
+    for l in lines(sys.argv[2]):
+        m = re.match(r"^ +(\d+) +(\S+) +(\d\S*) +(\d\S*)  (.*?)\s*$", l)
+        if m:
+            shown[int(m.group(1))] = (m.group(5), int(m.group(3)), int(m.group(4)))
+        m = re.match(r"^ (rule|ratelimit|default|would_drop)\s+(\S+)\s+(\d+)\s*$", l)
+        if m:
+            drops[m.group(1)] = int(m.group(3))
+    out("rule ids on screen", sorted(shown), sorted(r["id"] for r in j["rules"]))
+    for r in j["rules"]:
+        b = br.get(r["id"], {"packets": 0, "bytes": 0})
+        out(f"rule {r['id']} (text packets bytes)", shown.get(r["id"], "absent"),
+            (r["text"], r["packets"] - b["packets"], r["bytes"] - b["bytes"]))
+    for k, v in j["drops"].items():
+        out(f"drops {k}", drops.get(k, "absent"),
+            v - (base["drops"][k] if base else 0))
+elif mode == "sources":    # SCREEN JSON
+    j = json.load(open(sys.argv[3]))
+    shown = {}
+    for l in lines(sys.argv[2]):
+        m = re.match(r"^ (\S+)\s+(ipv4|ipv6)\s+(\S+)\s+(\d+)\s*$", l)
+        if m:
+            shown[m.group(1)] = int(m.group(4))
+    out("some SYN source in stats", len(j["syn_sources"]) > 0, True)
+    for s in j["syn_sources"]:
+        out(f"source {s['source']} SYNs", shown.get(s["source"], "absent"), s["syns"])
+elif mode == "order":      # SCREEN KEY: the pattern rows' order
+    rows = patterns(sys.argv[2])
+    if sys.argv[3] == "name":
+        keys = [(r[0], r[1]) for r in rows]
+    else:
+        keys = [-r[4] for r in rows]
+    out(f"patterns sorted by {sys.argv[3]}", keys == sorted(keys), True)
+    print("\n".join(r[0] + " " + r[1] for r in rows), file=sys.stderr)
+elif mode == "names":      # SCREEN: the pattern rows' names, in order
+    print(" ".join(r[0] + "/" + r[1] for r in patterns(sys.argv[2])))
+elif mode == "spark":      # SCREEN NAME CHARS: NAME's sparkline cells
+    for l in lines(sys.argv[2]):
+        m = PAT.match(l)
+        if m and m.group(1) == sys.argv[3]:
+            cells = l[m.end():].strip()
+            out(f"'{sys.argv[3]}' sparkline drawn", len(cells) > 0, True)
+            out(f"'{sys.argv[3]}' sparkline characters",
+                all(c in sys.argv[4] for c in cells), True)
+            out(f"'{sys.argv[3]}' sparkline has a peak", any(c not in " \u2581" for c in cells), True)
+            break
+    else:
+        out(f"'{sys.argv[3]}' row", "absent", "present")
+EOF
+
+# ------------------------------------------------------------------ setup
+
+for tool in tmux nmap curl "$HPING"; do
+    command -v "$tool" >/dev/null || fail "tool $tool" "not installed (scripts/install-deps.sh)"
+done
+new_lab
+mkdir -p "$TMP/www"
+head -c 3000 /dev/urandom >"$TMP/www/page"
+nsenter --net="/run/netns/$LAB-srv" "$PY" -m http.server --bind :: \
+    --directory "$TMP/www" "$HTTP" >"$TMP/http.log" 2>&1 &
+wait_for 10 eval "srv ss -Hltn 'sport = :$HTTP' | grep -q LISTEN" ||
+    fail "http server" "not listening after 10 s"
+
+# a session that outlives the others: a tmux server exits with its last
+# session, and a new-session racing that exit can fail
+tm new-session -d -s keep -x 80 -y 24 "sleep 3600"
+
+# ----------------------------------------------------------------- errors
+echo "# errors"
+tf top "$IF"
+check_err "not attached" 1 "$IF is not attached" "run 'tcpflags attach $IF'"
+tf top
+check_err "nothing attached" 1 "nothing is attached" "tcpflags attach"
+tf top nosuch0
+check_err "unknown interface" 2 "cannot find interface nosuch0"
+for bad in 0.05 61 abc ""; do
+    tf top "$IF" --interval "$bad"
+    check_err "--interval '$bad'" 2 "invalid --interval"
+done
+# in a terminal, not attached: the one line, no screen
+top_start err 100 30 -- "$IF"
+wait_shot err 5 '^TOP-EXIT-' || fail "not attached in a terminal" "no exit"
+check_eq "not attached in a terminal: exit 1" "$(grep -c '^TOP-EXIT-1$' "$TMP/err.txt")" 1
+check_eq "not attached in a terminal: the one error line" \
+    "$(grep -c "^tcpflags: $IF is not attached; run 'tcpflags attach $IF'$" "$TMP/err.txt")" 1
+tm kill-session -t err
+
+tf attach "$IF"
+check_eq "attach" "$RC" 0
+cat >"$TMP/rules" <<'EOF'
+nullscan drop
+xmas count
+--syn dport 9 drop
+EOF
+tf apply "$IF" "$TMP/rules"
+check_eq "apply 3 rules" "$RC" 0
+RC=0
+in_ns "$LAB-srv" "${NOBODY[@]}" "$TCPF" top "$IF" >"$TMP/out" 2>"$TMP/err" || RC=$?
+ERR=$(cat "$TMP/err")
+check_err "not root" 1 "root" "permission denied"
+tf top "$IF"
+check_err "stdout not a terminal" 2 "top needs a terminal" "tcpflags stats --watch"
+RC=0
+in_ns "$LAB-srv" "$TCPF" top "$IF" --interval 0.1 </dev/null >"$TMP/out" 2>"$TMP/err" || RC=$?
+ERR=$(cat "$TMP/err")
+check_err "valid options, no terminal" 2 "needs a terminal"
+
+# ---------------------------------------------------------------- traffic
+echo "# traffic"
+for i in 1 2 3 4 5; do
+    cli curl -s -o /dev/null --noproxy '*' --max-time 3 "http://$LAB_SRV4:$HTTP/page" ||
+        fail "curl IPv4 $i" "failed"
+done
+for i in 1 2 3; do
+    cli curl -s -g -o /dev/null --noproxy '*' --max-time 3 "http://[$LAB_SRV6]:$HTTP/page" ||
+        fail "curl IPv6 $i" "failed"
+done
+NMAP=(timeout 20 nmap -n -Pn --send-ip -p "$HTTP,9" --max-retries 0
+      --initial-rtt-timeout 50ms --max-rtt-timeout 100ms)
+cli timeout 20 "$HPING" -S -F -p 20001 -c 4 -i u20000 "$LAB_SRV4" >"$TMP/hping.log" 2>&1 &
+p1=$!
+cli timeout 20 "$HPING" -S -p 9 -c 3 -i u20000 "$LAB_SRV4" >>"$TMP/hping.log" 2>&1 &
+p2=$!
+# (the curls above left the neighbour caches warm for nmap's raw sends)
+cli "${NMAP[@]}" -sN "$LAB_SRV4" >"$TMP/nmap.log" 2>&1
+cli "${NMAP[@]}" -6 -sX "$LAB_SRV6" >>"$TMP/nmap.log" 2>&1
+wait $p1 $p2
+n=$(grep -c 'Nmap done' "$TMP/nmap.log")
+check_eq "nmap scans ran" "$n" 2
+[ "$n" = 2 ] || cat "$TMP/nmap.log"
+quiet q1
+
+# --------------------------------------------- the screen against the JSON
+echo "# screen = stats"
+top_start main 100 30 -- "$IF" --interval "$IV"
+wait_shot main 5 "^ $IF +attached" || fail "top starts" "$(cat "$TMP/main.txt")"
+settle
+shot main >/dev/null
+check "overview" overview "$TMP/main.txt" "$TMP/q1.json"
+check_has "overview: title" "$(head -n 1 "$TMP/main.txt")" "tcpflags top - 1 OVERVIEW" "every 0.2s" "sort rate"
+check_has "overview: header" "$(sed -n 2,3p "$TMP/main.txt")" "native mode" "totals since attach" "dropped 0.0/s"
+key main 2
+wait_shot main 3 'tcpflags top - 2 FLAG PATTERNS' || fail "2: patterns view" "no title"
+settle
+shot main >/dev/null
+check "patterns" patterns "$TMP/main.txt" "$TMP/q1.json"
+check "patterns" rates0 "$TMP/main.txt"
+check_has "patterns: view title" "$(cat "$TMP/main.txt")" "ALL FLAG PATTERNS:" "sorted by rate"
+key main 3
+wait_shot main 3 'tcpflags top - 3 RULES AND DROPS' || fail "3: rules view" "no title"
+shot main >/dev/null
+check "rules" rules "$TMP/main.txt" "$TMP/q1.rules"
+check_has "rules: view title" "$(cat "$TMP/main.txt")" "RULES: 3 on $IF, default pass" "DROPS"
+key main 4
+wait_shot main 3 'tcpflags top - 4 TOP SOURCES' || fail "4: sources view" "no title"
+shot main >/dev/null
+check "sources" sources "$TMP/main.txt" "$TMP/q1.json"
+check_has "sources: view title" "$(cat "$TMP/main.txt")" "TOP SOURCES BY SYN RATE"
+
+# ------------------------------------------------------------------- keys
+echo "# keys"
+key main Tab
+check_true "Tab: 4 -> 1" "no overview" wait_shot main 3 'tcpflags top - 1 OVERVIEW'
+key main Tab
+check_true "Tab: 1 -> 2" "no patterns view" wait_shot main 3 'tcpflags top - 2 FLAG PATTERNS'
+key main Tab
+check_true "Tab: 2 -> 3" "no rules view" wait_shot main 3 'tcpflags top - 3 RULES AND DROPS'
+key main 1
+check_true "1: overview" "no overview" wait_shot main 3 'tcpflags top - 1 OVERVIEW.*FUNNEL|^ FUNNEL'
+key main h
+check_true "h: help" "no help" wait_shot main 3 'tcpflags top - HELP'
+check_has "help: keys and numbers" "$(cat "$TMP/main.txt")" "KEYS" "reset the on-screen baseline"
+key main PageDown
+check_true "help scrolls to the funnel's meaning" "no funnel text" \
+    wait_shot main 3 'teardown_fin2: the second FIN'
+key main h
+check_true "h again: back to the overview" "not back" wait_shot main 3 'tcpflags top - 1 OVERVIEW'
+
+# sort: a live URG stream leads by rate; then by total; then by name
+key main 2
+wait_shot main 3 'tcpflags top - 2 FLAG PATTERNS'
+cli timeout 20 "$HPING" -U -p 20005 -c 25 -i u100000 "$LAB_SRV4" >>"$TMP/hping.log" 2>&1 &
+p5=$!
+wait_for 5 eval "\"$PY\" \"$TMP/screen.py\" names <(shot main) | grep -qE '^URG/ipv4( |\$)'"
+first=$("$PY" "$TMP/screen.py" names "$TMP/main.txt" | cut -d' ' -f1)
+check_eq "sort rate: the live URG stream comes first" "$first" "URG/ipv4"
+check "sparkline (UTF-8)" spark "$TMP/main.txt" URG "$(printf ' \u2581\u2582\u2583\u2584\u2585\u2586\u2587\u2588')"
+wait $p5
+quiet q2
+settle
+key main s
+check_true "s: sort total" "no 'sort total'" wait_shot main 3 'sort total'
+settle
+shot main >/dev/null
+check "sort total" order "$TMP/main.txt" total
+by_total=$("$PY" "$TMP/screen.py" names "$TMP/main.txt")
+key main s
+check_true "s: sort name" "no 'sort name'" wait_shot main 3 'sort name'
+shot main >/dev/null
+check "sort name" order "$TMP/main.txt" name
+by_name=$("$PY" "$TMP/screen.py" names "$TMP/main.txt")
+check_true "s changes the order" "same order: $by_name" [ "$by_total" != "$by_name" ]
+key main s
+check_true "s: back to sort rate" "no 'sort rate'" wait_shot main 3 'sort rate'
+
+# p: frozen while traffic flows
+key main p
+check_true "p: PAUSED" "no PAUSED" wait_shot main 3 'PAUSED'
+cp "$TMP/main.txt" "$TMP/paused1.txt"
+for i in 1 2; do
+    cli curl -s -o /dev/null --noproxy '*' --max-time 3 "http://$LAB_SRV4:$HTTP/page"
+done
+quiet q3
+settle
+shot main >/dev/null
+check_true "p: the numbers froze while traffic flowed" "screen changed" \
+    cmp -s "$TMP/paused1.txt" "$TMP/main.txt"
+check_true "p: the kernel counted that traffic" "stats did not move" \
+    [ "$("$PY" "$TMP/screen.py" counters <"$TMP/q2.json")" != \
+      "$("$PY" "$TMP/screen.py" counters <"$TMP/q3.json")" ]
+key main p
+check_true "p again: PAUSED gone" "still PAUSED" wait_for 3 eval "! shot_has main PAUSED"
+settle
+shot main >/dev/null
+check "after pause" patterns "$TMP/main.txt" "$TMP/q3.json"
+
+# r: on-screen totals from zero, the kernel's untouched
+key main r
+check_true "r: totals since r" "no 'totals since r at'" wait_shot main 3 'totals since r at'
+settle
+shot main >/dev/null
+quiet q4
+check_eq "r: the kernel's counters did not change" \
+    "$("$PY" "$TMP/screen.py" counters <"$TMP/q4.json")" \
+    "$("$PY" "$TMP/screen.py" counters <"$TMP/q3.json")"
+totals=$("$PY" - "$TMP/main.txt" <<'EOF'
+import re, sys
+pat = re.compile(r"^ (\S+?)\+?\s+(ipv4|ipv6)\s+(\S+)\s+(\S+)\s+(\d+)\s+(yes|NO)")
+print(sorted({m.group(5) for m in map(pat.match, open(sys.argv[1])) if m}))
+EOF
+)
+check_eq "r: every pattern total on screen is 0" "$totals" "['0']"
+check_true "r: the pattern rows stay" "no rows" grep -qE '^ ACK +ipv4' "$TMP/main.txt"
+key main 1
+wait_shot main 3 'tcpflags top - 1 OVERVIEW'
+check "r" funnel0 "$TMP/main.txt"
+key main 3
+wait_shot main 3 'tcpflags top - 3 RULES AND DROPS'
+check "r: rules" rules "$TMP/main.txt" "$TMP/q4.rules" "$TMP/q4.rules"
+# traffic after r: the screen's totals are the kernel's increase since r
+for i in 1 2; do
+    cli curl -s -o /dev/null --noproxy '*' --max-time 3 "http://$LAB_SRV4:$HTTP/page"
+done
+cli timeout 20 "$HPING" -S -p 9 -c 2 -i u20000 "$LAB_SRV4" >>"$TMP/hping.log" 2>&1
+quiet q5
+settle
+shot main >/dev/null
+check "since r: rules" rules "$TMP/main.txt" "$TMP/q5.rules" "$TMP/q4.rules"
+key main 2
+wait_shot main 3 'tcpflags top - 2 FLAG PATTERNS'
+settle
+shot main >/dev/null
+check "since r: patterns" patterns "$TMP/main.txt" "$TMP/q5.json" "$TMP/q4.json"
+
+# resize: 80x24, then 160x50
+key main 1
+wait_shot main 3 'tcpflags top - 1 OVERVIEW'
+tm resize-window -t main -x 80 -y 24
+check_true "resize 80x24: redrawn" "no footer at line 24" \
+    wait_for 3 eval "[ \"\$(shot main | sed -n 24p | cut -c1-7)\" = ' q quit' ]"
+check_eq "80x24: 24 lines" "$(wc -l <"$TMP/main.txt")" 24
+check_eq "80x24: no line longer than 80" "$("$PY" -c 'import sys
+print(sum(len(l.rstrip("\n")) > 80 for l in open(sys.argv[1], encoding="utf-8")))' "$TMP/main.txt")" 0
+check_has "80x24: every panel" "$(cat "$TMP/main.txt")" "tcpflags top - 1 OVERVIEW" \
+    "FUNNEL" "out_of_state" "CONNECTIONS" "half-open" "PATTERN"
+small=$("$PY" "$TMP/screen.py" names "$TMP/main.txt" | wc -w)
+tm resize-window -t main -x 160 -y 50
+check_true "resize 160x50: redrawn" "no footer at line 50" \
+    wait_for 3 eval "[ \"\$(shot main | sed -n 50p | cut -c1-7)\" = ' q quit' ]"
+big=$("$PY" "$TMP/screen.py" names "$TMP/main.txt" | wc -w)
+seen=$("$PY" -c 'import json,sys; print(sum(1 for f in json.load(open(sys.argv[1]))["flags"]))' "$TMP/q5.json")
+check_true "160x50: more pattern rows ($small at 80x24, $big now)" "no more rows" [ "$big" -gt "$small" ]
+check_true "160x50: the full last-60 sparkline column" "header: $(grep PATTERN "$TMP/main.txt")" \
+    grep -q 'LAST 60' "$TMP/main.txt"
+check_true "160x50: at least every pattern name once ($seen)" "only $big rows" [ "$big" -ge "$seen" ]
+
+# q: exit 0, the terminal back in cooked mode
+key main q
+check_true "q: top exits" "no exit line" wait_shot main 3 '^TOP-EXIT-'
+check_eq "q: exit 0" "$(grep -c '^TOP-EXIT-0$' "$TMP/main.txt")" 1
+tm capture-pane -p -J -t main >"$TMP/stty.txt"
+check_eq "q: terminal in cooked mode (stty)" "$(modes "$TMP/stty.txt")" "echo icanon"
+tm kill-session -t main
+
+# ------------------------------------------------------- signals, colour
+echo "# signals"
+for sig in TERM INT; do
+    top_start "sig$sig" 100 30 -- "$IF" --interval "$IV"
+    wait_shot "sig$sig" 5 "^ $IF +attached" || fail "SIG$sig: top starts" "no screen"
+    pid=$(top_pid "sig$sig")
+    if [ "$sig" = TERM ]; then kill -TERM "$pid"; else key "sig$sig" C-c; fi
+    check_true "SIG$sig: top exits" "no exit line" wait_shot "sig$sig" 3 '^TOP-EXIT-'
+    check_eq "SIG$sig: exit 0" "$(grep -c '^TOP-EXIT-0$' "$TMP/sig$sig.txt")" 1
+    tm capture-pane -p -J -t "sig$sig" >"$TMP/stty.txt"
+    check_eq "SIG$sig: terminal in cooked mode" "$(modes "$TMP/stty.txt")" "echo icanon"
+    check_true "SIG$sig: process gone" "pid $pid still there" wait_for 2 eval "! kill -0 $pid"
+    tm kill-session -t "sig$sig"
+done
+
+echo "# colour and locale"
+# escape sequences of a captured pane: colour (SGR 3x) only where allowed
+top_start colour 100 30 -- "$IF" --interval "$IV"
+top_start nocolour 100 30 NO_COLOR=1 -- "$IF" --interval "$IV"
+top_start vt100 100 30 TERM=vt100 LC_ALL=C -- "$IF" --interval "$IV"
+for s in colour nocolour vt100; do
+    wait_shot "$s" 5 "^ $IF +attached" || fail "$s: top starts" "no screen"
+done
+settle
+sgr() { tm capture-pane -p -e -t "$1" | grep -cE $'\e\\[([0-9;]*;)?3[0-7](;[0-9;]*)?m'; }
+check_true "colour terminal: colours used" "no SGR colour" [ "$(sgr colour)" -gt 0 ]
+check_eq "NO_COLOR=1: no colour" "$(sgr nocolour)" 0
+check_eq "TERM=vt100 (no colours): no colour" "$(sgr vt100)" 0
+check_has "TERM=vt100: still every panel" "$(shot vt100)" "FUNNEL" "CONNECTIONS" "PATTERN" " q quit"
+# an ASCII sparkline in the C locale: traffic while it watches
+cli timeout 20 "$HPING" -U -p 20006 -c 8 -i u100000 "$LAB_SRV4" >>"$TMP/hping.log" 2>&1
+settle
+shot vt100 >/dev/null
+check "sparkline (C locale)" spark "$TMP/vt100.txt" URG ' .:-=+*#'
+for s in colour nocolour vt100; do key "$s" q; done
+for s in colour nocolour vt100; do
+    wait_shot "$s" 3 '^TOP-EXIT-0' || fail "$s: q" "no exit 0"
+    tm kill-session -t "$s"
+done
+
+# ------------------------------------------------------ several interfaces
+echo "# several interfaces"
+# lo of the server namespace too (skb mode); top with no IFACE finds both
+tf attach lo --mode skb
+check_eq "attach lo" "$RC" 0
+srv curl -s -o /dev/null --noproxy '*' --max-time 3 "http://127.0.0.1:$HTTP/page" ||
+    fail "curl on lo" "failed"
+quiet q7
+srv "$TCPF" stats lo --json >"$TMP/q7lo.json"
+top_start all 100 30 -- --interval "$IV"
+check_true "no IFACE: every attached interface" "$IF not attached on screen" \
+    wait_shot all 5 "^ $IF +attached"
+check_true "no IFACE: lo listed too" "no 'lo attached skb mode' line" \
+    shot_has all "^ lo +attached +skb mode"
+key all 2
+wait_shot all 3 'tcpflags top - 2 FLAG PATTERNS'
+settle
+shot all >/dev/null
+"$PY" - "$TMP/q7.json" "$TMP/q7lo.json" "$TMP/q7sum.json" <<'EOF'
+# what the two interfaces' stats add up to, in the shape of one
+import json, sys
+a, b = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+fl = {}
+for f in a["flags"] + b["flags"]:
+    if f["name"] in fl:
+        fl[f["name"]]["packets"] += f["packets"]
+    else:
+        fl[f["name"]] = dict(f)
+a["flags"] = list(fl.values())
+for k in ("tcp", "ipv4_tcp", "ipv6_tcp"):
+    a["packets"][k] += b["packets"][k]
+json.dump(a, open(sys.argv[3], "w"))
+EOF
+check "two interfaces add up" patterns "$TMP/all.txt" "$TMP/q7sum.json"
+key all q
+check_true "no IFACE: q exits 0" "no exit 0" wait_shot all 3 '^TOP-EXIT-0'
+tm kill-session -t all
+tf detach lo
+check_eq "detach lo" "$RC" 0
+
+# ------------------------------------------------------ detach while running
+echo "# detach while running"
+GONE_WAIT=$(awk "BEGIN { print 2 * $IV + 0.3 }")   # two refreshes, and some slack
+top_start watch 100 30 -- "$IF" --interval "$IV"
+wait_shot watch 5 "^ $IF +attached" || fail "watch: top starts" "no screen"
+pid=$(top_pid watch)
+tf detach "$IF" --keep-maps
+check_eq "detach --keep-maps" "$RC" 0
+sleep "$GONE_WAIT"
+check_true "detach --keep-maps: NOT ATTACHED within two refreshes" "no NOT ATTACHED line" \
+    shot_has watch "^ $IF +NOT ATTACHED +no tcpflags XDP program"
+tf attach "$IF"
+check_true "re-attach: attached again" "no attached line" \
+    wait_shot watch 3 "^ $IF +attached"
+tf detach "$IF"
+check_eq "detach" "$RC" 0
+sleep "$GONE_WAIT"
+check_true "detach: GONE within two refreshes" "no GONE line" \
+    shot_has watch "^ $IF +GONE +detached, its counters removed; waiting"
+sleep 1
+check_true "detached: top keeps running" "pid $pid gone" kill -0 "$pid"
+key watch 3
+check_true "detached: top still answers keys (view 3)" "no rules view" \
+    wait_shot watch 3 'tcpflags top - 3 RULES AND DROPS'
+check_true "detached: still GONE" "no GONE line" shot_has watch "^ $IF +GONE"
+key watch 1
+tf attach "$IF"
+check_true "attach again: top comes back" "no attached line" \
+    wait_shot watch 3 "^ $IF +attached"
+cli curl -s -o /dev/null --noproxy '*' --max-time 3 "http://$LAB_SRV4:$HTTP/page"
+quiet q6
+settle
+key watch 2
+wait_shot watch 3 'tcpflags top - 2 FLAG PATTERNS'
+settle
+shot watch >/dev/null
+check "new attachment" patterns "$TMP/watch.txt" "$TMP/q6.json"
+key watch q
+check_true "watch: q exits 0" "no exit 0" wait_shot watch 3 '^TOP-EXIT-0'
+
+t_done

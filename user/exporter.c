@@ -1,0 +1,642 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * exporter.c - `tcpflags exporter`: what tcpflags counts, as Prometheus
+ * metrics (text exposition format 0.0.4) on GET /metrics.
+ *
+ *   tcpflags exporter --listen ADDR:PORT [IFACE...]
+ *
+ * Every scrape reads every interface afresh with snapshot_read (the maps
+ * `stats --json` reads) and writes one metric family after the other, each
+ * with its HELP and TYPE once.  An interface that cannot be read (gone,
+ * detached) gets tcpflags_up 0 and no other series, so one lost interface
+ * never fails the scrape of the others.  libmicrohttpd serves from one
+ * internal thread, one request at a time, so the targets need no lock; the
+ * main thread only waits for SIGINT or SIGTERM.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <net/if.h>
+#include <netdb.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include "cli.h"
+#include "exporter.h"
+#include "loader.h"
+#include "log.h"
+#include "pins.h"
+#include "policy.h"
+#include "snapshot.h"
+
+#define TARGETS_MAX 256
+#define CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
+
+struct target {
+	char name[IF_NAMESIZE];
+	struct iface_snapshot *snap;  /* allocated once, read at every scrape */
+	bool up;                      /* read, and our program is attached */
+	__u32 mode;                   /* the attach mode found by the read */
+	__u64 errors;                 /* scrapes that could not read it */
+};
+
+struct exporter {
+	bool all;                     /* no IFACE given: every attached one */
+	int n;
+	struct target t[TARGETS_MAX];
+};
+
+#define for_each_up(x, t) \
+	for (struct target *t = (x)->t; t < (x)->t + (x)->n; t++) \
+		if (t->up)
+
+/* ------------------------------------------------------------ targets */
+
+/* Read t afresh: up when its counters read and its program is attached. */
+static void target_read(struct target *t)
+{
+	unsigned int ifindex = if_nametoindex(t->name);
+	struct attached a;
+
+	t->up = ifindex && snapshot_read(t->name, t->snap) == 0 &&
+		t->snap->meta.ifindex == ifindex &&
+		query_attached(ifindex, &a) == 0 && a.ours &&
+		a.prog_id == t->snap->meta.prog_id;
+	t->mode = t->up ? a.mode : 0;
+	if (!t->up)
+		t->errors++;
+}
+
+/* Add ifname unless it is there; NULL when the table is full. */
+static struct target *target_add(struct exporter *x, const char *ifname)
+{
+	struct target *t;
+
+	for (int i = 0; i < x->n; i++)
+		if (!strcmp(x->t[i].name, ifname))
+			return &x->t[i];
+	if (x->n == TARGETS_MAX || strlen(ifname) >= IF_NAMESIZE)
+		return NULL;
+	t = &x->t[x->n];
+	t->snap = calloc(1, sizeof(*t->snap));
+	if (!t->snap)
+		return NULL;
+	snprintf(t->name, sizeof(t->name), "%s", ifname);
+	x->n++;
+	return t;
+}
+
+/* Add the interfaces pinned in this namespace (as `status` lists them);
+ * those seen before stay, so one that goes away reads as down. */
+static void discover(struct exporter *x)
+{
+	char dir[PATH_MAX];
+	struct dirent *de;
+	DIR *d;
+
+	if (pins_ns_dir(dir, sizeof(dir)) || !(d = opendir(dir)))
+		return;
+	while ((de = readdir(d)))
+		if (de->d_name[0] != '.' && de->d_type == DT_DIR)
+			target_add(x, de->d_name);
+	closedir(d);
+}
+
+/* ------------------------------------------------------------ output */
+
+/* The response body, grown as it is written. */
+struct out {
+	char *buf;
+	size_t len, cap;
+	bool oom;
+};
+
+static void out_printf(struct out *o, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void out_printf(struct out *o, const char *fmt, ...)
+{
+	va_list ap;
+	char *nb;
+	int n;
+
+	while (!o->oom) {
+		va_start(ap, fmt);
+		n = vsnprintf(o->buf + o->len, o->cap - o->len, fmt, ap);
+		va_end(ap);
+		if (n >= 0 && o->len + (size_t)n < o->cap) {
+			o->len += (size_t)n;
+			return;
+		}
+		nb = n < 0 ? NULL : realloc(o->buf, o->cap * 2 + (size_t)n);
+		if (!nb) {
+			o->oom = true;
+			return;
+		}
+		o->buf = nb;
+		o->cap = o->cap * 2 + (size_t)n;
+	}
+}
+
+/* A family's HELP and TYPE lines. */
+static void family(struct out *o, const char *name, const char *type,
+		   const char *help)
+{
+	out_printf(o, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+/* s with backslash, double quote and newline escaped (a label value). */
+static const char *escape(const char *s, char *buf, size_t size)
+{
+	size_t n = 0;
+
+	for (; *s && n + 2 < size; s++) {
+		if (*s == '\\' || *s == '"' || *s == '\n')
+			buf[n++] = '\\';
+		buf[n++] = *s == '\n' ? 'n' : *s;
+	}
+	buf[n] = '\0';
+	return buf;
+}
+
+/* A label after the first: ,key="value". */
+static void label(struct out *o, const char *key, const char *value)
+{
+	char esc[2 * RULE_TEXT_MAX + 1];
+
+	out_printf(o, ",%s=\"%s\"", key, escape(value, esc, sizeof(esc)));
+}
+
+/* A series: name{iface="IF", then label()s, then value(). */
+static void series(struct out *o, const char *name, const char *iface)
+{
+	char esc[2 * IF_NAMESIZE + 1];
+
+	out_printf(o, "%s{iface=\"%s\"", name,
+		   escape(iface, esc, sizeof(esc)));
+}
+
+static void value(struct out *o, unsigned long long v)
+{
+	out_printf(o, "} %llu\n", v);
+}
+
+/* A series with one label besides iface: name{iface="IF",key="val"} v */
+static void sample(struct out *o, const char *name, const char *iface,
+		   const char *key, const char *val, unsigned long long v)
+{
+	series(o, name, iface);
+	label(o, key, val);
+	value(o, v);
+}
+
+/* ------------------------------------------------------------ metrics */
+
+static const char *const family_names[TCPF_FAMILIES] = { "ipv4", "ipv6" };
+static const char *const dir_names[TCPF_DIRS] = { "ingress", "egress" };
+
+static void emit_flags(struct out *o, struct exporter *x, bool bytes)
+{
+	const char *name = bytes ? "tcpflags_bytes_total"
+				 : "tcpflags_segments_total";
+	char flags[40];
+
+	family(o, name, "counter", bytes ?
+	       "Bytes (frame length at XDP) of the TCP segments of each "
+	       "IP family and flag byte." :
+	       "TCP segments of each IP family and flag byte (patterns "
+	       "seen at least once).");
+	for_each_up(x, t)
+		for (int fam = 0; fam < TCPF_FAMILIES; fam++)
+			for (int f = 0; f < TCPF_PATTERNS; f++) {
+				const struct tcpf_count *c =
+					&t->snap->count.flags[fam][f];
+
+				if (!c->packets)
+					continue;
+				series(o, name, t->name);
+				label(o, "family", family_names[fam]);
+				label(o, "flags", flags_name((__u8)f, flags,
+							     sizeof(flags)));
+				value(o, bytes ? c->bytes : c->packets);
+			}
+}
+
+static void emit_frames(struct out *o, struct exporter *x)
+{
+	family(o, "tcpflags_frames_total", "counter",
+	       "Frames without a countable TCP flag byte: non_tcp, "
+	       "tcp_fragment and each malformed kind.");
+	for_each_up(x, t)
+		for (int c = 0; c < TCPF_CNT_MAX; c++)
+			sample(o, "tcpflags_frames_total", t->name, "kind",
+			       counter_name(c), t->snap->count.cnt[c].packets);
+}
+
+static void emit_flows(struct out *o, struct exporter *x)
+{
+	family(o, "tcpflags_phase_segments_total", "counter",
+	       "TCP segments by direction and connection phase.");
+	for_each_up(x, t)
+		for (int d = 0; t->snap->flows && d < TCPF_DIRS; d++)
+			for (int ph = 0; ph < TCPF_PH_MAX; ph++) {
+				series(o, "tcpflags_phase_segments_total",
+				       t->name);
+				label(o, "direction", dir_names[d]);
+				label(o, "phase", phase_name(ph));
+				value(o, t->snap->fs.phase[d][ph]);
+			}
+	family(o, "tcpflags_connections", "gauge",
+	       "Connections in each state now (the network namespace's "
+	       "flow table, recounted every second).");
+	for_each_up(x, t)
+		for (int st = TCPF_ST_SYN_SENT; t->snap->flows &&
+		     st < TCPF_ST_MAX; st++)
+			sample(o, "tcpflags_connections", t->name, "state",
+			       state_name(st), t->snap->fs.ctl.gauge[st]);
+	family(o, "tcpflags_connection_events_total", "counter",
+	       "Connection events of the network namespace's flow table.");
+	for_each_up(x, t)
+		for (int c = 0; t->snap->flows && c < TCPF_CONN_MAX; c++)
+			sample(o, "tcpflags_connection_events_total", t->name,
+			       "event", conn_name(c), t->snap->fs.conn[c]);
+}
+
+static void rule_series(struct out *o, const char *name,
+			const struct target *t, const struct rule *r)
+{
+	char id[16];
+
+	snprintf(id, sizeof(id), "%u", r->id);
+	series(o, name, t->name);
+	label(o, "rule", id);
+	label(o, "action", action_name(r->action));
+}
+
+static void emit_rules(struct out *o, struct exporter *x)
+{
+	static const char *const names[] = {
+		"tcpflags_rule_hits_total", "tcpflags_rule_bytes_total",
+		"tcpflags_rule_info",
+	};
+	static const char *const helps[] = {
+		"Segments each rule matched (first match decides).",
+		"Bytes (frame length) of the segments each rule matched.",
+		"Each rule's text and priority; the value is always 1.",
+	};
+	char prio[16];
+
+	for (int m = 0; m < 3; m++) {
+		family(o, names[m], m == 2 ? "gauge" : "counter", helps[m]);
+		for_each_up(x, t)
+			for (int i = 0; i < t->snap->rules.nrules; i++) {
+				const struct rule *r = &t->snap->rules.rules[i];
+				const struct tcpf_count *h = &t->snap->hits[r->id];
+
+				rule_series(o, names[m], t, r);
+				if (m < 2) {
+					value(o, m ? h->bytes : h->packets);
+					continue;
+				}
+				snprintf(prio, sizeof(prio), "%d", r->priority);
+				label(o, "text", r->text);
+				label(o, "priority", prio);
+				value(o, 1);
+			}
+	}
+	family(o, "tcpflags_drops_total", "counter",
+	       "Segments dropped (rule, ratelimit, default) or that a count "
+	       "rule would have dropped (would_drop), by reason.");
+	for_each_up(x, t)
+		for (int d = 0; d < TCPF_DROP_MAX; d++)
+			sample(o, "tcpflags_drops_total", t->name, "reason",
+			       drop_reason_name(d), t->snap->drops[d].packets);
+}
+
+static void emit_status(struct out *o, struct exporter *x)
+{
+	family(o, "tcpflags_attached", "gauge",
+	       "1 for each interface tcpflags is attached to, with its mode.");
+	for_each_up(x, t)
+		sample(o, "tcpflags_attached", t->name, "mode",
+		       mode_name(t->mode), 1);
+	family(o, "tcpflags_attach_time_seconds", "gauge",
+	       "When tcpflags was first attached to the interface (Unix "
+	       "time; kept across re-attach).");
+	for_each_up(x, t) {
+		series(o, "tcpflags_attach_time_seconds", t->name);
+		value(o, t->snap->meta.attached_at);
+	}
+	family(o, "tcpflags_up", "gauge",
+	       "1 when the interface's counters were read, 0 when it is gone "
+	       "or tcpflags is not attached to it.");
+	for (int i = 0; i < x->n; i++) {
+		series(o, "tcpflags_up", x->t[i].name);
+		value(o, x->t[i].up);
+	}
+	family(o, "tcpflags_scrape_errors_total", "counter",
+	       "Scrapes that could not read the interface.");
+	for (int i = 0; i < x->n; i++) {
+		series(o, "tcpflags_scrape_errors_total", x->t[i].name);
+		value(o, x->t[i].errors);
+	}
+}
+
+/* The whole /metrics body, read afresh; NULL when out of memory. */
+static char *scrape(struct exporter *x, size_t *len)
+{
+	struct out o = { .cap = 65536 };
+
+	o.buf = malloc(o.cap);
+	if (!o.buf)
+		return NULL;
+	if (x->all)
+		discover(x);
+	for (int i = 0; i < x->n; i++)
+		target_read(&x->t[i]);
+	emit_flags(&o, x, false);
+	emit_flags(&o, x, true);
+	emit_frames(&o, x);
+	emit_flows(&o, x);
+	emit_rules(&o, x);
+	emit_status(&o, x);
+	if (o.oom) {
+		free(o.buf);
+		return NULL;
+	}
+	*len = o.len;
+	return o.buf;
+}
+
+/* ------------------------------------------------------------ HTTP */
+
+static enum MHD_Result reply(struct MHD_Connection *conn, unsigned int status,
+			     const char *type, void *body, size_t len,
+			     enum MHD_ResponseMemoryMode mem)
+{
+	struct MHD_Response *r = MHD_create_response_from_buffer(len, body, mem);
+	enum MHD_Result ret;
+
+	if (!r) {
+		if (mem == MHD_RESPMEM_MUST_FREE)
+			free(body);
+		return MHD_NO;
+	}
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+	if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
+	ret = MHD_queue_response(conn, status, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+static enum MHD_Result static_reply(struct MHD_Connection *conn,
+				    unsigned int status, const char *msg)
+{
+	return reply(conn, status, "text/plain; charset=utf-8", (void *)msg,
+		     strlen(msg), MHD_RESPMEM_PERSISTENT);
+}
+
+/*
+ * A GET is answered on MHD's second call, once the whole request is in;
+ * anything else at once, before its body (MHD then closes the connection).
+ */
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
+				  const char *url, const char *method,
+				  const char *version, const char *upload_data,
+				  size_t *upload_data_size, void **con_cls)
+{
+	static int seen;
+	size_t len;
+	char *body;
+
+	(void)version;
+	(void)upload_data;
+	if (strcmp(method, MHD_HTTP_METHOD_GET) &&
+	    strcmp(method, MHD_HTTP_METHOD_HEAD))
+		return static_reply(conn, MHD_HTTP_METHOD_NOT_ALLOWED,
+				    "405 method not allowed: use GET\n");
+	if (!*con_cls) {
+		*con_cls = &seen;
+		return MHD_YES;
+	}
+	if (*upload_data_size) {	/* a GET with a body: ignore it */
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
+	if (strcmp(url, "/metrics"))
+		return static_reply(conn, MHD_HTTP_NOT_FOUND,
+				    "404 not found: the metrics are at "
+				    "/metrics\n");
+	body = scrape(cls, &len);
+	if (!body)
+		return static_reply(conn, MHD_HTTP_INTERNAL_SERVER_ERROR,
+				    "500 out of memory\n");
+	return reply(conn, MHD_HTTP_OK, CONTENT_TYPE, body, len,
+		     MHD_RESPMEM_MUST_FREE);
+}
+
+/* ------------------------------------------------------------ command */
+
+static const char exporter_usage[] =
+	"usage: tcpflags exporter --listen ADDR:PORT [IFACE...]\n"
+	"  Serve the counters of IFACE (default: every interface attached in\n"
+	"  this network namespace) as Prometheus metrics on GET /metrics.\n"
+	"  ADDR is an IPv4 address or a bracketed IPv6 one: 0.0.0.0:9100,\n"
+	"  127.0.0.1:9100, [::]:9100, [::1]:9100.\n";
+
+static int listen_error(const char *spec, const char *why)
+{
+	pr_warn("exporter: invalid --listen '%s': %s", spec, why);
+	fputs(exporter_usage, stderr);
+	return EXIT_USAGE;
+}
+
+/* "A.B.C.D:PORT" or "[IPV6]:PORT" -> *res (numeric only: no names). */
+static int parse_listen(const char *spec, struct addrinfo **res)
+{
+	struct addrinfo hints = {
+		.ai_socktype = SOCK_STREAM,
+		.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE,
+	};
+	char host[INET6_ADDRSTRLEN + IF_NAMESIZE + 1];
+	const char *h = spec, *port, *end;
+	size_t hlen;
+	long p;
+
+	if (spec[0] == '[') {
+		end = strchr(spec, ']');
+		if (!end || end[1] != ':')
+			return listen_error(spec, "expected [IPV6]:PORT");
+		hints.ai_family = AF_INET6;
+		h = spec + 1;
+		hlen = (size_t)(end - h);
+		port = end + 2;
+	} else {
+		port = strrchr(spec, ':');
+		if (!port || memchr(spec, ':', (size_t)(port - spec)))
+			return listen_error(spec, port ? "an IPv6 address goes "
+					    "in brackets: [ADDR]:PORT" :
+					    "expected ADDR:PORT");
+		hints.ai_family = AF_INET;
+		hlen = (size_t)(port - spec);
+		port++;
+	}
+	if (!hlen || hlen >= sizeof(host))
+		return listen_error(spec, "missing or too long an address");
+	memcpy(host, h, hlen);
+	host[hlen] = '\0';
+	p = strspn(port, "0123456789") == strlen(port) && *port &&
+	    strlen(port) <= 5 ? strtol(port, NULL, 10) : -1;
+	if (p < 1 || p > 65535)
+		return listen_error(spec, "the port must be 1 to 65535");
+	/* inet_pton, unlike getaddrinfo, refuses "10.1" and "10.0.0.010" */
+	if ((hints.ai_family == AF_INET &&
+	     inet_pton(AF_INET, host, &(struct in_addr){ 0 }) != 1) ||
+	    getaddrinfo(host, port, &hints, res))
+		return listen_error(spec, hints.ai_family == AF_INET ?
+				    "not an IPv4 address" :
+				    "not an IPv6 address");
+	return 0;
+}
+
+/* A socket bound to ai and listening; -1 after one line on failure. */
+static int listen_on(const char *spec, const struct addrinfo *ai)
+{
+	int one = 1, fd, err;
+
+	fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
+		    0);
+	if (fd >= 0 &&
+	    !setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) &&
+	    !bind(fd, ai->ai_addr, ai->ai_addrlen) && !listen(fd, 64))
+		return fd;
+	err = errno;
+	pr_warn("cannot listen on %s: %s", spec, strerror(err));
+	if (fd >= 0)
+		close(fd);
+	return -1;
+}
+
+/* The interfaces named: known, attached.  Exit code, 0 when all are. */
+static int add_named(struct exporter *x, int argc, char **argv)
+{
+	unsigned int ifindex;
+	struct target *t;
+
+	for (int i = optind; i < argc; i++) {
+		if (iface_lookup(argv[i], &ifindex))
+			return EXIT_USAGE;
+		t = target_add(x, argv[i]);
+		if (!t) {
+			pr_warn("exporter: too many interfaces (at most %d)",
+				TARGETS_MAX);
+			return EXIT_USAGE;
+		}
+		target_read(t);
+		if (!t->up) {
+			pr_warn("%s is not attached; run 'tcpflags attach %s'",
+				argv[i], argv[i]);
+			return EXIT_FAIL;
+		}
+	}
+	return EXIT_OK;
+}
+
+/* Serve on fd (which MHD closes, or this on failure) until SIGINT or
+ * SIGTERM: EXIT_OK, or EXIT_FAIL if the server cannot start. */
+static int serve(struct exporter *x, int fd, const char *spec)
+{
+	struct MHD_Daemon *d;
+	sigset_t set;
+	int sig;
+
+	/* blocked before the server's thread starts, which inherits it */
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	/* MHD_USE_ITC: without it libmicrohttpd 0.9.75 answers every request
+	 * with "Connection: close", and Prometheus keeps its connections */
+	d = MHD_start_daemon(MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ITC, 0,
+			     NULL, NULL, on_request, x,
+			     MHD_OPTION_LISTEN_SOCKET, fd,
+			     MHD_OPTION_CONNECTION_TIMEOUT, 10u,
+			     MHD_OPTION_CONNECTION_LIMIT, 64u, MHD_OPTION_END);
+	if (!d) {
+		pr_warn("cannot start the HTTP server on %s", spec);
+		close(fd);
+		return EXIT_FAIL;
+	}
+	pr_info("tcpflags: serving http://%s/metrics (%s)", spec,
+		x->all ? "every attached interface" : "the interfaces named");
+	fflush(stdout);
+	sigwait(&set, &sig);
+	MHD_stop_daemon(d);
+	return EXIT_OK;
+}
+
+int cmd_exporter(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "listen", required_argument, NULL, 'l' },
+		{ "help", no_argument, NULL, 'h' },
+		{},
+	};
+	struct addrinfo *ai = NULL;
+	struct exporter *x = NULL;
+	const char *spec = NULL;
+	int opt, fd, ret;
+
+	while ((opt = getopt_long(argc, argv, ":l:h", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'l':
+			spec = optarg;
+			break;
+		case 'h':
+			fputs(exporter_usage, stdout);
+			return EXIT_OK;
+		default:
+			return cli_opt_error("exporter", opt, argv,
+					     exporter_usage);
+		}
+	}
+	if (!spec) {
+		pr_warn("exporter: missing --listen ADDR:PORT");
+		fputs(exporter_usage, stderr);
+		return EXIT_USAGE;
+	}
+	if (parse_listen(spec, &ai))
+		return EXIT_USAGE;
+	ret = require_root("exporter") ? EXIT_FAIL : EXIT_OK;
+	if (ret == EXIT_OK) {
+		x = calloc(1, sizeof(*x));
+		ret = x ? EXIT_OK : EXIT_FAIL;
+	}
+	if (ret == EXIT_OK) {
+		x->all = optind == argc;
+		ret = add_named(x, argc, argv);
+	}
+	if (ret == EXIT_OK) {
+		for (int i = 0; i < x->n; i++)
+			x->t[i].errors = 0;
+		fd = listen_on(spec, ai);
+		ret = fd < 0 ? EXIT_FAIL : serve(x, fd, spec);
+	}
+	for (int i = 0; x && i < x->n; i++) {
+		snapshot_free(x->t[i].snap);
+		free(x->t[i].snap);
+	}
+	free(x);
+	freeaddrinfo(ai);
+	return ret;
+}

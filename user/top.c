@@ -1,0 +1,1445 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * top.c - `tcpflags top [IFACE...] [--interval SECONDS]`: what TCP does on
+ * attached interfaces, live, the way top shows processes (ncurses).
+ *
+ * Every --interval it reads each interface with snapshot_read() (never a
+ * map write) and shows rates: the increase of a counter between the last
+ * two reads over the real time between them (snapshot.taken_ns).  Totals
+ * count from the attach, or from the moment `r` was pressed: an on-screen
+ * baseline, the kernel counters are never touched.  Several interfaces add
+ * up; connection states are the namespace's (one flow table per netns).
+ *
+ * Drawing: one function per panel, told where to draw; every line is cut
+ * at the right edge (curses would wrap it).  Colour is only an extra:
+ * every state is also said in words.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <langinfo.h>
+#include <limits.h>
+#include <locale.h>
+#include <net/if.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <curses.h>
+#include "cli.h"
+#include "counters.h"
+#include "loader.h"
+#include "log.h"
+#include "pins.h"
+#include "policy.h"
+#include "snapshot.h"
+#include "top.h"
+
+#define HIST 60                /* refreshes a sparkline covers */
+#define IFACES_MAX 16
+#define WAIT_MS 200            /* longest wait for a key: signals are seen */
+#define EXACT_MAX 9999999ULL   /* totals up to this are shown exactly */
+#define FUNNEL_ROWS 11
+#define STATES_X 46            /* the states panel, right of the funnel */
+#define BENCH_LINES 50
+#define BENCH_COLS 160
+
+enum view { V_OVERVIEW, V_PATTERNS, V_RULES, V_SOURCES, V_HELP, V_MAX };
+enum sort { S_RATE, S_TOTAL, S_NAME, S_MAX };
+enum att { AT_ATTACHED, AT_DETACHED, AT_GONE };
+enum { C_RED = 1, C_GREEN, C_YELLOW, C_CYAN };
+
+static const char *const view_title[V_MAX] = {
+	"1 OVERVIEW", "2 FLAG PATTERNS", "3 RULES AND DROPS",
+	"4 TOP SOURCES", "HELP",
+};
+static const char *const sort_name[S_MAX] = { "rate", "total", "name" };
+
+struct iface {
+	char name[IF_NAMESIZE];
+	/* cur owns its rule set; prev and base are copies without one */
+	struct iface_snapshot *cur, *prev, *base, *spare;
+	bool have_cur, have_prev;
+	enum att state;
+	const char *why;           /* what NOT ATTACHED or GONE means here */
+	double elapsed;            /* seconds from prev to cur */
+	__u64 read_rt;             /* CLOCK_REALTIME seconds of cur */
+};
+
+struct top {
+	struct iface ifs[IFACES_MAX];
+	int nifs;
+	double interval;
+	enum view view, back;      /* back: the view help returns to */
+	enum sort sort;
+	int scroll[V_MAX];
+	bool paused, utf8, colour;
+	time_t base_rt;            /* when r was pressed; 0: never */
+	float hist[TCPF_FAMILIES][TCPF_PATTERNS][HIST]; /* packets/s, a ring */
+	int hist_head, hist_n;
+};
+
+static volatile sig_atomic_t top_stop;
+
+/* ------------------------------------------------------------ reading */
+
+/* dst = src's counters without its rule set (src keeps it); NULL: zeros. */
+static void snapshot_copy(struct iface_snapshot *dst,
+			  const struct iface_snapshot *src)
+{
+	if (src)
+		memcpy(dst, src, sizeof(*dst));
+	else
+		memset(dst, 0, sizeof(*dst));
+	ruleset_init(&dst->rules);
+}
+
+static void iface_lost(struct iface *f, const char *why)
+{
+	f->state = AT_GONE;
+	f->why = why;
+	f->have_prev = false;      /* the numbers shown are the last read */
+}
+
+/*
+ * Read f again and tell its state.  When it cannot be read the last
+ * numbers stay; when it comes back, rates start again at the next read.
+ * Returns snapshot_read's error.
+ */
+static int iface_read(struct iface *f)
+{
+	unsigned int ifindex = if_nametoindex(f->name);
+	struct iface_snapshot *s = f->spare;
+	struct attached a;
+	bool fresh;
+	int err;
+
+	if (!ifindex) {
+		iface_lost(f, "the interface is gone");
+		return -ENODEV;
+	}
+	err = snapshot_read(f->name, s);
+	if (err) {
+		iface_lost(f, err == -ENOENT ? "detached, its counters removed"
+			   : strerror(-err));
+		return err;
+	}
+	/* a new attachment has new counters: totals count from it */
+	fresh = f->have_cur && s->meta.attached_at != f->cur->meta.attached_at;
+	if (fresh)
+		snapshot_copy(f->base, NULL);
+	f->have_prev = f->have_cur && f->state != AT_GONE && !fresh;
+	if (f->have_prev) {
+		snapshot_copy(f->prev, f->cur);
+		f->elapsed = (double)(s->taken_ns - f->prev->taken_ns) / 1e9;
+	}
+	f->spare = f->cur;
+	f->cur = s;
+	f->have_cur = true;
+	f->read_rt = (__u64)time(NULL);
+	if (query_attached(ifindex, &a) == 0 && a.ours) {
+		f->state = AT_ATTACHED;
+		f->why = NULL;
+	} else {
+		f->state = AT_DETACHED;
+		f->why = "no tcpflags XDP program on it (counters kept)";
+	}
+	return 0;
+}
+
+static int iface_open(struct iface *f, const char *name)
+{
+	memset(f, 0, sizeof(*f));
+	snprintf(f->name, sizeof(f->name), "%s", name);
+	f->cur = calloc(1, sizeof(*f->cur));
+	f->prev = calloc(1, sizeof(*f->prev));
+	f->base = calloc(1, sizeof(*f->base));
+	f->spare = calloc(1, sizeof(*f->spare));
+	if (!f->cur || !f->prev || !f->base || !f->spare)
+		return -ENOMEM;
+	return iface_read(f);
+}
+
+static void iface_close(struct iface *f)
+{
+	if (f->cur)
+		snapshot_free(f->cur);
+	if (f->spare)
+		snapshot_free(f->spare);
+	free(f->cur);
+	free(f->prev);
+	free(f->base);
+	free(f->spare);
+	memset(f, 0, sizeof(*f));
+}
+
+/* ----------------------------------------------------------- figures */
+
+typedef __u64 (*getter)(const struct iface_snapshot *s, int arg);
+
+/* A counter on screen: its rate and its total since the baseline. */
+struct figure {
+	double rate;               /* per second, when rated */
+	__u64 total;
+	bool rated;                /* some interface has had two reads */
+};
+
+/* A counter that went down was reset (`tcpflags reset`): count from 0. */
+static __u64 since(__u64 now, __u64 then)
+{
+	return now >= then ? now - then : now;
+}
+
+/* get(arg) summed over the interfaces (only: one of them, or -1). */
+static struct figure figure(const struct top *t, int only, getter get,
+			    int arg)
+{
+	struct figure v = { 0 };
+
+	for (int i = 0; i < t->nifs; i++) {
+		const struct iface *f = &t->ifs[i];
+		__u64 now;
+
+		if (!f->have_cur || (only >= 0 && i != only))
+			continue;
+		now = get(f->cur, arg);
+		v.total += since(now, get(f->base, arg));
+		if (f->have_prev && f->elapsed > 0) {
+			v.rate += (double)since(now, get(f->prev, arg)) /
+				  f->elapsed;
+			v.rated = true;
+		}
+	}
+	return v;
+}
+
+/* key = family * 256 + flag byte */
+static __u64 g_pattern(const struct iface_snapshot *s, int key)
+{
+	return s->count.flags[key / TCPF_PATTERNS][key % TCPF_PATTERNS].packets;
+}
+
+enum total { T_FRAMES, T_BYTES, T_TCP, T_IPV4, T_IPV6, T_NON_TCP,
+	     T_FRAGMENTS, T_MALFORMED };
+
+static __u64 g_totals(const struct iface_snapshot *s, int which)
+{
+	struct tcpf_totals t;
+	__u64 bytes = 0;
+
+	if (which == T_BYTES) {
+		for (int fam = 0; fam < TCPF_FAMILIES; fam++)
+			for (int p = 0; p < TCPF_PATTERNS; p++)
+				bytes += s->count.flags[fam][p].bytes;
+		for (int c = 0; c < TCPF_CNT_MAX; c++)
+			bytes += s->count.cnt[c].bytes;
+		return bytes;
+	}
+	counters_totals(&s->count, &t);
+	switch (which) {
+	case T_TCP:
+		return t.tcp;
+	case T_IPV4:
+		return t.ipv4_tcp;
+	case T_IPV6:
+		return t.ipv6_tcp;
+	case T_NON_TCP:
+		return t.non_tcp;
+	case T_FRAGMENTS:
+		return t.tcp_fragment;
+	case T_MALFORMED:
+		return t.malformed;
+	default:
+		return t.total;
+	}
+}
+
+/* both directions: the egress observer sees what this host sends */
+static __u64 g_phase(const struct iface_snapshot *s, int phase)
+{
+	return s->fs.phase[TCPF_DIR_INGRESS][phase] +
+	       s->fs.phase[TCPF_DIR_EGRESS][phase];
+}
+
+static __u64 g_drop(const struct iface_snapshot *s, int reason)
+{
+	return s->drops[reason].packets;
+}
+
+/* what was really dropped: would_drop segments passed */
+static __u64 g_dropped(const struct iface_snapshot *s, int unused)
+{
+	__u64 n = 0;
+
+	(void)unused;
+	for (int d = 0; d < TCPF_DROP_MAX; d++)
+		if (d != TCPF_DROP_WOULD)
+			n += s->drops[d].packets;
+	return n;
+}
+
+static __u64 g_hits(const struct iface_snapshot *s, int id)
+{
+	return s->hits[id].packets;
+}
+
+static __u64 g_hit_bytes(const struct iface_snapshot *s, int id)
+{
+	return s->hits[id].bytes;
+}
+
+/* The namespace's flow clock and gauges (shared by its interfaces). */
+static const struct tcpf_ctl *ns_ctl(const struct top *t)
+{
+	for (int i = 0; i < t->nifs; i++)
+		if (t->ifs[i].have_cur && t->ifs[i].cur->flows)
+			return &t->ifs[i].cur->fs.ctl;
+	return NULL;
+}
+
+/* The sparklines: every pattern's packets/s at each refresh. */
+static void hist_push(struct top *t)
+{
+	for (int fam = 0; fam < TCPF_FAMILIES; fam++)
+		for (int p = 0; p < TCPF_PATTERNS; p++)
+			t->hist[fam][p][t->hist_head] = (float)figure(t, -1,
+				g_pattern, fam * TCPF_PATTERNS + p).rate;
+	t->hist_head = (t->hist_head + 1) % HIST;
+	if (t->hist_n < HIST)
+		t->hist_n++;
+}
+
+static void top_refresh(struct top *t)
+{
+	for (int i = 0; i < t->nifs; i++)
+		iface_read(&t->ifs[i]);
+	hist_push(t);
+}
+
+/* `r`: totals count from now on screen; the kernel's are left alone. */
+static void top_rebase(struct top *t)
+{
+	for (int i = 0; i < t->nifs; i++)
+		if (t->ifs[i].have_cur)
+			snapshot_copy(t->ifs[i].base, t->ifs[i].cur);
+	t->base_rt = time(NULL);
+}
+
+/* -------------------------------------------------------- formatting */
+
+/* 0.0 to 999.9, then 1.0k 12.3k 123k 1.2M ...: at most 5 characters. */
+static const char *fmt_num(double v, char *buf, size_t n)
+{
+	static const char unit[] = "kMGTPE";
+	int u = -1;
+
+	if (v < 999.95) {
+		snprintf(buf, n, "%.1f", v);
+		return buf;
+	}
+	while (v >= 999.5 && u < 5) {
+		v /= 1000;
+		u++;
+	}
+	snprintf(buf, n, v < 99.95 ? "%.1f%c" : "%.0f%c", v, unit[u]);
+	return buf;
+}
+
+static const char *fmt_rate(const struct figure *v, char *buf, size_t n)
+{
+	if (!v->rated) {
+		snprintf(buf, n, "-");
+		return buf;
+	}
+	return fmt_num(v->rate, buf, n);
+}
+
+/* exact while it fits the column, then compact */
+static const char *fmt_total(__u64 v, char *buf, size_t n)
+{
+	if (v <= EXACT_MAX) {
+		snprintf(buf, n, "%llu", (unsigned long long)v);
+		return buf;
+	}
+	return fmt_num((double)v, buf, n);
+}
+
+static const char *fmt_share(double part, double whole, char *buf, size_t n)
+{
+	if (!(whole > 0))
+		return "-";
+	snprintf(buf, n, "%.1f%%", 100.0 * part / whole);
+	return buf;
+}
+
+static const char *fmt_age(__u64 s, char *buf, size_t n)
+{
+	unsigned long long v = s;
+
+	if (v >= 86400)
+		snprintf(buf, n, "%llud%02lluh", v / 86400, v % 86400 / 3600);
+	else if (v >= 3600)
+		snprintf(buf, n, "%lluh%02llum", v / 3600, v % 3600 / 60);
+	else if (v >= 60)
+		snprintf(buf, n, "%llum%02llus", v / 60, v % 60);
+	else
+		snprintf(buf, n, "%llus", v);
+	return buf;
+}
+
+/* ---------------------------------------------------------- drawing */
+
+/* Print at (y, x), cut at the right edge (curses would wrap the rest). */
+__attribute__((format(printf, 3, 4)))
+static void put(int y, int x, const char *fmt, ...)
+{
+	char buf[1024];
+	va_list ap;
+
+	if (y < 0 || y >= LINES - 1 || x < 0 || x >= COLS)
+		return;            /* the last line is the footer's */
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	mvaddnstr(y, x, buf, COLS - x);
+}
+
+static attr_t colour(const struct top *t, short pair)
+{
+	return t->colour ? COLOR_PAIR(pair) : 0;
+}
+
+/* A list's first row after scrolling, kept inside the list. */
+static int scrolled(struct top *t, int n, int visible)
+{
+	int *off = &t->scroll[t->view];
+
+	if (*off > n - visible)
+		*off = n - visible;
+	if (*off < 0)
+		*off = 0;
+	return *off;
+}
+
+/* " (rows 1-20 of 300)" when the list does not fit */
+static const char *fmt_rows(int first, int shown, int n, char *buf, size_t sz)
+{
+	buf[0] = '\0';
+	if (shown < n)
+		snprintf(buf, sz, " (rows %d-%d of %d, arrows scroll)",
+			 first + 1, first + shown, n);
+	return buf;
+}
+
+static void draw_iface(const struct top *t, int i, int y)
+{
+	const struct iface *f = &t->ifs[i];
+	const struct tcpf_meta *m = &f->cur->meta;
+	struct figure fr = figure(t, i, g_totals, T_FRAMES);
+	char up[24], r[16];
+
+	put(y, 0, " %-15s", f->name);
+	if (f->state == AT_ATTACHED) {
+		attron(A_BOLD | colour(t, C_GREEN));
+		put(y, 17, "attached");
+		attroff(A_BOLD | colour(t, C_GREEN));
+		put(y, 30, "%s mode, up %s, %s pkt/s", mode_name(m->mode),
+		    m->attached_at && f->read_rt >= m->attached_at ?
+		    fmt_age(f->read_rt - m->attached_at, up, sizeof(up)) : "-",
+		    fmt_rate(&fr, r, sizeof(r)));
+		return;
+	}
+	attron(A_BOLD | A_REVERSE | colour(t, C_RED));
+	put(y, 17, f->state == AT_GONE ? "GONE" : "NOT ATTACHED");
+	attroff(A_BOLD | A_REVERSE | colour(t, C_RED));
+	put(y, 30, "%s; waiting for it, last numbers shown", f->why);
+}
+
+/* The title, one line per interface, the totals line; returns rows. */
+static int draw_header(const struct top *t)
+{
+	struct figure fr = figure(t, -1, g_totals, T_FRAMES);
+	struct figure by = figure(t, -1, g_totals, T_BYTES);
+	struct figure tcp = figure(t, -1, g_totals, T_TCP);
+	struct figure dr = figure(t, -1, g_dropped, 0);
+	char right[64], b[4][16], when[32];
+	int y = 1;
+
+	snprintf(right, sizeof(right), "%severy %gs  sort %s ",
+		 t->paused ? "PAUSED  " : "", t->interval, sort_name[t->sort]);
+	attron(A_REVERSE | (t->paused ? A_BOLD : 0));
+	mvhline(0, 0, ' ', COLS);
+	mvaddnstr(0, 0, " tcpflags top - ", COLS);
+	addnstr(view_title[t->view], COLS - 16 > 0 ? COLS - 16 : 0);
+	if (COLS - (int)strlen(right) > 36)
+		mvaddstr(0, COLS - (int)strlen(right), right);
+	else
+		mvaddnstr(0, 36, right, COLS - 36 > 0 ? COLS - 36 : 0);
+	attroff(A_REVERSE | A_BOLD);
+	for (int i = 0; i < t->nifs; i++)
+		draw_iface(t, i, y++);
+	if (t->base_rt)
+		strftime(when, sizeof(when), "r at %H:%M:%S",
+			 localtime(&t->base_rt));
+	else
+		snprintf(when, sizeof(when), "attach");
+	put(y, 0, " all %s pkt/s  %s B/s   TCP %s/s   dropped %s/s   "
+	    "totals since %s", fmt_rate(&fr, b[0], 16), fmt_rate(&by, b[1], 16),
+	    fmt_rate(&tcp, b[2], 16), fmt_rate(&dr, b[3], 16), when);
+	return y + 1;
+}
+
+static void draw_footer(const struct top *t)
+{
+	char keys[128];
+
+	snprintf(keys, sizeof(keys), " q quit  p %s  s sort  r reset totals  "
+		 "h help  Tab/1-4 views  arrows scroll",
+		 t->paused ? "resume" : "pause");
+	attron(A_REVERSE);
+	mvhline(LINES - 1, 0, ' ', COLS);
+	mvaddnstr(LINES - 1, 0, keys, COLS);
+	attroff(A_REVERSE);
+}
+
+/* One funnel line: a phase's rate and total, a state's gauge (or -1). */
+static void funnel_row(const struct top *t, int y, const char *label,
+		       int phase, int state)
+{
+	const struct tcpf_ctl *ctl = ns_ctl(t);
+	char r[16] = "", n[16] = "", g[16] = "";
+	struct figure v;
+
+	if (phase >= 0) {
+		v = figure(t, -1, g_phase, phase);
+		fmt_rate(&v, r, sizeof(r));
+		fmt_total(v.total, n, sizeof(n));
+	}
+	if (state >= 0)
+		snprintf(g, sizeof(g), "%u", ctl ? ctl->gauge[state] : 0);
+	put(y, 0, " %-16s %8s %9s %7s", label, r, n, g);
+}
+
+/* Handshake and teardown, as the help screen explains; FUNNEL_ROWS. */
+static void draw_funnel(const struct top *t, int y)
+{
+	struct figure syn = figure(t, -1, g_phase, TCPF_PH_SYN);
+	struct figure done = figure(t, -1, g_phase, TCPF_PH_ACK);
+	char a[16], b[16];
+
+	attron(A_BOLD | colour(t, C_CYAN));
+	put(y, 0, " %-16s %8s %9s %7s", ns_ctl(t) ? "FUNNEL" :
+	    "FUNNEL (no flows)", "/s", "TOTAL", "NOW");
+	attroff(A_BOLD | colour(t, C_CYAN));
+	funnel_row(t, y + 1, "SYN", TCPF_PH_SYN, -1);
+	funnel_row(t, y + 2, "SYN-ACK", TCPF_PH_SYNACK, -1);
+	funnel_row(t, y + 3, "completed", TCPF_PH_ACK, -1);
+	put(y + 4, 0, "   %-14s %8s %9s", "completion",
+	    done.rated ? fmt_share(done.rate, syn.rate, a, sizeof(a)) : "-",
+	    fmt_share((double)done.total, (double)syn.total, b, sizeof(b)));
+	funnel_row(t, y + 5, "FIN (fin1)", TCPF_PH_FIN1, -1);
+	funnel_row(t, y + 6, "CLOSE_WAIT", -1, TCPF_ST_CLOSE_WAIT);
+	funnel_row(t, y + 7, "LAST_ACK (fin2)", TCPF_PH_FIN2, TCPF_ST_LAST_ACK);
+	funnel_row(t, y + 8, "TIME_WAIT (ack2)", TCPF_PH_ACK2,
+		   TCPF_ST_TIME_WAIT);
+	funnel_row(t, y + 9, "resets", TCPF_PH_RESET, -1);
+	funnel_row(t, y + 10, "out_of_state", TCPF_PH_OUT_OF_STATE, -1);
+}
+
+/* The connections per state now (gauges), and the half-open ones. */
+static void draw_states(const struct top *t, int y, int x)
+{
+	const struct tcpf_ctl *ctl = ns_ctl(t);
+
+	attron(A_BOLD | colour(t, C_CYAN));
+	put(y, x, "%-14s %7s", "CONNECTIONS", "NOW");
+	attroff(A_BOLD | colour(t, C_CYAN));
+	for (int st = TCPF_ST_SYN_SENT; st < TCPF_ST_MAX; st++)
+		put(y + st, x, "%-14s %7u", state_name(st),
+		    ctl ? ctl->gauge[st] : 0);
+	put(y + TCPF_ST_MAX, x, "%-14s %7u", "half-open", ctl ?
+	    ctl->gauge[TCPF_ST_SYN_SENT] + ctl->gauge[TCPF_ST_SYN_RECV] : 0);
+}
+
+static void draw_spark(const struct top *t, int y, int x, int w, int key)
+{
+	static const char *const block[8] = {
+		"\u2581", "\u2582", "\u2583", "\u2584",
+		"\u2585", "\u2586", "\u2587", "\u2588",
+	};
+	static const char ascii[] = " .:-=+*#";
+	const float *h = t->hist[key / TCPF_PATTERNS][key % TCPF_PATTERNS];
+	int n = w < t->hist_n ? w : t->hist_n;
+	float max = 0;
+
+	if (y >= LINES - 1 || n <= 0)
+		return;
+	for (int i = 0; i < n; i++)
+		if (h[(t->hist_head - 1 - i + HIST) % HIST] > max)
+			max = h[(t->hist_head - 1 - i + HIST) % HIST];
+	move(y, x + w - n);
+	for (int i = n - 1; i >= 0; i--) {       /* oldest first */
+		float v = h[(t->hist_head - 1 - i + HIST) % HIST];
+		int l = max > 0 && v > 0 ? 1 + (int)(v / max * 6.999f) : 0;
+
+		if (t->utf8)
+			addstr(block[l]);
+		else
+			addch((chtype)ascii[l]);
+	}
+}
+
+struct prow {
+	int key;                   /* family * 256 + flag byte */
+	char name[40];
+	struct figure v;
+};
+
+static enum sort sort_key;     /* for the qsort comparators */
+
+static int cmp_figure(const struct figure *a, const struct figure *b)
+{
+	double x = a->rate, y = b->rate;
+	__u64 m = a->total, n = b->total;
+
+	if (sort_key == S_TOTAL && m != n)
+		return m < n ? 1 : -1;
+	if (x != y)
+		return x < y ? 1 : -1;
+	if (m != n)
+		return m < n ? 1 : -1;
+	return 0;
+}
+
+/* Rows in the sort key's order; by_name: their order by name, which
+ * also breaks ties of rate and total. */
+static int sorted(const struct figure *a, const struct figure *b, int by_name)
+{
+	int c = sort_key == S_NAME ? 0 : cmp_figure(a, b);
+
+	return c ? c : by_name;
+}
+
+static int cmp_prow(const void *pa, const void *pb)
+{
+	const struct prow *a = pa, *b = pb;
+	int c = sorted(&a->v, &b->v, strcmp(a->name, b->name));
+
+	return c ? c : a->key - b->key;
+}
+
+/* Every pattern some interface has counted, sorted. */
+static int pattern_rows(const struct top *t, struct prow *rows)
+{
+	int n = 0;
+
+	for (int key = 0; key < TCPF_FAMILIES * TCPF_PATTERNS; key++) {
+		bool seen = false;
+
+		for (int i = 0; i < t->nifs; i++)
+			seen |= t->ifs[i].have_cur &&
+				g_pattern(t->ifs[i].cur, key) > 0;
+		if (!seen)
+			continue;
+		rows[n].key = key;
+		flags_name((__u8)(key % TCPF_PATTERNS), rows[n].name,
+			   sizeof(rows[n].name));
+		rows[n].v = figure(t, -1, g_pattern, key);
+		n++;
+	}
+	sort_key = t->sort;
+	qsort(rows, (size_t)n, sizeof(*rows), cmp_prow);
+	return n;
+}
+
+/*
+ * The flag patterns table in h rows from y: its column header, then rows;
+ * the overview shows the first ones, the patterns view (all) a title
+ * first, and scrolls.
+ */
+static void draw_patterns(struct top *t, int y, int h, bool all)
+{
+	static struct prow rows[TCPF_FAMILIES * TCPF_PATTERNS];
+	struct figure tcp = figure(t, -1, g_totals, T_TCP);
+	int n = pattern_rows(t, rows), namew, fixed, sparkw, first = 0, shown;
+	char spark[32], r[16], s[16], c[16], more[64];
+
+	if (all && h >= 3) {
+		first = scrolled(t, n, h - 2);
+		shown = n - first < h - 2 ? n - first : h - 2;
+		attron(A_BOLD);
+		put(y, 0, " ALL FLAG PATTERNS: %d seen, sorted by %s%s", n,
+		    sort_name[t->sort],
+		    fmt_rows(first, shown, n, more, sizeof(more)));
+		attroff(A_BOLD);
+		y++;
+		h--;
+	}
+	if (h < 2)
+		return;
+	namew = COLS - 38 - HIST;
+	namew = namew < 19 ? 19 : namew > 31 ? 31 : namew;
+	fixed = namew + 38;
+	sparkw = COLS - fixed < HIST ? COLS - fixed : HIST;
+	snprintf(spark, sizeof(spark), sparkw >= 8 ? "LAST %d" : "", sparkw);
+	attron(A_BOLD | colour(t, C_CYAN));
+	put(y, 0, " %-*s %-4s %8s %6s %9s %-3s  %s", namew, "PATTERN", "FAM",
+	    "PKT/s", "SHARE", "TOTAL", "V", spark);
+	attroff(A_BOLD | colour(t, C_CYAN));
+	shown = n - first < h - 1 ? n - first : h - 1;
+	for (int i = 0; i < shown; i++) {
+		const struct prow *p = &rows[first + i];
+		__u8 flags = (__u8)(p->key % TCPF_PATTERNS);
+		bool valid = tcpf_flags_valid(flags);
+		int len = (int)strlen(p->name), yy = y + 1 + i;
+
+		put(yy, 0, " %-*.*s%s %-4s %8s %6s %9s ", namew,
+		    len > namew ? namew - 1 : namew, p->name,
+		    len > namew ? "+" : "",
+		    p->key / TCPF_PATTERNS == TCPF_IPV6 ? "ipv6" : "ipv4",
+		    fmt_rate(&p->v, r, sizeof(r)),
+		    p->v.rated ? fmt_share(p->v.rate, tcp.rate, s, sizeof(s))
+			       : "-", fmt_total(p->v.total, c, sizeof(c)));
+		if (!valid)
+			attron(A_BOLD | colour(t, C_RED));
+		put(yy, namew + 33, "%-3s", valid ? "yes" : "NO");
+		if (!valid)
+			attroff(A_BOLD | colour(t, C_RED));
+		if (sparkw >= 8)
+			draw_spark(t, yy, fixed, sparkw, p->key);
+	}
+	if (!n)
+		put(y + 1, 1, "(no TCP segments counted yet)");
+}
+
+static void draw_overview(struct top *t, int y)
+{
+	draw_funnel(t, y);
+	draw_states(t, y, STATES_X);
+	y += FUNNEL_ROWS + 1;
+	draw_patterns(t, y, LINES - 1 - y, false);
+}
+
+/* Every pattern seen, and what is not a TCP segment. */
+static void draw_patterns_view(struct top *t, int y)
+{
+	static const int which[] = { T_TCP, T_IPV4, T_IPV6, T_NON_TCP,
+				     T_FRAGMENTS, T_MALFORMED };
+	char r[6][16], n[6][16];
+
+	for (int i = 0; i < 6; i++) {
+		struct figure v = figure(t, -1, g_totals, which[i]);
+
+		fmt_rate(&v, r[i], 16);
+		fmt_total(v.total, n[i], 16);
+	}
+	put(y, 0, " /s:     TCP %s (ipv4 %s, ipv6 %s)  non-TCP %s  "
+	    "fragments %s  malformed %s", r[0], r[1], r[2], r[3], r[4], r[5]);
+	put(y + 1, 0, " totals: TCP %s (ipv4 %s, ipv6 %s)  non-TCP %s  "
+	    "fragments %s  malformed %s", n[0], n[1], n[2], n[3], n[4], n[5]);
+	draw_patterns(t, y + 3, LINES - 1 - (y + 3), true);
+}
+
+/* Drops by reason; returns the rows it took. */
+static int draw_drops(const struct top *t, int y)
+{
+	char r[16], n[16];
+
+	attron(A_BOLD | colour(t, C_CYAN));
+	put(y, 0, " %-12s %8s %9s   %s", "DROPS", "/s", "TOTAL",
+	    "(would_drop: count rules, passed)");
+	attroff(A_BOLD | colour(t, C_CYAN));
+	for (int d = 0; d < TCPF_DROP_MAX; d++) {
+		struct figure v = figure(t, -1, g_drop, d);
+
+		put(y + 1 + d, 0, " %-12s %8s %9s", drop_reason_name(d),
+		    fmt_rate(&v, r, sizeof(r)), fmt_total(v.total, n, sizeof(n)));
+	}
+	return TCPF_DROP_MAX + 1;
+}
+
+struct rrow {
+	int ifi;
+	const struct rule *r;
+	struct figure pk, by;
+};
+
+static int cmp_rrow(const void *pa, const void *pb)
+{
+	const struct rrow *a = pa, *b = pb;
+	int c = sorted(&a->pk, &b->pk, a->ifi - b->ifi);
+
+	return c ? c : (int)a->r->id - (int)b->r->id;
+}
+
+static int rule_rows(const struct top *t, struct rrow *rows)
+{
+	int n = 0;
+
+	for (int i = 0; i < t->nifs; i++) {
+		const struct iface *f = &t->ifs[i];
+
+		if (!f->have_cur)
+			continue;
+		for (int k = 0; k < f->cur->rules.nrules; k++) {
+			const struct rule *r = &f->cur->rules.rules[k];
+
+			if (r->id > TCPF_RULES_MAX)
+				continue;
+			rows[n].ifi = i;
+			rows[n].r = r;
+			rows[n].pk = figure(t, i, g_hits, (int)r->id);
+			rows[n].by = figure(t, i, g_hit_bytes, (int)r->id);
+			n++;
+		}
+	}
+	sort_key = t->sort;
+	qsort(rows, (size_t)n, sizeof(*rows), cmp_rrow);
+	return n;
+}
+
+/* The rules with their hits, in h rows from y; the list scrolls. */
+static void draw_rules(struct top *t, int y, int h)
+{
+	static struct rrow rows[IFACES_MAX * TCPF_RULES_MAX];
+	int n = rule_rows(t, rows), first, shown, x = t->nifs > 1 ? 17 : 0;
+	char what[64] = "", more[64], r[16], p[16], b[16];
+
+	if (h < 2)
+		return;
+	if (t->nifs == 1)
+		snprintf(what, sizeof(what), " on %s, default %s", t->ifs[0].name,
+			 action_name(t->ifs[0].cur->rules.default_action));
+	first = scrolled(t, n, h - 2);
+	shown = n - first < h - 2 ? n - first : h - 2;
+	attron(A_BOLD);
+	put(y, 0, " RULES: %d%s; first match decides; sorted by %s%s", n,
+	    what, t->sort == S_NAME ? "id" : sort_name[t->sort],
+	    fmt_rows(first, shown, n, more, sizeof(more)));
+	attroff(A_BOLD);
+	attron(A_BOLD | colour(t, C_CYAN));
+	if (x)
+		put(y + 1, 0, " %-15s", "IFACE");
+	put(y + 1, x, " %4s %8s %10s %12s  %s", "ID", "HITS/s", "PACKETS",
+	    "BYTES", "RULE");
+	attroff(A_BOLD | colour(t, C_CYAN));
+	for (int i = 0; i < shown; i++) {
+		const struct rrow *w = &rows[first + i];
+
+		if (x)
+			put(y + 2 + i, 0, " %-15s", t->ifs[w->ifi].name);
+		put(y + 2 + i, x, " %4u %8s %10s %12s  %s", w->r->id,
+		    fmt_rate(&w->pk, r, sizeof(r)),
+		    fmt_total(w->pk.total, p, sizeof(p)),
+		    fmt_total(w->by.total, b, sizeof(b)), w->r->text);
+	}
+	if (!n)
+		put(y + 2, 1, "(no rules: every segment gets the default action)");
+}
+
+static void draw_rules_view(struct top *t, int y)
+{
+	y += draw_drops(t, y) + 1;
+	draw_rules(t, y, LINES - 1 - y);
+}
+
+/* ----------------------------------------------- top sources by SYN */
+/*
+ * The data path's bounded per-source SYN table, as the snapshot holds it
+ * (srcs[nsrcs], every CPU's slots merged).  A source's rate is the increase of its count since the
+ * previous read, matched by address; one not in the previous read counts
+ * all its SYNs as new, and one not in the baseline all as since `r`.
+ */
+struct srow {
+	int ifi;
+	const struct src_count *c;
+	struct figure v;
+};
+
+static int cmp_src(const void *pa, const void *pb)
+{
+	const struct src_count *a = pa, *b = pb;
+
+	if (a->family != b->family)
+		return a->family - b->family;
+	return memcmp(a->addr, b->addr, sizeof(a->addr));
+}
+
+/* c's count in s, whose srcs are sorted by cmp_src; 0 when absent */
+static __u64 src_syns(const struct iface_snapshot *s,
+		      const struct src_count *c)
+{
+	const struct src_count *hit = s->nsrcs <= 0 ? NULL :
+		bsearch(c, s->srcs, (size_t)s->nsrcs, sizeof(*c), cmp_src);
+
+	return hit ? hit->syns : 0;
+}
+
+static int cmp_srow(const void *pa, const void *pb)
+{
+	const struct srow *a = pa, *b = pb;
+	int c = sorted(&a->v, &b->v, cmp_src(a->c, b->c));
+
+	return c ? c : a->ifi - b->ifi;
+}
+
+static int source_rows(struct top *t, struct srow *rows)
+{
+	int n = 0;
+
+	for (int i = 0; i < t->nifs; i++) {
+		struct iface *f = &t->ifs[i];
+
+		if (!f->have_cur)
+			continue;
+		/* prev and base are our copies: sorted for the look-ups */
+		if (f->have_prev)
+			qsort(f->prev->srcs, (size_t)f->prev->nsrcs,
+			      sizeof(f->prev->srcs[0]), cmp_src);
+		qsort(f->base->srcs, (size_t)f->base->nsrcs,
+		      sizeof(f->base->srcs[0]), cmp_src);
+		for (int k = 0; k < f->cur->nsrcs && k < TCPF_SRC_TOP; k++) {
+			const struct src_count *c = &f->cur->srcs[k];
+			struct srow *w = &rows[n++];
+
+			w->ifi = i;
+			w->c = c;
+			w->v.total = since(c->syns, src_syns(f->base, c));
+			w->v.rated = f->have_prev && f->elapsed > 0;
+			w->v.rate = w->v.rated ? (double)since(c->syns,
+				src_syns(f->prev, c)) / f->elapsed : 0;
+		}
+	}
+	sort_key = t->sort;
+	qsort(rows, (size_t)n, sizeof(*rows), cmp_srow);
+	return n;
+}
+
+static void draw_sources(struct top *t, int y)
+{
+	struct srow *rows = calloc((size_t)t->nifs * TCPF_SRC_TOP,
+				   sizeof(*rows));
+	int n, first, shown, h = LINES - 1 - y, x = t->nifs > 1 ? 17 : 0;
+	char a[INET6_ADDRSTRLEN], r[16], s[16], more[64];
+
+	if (!rows || h < 3) {
+		free(rows);
+		return;
+	}
+	n = source_rows(t, rows);
+	first = scrolled(t, n, h - 2);
+	shown = n - first < h - 2 ? n - first : h - 2;
+	attron(A_BOLD);
+	put(y, 0, " TOP SOURCES BY SYN RATE: %d sources; sorted by %s%s", n,
+	    t->sort == S_NAME ? "address" : sort_name[t->sort],
+	    fmt_rows(first, shown, n, more, sizeof(more)));
+	attroff(A_BOLD);
+	attron(A_BOLD | colour(t, C_CYAN));
+	if (x)
+		put(y + 1, 0, " %-15s", "IFACE");
+	put(y + 1, x, " %-39s %-4s %8s %10s", "SOURCE", "FAM", "SYN/s",
+	    "SYNS");
+	attroff(A_BOLD | colour(t, C_CYAN));
+	for (int i = 0; i < shown; i++) {
+		const struct srow *w = &rows[first + i];
+
+		if (x)
+			put(y + 2 + i, 0, " %-15s", t->ifs[w->ifi].name);
+		put(y + 2 + i, x, " %-39s %-4s %8s %10s",
+		    src_name(w->c, a, sizeof(a)),
+		    w->c->family == TCPF_IPV6 ? "ipv6" : "ipv4",
+		    fmt_rate(&w->v, r, sizeof(r)),
+		    fmt_total(w->v.total, s, sizeof(s)));
+	}
+	if (!n)
+		put(y + 2, 1, "(no SYNs counted per source yet)");
+	free(rows);
+}
+
+static const char *const help_text[] = {
+	"KEYS",
+	"  q            quit (so do Ctrl-C and SIGTERM): the terminal is restored",
+	"  p            pause: the numbers freeze (PAUSED) until p again",
+	"  s            sort by rate, then total, then name (rules: id;",
+	"               sources: address)",
+	"  r            reset the on-screen baseline: totals count from now;",
+	"               the kernel counters are never touched",
+	"  Tab, 1-4     views: 1 overview, 2 all flag patterns, 3 rules and",
+	"               drops, 4 top sources by SYN rate",
+	"  h, Esc       this help, and back",
+	"  arrows, PgUp, PgDn, Home, End   scroll a list",
+	"",
+	"NUMBERS",
+	"  /s      increase of a counter between the last two reads, divided",
+	"          by the real time between them; - before the second read",
+	"  TOTAL   since attach, or since r; exact up to 9999999, then 12.3M",
+	"  1.2k    1200; k M G T: thousands, millions, ...",
+	"  SHARE   a pattern's packets/s as a part of all TCP segments/s",
+	"  V       conntrack's verdict on the flag byte: yes (the rule word",
+	"          `valid`) or NO (`invalid`)",
+	"  LAST n  the pattern's packets/s over the last n refreshes (up to",
+	"          60, as the width allows), each row scaled to its own peak",
+	"  all     every frame XDP saw; TCP the segments it counted by flags",
+	"  dropped drops by rule, ratelimit and default action; would_drop",
+	"          (count rules) passes and is not in it",
+	"",
+	"FUNNEL (phases, both directions; NOW: connections in that state)",
+	"  SYN               handshake_syn: a SYN that opens a handshake",
+	"  SYN-ACK           handshake_synack: the SYN-ACK that acks it",
+	"  completed         handshake_ack: the ACK that opens the connection",
+	"  completion        completed / SYN, of the last interval and of the",
+	"                    totals",
+	"  FIN (fin1)        teardown_fin1: the first FIN of a connection; its",
+	"                    receiver goes to CLOSE_WAIT, its sender FIN_WAIT1",
+	"  CLOSE_WAIT        gauge: the peer closed first, this host not yet",
+	"  LAST_ACK (fin2)   teardown_fin2: the second FIN (the passive closer",
+	"                    enters LAST_ACK); NOW: gauge last_ack",
+	"  TIME_WAIT (ack2)  teardown_ack2: the ACK of the second FIN, the",
+	"                    close complete (TIME_WAIT or CLOSED); NOW: gauge",
+	"                    time_wait",
+	"  resets            reset: RSTs of tracked connections or handshakes",
+	"  out_of_state      segments that fit no tracked connection",
+	"CONNECTIONS: the gauges the kernel recounts each second, shared by",
+	"  the namespace's interfaces; half-open = syn_sent + syn_recv",
+	"",
+	"STATE: attached; NOT ATTACHED (counters kept, no program on it);",
+	"  GONE (detached or deleted): the last numbers stay, top waits",
+	"  and comes back when the interface is attached again",
+};
+
+static void draw_help(struct top *t, int y)
+{
+	int n = (int)(sizeof(help_text) / sizeof(help_text[0]));
+	int h = LINES - 1 - y, first = scrolled(t, n, h);
+
+	for (int i = 0; i < h && first + i < n; i++) {
+		bool title = help_text[first + i][0] &&
+			     help_text[first + i][0] != ' ';
+
+		if (title)
+			attron(A_BOLD);
+		put(y + i, 1, "%s", help_text[first + i]);
+		if (title)
+			attroff(A_BOLD);
+	}
+}
+
+static void draw(struct top *t)
+{
+	int y;
+
+	erase();
+	y = draw_header(t) + 1;
+	switch (t->view) {
+	case V_OVERVIEW:
+		draw_overview(t, y);
+		break;
+	case V_PATTERNS:
+		draw_patterns_view(t, y);
+		break;
+	case V_RULES:
+		draw_rules_view(t, y);
+		break;
+	case V_SOURCES:
+		draw_sources(t, y);
+		break;
+	default:
+		draw_help(t, y);
+		break;
+	}
+	draw_footer(t);
+	refresh();
+}
+
+/* ------------------------------------------------------- the session */
+
+/* One key; returns true to quit. */
+static bool on_key(struct top *t, int ch)
+{
+	int page = LINES > 12 ? LINES - 10 : 1;
+
+	switch (ch) {
+	case 'q':
+	case 'Q':
+		return true;
+	case 'p':
+	case 'P':
+	case ' ':
+		t->paused = !t->paused;
+		break;
+	case 's':
+	case 'S':
+		t->sort = (t->sort + 1) % S_MAX;
+		break;
+	case 'r':
+	case 'R':
+		top_rebase(t);
+		break;
+	case 'h':
+	case 'H':
+	case '?':
+	case 27:                   /* Esc */
+		if (t->view == V_HELP) {
+			t->view = t->back;
+		} else if (ch != 27) {
+			t->back = t->view;
+			t->view = V_HELP;
+			t->scroll[V_HELP] = 0;
+		}
+		break;
+	case '\t':
+		t->view = t->view == V_HELP ? t->back : (t->view + 1) % V_HELP;
+		break;
+	case KEY_BTAB:
+		t->view = t->view == V_HELP ? t->back :
+			  (t->view + V_HELP - 1) % V_HELP;
+		break;
+	case '1':
+	case '2':
+	case '3':
+	case '4':
+		t->view = (enum view)(ch - '1');
+		break;
+	case KEY_UP:
+		t->scroll[t->view]--;
+		break;
+	case KEY_DOWN:
+		t->scroll[t->view]++;
+		break;
+	case KEY_PPAGE:
+		t->scroll[t->view] -= page;
+		break;
+	case KEY_NPAGE:
+		t->scroll[t->view] += page;
+		break;
+	case KEY_HOME:
+		t->scroll[t->view] = 0;
+		break;
+	case KEY_END:
+		t->scroll[t->view] = INT_MAX / 2;
+		break;
+	default:                   /* KEY_RESIZE: curses has the new size */
+		break;
+	}
+	return false;
+}
+
+static __u64 mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec;
+}
+
+static void top_loop(struct top *t)
+{
+	__u64 step = (__u64)(t->interval * 1e9 + 0.5);
+	__u64 next = mono_ns() + step;
+
+	draw(t);
+	while (!top_stop) {
+		__u64 now = mono_ns(), wait;
+		int ch;
+
+		if (now >= next) {
+			if (!t->paused)
+				top_refresh(t);
+			next = next + step > now ? next + step : now + step;
+			draw(t);
+			continue;
+		}
+		wait = (next - now) / 1000000 + 1;
+		timeout(wait < WAIT_MS ? (int)wait : WAIT_MS);
+		ch = getch();
+		if (ch == ERR)
+			continue;
+		if (on_key(t, ch))
+			break;
+		draw(t);
+	}
+}
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	top_stop = 1;
+}
+
+/* Before curses starts, so it keeps ours: no SA_RESTART, a wait ends. */
+static void catch_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+}
+
+static void curses_setup(struct top *t)
+{
+	const char *nc = getenv("NO_COLOR");
+
+	t->utf8 = !strcmp(nl_langinfo(CODESET), "UTF-8");
+	cbreak();
+	noecho();
+	nonl();
+	keypad(stdscr, TRUE);
+	curs_set(0);
+	set_escdelay(25);
+	t->colour = has_colors() && !(nc && *nc);
+	if (t->colour) {
+		short bg = use_default_colors() == OK ? -1 : COLOR_BLACK;
+
+		start_color();
+		init_pair(C_RED, COLOR_RED, bg);
+		init_pair(C_GREEN, COLOR_GREEN, bg);
+		init_pair(C_YELLOW, COLOR_YELLOW, bg);
+		init_pair(C_CYAN, COLOR_CYAN, bg);
+	}
+}
+
+static int top_screen(struct top *t)
+{
+	int saved = dup(STDERR_FILENO), null = open("/dev/null", O_WRONLY);
+	SCREEN *scr;
+
+	catch_signals();
+	setlocale(LC_CTYPE, "");
+	scr = newterm(NULL, stdout, stdin);
+	if (!scr) {
+		pr_warn("cannot drive this terminal (TERM=%s)",
+			getenv("TERM") ? getenv("TERM") : "unset");
+		close(saved);
+		close(null);
+		return EXIT_FAIL;
+	}
+	curses_setup(t);
+	/* libbpf or a rule file's warning would write over the screen */
+	if (saved >= 0 && null >= 0)
+		dup2(null, STDERR_FILENO);
+	top_loop(t);
+	endwin();
+	delscreen(scr);
+	if (saved >= 0 && null >= 0)
+		dup2(saved, STDERR_FILENO);
+	close(saved);
+	close(null);
+	return EXIT_OK;
+}
+
+/*
+ * --bench N (for `make bench`): N refreshes of each view, every one read
+ * and drawn whole (as if every number changed) into a 160x50 screen on
+ * /dev/null; prints the CPU time a refresh costs, the worst view last.
+ */
+static int top_bench(struct top *t, long n)
+{
+	FILE *out = fopen("/dev/null", "w"), *in = fopen("/dev/null", "r");
+	double worst = 0;
+	SCREEN *scr;
+
+	setlocale(LC_CTYPE, "");
+	scr = out && in ? newterm("xterm-256color", out, in) : NULL;
+	if (!scr) {
+		pr_warn("bench: cannot start curses on /dev/null");
+		return EXIT_FAIL;
+	}
+	curses_setup(t);
+	resize_term(BENCH_LINES, BENCH_COLS);
+	for (int v = V_OVERVIEW; v < V_HELP; v++) {
+		struct timespec a, b;
+		double cpu;
+
+		t->view = (enum view)v;
+		clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &a);
+		for (long i = 0; i < n; i++) {
+			top_refresh(t);
+			clearok(curscr, TRUE);
+			draw(t);
+		}
+		clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &b);
+		cpu = ((double)(b.tv_sec - a.tv_sec) +
+		       (double)(b.tv_nsec - a.tv_nsec) / 1e9) / (double)n;
+		if (cpu > worst)
+			worst = cpu;
+		printf("view %-20s %8.6f s CPU per refresh\n", view_title[v],
+		       cpu);
+	}
+	endwin();
+	delscreen(scr);
+	fclose(out);
+	fclose(in);
+	printf("worst %.6f\n", worst);
+	return EXIT_OK;
+}
+
+/* ---------------------------------------------------------- options */
+
+static const char top_usage[] =
+	"usage: tcpflags top [IFACE...] [--interval SECONDS]\n"
+	"  A live dashboard of the named interfaces (all attached in this\n"
+	"  network namespace when none is named), refreshed every SECONDS\n"
+	"  (0.1 to 60, default 1).  Keys: q quit, p pause, s sort, r reset the\n"
+	"  on-screen totals, Tab or 1-4 views, h help.\n";
+
+static int parse_interval(const char *s, double *out)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || *end || !(v >= 0.1 && v <= 60)) {
+		pr_warn("invalid --interval '%s' (seconds, 0.1 to 60)", s);
+		return -EINVAL;
+	}
+	*out = v;
+	return 0;
+}
+
+static int not_attached(const char *name, int err)
+{
+	if (!err || err == -ENOENT)
+		pr_warn("%s is not attached; run 'tcpflags attach %s'", name,
+			name);
+	else if (err == -EACCES || err == -EPERM)
+		pr_warn("cannot read the counters of %s: permission denied "
+			"(run as root)", name);
+	else
+		pr_warn("cannot read the counters of %s: %s", name,
+			strerror(-err));
+	return EXIT_FAIL;
+}
+
+static int open_named(struct top *t, char **names, int n)
+{
+	for (int i = 0; i < n; i++) {
+		struct iface *f = &t->ifs[t->nifs];
+		bool dup = false;
+		int err;
+
+		for (int k = 0; k < t->nifs; k++)
+			dup |= !strcmp(t->ifs[k].name, names[i]);
+		if (dup)
+			continue;
+		err = iface_open(f, names[i]);
+		t->nifs++;         /* closed with the others */
+		if (err == -ENOMEM) {
+			pr_warn("top: out of memory");
+			return EXIT_FAIL;
+		}
+		if (err || f->state != AT_ATTACHED)
+			return not_attached(names[i], err);
+	}
+	return EXIT_OK;
+}
+
+/* Every interface attached in this namespace, as `status` finds them. */
+static int open_all(struct top *t)
+{
+	struct dirent **names = NULL;
+	char dir[PATH_MAX];
+	int n;
+
+	if (pins_ns_dir(dir, sizeof(dir)))
+		return EXIT_FAIL;
+	n = scandir(dir, &names, NULL, alphasort);
+	for (int i = 0; i < n; i++) {
+		struct iface *f = &t->ifs[t->nifs];
+
+		/* interfaces are directories; the shared flow maps are files */
+		if (names[i]->d_name[0] != '.' && names[i]->d_type == DT_DIR &&
+		    t->nifs < IFACES_MAX) {
+			if (iface_open(f, names[i]->d_name) == 0 &&
+			    f->state == AT_ATTACHED)
+				t->nifs++;
+			else
+				iface_close(f);
+		}
+		free(names[i]);
+	}
+	free(names);
+	if (!t->nifs) {
+		pr_warn("nothing is attached in this network namespace; run "
+			"'tcpflags attach IFACE'");
+		return EXIT_FAIL;
+	}
+	return EXIT_OK;
+}
+
+int cmd_top(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "interval", required_argument, NULL, 'i' },
+		{ "bench", required_argument, NULL, 'B' }, /* make bench */
+		{ "help", no_argument, NULL, 'h' },
+		{},
+	};
+	unsigned int ifindex;
+	struct top *t;
+	double interval = 1;
+	long bench = 0;
+	char *end;
+	int opt, ret;
+
+	while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'i':
+			if (parse_interval(optarg, &interval))
+				return EXIT_USAGE;
+			break;
+		case 'B':
+			bench = strtol(optarg, &end, 10);
+			if (*end || bench < 1 || bench > 100000) {
+				pr_warn("invalid --bench '%s'", optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'h':
+			fputs(top_usage, stdout);
+			return EXIT_OK;
+		default:
+			return cli_opt_error("top", opt, argv, top_usage);
+		}
+	}
+	if (argc - optind > IFACES_MAX) {
+		pr_warn("top: at most %d interfaces", IFACES_MAX);
+		return EXIT_USAGE;
+	}
+	if (require_root("top"))
+		return EXIT_FAIL;
+	for (int i = optind; i < argc; i++)
+		if (iface_lookup(argv[i], &ifindex))
+			return EXIT_USAGE;
+	t = calloc(1, sizeof(*t));
+	if (!t) {
+		pr_warn("top: out of memory");
+		return EXIT_FAIL;
+	}
+	t->interval = interval;
+	ret = optind < argc ? open_named(t, argv + optind, argc - optind)
+			    : open_all(t);
+	if (ret == EXIT_OK && bench) {
+		ret = top_bench(t, bench);
+	} else if (ret == EXIT_OK && (!isatty(STDOUT_FILENO) ||
+				      !isatty(STDIN_FILENO))) {
+		pr_warn("top needs a terminal; use 'tcpflags stats --watch'");
+		ret = EXIT_USAGE;
+	} else if (ret == EXIT_OK) {
+		ret = top_screen(t);
+	}
+	for (int i = 0; i < t->nifs; i++)
+		iface_close(&t->ifs[i]);
+	free(t);
+	return ret;
+}
