@@ -86,6 +86,7 @@ srv "$TCPF" flows "$LAB_SRV_IF" --limit 8
 echo
 if [ "$KEEP" = --keep ]; then
     echo "lab: kept. Try: nsenter --net=/run/netns/$LAB-srv $TCPF stats $LAB_SRV_IF --json"
+    echo "lab:   or the dashboard: nsenter --net=/run/netns/$LAB-srv $TCPF top $LAB_SRV_IF"
     echo "lab: remove it with: scripts/lab.sh down"
 else
     echo "lab: done; removing the lab (scripts/lab.sh --keep leaves it up)"
