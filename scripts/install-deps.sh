@@ -6,7 +6,7 @@ set -eu
 PKGS="make gcc clang llvm pkg-config libbpf-dev libxdp-dev libelf-dev zlib1g-dev
       linux-libc-dev bpftool iproute2 ethtool tcpdump tshark nmap hping3
       python3 python3-scapy curl procps util-linux nftables iptables
-      libmicrohttpd-dev prometheus tmux libncurses-dev"
+      libmicrohttpd-dev prometheus tmux libncurses-dev iputils-ping"
 
 missing=""
 for p in $PKGS; do
