@@ -36,7 +36,7 @@ LIBS      := $(shell pkg-config --libs libxdp libbpf 2>/dev/null || echo -lxdp -
 
 BPF_PROGS := tcpflags empty
 SKELS     := $(patsubst %,$(BUILD)/%.skel.h,$(BPF_PROGS))
-CORE_SRCS := user/log.c user/cli.c user/rules.c user/pfxtable.c user/policy.c user/pins.c user/counters.c user/snapshot.c user/timefmt.c
+CORE_SRCS := user/log.c user/cli.c user/rules.c user/pfxtable.c user/policy.c user/pins.c user/counters.c user/attached.c user/snapshot.c user/timefmt.c
 CMD_SRCS  := user/loader.c user/egress.c user/stats.c user/flows.c user/rulecmd.c user/exporter.c user/top.c
 CORE_OBJS := $(patsubst user/%.c,$(BUILD)/user/%.o,$(CORE_SRCS))
 CMD_OBJS  := $(patsubst user/%.c,$(BUILD)/user/%.o,$(CMD_SRCS))

@@ -31,7 +31,7 @@ cd "$(dirname "$0")/.."
 LAB=tcpf-bexp-$$
 ROUNDS=${BENCH_EXPORTER_ROUNDS:-200}
 PY=/usr/bin/python3          # Debian's python, the one with scapy
-PORT=9100
+PORT=9742
 IF=$LAB_SRV_IF
 
 die() { echo "bench-exporter: $*" >&2; exit 1; }

@@ -77,6 +77,11 @@ patterns=$(json "len(j['flags'])" <<<"$st")
 rules=$(json "len(j['rules'])" <<<"$st")
 hit=$(json "sum(1 for r in j['rules'] if r['packets'])" <<<"$st")
 echo "top_refresh: $patterns patterns non-zero (of 256), $rules rules ($hit with hits), $est connections (full table), $N refreshes per view"
+# the worst case or nothing: a figure for fewer rows would flatter top
+[ "$patterns" = 256 ] || die "only $patterns of the 256 flag patterns are non-zero"
+if [ "$rules" != 256 ] || [ "$hit" != 256 ]; then
+    die "only $hit of $rules rules have hits (256 of 256 wanted)"
+fi
 
 srv "$TCPF" top "$IF" --bench "$N" | tee "$TMP/bench"
 worst=$(sed -n 's/^worst //p' "$TMP/bench")

@@ -173,26 +173,6 @@ int counters_read(int fd, struct tcpf_snapshot *snap)
 	return 0;
 }
 
-int counters_reset(int fd)
-{
-	int ncpu = libbpf_num_possible_cpus();
-	struct tcpf_count *zero;
-	int err = 0;
-
-	if (ncpu < 0)
-		return ncpu;
-	zero = calloc(ncpu, sizeof(*zero));
-	if (!zero)
-		return -ENOMEM;
-	for (__u32 key = 0; key < TCPF_STATS_ENTRIES; key++) {
-		if (bpf_map_update_elem(fd, &key, zero, BPF_ANY)) {
-			err = -errno;
-			break;
-		}
-	}
-	free(zero);
-	return err;
-}
 
 void counters_totals(const struct tcpf_snapshot *s, struct tcpf_totals *t)
 {
@@ -257,6 +237,11 @@ static int percpu_zero(int fd, __u32 n, size_t vsize)
 	return err;
 }
 
+int counters_reset(int fd)
+{
+	return percpu_zero(fd, TCPF_STATS_ENTRIES, sizeof(struct tcpf_count));
+}
+
 int srcs_reset(int fd)
 {
 	return percpu_zero(fd, TCPF_SRC_SLOTS, sizeof(struct tcpf_src));
@@ -278,11 +263,11 @@ int flowstats_read(const char *ifname, struct tcpf_flowstats *fs)
 	__u32 zero = 0;
 
 	memset(fs, 0, sizeof(*fs));
-	err = pins_open_map(ifname, "tcpf_phases", &pfd);
+	err = pins_open_map_ro(ifname, "tcpf_phases", &pfd);
 	if (!err)
-		err = pins_open_shared("tcpf_conns", &cfd);
+		err = pins_open_shared_ro("tcpf_conns", &cfd);
 	if (!err)
-		err = pins_open_shared("tcpf_ctl", &tfd);
+		err = pins_open_shared_ro("tcpf_ctl", &tfd);
 	if (!err)
 		err = percpu_u64_read(pfd, &fs->phase[0][0], TCPF_PHASE_ENTRIES);
 	if (!err)
@@ -298,7 +283,7 @@ int flowstats_read(const char *ifname, struct tcpf_flowstats *fs)
 	return err;
 }
 
-static int by_addr(const void *a, const void *b)
+int src_cmp(const void *a, const void *b)
 {
 	const struct src_count *x = a, *y = b;
 
@@ -313,7 +298,7 @@ static int by_syns(const void *a, const void *b)
 
 	if (x->syns != y->syns)
 		return x->syns < y->syns ? 1 : -1;
-	return by_addr(a, b);
+	return src_cmp(a, b);
 }
 
 int srcs_read(int fd, struct src_count *out, int max)
@@ -341,9 +326,9 @@ int srcs_read(int fd, struct src_count *out, int max)
 	}
 	if (n > 0) {
 		/* one source on several CPUs: one line */
-		qsort(all, (size_t)n, sizeof(*all), by_addr);
+		qsort(all, (size_t)n, sizeof(*all), src_cmp);
 		for (int i = 0; i < n; i++) {
-			if (m && !by_addr(&all[m - 1], &all[i]))
+			if (m && !src_cmp(&all[m - 1], &all[i]))
 				all[m - 1].syns += all[i].syns;
 			else
 				all[m++] = all[i];

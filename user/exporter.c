@@ -8,12 +8,14 @@
  * Every scrape reads every interface afresh with snapshot_read (the maps
  * `stats --json` reads) and writes one metric family after the other, each
  * with its HELP and TYPE once.  An interface that cannot be read (gone,
- * detached) gets tcpflags_up 0 and no other series, so one lost interface
- * never fails the scrape of the others.  libmicrohttpd serves from one
- * internal thread, one request at a time, so the targets need no lock; the
- * main thread only waits for SIGINT or SIGTERM.
+ * detached) gets tcpflags_up 0 and tcpflags_scrape_errors_total and no
+ * other series, so one lost interface never fails the scrape of the
+ * others.  Without IFACEs the targets follow the pins at every scrape: one
+ * whose pins are gone too is dropped once a scrape has said it is down.
+ * libmicrohttpd serves from one internal thread, one request at a time, so
+ * the targets need no lock; the main thread only waits for SIGINT or
+ * SIGTERM.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -27,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <microhttpd.h>
@@ -39,20 +42,25 @@
 #include "snapshot.h"
 
 #define TARGETS_MAX 256
+#define PINNED_MAX 65536              /* names listed to find new ones */
 #define CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
 
 struct target {
 	char name[IF_NAMESIZE];
 	struct iface_snapshot *snap;  /* allocated once, read at every scrape */
 	bool up;                      /* read, and our program is attached */
+	bool reported;                /* in the output of a scrape already */
 	__u32 mode;                   /* the attach mode found by the read */
 	__u64 errors;                 /* scrapes that could not read it */
 };
 
 struct exporter {
 	bool all;                     /* no IFACE given: every attached one */
-	int n;
-	struct target t[TARGETS_MAX];
+	bool full_warned;             /* said that some are not exported */
+	int n;                        /* t[0..n) in use; t[n..) free, each */
+	struct target t[TARGETS_MAX]; /* keeping the snapshot it had */
+	char (*pinned)[IF_NAMESIZE];  /* discover's list, pinned_cap names */
+	int pinned_cap;
 };
 
 #define for_each_up(x, t) \
@@ -64,51 +72,128 @@ struct exporter {
 /* Read t afresh: up when its counters read and its program is attached. */
 static void target_read(struct target *t)
 {
-	unsigned int ifindex = if_nametoindex(t->name);
-	struct attached a;
-
-	t->up = ifindex && snapshot_read(t->name, t->snap) == 0 &&
-		t->snap->meta.ifindex == ifindex &&
-		query_attached(ifindex, &a) == 0 && a.ours &&
-		a.prog_id == t->snap->meta.prog_id;
-	t->mode = t->up ? a.mode : 0;
+	/* SYN sources are not exported: not read */
+	t->up = snapshot_read(t->name, t->snap, 0) == 0 &&
+		t->snap->attached;
+	t->mode = t->up ? t->snap->mode : 0;
 	if (!t->up)
 		t->errors++;
 }
 
-/* Add ifname unless it is there; NULL when the table is full. */
-static struct target *target_add(struct exporter *x, const char *ifname)
+static struct target *target_find(struct exporter *x, const char *ifname)
 {
-	struct target *t;
-
 	for (int i = 0; i < x->n; i++)
 		if (!strcmp(x->t[i].name, ifname))
 			return &x->t[i];
+	return NULL;
+}
+
+/* Add ifname unless it is there, in the first free slot (reusing the
+ * snapshot a removed target left there); NULL when the table is full. */
+static struct target *target_add(struct exporter *x, const char *ifname)
+{
+	struct target *t = target_find(x, ifname);
+
+	if (t)
+		return t;
 	if (x->n == TARGETS_MAX || strlen(ifname) >= IF_NAMESIZE)
 		return NULL;
 	t = &x->t[x->n];
-	t->snap = calloc(1, sizeof(*t->snap));
+	if (!t->snap)
+		t->snap = calloc(1, sizeof(*t->snap));
 	if (!t->snap)
 		return NULL;
+	*t = (struct target){ .snap = t->snap };
 	snprintf(t->name, sizeof(t->name), "%s", ifname);
 	x->n++;
 	return t;
 }
 
-/* Add the interfaces pinned in this namespace (as `status` lists them);
- * those seen before stay, so one that goes away reads as down. */
-static void discover(struct exporter *x)
+/* Remove t[i]: the others keep their order, its snapshot moves to the
+ * first free slot for the next target_add. */
+static void target_remove(struct exporter *x, int i)
+{
+	struct iface_snapshot *snap = x->t[i].snap;
+
+	memmove(&x->t[i], &x->t[i + 1],
+		(size_t)(x->n - i - 1) * sizeof(x->t[0]));
+	x->n--;
+	x->t[x->n] = (struct target){ .snap = snap };
+}
+
+/* Is ifname's pin directory there (attached, or detached --keep-maps, or
+ * its interface deleted while attached)?  Yes when unsure. */
+static bool pins_present(const char *ifname)
 {
 	char dir[PATH_MAX];
-	struct dirent *de;
-	DIR *d;
+	struct stat st;
 
-	if (pins_ns_dir(dir, sizeof(dir)) || !(d = opendir(dir)))
+	if (pins_iface_dir(ifname, dir, sizeof(dir)))
+		return true;
+	return stat(dir, &st) == 0 || errno != ENOENT;
+}
+
+/* Drop the discovered targets whose pins are gone once a scrape has
+ * said tcpflags_up 0 for them: a scraper sees them go down, then go. */
+static void drop_gone(struct exporter *x)
+{
+	for (int i = 0; i < x->n;) {
+		const struct target *t = &x->t[i];
+
+		if (!t->up && t->reported && !pins_present(t->name))
+			target_remove(x, i);
+		else
+			i++;
+	}
+}
+
+/* The interfaces pinned in this namespace, sorted, into x->pinned (grown
+ * until all fit); how many, or -errno. */
+static int list_pinned(struct exporter *x)
+{
+	char (*names)[IF_NAMESIZE];
+	int n, cap;
+
+	for (;;) {
+		n = x->pinned ? pins_ifaces(x->pinned, x->pinned_cap) : 0;
+		if (n < 0 || (x->pinned && n < x->pinned_cap) ||
+		    x->pinned_cap >= PINNED_MAX)
+			return n;
+		cap = x->pinned ? 2 * x->pinned_cap : 2 * TARGETS_MAX;
+		names = realloc(x->pinned, (size_t)cap * sizeof(*names));
+		if (!names)
+			return n;
+		x->pinned = names;
+		x->pinned_cap = cap;
+	}
+}
+
+/*
+ * Without IFACEs: follow the interfaces pinned in this namespace (as
+ * `status` lists them).  One that goes away stays while its pins do
+ * (tcpflags_up 0), and is dropped once they are gone and it has been
+ * reported down; a new one takes a free slot.  When more are pinned than
+ * the table holds, the rest are not exported: one warning until they fit.
+ */
+static void discover(struct exporter *x)
+{
+	const char *missed = NULL;
+	int n = list_pinned(x), nmissed = 0;
+
+	if (n < 0)
 		return;
-	while ((de = readdir(d)))
-		if (de->d_name[0] != '.' && de->d_type == DT_DIR)
-			target_add(x, de->d_name);
-	closedir(d);
+	drop_gone(x);
+	for (int i = 0; i < n; i++)
+		if (!target_add(x, x->pinned[i]) && nmissed++ == 0)
+			missed = x->pinned[i];
+	if (nmissed && !x->full_warned && x->n == TARGETS_MAX)
+		pr_warn("exporter: more than %d interfaces attached: %s%s not "
+			"exported until others go", TARGETS_MAX, missed,
+			nmissed > 1 ? " and others are" : " is");
+	else if (nmissed && !x->full_warned)
+		pr_warn("exporter: out of memory: %s%s not exported", missed,
+			nmissed > 1 ? " and others are" : " is");
+	x->full_warned = nmissed > 0;
 }
 
 /* ------------------------------------------------------------ output */
@@ -313,6 +398,13 @@ static void emit_rules(struct out *o, struct exporter *x)
 				value(o, 1);
 			}
 	}
+	family(o, "tcpflags_rules_valid", "gauge",
+	       "1 when the interface's saved rule set parses (or there is "
+	       "none), 0 when it does not: its rules then have no series.");
+	for_each_up(x, t) {
+		series(o, "tcpflags_rules_valid", t->name);
+		value(o, !t->snap->rules_error[0]);
+	}
 	family(o, "tcpflags_drops_total", "counter",
 	       "Segments dropped (rule, ratelimit, default) or that a count "
 	       "rule would have dropped (would_drop), by reason.");
@@ -373,6 +465,8 @@ static char *scrape(struct exporter *x, size_t *len)
 		free(o.buf);
 		return NULL;
 	}
+	for (int i = 0; i < x->n; i++)
+		x->t[i].reported = true;
 	*len = o.len;
 	return o.buf;
 }
@@ -451,14 +545,62 @@ static const char exporter_usage[] =
 	"usage: tcpflags exporter --listen ADDR:PORT [IFACE...]\n"
 	"  Serve the counters of IFACE (default: every interface attached in\n"
 	"  this network namespace) as Prometheus metrics on GET /metrics.\n"
-	"  ADDR is an IPv4 address or a bracketed IPv6 one: 0.0.0.0:9100,\n"
-	"  127.0.0.1:9100, [::]:9100, [::1]:9100.\n";
+	"  ADDR is an IPv4 address or a bracketed IPv6 one: 0.0.0.0:9742,\n"
+	"  127.0.0.1:9742, [::]:9742 (IPv4 too), [::1]:9742.\n";
 
 static int listen_error(const char *spec, const char *why)
 {
 	pr_warn("exporter: invalid --listen '%s': %s", spec, why);
 	fputs(exporter_usage, stderr);
 	return EXIT_USAGE;
+}
+
+/*
+ * The address of "A.B.C.D:PORT" or "[IPV6]:PORT" into host (not checked
+ * yet), its family into *family, where the port starts into *port.
+ * 0, or EXIT_USAGE after the error.
+ */
+static int parse_host(const char *spec, char *host, size_t size, int *family,
+		      const char **port)
+{
+	const char *h = spec, *end;
+	size_t hlen;
+
+	if (spec[0] == '[') {
+		end = strchr(spec, ']');
+		if (!end || end[1] != ':')
+			return listen_error(spec, "expected [IPV6]:PORT");
+		*family = AF_INET6;
+		h = spec + 1;
+		hlen = (size_t)(end - h);
+		*port = end + 2;
+	} else {
+		end = strrchr(spec, ':');
+		if (!end || memchr(spec, ':', (size_t)(end - spec)))
+			return listen_error(spec, end ? "an IPv6 address goes "
+					    "in brackets: [ADDR]:PORT" :
+					    "expected ADDR:PORT");
+		*family = AF_INET;
+		hlen = (size_t)(end - spec);
+		*port = end + 1;
+	}
+	if (!hlen || hlen >= size)
+		return listen_error(spec, "missing or too long an address");
+	memcpy(host, h, hlen);
+	host[hlen] = '\0';
+	return 0;
+}
+
+/* PORT: digits only, 1 to 65535.  0, or EXIT_USAGE after the error. */
+static int parse_port(const char *spec, const char *port)
+{
+	size_t len = strlen(port);
+	long p = len && len <= 5 && strspn(port, "0123456789") == len ?
+		 strtol(port, NULL, 10) : -1;
+
+	if (p < 1 || p > 65535)
+		return listen_error(spec, "the port must be 1 to 65535");
+	return 0;
 }
 
 /* "A.B.C.D:PORT" or "[IPV6]:PORT" -> *res (numeric only: no names). */
@@ -469,36 +611,11 @@ static int parse_listen(const char *spec, struct addrinfo **res)
 		.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE,
 	};
 	char host[INET6_ADDRSTRLEN + IF_NAMESIZE + 1];
-	const char *h = spec, *port, *end;
-	size_t hlen;
-	long p;
+	const char *port;
 
-	if (spec[0] == '[') {
-		end = strchr(spec, ']');
-		if (!end || end[1] != ':')
-			return listen_error(spec, "expected [IPV6]:PORT");
-		hints.ai_family = AF_INET6;
-		h = spec + 1;
-		hlen = (size_t)(end - h);
-		port = end + 2;
-	} else {
-		port = strrchr(spec, ':');
-		if (!port || memchr(spec, ':', (size_t)(port - spec)))
-			return listen_error(spec, port ? "an IPv6 address goes "
-					    "in brackets: [ADDR]:PORT" :
-					    "expected ADDR:PORT");
-		hints.ai_family = AF_INET;
-		hlen = (size_t)(port - spec);
-		port++;
-	}
-	if (!hlen || hlen >= sizeof(host))
-		return listen_error(spec, "missing or too long an address");
-	memcpy(host, h, hlen);
-	host[hlen] = '\0';
-	p = strspn(port, "0123456789") == strlen(port) && *port &&
-	    strlen(port) <= 5 ? strtol(port, NULL, 10) : -1;
-	if (p < 1 || p > 65535)
-		return listen_error(spec, "the port must be 1 to 65535");
+	if (parse_host(spec, host, sizeof(host), &hints.ai_family, &port) ||
+	    parse_port(spec, port))
+		return EXIT_USAGE;
 	/* inet_pton, unlike getaddrinfo, refuses "10.1" and "10.0.0.010" */
 	if ((hints.ai_family == AF_INET &&
 	     inet_pton(AF_INET, host, &(struct in_addr){ 0 }) != 1) ||
@@ -507,6 +624,18 @@ static int parse_listen(const char *spec, struct addrinfo **res)
 				    "not an IPv4 address" :
 				    "not an IPv6 address");
 	return 0;
+}
+
+/* IPv6 wildcard: IPv4 too, whatever net.ipv6.bindv6only says. */
+static int dual_stack(int fd, const struct addrinfo *ai)
+{
+	const struct sockaddr_in6 *sin6 = (const void *)ai->ai_addr;
+	int zero = 0;
+
+	if (ai->ai_family != AF_INET6 ||
+	    !IN6_IS_ADDR_UNSPECIFIED(&sin6->sin6_addr))
+		return 0;
+	return setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
 }
 
 /* A socket bound to ai and listening; -1 after one line on failure. */
@@ -518,6 +647,7 @@ static int listen_on(const char *spec, const struct addrinfo *ai)
 		    0);
 	if (fd >= 0 &&
 	    !setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) &&
+	    !dual_stack(fd, ai) &&
 	    !bind(fd, ai->ai_addr, ai->ai_addrlen) && !listen(fd, 64))
 		return fd;
 	err = errno;
@@ -548,18 +678,54 @@ static int add_named(struct exporter *x, int argc, char **argv)
 				argv[i], argv[i]);
 			return EXIT_FAIL;
 		}
+		/* the start's read is no scrape error */
+		t->errors = 0;
 	}
 	return EXIT_OK;
 }
 
-/* Serve on fd (which MHD closes, or this on failure) until SIGINT or
- * SIGTERM: EXIT_OK, or EXIT_FAIL if the server cannot start. */
-static int serve(struct exporter *x, int fd, const char *spec)
+static void exporter_free(struct exporter *x)
+{
+	if (!x)
+		return;
+	for (int i = 0; i < TARGETS_MAX; i++) {
+		if (x->t[i].snap)
+			snapshot_free(x->t[i].snap);
+		free(x->t[i].snap);
+	}
+	free(x->pinned);
+	free(x);
+}
+
+/*
+ * The targets: the IFACEs argv[optind..] (each attached now; they stay
+ * whatever happens to them), or none yet and every attached interface
+ * found at each scrape.  Exit code; *xp is freed by the caller.
+ */
+static int make_targets(int argc, char **argv, struct exporter **xp)
+{
+	struct exporter *x = calloc(1, sizeof(*x));
+
+	*xp = x;
+	if (!x) {
+		pr_warn("exporter: out of memory");
+		return EXIT_FAIL;
+	}
+	x->all = optind == argc;
+	return add_named(x, argc, argv);
+}
+
+/* Serve x on spec (ai) until SIGINT or SIGTERM: EXIT_OK, or EXIT_FAIL if
+ * the socket or the server cannot start. */
+static int serve(struct exporter *x, const char *spec,
+		 const struct addrinfo *ai)
 {
 	struct MHD_Daemon *d;
 	sigset_t set;
-	int sig;
+	int sig, fd = listen_on(spec, ai);
 
+	if (fd < 0)
+		return EXIT_FAIL;
 	/* blocked before the server's thread starts, which inherits it */
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
@@ -581,26 +747,25 @@ static int serve(struct exporter *x, int fd, const char *spec)
 		x->all ? "every attached interface" : "the interfaces named");
 	fflush(stdout);
 	sigwait(&set, &sig);
-	MHD_stop_daemon(d);
+	MHD_stop_daemon(d);	/* closes fd */
 	return EXIT_OK;
 }
 
-int cmd_exporter(int argc, char **argv)
+/* The options: --listen into *spec.  -1 to go on, else the exit code
+ * (--help, a usage error). */
+static int exporter_options(int argc, char **argv, const char **spec)
 {
 	static const struct option longopts[] = {
 		{ "listen", required_argument, NULL, 'l' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
 	};
-	struct addrinfo *ai = NULL;
-	struct exporter *x = NULL;
-	const char *spec = NULL;
-	int opt, fd, ret;
+	int opt;
 
 	while ((opt = getopt_long(argc, argv, ":l:h", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'l':
-			spec = optarg;
+			*spec = optarg;
 			break;
 		case 'h':
 			fputs(exporter_usage, stdout);
@@ -610,33 +775,30 @@ int cmd_exporter(int argc, char **argv)
 					     exporter_usage);
 		}
 	}
-	if (!spec) {
+	if (!*spec) {
 		pr_warn("exporter: missing --listen ADDR:PORT");
 		fputs(exporter_usage, stderr);
 		return EXIT_USAGE;
 	}
+	return -1;
+}
+
+int cmd_exporter(int argc, char **argv)
+{
+	struct addrinfo *ai = NULL;
+	struct exporter *x = NULL;
+	const char *spec = NULL;
+	int ret = exporter_options(argc, argv, &spec);
+
+	if (ret >= 0)
+		return ret;
 	if (parse_listen(spec, &ai))
 		return EXIT_USAGE;
-	ret = require_root("exporter") ? EXIT_FAIL : EXIT_OK;
-	if (ret == EXIT_OK) {
-		x = calloc(1, sizeof(*x));
-		ret = x ? EXIT_OK : EXIT_FAIL;
-	}
-	if (ret == EXIT_OK) {
-		x->all = optind == argc;
-		ret = add_named(x, argc, argv);
-	}
-	if (ret == EXIT_OK) {
-		for (int i = 0; i < x->n; i++)
-			x->t[i].errors = 0;
-		fd = listen_on(spec, ai);
-		ret = fd < 0 ? EXIT_FAIL : serve(x, fd, spec);
-	}
-	for (int i = 0; x && i < x->n; i++) {
-		snapshot_free(x->t[i].snap);
-		free(x->t[i].snap);
-	}
-	free(x);
+	ret = require_root("exporter") ? EXIT_FAIL :
+	      make_targets(argc, argv, &x);
+	if (ret == EXIT_OK)
+		ret = serve(x, spec, ai);
+	exporter_free(x);
 	freeaddrinfo(ai);
 	return ret;
 }

@@ -4,7 +4,6 @@
  * attach it (through libxdp, so it can share a dispatcher where the kernel
  * allows one), replace it atomically on re-attach, detach it, and report.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -30,7 +29,6 @@
 #include "policy.h"
 #include "timefmt.h"
 
-/* What is attached to an interface now. */
 const char *mode_name(__u32 mode)
 {
 	switch (mode) {
@@ -59,42 +57,6 @@ static int parse_mode(const char *s, __u32 *mode)
 static __u32 xdp_flags_of(__u32 mode)
 {
 	return mode == XDP_MODE_SKB ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE;
-}
-
-int query_attached(unsigned int ifindex, struct attached *a)
-{
-	struct xdp_multiprog *mp;
-	struct xdp_program *p = NULL;
-	long err;
-
-	memset(a, 0, sizeof(*a));
-	mp = xdp_multiprog__get_from_ifindex(ifindex);
-	err = libxdp_get_error(mp);
-	if (err == -ENOENT || (!err && !mp))
-		return 0;
-	if (err)
-		return (int)err;
-
-	a->legacy = xdp_multiprog__is_legacy(mp);
-	a->mode = xdp_multiprog__attach_mode(mp);
-	if (a->legacy) {
-		p = xdp_multiprog__main_prog(mp);
-		if (p && strcmp(xdp_program__name(p), TCPF_PROG_NAME)) {
-			snprintf(a->foreign, sizeof(a->foreign), "%s (id %u)",
-				 xdp_program__name(p), xdp_program__id(p));
-			p = NULL;
-		}
-	} else {
-		while ((p = xdp_multiprog__next_prog(p, mp)))
-			if (!strcmp(xdp_program__name(p), TCPF_PROG_NAME))
-				break;
-	}
-	if (p) {
-		a->ours = true;
-		a->prog_id = xdp_program__id(p);
-	}
-	xdp_multiprog__close(mp);
-	return 0;
 }
 
 static int mkdir_p(const char *path)
@@ -753,8 +715,7 @@ int cmd_status(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{},
 	};
-	char nsdir[PATH_MAX];
-	struct dirent **names = NULL;
+	static char names[1024][IF_NAMESIZE];
 	bool json = false;
 	int opt, n, shown = 0;
 	unsigned long long conns;
@@ -776,22 +737,19 @@ int cmd_status(int argc, char **argv)
 		return EXIT_USAGE;
 	if (require_root("status"))
 		return EXIT_FAIL;
-	if (pins_ns_dir(nsdir, sizeof(nsdir)))
+	n = pins_ifaces(names, 1024);
+	if (n < 0) {
+		pr_warn("cannot list the attachments: %s", strerror(-n));
 		return EXIT_FAIL;
-	n = scandir(nsdir, &names, NULL, alphasort);
+	}
 	if (json)
 		printf("{\"attachments\": [");
 	else
 		printf("%-16s %7s  %-8s %-14s %8s  %-6s %s\n", "INTERFACE",
 		       "IFINDEX", "MODE", "STATE", "PROG_ID", "EGRESS",
 		       "SINCE");
-	for (int i = 0; i < n; i++) {
-		/* interfaces are directories; the shared flow maps are files */
-		if (names[i]->d_name[0] != '.' && names[i]->d_type == DT_DIR)
-			status_one(names[i]->d_name, json, shown++ == 0);
-		free(names[i]);
-	}
-	free(names);
+	for (int i = 0; i < n; i++)
+		status_one(names[i], json, shown++ == 0);
 	buckets = pinned_entries("tcpf_flows");
 	slots = pinned_entries("tcpf_syns");
 	conns = (unsigned long long)buckets * TCPF_FLOW_WAYS;

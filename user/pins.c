@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <dirent.h>
 #include <errno.h>
+#include <stdlib.h>
+#include <stdbool.h>
 #include <limits.h>
 #include <net/if.h>
 #include <stdio.h>
@@ -136,32 +138,71 @@ int pins_iface_dir(const char *ifname, char *buf, size_t size)
 	return 0;
 }
 
+/* Open dir/map, read-only when ro (the kernel then refuses any write). */
+static int open_pinned(const char *dir, const char *map, bool ro, int *fd)
+{
+	LIBBPF_OPTS(bpf_obj_get_opts, opts,
+		    .file_flags = ro ? BPF_F_RDONLY : 0);
+	char path[PATH_MAX + 32];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, map);
+	*fd = bpf_obj_get_opts(path, &opts);
+	return *fd < 0 ? -errno : 0;
+}
+
 int pins_open_map(const char *ifname, const char *map, int *fd)
 {
-	char dir[PATH_MAX], path[PATH_MAX + 32];
+	char dir[PATH_MAX];
 	int err = pins_iface_dir(ifname, dir, sizeof(dir));
 
-	if (err)
-		return err;
-	snprintf(path, sizeof(path), "%s/%s", dir, map);
-	*fd = bpf_obj_get(path);
-	if (*fd < 0)
-		return -errno;
-	return 0;
+	return err ? err : open_pinned(dir, map, false, fd);
+}
+
+int pins_open_map_ro(const char *ifname, const char *map, int *fd)
+{
+	char dir[PATH_MAX];
+	int err = pins_iface_dir(ifname, dir, sizeof(dir));
+
+	return err ? err : open_pinned(dir, map, true, fd);
 }
 
 int pins_open_shared(const char *map, int *fd)
 {
-	char dir[PATH_MAX], path[PATH_MAX + 32];
+	char dir[PATH_MAX];
 	int err = pins_ns_dir(dir, sizeof(dir));
+
+	return err ? err : open_pinned(dir, map, false, fd);
+}
+
+int pins_open_shared_ro(const char *map, int *fd)
+{
+	char dir[PATH_MAX];
+	int err = pins_ns_dir(dir, sizeof(dir));
+
+	return err ? err : open_pinned(dir, map, true, fd);
+}
+
+int pins_ifaces(char (*names)[IF_NAMESIZE], int max)
+{
+	char dir[PATH_MAX];
+	struct dirent **de;
+	int n, count = 0, err = pins_ns_dir(dir, sizeof(dir));
 
 	if (err)
 		return err;
-	snprintf(path, sizeof(path), "%s/%s", dir, map);
-	*fd = bpf_obj_get(path);
-	if (*fd < 0)
-		return -errno;
-	return 0;
+	n = scandir(dir, &de, NULL, alphasort);
+	if (n < 0)
+		return errno == ENOENT ? 0 : -errno;
+	for (int i = 0; i < n; i++) {
+		/* interfaces are directories; the shared flow maps are files */
+		if (de[i]->d_name[0] != '.' && de[i]->d_type == DT_DIR &&
+		    strlen(de[i]->d_name) < IF_NAMESIZE && count < max)
+			snprintf(names[count++], IF_NAMESIZE, "%s",
+				 de[i]->d_name);
+		free(de[i]);
+	}
+	free(de);
+	return count;
 }
 
 /* Unlink the pins in dir; with count_only, count its subdirectories. */

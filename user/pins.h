@@ -13,6 +13,7 @@
 #define TCPF_PINS_H
 
 #include <limits.h>
+#include <net/if.h>
 #include <linux/types.h>
 #include "tcpflags.h"
 
@@ -35,6 +36,14 @@ int pins_open_map(const char *ifname, const char *map, int *fd);
 
 /* Open a map shared by the namespace's interfaces (the flow table...). */
 int pins_open_shared(const char *map, int *fd);
+
+/* The same, read-only: for readers, which must never write a map. */
+int pins_open_map_ro(const char *ifname, const char *map, int *fd);
+int pins_open_shared_ro(const char *map, int *fd);
+
+/* The interfaces with pins in this namespace, sorted, at most max;
+ * returns how many, or -errno. */
+int pins_ifaces(char (*names)[IF_NAMESIZE], int max);
 
 /* Remove an interface's pins and its directory; the namespace's shared
  * maps go with its last interface. */

@@ -54,19 +54,29 @@ int policy_source_path(const char *ifname, char *buf, size_t size)
 	return 0;
 }
 
-int policy_load(const char *ifname, struct ruleset *rs)
+int policy_load_quiet(const char *ifname, struct ruleset *rs, char *err,
+		      size_t errlen)
 {
-	char path[PATH_MAX], err[512];
+	char path[PATH_MAX];
 	int ret;
 
 	ruleset_init(rs);
+	if (errlen)
+		err[0] = '\0';
 	ret = policy_source_path(ifname, path, sizeof(path));
 	if (ret)
 		return ret;
 	if (access(path, F_OK))
 		return 0;
-	ret = ruleset_parse_file(path, rs, err, sizeof(err));
-	if (ret)
+	return ruleset_parse_file(path, rs, err, errlen);
+}
+
+int policy_load(const char *ifname, struct ruleset *rs)
+{
+	char err[512];
+	int ret = policy_load_quiet(ifname, rs, err, sizeof(err));
+
+	if (ret && err[0])
 		pr_warn("the saved rules of %s do not parse: %s", ifname, err);
 	return ret;
 }
@@ -326,15 +336,20 @@ int policy_read_counts(const char *ifname,
 		       struct tcpf_count hits[TCPF_RULES_MAX + 1],
 		       struct tcpf_count drops[TCPF_DROP_MAX])
 {
-	static const char *const names[] = { "tcpf_rhits", "tcpf_drops" };
-	int fds[2], err = open_maps(ifname, fds, names, 2);
+	int fds[2] = { -1, -1 }, err;
+
+	err = pins_open_map_ro(ifname, "tcpf_rhits", &fds[0]);
+	if (!err)
+		err = pins_open_map_ro(ifname, "tcpf_drops", &fds[1]);
 
 	if (err)
 		return err;
-	err = percpu_count_read(fds[0], hits, TCPF_RULES_MAX + 1);
+	if (!err)
+		err = percpu_count_read(fds[0], hits, TCPF_RULES_MAX + 1);
 	if (!err)
 		err = percpu_count_read(fds[1], drops, TCPF_DROP_MAX);
-	close(fds[0]);
-	close(fds[1]);
+	for (int i = 0; i < 2; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
 	return err;
 }

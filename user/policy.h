@@ -12,6 +12,9 @@
 int policy_source_path(const char *ifname, char *buf, size_t size);
 /* The saved rule set (empty when none); one line on error. */
 int policy_load(const char *ifname, struct ruleset *rs);
+/* The same without a word: what is wrong with the file goes to err. */
+int policy_load_quiet(const char *ifname, struct ruleset *rs, char *err,
+		      size_t errlen);
 /*
  * Compile rs into the unused rule set of ifname's maps, switch to it with
  * one map write, then save the source.  Hit counters of the rules in

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * snapshot.h - everything tcpflags counts on one interface, read at one
- * moment from the pinned maps: what `top` draws and the exporter serves.
- * Reading never writes a map: it cannot disturb the data path.
+ * moment from the pinned maps: what `stats`, `top` and the exporter show.
+ * Every map is opened read-only: a reader cannot disturb the data path.
  */
 #ifndef TCPF_SNAPSHOT_H
 #define TCPF_SNAPSHOT_H
@@ -11,30 +11,41 @@
 #include "counters.h"
 #include "rules.h"
 
-/* SYN sources kept in a snapshot: every slot of one CPU's table. */
-#define TCPF_SRC_TOP TCPF_SRC_SLOTS
+/* What snapshot_read reads besides the counters. */
+#define SNAP_SRCS 1u             /* the SYN sources (the largest read) */
 
 struct iface_snapshot {
 	char ifname[16];
 	struct tcpf_meta meta;                /* mode, prog, attach times */
+	bool attached;                        /* the pins' program runs now */
+	__u32 mode;                           /* its attach mode, if so */
 	struct tcpf_snapshot count;           /* flag patterns and the rest */
 	bool flows;                           /* tracking on (not --no-flows) */
 	struct tcpf_flowstats fs;             /* phases, connections, gauges */
 	struct ruleset rules;                 /* the saved rule set (text) */
+	char rules_error[256];                /* why it does not parse, or "" */
 	struct tcpf_count hits[TCPF_RULES_MAX + 1]; /* by rule id */
 	struct tcpf_count drops[TCPF_DROP_MAX];
-	int nsrcs;                            /* SYN sources, most SYNs first */
-	struct src_count srcs[TCPF_SRC_TOP];
+	int nsrcs;                            /* SYN sources, most SYNs first: */
+	struct src_count *srcs;               /* every CPU's slots, merged */
+	int srcs_cap;
 	__u64 taken_ns;                       /* CLOCK_MONOTONIC of the read */
 };
 
 /*
  * Read ifname into s, which starts zeroed (calloc) and may be read into
- * again: its rules are released first; snapshot_free releases them.
- * -ENOENT when the interface is not attached, -EACCES without privilege,
- * else -errno.  Prints nothing: callers word the error for their output.
+ * again; `what` is SNAP_* bits.  -ENOENT when the interface has no pins,
+ * -EACCES without privilege, else -errno.  Prints nothing: callers word
+ * errors for their output (a saved rule set that does not parse reads as
+ * none, with the reason in rules_error).  snapshot_free releases s's
+ * allocations, not s.
  */
-int snapshot_read(const char *ifname, struct iface_snapshot *s);
+int snapshot_read(const char *ifname, struct iface_snapshot *s,
+		  unsigned int what);
 void snapshot_free(struct iface_snapshot *s);
+
+/* dst = src's numbers (SYN sources copied, rules not: dst's are empty);
+ * src NULL: all zero.  -ENOMEM when the sources do not fit (dst has none). */
+int snapshot_copy(struct iface_snapshot *dst, const struct iface_snapshot *src);
 
 #endif

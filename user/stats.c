@@ -239,7 +239,7 @@ static void print_table(const struct iface_snapshot *x)
 static int stats_once(const char *ifname, bool json)
 {
 	struct iface_snapshot *x = calloc(1, sizeof(*x));
-	int err = x ? snapshot_read(ifname, x) : -ENOMEM;
+	int err = x ? snapshot_read(ifname, x, SNAP_SRCS) : -ENOMEM;
 
 	if (err) {
 		pinned_error(ifname, err);

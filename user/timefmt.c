@@ -11,3 +11,12 @@ const char *format_utc(time_t t, char *buf, size_t size)
 		snprintf(buf, size, "-");
 	return buf;
 }
+
+unsigned long long mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (unsigned long long)ts.tv_sec * 1000000000ULL +
+	       (unsigned long long)ts.tv_nsec;
+}

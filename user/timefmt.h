@@ -8,4 +8,7 @@
 /* ISO 8601 in UTC ("2026-11-23T20:10:00Z"), "-" for 0. */
 const char *format_utc(time_t t, char *buf, size_t size);
 
+/* CLOCK_MONOTONIC in ns. */
+unsigned long long mono_ns(void);
+
 #endif

@@ -3,18 +3,23 @@
  * top.c - `tcpflags top [IFACE...] [--interval SECONDS]`: what TCP does on
  * attached interfaces, live, the way top shows processes (ncurses).
  *
- * Every --interval it reads each interface with snapshot_read() (never a
- * map write) and shows rates: the increase of a counter between the last
+ * Every --interval it reads each interface with snapshot_read() (every map
+ * read-only) and shows rates: the increase of a counter between the last
  * two reads over the real time between them (snapshot.taken_ns).  Totals
- * count from the attach, or from the moment `r` was pressed: an on-screen
- * baseline, the kernel counters are never touched.  Several interfaces add
- * up; connection states are the namespace's (one flow table per netns).
+ * are kept here, per raw counter: each read adds what the counter gained
+ * since the last one, so a total never goes back - not when `tcpflags
+ * reset` zeroes the kernel's counters, nor when a read catches a reset
+ * half done.  A counter that went down was reset: it has no rate for that
+ * interval (a sum holding it shows "-").  Totals count from the attach,
+ * or from the moment `r` was pressed (an on-screen baseline: the kernel
+ * counters are never touched).  Several interfaces add up; connection
+ * states are the namespace's (one flow table per netns).  With no IFACE
+ * named, the pinned interfaces are looked up again at every refresh.
  *
  * Drawing: one function per panel, told where to draw; every line is cut
  * at the right edge (curses would wrap it).  Colour is only an extra:
  * every state is also said in words.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -32,6 +37,7 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <curses.h>
+#include "attached.h"
 #include "cli.h"
 #include "counters.h"
 #include "loader.h"
@@ -39,16 +45,19 @@
 #include "pins.h"
 #include "policy.h"
 #include "snapshot.h"
+#include "timefmt.h"
 #include "top.h"
 
 #define HIST 60                /* refreshes a sparkline covers */
-#define IFACES_MAX 16
+#define IFACES_MAX 16          /* interfaces on screen */
+#define PINNED_MAX 256         /* pinned interfaces a rescan looks at */
 #define WAIT_MS 200            /* longest wait for a key: signals are seen */
 #define EXACT_MAX 9999999ULL   /* totals up to this are shown exactly */
 #define FUNNEL_ROWS 11
 #define STATES_X 46            /* the states panel, right of the funnel */
 #define BENCH_LINES 50
 #define BENCH_COLS 160
+#define NO_RATE (-1.0f)        /* a sparkline cell without a rate */
 
 enum view { V_OVERVIEW, V_PATTERNS, V_RULES, V_SOURCES, V_HELP, V_MAX };
 enum sort { S_RATE, S_TOTAL, S_NAME, S_MAX };
@@ -61,11 +70,35 @@ static const char *const view_title[V_MAX] = {
 };
 static const char *const sort_name[S_MAX] = { "rate", "total", "name" };
 
+/*
+ * The raw counters of one interface that top keeps totals of, as one run
+ * of __u64 (struct tcpf_count is two): the flag patterns and the other
+ * counters of tcpf_stats, the phases, rule hits and drops.
+ */
+struct raw {
+	struct tcpf_snapshot count;
+	__u64 phase[TCPF_DIRS][TCPF_PH_MAX];
+	struct tcpf_count hits[TCPF_RULES_MAX + 1];
+	struct tcpf_count drops[TCPF_DROP_MAX];
+};
+#define RAW_WORDS (sizeof(struct raw) / sizeof(__u64))
+_Static_assert(sizeof(struct raw) % sizeof(__u64) == 0, "raw: __u64 only");
+
+/* Per raw counter: what it read last, what it gained over the last
+ * interval, 1 if it went down then (a reset), and its total on screen. */
+struct counts {
+	struct raw last, delta, down, total;
+};
+
 struct iface {
 	char name[IF_NAMESIZE];
-	/* cur owns its rule set; prev and base are copies without one */
+	/* cur: the last good read; prev: the one before (its SYN sources
+	 * sorted by address); base: the SYN sources at `r`, sorted; spare:
+	 * where the next read goes, so a failed one leaves cur alone */
 	struct iface_snapshot *cur, *prev, *base, *spare;
-	bool have_cur, have_prev;
+	struct counts *c;
+	bool have_cur, have_prev;  /* have_prev: rates over elapsed */
+	bool rebased;              /* totals count from `r`, not the attach */
 	enum att state;
 	const char *why;           /* what NOT ATTACHED or GONE means here */
 	double elapsed;            /* seconds from prev to cur */
@@ -75,12 +108,16 @@ struct iface {
 struct top {
 	struct iface ifs[IFACES_MAX];
 	int nifs;
+	bool scan;                 /* no IFACE named: every pinned one */
+	int unshown;               /* attached interfaces left out: no room */
+	bool unshown_more;         /* ... and maybe more than that */
 	double interval;
 	enum view view, back;      /* back: the view help returns to */
 	enum sort sort;
 	int scroll[V_MAX];
 	bool paused, utf8, colour;
 	time_t base_rt;            /* when r was pressed; 0: never */
+	bool seen[TCPF_FAMILIES][TCPF_PATTERNS]; /* has had a row */
 	float hist[TCPF_FAMILIES][TCPF_PATTERNS][HIST]; /* packets/s, a ring */
 	int hist_head, hist_n;
 };
@@ -89,15 +126,72 @@ static volatile sig_atomic_t top_stop;
 
 /* ------------------------------------------------------------ reading */
 
-/* dst = src's counters without its rule set (src keeps it); NULL: zeros. */
-static void snapshot_copy(struct iface_snapshot *dst,
-			  const struct iface_snapshot *src)
+static void raw_take(struct raw *r, const struct iface_snapshot *s)
 {
-	if (src)
-		memcpy(dst, src, sizeof(*dst));
-	else
-		memset(dst, 0, sizeof(*dst));
-	ruleset_init(&dst->rules);
+	r->count = s->count;
+	memcpy(r->phase, s->fs.phase, sizeof(r->phase));
+	memcpy(r->hits, s->hits, sizeof(r->hits));
+	memcpy(r->drops, s->drops, sizeof(r->drops));
+}
+
+/*
+ * Add a read: each counter's total gains what it went up by.  One that
+ * went down was reset (maybe read with the reset half done): it gains
+ * nothing and has no rate this time; it counts on from its new value.
+ * fresh (a first read, a new attachment): the totals are the counters.
+ */
+static void counts_add(struct counts *c, const struct raw *now, bool fresh)
+{
+	const __u64 *n = (const __u64 *)now;
+	__u64 *last = (__u64 *)&c->last, *delta = (__u64 *)&c->delta;
+	__u64 *down = (__u64 *)&c->down, *total = (__u64 *)&c->total;
+
+	for (size_t i = 0; i < RAW_WORDS; i++) {
+		if (fresh) {
+			total[i] = n[i];
+			delta[i] = down[i] = 0;
+		} else if (n[i] >= last[i]) {
+			delta[i] = n[i] - last[i];
+			down[i] = 0;
+			total[i] += delta[i];
+		} else {
+			delta[i] = 0;
+			down[i] = 1;
+		}
+		last[i] = n[i];
+	}
+}
+
+/* c's entry in s, whose SYN sources are sorted by src_cmp; NULL: none */
+static struct src_count *src_find(const struct iface_snapshot *s,
+				  const struct src_count *c)
+{
+	return s->nsrcs <= 0 ? NULL :
+	       bsearch(c, s->srcs, (size_t)s->nsrcs, sizeof(*c), src_cmp);
+}
+
+static void srcs_sort(struct iface_snapshot *s)
+{
+	if (s->nsrcs > 1)
+		qsort(s->srcs, (size_t)s->nsrcs, sizeof(*s->srcs), src_cmp);
+}
+
+/* A source whose count went down was reset (or lost a slot on a CPU):
+ * it counts afresh, after `r`, so it leaves the baseline (SYNS: all it
+ * has). */
+static void srcs_forget_base(struct iface *f)
+{
+	if (!f->rebased || !f->have_prev)
+		return;
+	for (int k = 0; k < f->cur->nsrcs; k++) {
+		const struct src_count *c = &f->cur->srcs[k];
+		const struct src_count *p = src_find(f->prev, c);
+		struct src_count *b = p && c->syns < p->syns ?
+				      src_find(f->base, c) : NULL;
+
+		if (b)
+			b->syns = 0;
+	}
 }
 
 static void iface_lost(struct iface *f, const char *why)
@@ -110,46 +204,49 @@ static void iface_lost(struct iface *f, const char *why)
 /*
  * Read f again and tell its state.  When it cannot be read the last
  * numbers stay; when it comes back, rates start again at the next read.
- * Returns snapshot_read's error.
+ * A new attachment (its attach time or its program differ) has new
+ * counters: its totals count from it.  Returns snapshot_read's error.
  */
 static int iface_read(struct iface *f)
 {
-	unsigned int ifindex = if_nametoindex(f->name);
 	struct iface_snapshot *s = f->spare;
-	struct attached a;
+	struct raw now;
 	bool fresh;
 	int err;
 
-	if (!ifindex) {
+	if (!if_nametoindex(f->name)) {
 		iface_lost(f, "the interface is gone");
 		return -ENODEV;
 	}
-	err = snapshot_read(f->name, s);
+	err = snapshot_read(f->name, s, SNAP_SRCS);
 	if (err) {
 		iface_lost(f, err == -ENOENT ? "detached, its counters removed"
 			   : strerror(-err));
 		return err;
 	}
-	/* a new attachment has new counters: totals count from it */
-	fresh = f->have_cur && s->meta.attached_at != f->cur->meta.attached_at;
-	if (fresh)
+	fresh = !f->have_cur ||
+		s->meta.attached_at != f->cur->meta.attached_at ||
+		s->meta.prog_id != f->cur->meta.prog_id;
+	raw_take(&now, s);
+	counts_add(f->c, &now, fresh);
+	if (fresh) {
+		f->rebased = false;
 		snapshot_copy(f->base, NULL);
-	f->have_prev = f->have_cur && f->state != AT_GONE && !fresh;
-	if (f->have_prev) {
-		snapshot_copy(f->prev, f->cur);
-		f->elapsed = (double)(s->taken_ns - f->prev->taken_ns) / 1e9;
 	}
-	f->spare = f->cur;
+	f->have_prev = f->have_cur && f->state != AT_GONE && !fresh;
+	f->elapsed = f->have_prev ?
+		     (double)(s->taken_ns - f->cur->taken_ns) / 1e9 : 0;
+	/* cur becomes prev, the read cur; the old prev is the next spare */
+	f->spare = f->prev;
+	f->prev = f->cur;
 	f->cur = s;
+	srcs_sort(f->prev);
+	srcs_forget_base(f);
 	f->have_cur = true;
 	f->read_rt = (__u64)time(NULL);
-	if (query_attached(ifindex, &a) == 0 && a.ours) {
-		f->state = AT_ATTACHED;
-		f->why = NULL;
-	} else {
-		f->state = AT_DETACHED;
-		f->why = "no tcpflags XDP program on it (counters kept)";
-	}
+	f->state = s->attached ? AT_ATTACHED : AT_DETACHED;
+	f->why = s->attached ? NULL :
+		 "no tcpflags XDP program on it (counters kept)";
 	return 0;
 }
 
@@ -161,74 +258,156 @@ static int iface_open(struct iface *f, const char *name)
 	f->prev = calloc(1, sizeof(*f->prev));
 	f->base = calloc(1, sizeof(*f->base));
 	f->spare = calloc(1, sizeof(*f->spare));
-	if (!f->cur || !f->prev || !f->base || !f->spare)
+	f->c = calloc(1, sizeof(*f->c));
+	if (!f->cur || !f->prev || !f->base || !f->spare || !f->c) {
+		iface_lost(f, "out of memory");    /* never drawn as read */
 		return -ENOMEM;
+	}
 	return iface_read(f);
 }
 
 static void iface_close(struct iface *f)
 {
-	if (f->cur)
-		snapshot_free(f->cur);
-	if (f->spare)
-		snapshot_free(f->spare);
-	free(f->cur);
-	free(f->prev);
-	free(f->base);
-	free(f->spare);
+	struct iface_snapshot *s[] = { f->cur, f->prev, f->base, f->spare };
+
+	for (size_t i = 0; i < sizeof(s) / sizeof(s[0]); i++) {
+		if (s[i])
+			snapshot_free(s[i]);
+		free(s[i]);
+	}
+	free(f->c);
 	memset(f, 0, sizeof(*f));
+}
+
+/* Are the pins of name those of the program attached to it now?  Only
+ * its meta is read: a rescan costs little for stale pins. */
+static bool pinned_attached(const char *name)
+{
+	struct tcpf_meta m;
+	__u32 mode;
+	int fd, err;
+
+	if (pins_open_map_ro(name, "tcpf_meta", &fd))
+		return false;
+	err = meta_read(fd, &m);
+	close(fd);
+	return !err && iface_attached(name, &m, &mode);
+}
+
+static int find_iface(const struct top *t, const char *name)
+{
+	for (int i = 0; i < t->nifs; i++)
+		if (!strcmp(t->ifs[i].name, name))
+			return i;
+	return -1;
+}
+
+static bool listed(char (*names)[IF_NAMESIZE], int n, const char *name)
+{
+	for (int i = 0; i < n; i++)
+		if (!strcmp(names[i], name))
+			return true;
+	return false;
+}
+
+/* Where a new interface goes: a free slot, or one GONE whose pins are
+ * gone too; -1 when every slot shows something. */
+static int free_slot(struct top *t, char (*names)[IF_NAMESIZE], int n)
+{
+	if (t->nifs < IFACES_MAX)
+		return t->nifs++;
+	for (int i = 0; i < t->nifs; i++)
+		if (t->ifs[i].state == AT_GONE &&
+		    !listed(names, n, t->ifs[i].name)) {
+			iface_close(&t->ifs[i]);
+			return i;
+		}
+	return -1;
+}
+
+/*
+ * No IFACE named: add the interfaces attached in this namespace that are
+ * not shown yet (those shown stay, GONE when they go away, until their
+ * slot is needed).  Counts those left out for want of room.  -ENOMEM, or
+ * pins_ifaces' error, else 0.
+ */
+static int top_scan(struct top *t)
+{
+	static char names[PINNED_MAX][IF_NAMESIZE];
+	int n = pins_ifaces(names, PINNED_MAX), slot;
+
+	if (n < 0)
+		return n;
+	t->unshown = 0;
+	t->unshown_more = n == PINNED_MAX;
+	for (int i = 0; i < n; i++) {
+		if (find_iface(t, names[i]) >= 0 || !pinned_attached(names[i]))
+			continue;
+		slot = free_slot(t, names, n);
+		if (slot < 0) {
+			t->unshown++;
+			continue;
+		}
+		if (iface_open(&t->ifs[slot], names[i]) == -ENOMEM)
+			return -ENOMEM;
+	}
+	return 0;
 }
 
 /* ----------------------------------------------------------- figures */
 
-typedef __u64 (*getter)(const struct iface_snapshot *s, int arg);
+typedef __u64 (*getter)(const struct raw *r, int arg);
 
 /* A counter on screen: its rate and its total since the baseline. */
 struct figure {
 	double rate;               /* per second, when rated */
 	__u64 total;
-	bool rated;                /* some interface has had two reads */
+	bool rated;                /* a rate over a real interval */
 };
 
-/* A counter that went down was reset (`tcpflags reset`): count from 0. */
-static __u64 since(__u64 now, __u64 then)
-{
-	return now >= then ? now - then : now;
-}
-
-/* get(arg) summed over the interfaces (only: one of them, or -1). */
+/*
+ * get(arg) summed over the interfaces (only: one of them, or -1).  Rated
+ * when some interface has had two reads, and none of the counters in it
+ * went down (was reset) in the last interval of one.
+ */
 static struct figure figure(const struct top *t, int only, getter get,
 			    int arg)
 {
 	struct figure v = { 0 };
+	bool down = false;
 
 	for (int i = 0; i < t->nifs; i++) {
 		const struct iface *f = &t->ifs[i];
-		__u64 now;
 
 		if (!f->have_cur || (only >= 0 && i != only))
 			continue;
-		now = get(f->cur, arg);
-		v.total += since(now, get(f->base, arg));
-		if (f->have_prev && f->elapsed > 0) {
-			v.rate += (double)since(now, get(f->prev, arg)) /
-				  f->elapsed;
-			v.rated = true;
+		v.total += get(&f->c->total, arg);
+		if (!f->have_prev || !(f->elapsed > 0))
+			continue;
+		if (get(&f->c->down, arg)) {
+			down = true;
+			continue;
 		}
+		v.rate += (double)get(&f->c->delta, arg) / f->elapsed;
+		v.rated = true;
+	}
+	if (down) {
+		v.rated = false;
+		v.rate = 0;
 	}
 	return v;
 }
 
 /* key = family * 256 + flag byte */
-static __u64 g_pattern(const struct iface_snapshot *s, int key)
+static __u64 g_pattern(const struct raw *r, int key)
 {
-	return s->count.flags[key / TCPF_PATTERNS][key % TCPF_PATTERNS].packets;
+	return r->count.flags[key / TCPF_PATTERNS][key % TCPF_PATTERNS].packets;
 }
 
 enum total { T_FRAMES, T_BYTES, T_TCP, T_IPV4, T_IPV6, T_NON_TCP,
 	     T_FRAGMENTS, T_MALFORMED };
 
-static __u64 g_totals(const struct iface_snapshot *s, int which)
+static __u64 g_totals(const struct raw *r, int which)
 {
 	struct tcpf_totals t;
 	__u64 bytes = 0;
@@ -236,12 +415,12 @@ static __u64 g_totals(const struct iface_snapshot *s, int which)
 	if (which == T_BYTES) {
 		for (int fam = 0; fam < TCPF_FAMILIES; fam++)
 			for (int p = 0; p < TCPF_PATTERNS; p++)
-				bytes += s->count.flags[fam][p].bytes;
+				bytes += r->count.flags[fam][p].bytes;
 		for (int c = 0; c < TCPF_CNT_MAX; c++)
-			bytes += s->count.cnt[c].bytes;
+			bytes += r->count.cnt[c].bytes;
 		return bytes;
 	}
-	counters_totals(&s->count, &t);
+	counters_totals(&r->count, &t);
 	switch (which) {
 	case T_TCP:
 		return t.tcp;
@@ -261,37 +440,37 @@ static __u64 g_totals(const struct iface_snapshot *s, int which)
 }
 
 /* both directions: the egress observer sees what this host sends */
-static __u64 g_phase(const struct iface_snapshot *s, int phase)
+static __u64 g_phase(const struct raw *r, int phase)
 {
-	return s->fs.phase[TCPF_DIR_INGRESS][phase] +
-	       s->fs.phase[TCPF_DIR_EGRESS][phase];
+	return r->phase[TCPF_DIR_INGRESS][phase] +
+	       r->phase[TCPF_DIR_EGRESS][phase];
 }
 
-static __u64 g_drop(const struct iface_snapshot *s, int reason)
+static __u64 g_drop(const struct raw *r, int reason)
 {
-	return s->drops[reason].packets;
+	return r->drops[reason].packets;
 }
 
 /* what was really dropped: would_drop segments passed */
-static __u64 g_dropped(const struct iface_snapshot *s, int unused)
+static __u64 g_dropped(const struct raw *r, int unused)
 {
 	__u64 n = 0;
 
 	(void)unused;
 	for (int d = 0; d < TCPF_DROP_MAX; d++)
 		if (d != TCPF_DROP_WOULD)
-			n += s->drops[d].packets;
+			n += r->drops[d].packets;
 	return n;
 }
 
-static __u64 g_hits(const struct iface_snapshot *s, int id)
+static __u64 g_hits(const struct raw *r, int id)
 {
-	return s->hits[id].packets;
+	return r->hits[id].packets;
 }
 
-static __u64 g_hit_bytes(const struct iface_snapshot *s, int id)
+static __u64 g_hit_bytes(const struct raw *r, int id)
 {
-	return s->hits[id].bytes;
+	return r->hits[id].bytes;
 }
 
 /* The namespace's flow clock and gauges (shared by its interfaces). */
@@ -303,31 +482,58 @@ static const struct tcpf_ctl *ns_ctl(const struct top *t)
 	return NULL;
 }
 
-/* The sparklines: every pattern's packets/s at each refresh. */
+/* The sparklines: every pattern's packets/s at each refresh, NO_RATE
+ * when it has none (before two reads, across a reset). */
 static void hist_push(struct top *t)
 {
 	for (int fam = 0; fam < TCPF_FAMILIES; fam++)
-		for (int p = 0; p < TCPF_PATTERNS; p++)
-			t->hist[fam][p][t->hist_head] = (float)figure(t, -1,
-				g_pattern, fam * TCPF_PATTERNS + p).rate;
+		for (int p = 0; p < TCPF_PATTERNS; p++) {
+			struct figure v = figure(t, -1, g_pattern,
+						 fam * TCPF_PATTERNS + p);
+
+			t->hist[fam][p][t->hist_head] =
+				v.rated ? (float)v.rate : NO_RATE;
+		}
 	t->hist_head = (t->hist_head + 1) % HIST;
 	if (t->hist_n < HIST)
 		t->hist_n++;
+}
+
+/* "totals since r" while some interface still counts from r */
+static void note_baseline(struct top *t)
+{
+	bool any = false;
+
+	for (int i = 0; i < t->nifs; i++)
+		any |= t->ifs[i].rebased;
+	if (!any)
+		t->base_rt = 0;
 }
 
 static void top_refresh(struct top *t)
 {
 	for (int i = 0; i < t->nifs; i++)
 		iface_read(&t->ifs[i]);
+	/* after the reads: one just added has no second read to rate */
+	if (t->scan)
+		top_scan(t);
 	hist_push(t);
+	note_baseline(t);
 }
 
 /* `r`: totals count from now on screen; the kernel's are left alone. */
 static void top_rebase(struct top *t)
 {
-	for (int i = 0; i < t->nifs; i++)
-		if (t->ifs[i].have_cur)
-			snapshot_copy(t->ifs[i].base, t->ifs[i].cur);
+	for (int i = 0; i < t->nifs; i++) {
+		struct iface *f = &t->ifs[i];
+
+		if (!f->have_cur)
+			continue;
+		memset(&f->c->total, 0, sizeof(f->c->total));
+		snapshot_copy(f->base, f->cur);
+		srcs_sort(f->base);
+		f->rebased = true;
+	}
 	t->base_rt = time(NULL);
 }
 
@@ -440,19 +646,22 @@ static const char *fmt_rows(int first, int shown, int n, char *buf, size_t sz)
 static void draw_iface(const struct top *t, int i, int y)
 {
 	const struct iface *f = &t->ifs[i];
-	const struct tcpf_meta *m = &f->cur->meta;
 	struct figure fr = figure(t, i, g_totals, T_FRAMES);
 	char up[24], r[16];
 
 	put(y, 0, " %-15s", f->name);
 	if (f->state == AT_ATTACHED) {
+		const struct tcpf_meta *m = &f->cur->meta;
+
 		attron(A_BOLD | colour(t, C_GREEN));
 		put(y, 17, "attached");
 		attroff(A_BOLD | colour(t, C_GREEN));
-		put(y, 30, "%s mode, up %s, %s pkt/s", mode_name(m->mode),
+		/* after r, a new attachment's totals count from it */
+		put(y, 30, "%s mode, up %s, %s pkt/s%s", mode_name(f->cur->mode),
 		    m->attached_at && f->read_rt >= m->attached_at ?
 		    fmt_age(f->read_rt - m->attached_at, up, sizeof(up)) : "-",
-		    fmt_rate(&fr, r, sizeof(r)));
+		    fmt_rate(&fr, r, sizeof(r)),
+		    t->base_rt && !f->rebased ? ", totals since attach" : "");
 		return;
 	}
 	attron(A_BOLD | A_REVERSE | colour(t, C_RED));
@@ -484,6 +693,14 @@ static int draw_header(const struct top *t)
 	attroff(A_REVERSE | A_BOLD);
 	for (int i = 0; i < t->nifs; i++)
 		draw_iface(t, i, y++);
+	if (t->unshown) {
+		attron(A_BOLD | colour(t, C_YELLOW));
+		put(y++, 0, " %s%d more attached interface%s not shown: top "
+		    "shows %d; name the ones to watch", t->unshown_more ?
+		    "at least " : "", t->unshown, t->unshown > 1 ? "s" : "",
+		    IFACES_MAX);
+		attroff(A_BOLD | colour(t, C_YELLOW));
+	}
 	if (t->base_rt)
 		strftime(when, sizeof(when), "r at %H:%M:%S",
 			 localtime(&t->base_rt));
@@ -588,7 +805,9 @@ static void draw_spark(const struct top *t, int y, int x, int w, int key)
 		float v = h[(t->hist_head - 1 - i + HIST) % HIST];
 		int l = max > 0 && v > 0 ? 1 + (int)(v / max * 6.999f) : 0;
 
-		if (t->utf8)
+		if (v == NO_RATE)  /* no rate then: a gap */
+			addch(' ');
+		else if (t->utf8)
 			addstr(block[l]);
 		else
 			addch((chtype)ascii[l]);
@@ -635,17 +854,19 @@ static int cmp_prow(const void *pa, const void *pb)
 }
 
 /* Every pattern some interface has counted, sorted. */
-static int pattern_rows(const struct top *t, struct prow *rows)
+static int pattern_rows(struct top *t, struct prow *rows)
 {
 	int n = 0;
 
 	for (int key = 0; key < TCPF_FAMILIES * TCPF_PATTERNS; key++) {
-		bool seen = false;
+		bool *seen = &t->seen[key / TCPF_PATTERNS][key % TCPF_PATTERNS];
 
-		for (int i = 0; i < t->nifs; i++)
-			seen |= t->ifs[i].have_cur &&
-				g_pattern(t->ifs[i].cur, key) > 0;
-		if (!seen)
+		/* a row stays once counted: after r, or a reset, at 0 */
+		for (int i = 0; i < t->nifs && !*seen; i++)
+			*seen = t->ifs[i].have_cur &&
+				(g_pattern(&t->ifs[i].c->last, key) ||
+				 g_pattern(&t->ifs[i].c->total, key));
+		if (!*seen)
 			continue;
 		rows[n].key = key;
 		flags_name((__u8)(key % TCPF_PATTERNS), rows[n].name,
@@ -658,6 +879,64 @@ static int pattern_rows(const struct top *t, struct prow *rows)
 	return n;
 }
 
+/* The columns of the patterns table at this width. */
+struct pcols {
+	int namew;                 /* the PATTERN column */
+	int fixed;                 /* where the sparkline starts */
+	int sparkw;                /* its cells: none under 8 */
+};
+
+static struct pcols pattern_cols(void)
+{
+	struct pcols c;
+
+	c.namew = COLS - 38 - HIST;
+	c.namew = c.namew < 19 ? 19 : c.namew > 31 ? 31 : c.namew;
+	c.fixed = c.namew + 38;
+	c.sparkw = COLS - c.fixed < HIST ? COLS - c.fixed : HIST;
+	if (c.sparkw < 8)
+		c.sparkw = 0;
+	return c;
+}
+
+static void pattern_header(const struct top *t, int y, const struct pcols *c)
+{
+	char spark[32] = "";
+
+	if (c->sparkw)
+		snprintf(spark, sizeof(spark), "LAST %d", c->sparkw);
+	attron(A_BOLD | colour(t, C_CYAN));
+	put(y, 0, " %-*s %-4s %8s %6s %9s %-3s  %s", c->namew, "PATTERN",
+	    "FAM", "PKT/s", "SHARE", "TOTAL", "V", spark);
+	attroff(A_BOLD | colour(t, C_CYAN));
+}
+
+/* One pattern: name (cut with a +), family, rate, share of all TCP
+ * segments/s, total, validity, sparkline. */
+static void pattern_row(const struct top *t, int y, const struct pcols *c,
+			const struct prow *p, const struct figure *tcp)
+{
+	bool valid = tcpf_flags_valid((__u8)(p->key % TCPF_PATTERNS));
+	int len = (int)strlen(p->name);
+	char r[16], s[16], n[16];
+
+	put(y, 0, " %-*.*s%s %-4s %8s %6s %9s ", c->namew,
+	    len > c->namew ? c->namew - 1 : c->namew, p->name,
+	    len > c->namew ? "+" : "",
+	    p->key / TCPF_PATTERNS == TCPF_IPV6 ? "ipv6" : "ipv4",
+	    fmt_rate(&p->v, r, sizeof(r)),
+	    p->v.rated && tcp->rated ?
+	    fmt_share(p->v.rate, tcp->rate, s, sizeof(s)) : "-",
+	    fmt_total(p->v.total, n, sizeof(n)));
+	if (!valid)
+		attron(A_BOLD | colour(t, C_RED));
+	put(y, c->namew + 33, "%-3s", valid ? "yes" : "NO");
+	if (!valid)
+		attroff(A_BOLD | colour(t, C_RED));
+	if (c->sparkw)
+		draw_spark(t, y, c->fixed, c->sparkw, p->key);
+}
+
 /*
  * The flag patterns table in h rows from y: its column header, then rows;
  * the overview shows the first ones, the patterns view (all) a title
@@ -667,8 +946,9 @@ static void draw_patterns(struct top *t, int y, int h, bool all)
 {
 	static struct prow rows[TCPF_FAMILIES * TCPF_PATTERNS];
 	struct figure tcp = figure(t, -1, g_totals, T_TCP);
-	int n = pattern_rows(t, rows), namew, fixed, sparkw, first = 0, shown;
-	char spark[32], r[16], s[16], c[16], more[64];
+	struct pcols cols = pattern_cols();
+	int n = pattern_rows(t, rows), first = 0, shown;
+	char more[64];
 
 	if (all && h >= 3) {
 		first = scrolled(t, n, h - 2);
@@ -683,37 +963,10 @@ static void draw_patterns(struct top *t, int y, int h, bool all)
 	}
 	if (h < 2)
 		return;
-	namew = COLS - 38 - HIST;
-	namew = namew < 19 ? 19 : namew > 31 ? 31 : namew;
-	fixed = namew + 38;
-	sparkw = COLS - fixed < HIST ? COLS - fixed : HIST;
-	snprintf(spark, sizeof(spark), sparkw >= 8 ? "LAST %d" : "", sparkw);
-	attron(A_BOLD | colour(t, C_CYAN));
-	put(y, 0, " %-*s %-4s %8s %6s %9s %-3s  %s", namew, "PATTERN", "FAM",
-	    "PKT/s", "SHARE", "TOTAL", "V", spark);
-	attroff(A_BOLD | colour(t, C_CYAN));
+	pattern_header(t, y, &cols);
 	shown = n - first < h - 1 ? n - first : h - 1;
-	for (int i = 0; i < shown; i++) {
-		const struct prow *p = &rows[first + i];
-		__u8 flags = (__u8)(p->key % TCPF_PATTERNS);
-		bool valid = tcpf_flags_valid(flags);
-		int len = (int)strlen(p->name), yy = y + 1 + i;
-
-		put(yy, 0, " %-*.*s%s %-4s %8s %6s %9s ", namew,
-		    len > namew ? namew - 1 : namew, p->name,
-		    len > namew ? "+" : "",
-		    p->key / TCPF_PATTERNS == TCPF_IPV6 ? "ipv6" : "ipv4",
-		    fmt_rate(&p->v, r, sizeof(r)),
-		    p->v.rated ? fmt_share(p->v.rate, tcp.rate, s, sizeof(s))
-			       : "-", fmt_total(p->v.total, c, sizeof(c)));
-		if (!valid)
-			attron(A_BOLD | colour(t, C_RED));
-		put(yy, namew + 33, "%-3s", valid ? "yes" : "NO");
-		if (!valid)
-			attroff(A_BOLD | colour(t, C_RED));
-		if (sparkw >= 8)
-			draw_spark(t, yy, fixed, sparkw, p->key);
-	}
+	for (int i = 0; i < shown; i++)
+		pattern_row(t, y + 1 + i, &cols, &rows[first + i], &tcp);
 	if (!n)
 		put(y + 1, 1, "(no TCP segments counted yet)");
 }
@@ -846,15 +1099,29 @@ static void draw_rules(struct top *t, int y, int h)
 static void draw_rules_view(struct top *t, int y)
 {
 	y += draw_drops(t, y) + 1;
+	for (int i = 0; i < t->nifs; i++) {
+		const struct iface *f = &t->ifs[i];
+
+		if (!f->have_cur || !f->cur->rules_error[0])
+			continue;
+		attron(A_BOLD | colour(t, C_RED));
+		put(y++, 0, " %s: the saved rule set does not read (%s): no "
+		    "rule rows", f->name, f->cur->rules_error);
+		attroff(A_BOLD | colour(t, C_RED));
+	}
 	draw_rules(t, y, LINES - 1 - y);
 }
 
 /* ----------------------------------------------- top sources by SYN */
 /*
  * The data path's bounded per-source SYN table, as the snapshot holds it
- * (srcs[nsrcs], every CPU's slots merged).  A source's rate is the increase of its count since the
- * previous read, matched by address; one not in the previous read counts
- * all its SYNs as new, and one not in the baseline all as since `r`.
+ * (srcs[nsrcs], every CPU's slots merged).  A source's rate is the
+ * increase of its count since the previous read, matched by address.  Its
+ * merged count can go down (a slot lost on one CPU, a `tcpflags reset`):
+ * then it has no rate that time ("-"), nor does one that was not in the
+ * previous read - never all its SYNs as new.  SYNS is its count as the
+ * table has it; since `r`, the increase from its count then (none then:
+ * all of it; one that went down since leaves the baseline).
  */
 struct srow {
 	int ifi;
@@ -862,58 +1129,55 @@ struct srow {
 	struct figure v;
 };
 
-static int cmp_src(const void *pa, const void *pb)
-{
-	const struct src_count *a = pa, *b = pb;
-
-	if (a->family != b->family)
-		return a->family - b->family;
-	return memcmp(a->addr, b->addr, sizeof(a->addr));
-}
-
-/* c's count in s, whose srcs are sorted by cmp_src; 0 when absent */
 static __u64 src_syns(const struct iface_snapshot *s,
 		      const struct src_count *c)
 {
-	const struct src_count *hit = s->nsrcs <= 0 ? NULL :
-		bsearch(c, s->srcs, (size_t)s->nsrcs, sizeof(*c), cmp_src);
+	const struct src_count *hit = src_find(s, c);
 
 	return hit ? hit->syns : 0;
+}
+
+static __u64 gain(__u64 now, __u64 then)
+{
+	return now > then ? now - then : 0;
 }
 
 static int cmp_srow(const void *pa, const void *pb)
 {
 	const struct srow *a = pa, *b = pb;
-	int c = sorted(&a->v, &b->v, cmp_src(a->c, b->c));
+	int c = sorted(&a->v, &b->v, src_cmp(a->c, b->c));
 
 	return c ? c : a->ifi - b->ifi;
 }
 
-static int source_rows(struct top *t, struct srow *rows)
+static void source_figure(const struct iface *f, const struct src_count *c,
+			  struct figure *v)
+{
+	const struct src_count *p = f->have_prev && f->elapsed > 0 ?
+				    src_find(f->prev, c) : NULL;
+
+	v->total = f->rebased ? gain(c->syns, src_syns(f->base, c)) : c->syns;
+	/* gone down: reset, or a slot lost - no rate this time, as a
+	 * counter that went down has none */
+	v->rated = p && c->syns >= p->syns;
+	v->rate = v->rated ? (double)gain(c->syns, p->syns) / f->elapsed : 0;
+}
+
+/* Every interface's sources, sorted; rows has room for all of them. */
+static int source_rows(const struct top *t, struct srow *rows)
 {
 	int n = 0;
 
 	for (int i = 0; i < t->nifs; i++) {
-		struct iface *f = &t->ifs[i];
+		const struct iface *f = &t->ifs[i];
 
 		if (!f->have_cur)
 			continue;
-		/* prev and base are our copies: sorted for the look-ups */
-		if (f->have_prev)
-			qsort(f->prev->srcs, (size_t)f->prev->nsrcs,
-			      sizeof(f->prev->srcs[0]), cmp_src);
-		qsort(f->base->srcs, (size_t)f->base->nsrcs,
-		      sizeof(f->base->srcs[0]), cmp_src);
-		for (int k = 0; k < f->cur->nsrcs && k < TCPF_SRC_TOP; k++) {
-			const struct src_count *c = &f->cur->srcs[k];
-			struct srow *w = &rows[n++];
-
-			w->ifi = i;
-			w->c = c;
-			w->v.total = since(c->syns, src_syns(f->base, c));
-			w->v.rated = f->have_prev && f->elapsed > 0;
-			w->v.rate = w->v.rated ? (double)since(c->syns,
-				src_syns(f->prev, c)) / f->elapsed : 0;
+		for (int k = 0; k < f->cur->nsrcs; k++) {
+			rows[n].ifi = i;
+			rows[n].c = &f->cur->srcs[k];
+			source_figure(f, rows[n].c, &rows[n].v);
+			n++;
 		}
 	}
 	sort_key = t->sort;
@@ -923,11 +1187,13 @@ static int source_rows(struct top *t, struct srow *rows)
 
 static void draw_sources(struct top *t, int y)
 {
-	struct srow *rows = calloc((size_t)t->nifs * TCPF_SRC_TOP,
-				   sizeof(*rows));
-	int n, first, shown, h = LINES - 1 - y, x = t->nifs > 1 ? 17 : 0;
+	int n = 0, first, shown, h = LINES - 1 - y, x = t->nifs > 1 ? 17 : 0;
 	char a[INET6_ADDRSTRLEN], r[16], s[16], more[64];
+	struct srow *rows;
 
+	for (int i = 0; i < t->nifs; i++)
+		n += t->ifs[i].have_cur ? t->ifs[i].cur->nsrcs : 0;
+	rows = calloc((size_t)n + 1, sizeof(*rows));
 	if (!rows || h < 3) {
 		free(rows);
 		return;
@@ -936,8 +1202,8 @@ static void draw_sources(struct top *t, int y)
 	first = scrolled(t, n, h - 2);
 	shown = n - first < h - 2 ? n - first : h - 2;
 	attron(A_BOLD);
-	put(y, 0, " TOP SOURCES BY SYN RATE: %d sources; sorted by %s%s", n,
-	    t->sort == S_NAME ? "address" : sort_name[t->sort],
+	put(y, 0, " TOP SOURCES BY SYN RATE: %d source%s; sorted by %s%s", n,
+	    n == 1 ? "" : "s", t->sort == S_NAME ? "address" : sort_name[t->sort],
 	    fmt_rows(first, shown, n, more, sizeof(more)));
 	attroff(A_BOLD);
 	attron(A_BOLD | colour(t, C_CYAN));
@@ -964,7 +1230,8 @@ static void draw_sources(struct top *t, int y)
 
 static const char *const help_text[] = {
 	"KEYS",
-	"  q            quit (so do Ctrl-C and SIGTERM): the terminal is restored",
+	"  q            quit (so do Ctrl-C, Ctrl-\\ and SIGTERM): the terminal",
+	"               is restored",
 	"  p            pause: the numbers freeze (PAUSED) until p again",
 	"  s            sort by rate, then total, then name (rules: id;",
 	"               sources: address)",
@@ -977,8 +1244,11 @@ static const char *const help_text[] = {
 	"",
 	"NUMBERS",
 	"  /s      increase of a counter between the last two reads, divided",
-	"          by the real time between them; - before the second read",
-	"  TOTAL   since attach, or since r; exact up to 9999999, then 12.3M",
+	"          by the real time between them; - before the second read,",
+	"          and where a counter went down (`tcpflags reset`) then",
+	"  TOTAL   since attach, or since r; exact up to 9999999, then 12.3M;",
+	"          top adds up what each counter gains, so `tcpflags reset`",
+	"          does not take a total back",
 	"  1.2k    1200; k M G T: thousands, millions, ...",
 	"  SHARE   a pattern's packets/s as a part of all TCP segments/s",
 	"  V       conntrack's verdict on the flag byte: yes (the rule word",
@@ -1008,9 +1278,17 @@ static const char *const help_text[] = {
 	"CONNECTIONS: the gauges the kernel recounts each second, shared by",
 	"  the namespace's interfaces; half-open = syn_sent + syn_recv",
 	"",
+	"TOP SOURCES (the data path's bounded table, every CPU merged)",
+	"  SYN/s   - for a source that was not in the previous read, or",
+	"          whose count went down (reset, a slot lost on a CPU)",
+	"  SYNS    as the table counts them: since the source took its slot",
+	"          (`tcpflags reset` empties the table); since r: the increase",
+	"",
 	"STATE: attached; NOT ATTACHED (counters kept, no program on it);",
 	"  GONE (detached or deleted): the last numbers stay, top waits",
 	"  and comes back when the interface is attached again",
+	"  With no IFACE named, interfaces attached later appear at the next",
+	"  refresh",
 };
 
 static void draw_help(struct top *t, int y)
@@ -1130,14 +1408,6 @@ static bool on_key(struct top *t, int ch)
 	return false;
 }
 
-static __u64 mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec;
-}
-
 static void top_loop(struct top *t)
 {
 	__u64 step = (__u64)(t->interval * 1e9 + 0.5);
@@ -1181,6 +1451,7 @@ static void catch_signals(void)
 	sa.sa_handler = on_signal;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGQUIT, &sa, NULL);     /* Ctrl-\: restore, not a core */
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
 }
@@ -1224,7 +1495,7 @@ static int top_screen(struct top *t)
 		return EXIT_FAIL;
 	}
 	curses_setup(t);
-	/* libbpf or a rule file's warning would write over the screen */
+	/* a library's warning (libbpf, libxdp) would write over the screen */
 	if (saved >= 0 && null >= 0)
 		dup2(null, STDERR_FILENO);
 	top_loop(t);
@@ -1252,6 +1523,10 @@ static int top_bench(struct top *t, long n)
 	scr = out && in ? newterm("xterm-256color", out, in) : NULL;
 	if (!scr) {
 		pr_warn("bench: cannot start curses on /dev/null");
+		if (out)
+			fclose(out);
+		if (in)
+			fclose(in);
 		return EXIT_FAIL;
 	}
 	curses_setup(t);
@@ -1325,12 +1600,9 @@ static int open_named(struct top *t, char **names, int n)
 {
 	for (int i = 0; i < n; i++) {
 		struct iface *f = &t->ifs[t->nifs];
-		bool dup = false;
 		int err;
 
-		for (int k = 0; k < t->nifs; k++)
-			dup |= !strcmp(t->ifs[k].name, names[i]);
-		if (dup)
+		if (find_iface(t, names[i]) >= 0)
 			continue;
 		err = iface_open(f, names[i]);
 		t->nifs++;         /* closed with the others */
@@ -1344,31 +1616,23 @@ static int open_named(struct top *t, char **names, int n)
 	return EXIT_OK;
 }
 
-/* Every interface attached in this namespace, as `status` finds them. */
+/* Every interface attached in this namespace; looked up again at each
+ * refresh. */
 static int open_all(struct top *t)
 {
-	struct dirent **names = NULL;
-	char dir[PATH_MAX];
-	int n;
+	int err;
 
-	if (pins_ns_dir(dir, sizeof(dir)))
+	t->scan = true;
+	err = top_scan(t);
+	if (err == -ENOMEM) {
+		pr_warn("top: out of memory");
 		return EXIT_FAIL;
-	n = scandir(dir, &names, NULL, alphasort);
-	for (int i = 0; i < n; i++) {
-		struct iface *f = &t->ifs[t->nifs];
-
-		/* interfaces are directories; the shared flow maps are files */
-		if (names[i]->d_name[0] != '.' && names[i]->d_type == DT_DIR &&
-		    t->nifs < IFACES_MAX) {
-			if (iface_open(f, names[i]->d_name) == 0 &&
-			    f->state == AT_ATTACHED)
-				t->nifs++;
-			else
-				iface_close(f);
-		}
-		free(names[i]);
 	}
-	free(names);
+	if (err) {
+		pr_warn("cannot list the attached interfaces: %s",
+			strerror(-err));
+		return EXIT_FAIL;
+	}
 	if (!t->nifs) {
 		pr_warn("nothing is attached in this network namespace; run "
 			"'tcpflags attach IFACE'");
@@ -1377,7 +1641,15 @@ static int open_all(struct top *t)
 	return EXIT_OK;
 }
 
-int cmd_top(int argc, char **argv)
+struct top_opts {
+	double interval;
+	long bench;                /* --bench N refreshes; 0: the screen */
+	char **names;              /* the IFACEs named */
+	int nnames;
+};
+
+/* The command line into o; -1 when done (--help), else an exit code. */
+static int top_options(int argc, char **argv, struct top_opts *o)
 {
 	static const struct option longopts[] = {
 		{ "interval", required_argument, NULL, 'i' },
@@ -1386,58 +1658,74 @@ int cmd_top(int argc, char **argv)
 		{},
 	};
 	unsigned int ifindex;
-	struct top *t;
-	double interval = 1;
-	long bench = 0;
 	char *end;
-	int opt, ret;
+	int opt;
 
+	o->interval = 1;
+	o->bench = 0;
 	while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'i':
-			if (parse_interval(optarg, &interval))
+			if (parse_interval(optarg, &o->interval))
 				return EXIT_USAGE;
 			break;
 		case 'B':
-			bench = strtol(optarg, &end, 10);
-			if (*end || bench < 1 || bench > 100000) {
+			o->bench = strtol(optarg, &end, 10);
+			if (*end || o->bench < 1 || o->bench > 100000) {
 				pr_warn("invalid --bench '%s'", optarg);
 				return EXIT_USAGE;
 			}
 			break;
 		case 'h':
 			fputs(top_usage, stdout);
-			return EXIT_OK;
+			return -1;
 		default:
 			return cli_opt_error("top", opt, argv, top_usage);
 		}
 	}
-	if (argc - optind > IFACES_MAX) {
+	o->names = argv + optind;
+	o->nnames = argc - optind;
+	if (o->nnames > IFACES_MAX) {
 		pr_warn("top: at most %d interfaces", IFACES_MAX);
 		return EXIT_USAGE;
 	}
 	if (require_root("top"))
 		return EXIT_FAIL;
-	for (int i = optind; i < argc; i++)
-		if (iface_lookup(argv[i], &ifindex))
+	for (int i = 0; i < o->nnames; i++)
+		if (iface_lookup(o->names[i], &ifindex))
 			return EXIT_USAGE;
+	return EXIT_OK;
+}
+
+/* The bench, or the screen when there is a terminal. */
+static int top_run(struct top *t, long bench)
+{
+	if (bench)
+		return top_bench(t, bench);
+	if (!isatty(STDOUT_FILENO) || !isatty(STDIN_FILENO)) {
+		pr_warn("top needs a terminal; use 'tcpflags stats --watch'");
+		return EXIT_USAGE;
+	}
+	return top_screen(t);
+}
+
+int cmd_top(int argc, char **argv)
+{
+	struct top_opts o = { 0 };
+	struct top *t;
+	int ret = top_options(argc, argv, &o);
+
+	if (ret)
+		return ret < 0 ? EXIT_OK : ret;
 	t = calloc(1, sizeof(*t));
 	if (!t) {
 		pr_warn("top: out of memory");
 		return EXIT_FAIL;
 	}
-	t->interval = interval;
-	ret = optind < argc ? open_named(t, argv + optind, argc - optind)
-			    : open_all(t);
-	if (ret == EXIT_OK && bench) {
-		ret = top_bench(t, bench);
-	} else if (ret == EXIT_OK && (!isatty(STDOUT_FILENO) ||
-				      !isatty(STDIN_FILENO))) {
-		pr_warn("top needs a terminal; use 'tcpflags stats --watch'");
-		ret = EXIT_USAGE;
-	} else if (ret == EXIT_OK) {
-		ret = top_screen(t);
-	}
+	t->interval = o.interval;
+	ret = o.nnames ? open_named(t, o.names, o.nnames) : open_all(t);
+	if (ret == EXIT_OK)
+		ret = top_run(t, o.bench);
 	for (int i = 0; i < t->nifs; i++)
 		iface_close(&t->ifs[i]);
 	free(t);

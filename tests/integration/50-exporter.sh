@@ -15,14 +15,27 @@
 #     every family of the scrape equals `stats --json` (and `status
 #     --json` for the mode and attach time), checked per family, for both
 #     interfaces; the traffic made them non-zero;
-#   HTTP: /nope 404, POST 405 (with Allow), HEAD 200; [::1]:PORT with one
-#     IFACE serves only that interface;
+#   counters: more traffic, then a second scrape: every _total series of
+#     the first is there, none smaller, some larger;
+#   read-only: `stats --json` of both interfaces is the same before and
+#     after a burst of 20 scrapes (no traffic);
+#   rules: a saved rule file that does not parse reads as
+#     tcpflags_rules_valid 0 (and no rule series), with no warning;
+#   HTTP: /nope 404, POST 405 (with Allow), HEAD 200 with the Content-Length
+#     of a GET and no body; [::1]:PORT with one IFACE serves only that
+#     interface; [::]:PORT serves IPv4 too even with net.ipv6.bindv6only=1;
 #   errors: missing and malformed --listen (exit 2), unknown interface
 #     (exit 2), not attached (exit 1), busy port (exit 1), one
 #     `tcpflags: ` line each;
+#   a full table: 300 more pin directories (empty, made in bpffs): 256
+#     interfaces served, one warning line over several scrapes; those
+#     removed go after their `up 0` scrape and free slots for the rest;
 #   detach while running: the scrape still answers, tcpflags_up 0 for the
 #     detached interface, the other one still served, promtool still
-#     passes; an interface deleted while running: tcpflags_up 0;
+#     passes; the scrape after, the detached interface (its pins gone) is
+#     no longer in the output, but stays (up 0) with the exporter that
+#     names it; an interface deleted while running: tcpflags_up 0 while
+#     its pins are there, gone once detached; re-attached: served again;
 #   SIGTERM and SIGINT: exit 0.
 # Run as root: bash tests/integration/50-exporter.sh
 set -u
@@ -37,14 +50,21 @@ HTTP=8080
 PORT=9100            # the exporter of every interface
 PORT6=9101           # the exporter of $IF only, on [::1]
 BUSY=9102            # held by python's http.server
+PORTW=9103           # the exporter on [::] with bindv6only=1
 URL=http://127.0.0.1:$PORT/metrics
 URL6=http://[::1]:$PORT6/metrics
 
 TMP=$(mktemp -d /tmp/tcpf-exporter.XXXXXX)
 EXP_PIDS=()
+NSDIR=""             # the srv namespace's pin directory, once known
+RULES=""             # $IF's saved rule file
 t_exit() {
     local p
     for p in "${EXP_PIDS[@]}"; do kill "$p" 2>/dev/null; done
+    # the fake pin directories first: the last detach removes the
+    # namespace's shared maps only when no other directory is left
+    [ -n "$NSDIR" ] && rmdir "$NSDIR"/fk[0-9][0-9][0-9] 2>/dev/null
+    [ -f "$TMP/rules.saved" ] && cp "$TMP/rules.saved" "$RULES"
     [ -e "/run/netns/$LAB-srv" ] &&
         srv "$TCPF" detach "$IF2" >/dev/null 2>&1
     t_cleanup
@@ -245,6 +265,55 @@ for line in open(sys.argv[1]).read().splitlines():
         print(m.group(3))
 EOF
 
+cat >"$TMP/rawhttp.py" <<'EOF'
+# rawhttp.py HOST PORT METHOD PATH: one HTTP/1.1 request on a connection of
+# its own (Connection: close), read to the end: "STATUS<TAB>Content-Length
+# <TAB>bytes after the header" (curl -I would not read a body sent anyway).
+import socket, sys
+host, port, method, path = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+s = socket.create_connection((host, port), 5)
+s.sendall(("%s %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n"
+           % (method, path, host)).encode())
+data = b""
+while True:
+    b = s.recv(65536)
+    if not b:
+        break
+    data += b
+head, _, body = data.partition(b"\r\n\r\n")
+lines = head.decode().split("\r\n")
+cl = [l.split(":", 1)[1].strip() for l in lines[1:] if l.lower().startswith("content-length:")]
+print("%s\t%s\t%d" % (lines[0], cl[0] if cl else "-", len(body)))
+EOF
+
+cat >"$TMP/monotonic.py" <<'EOF'
+# monotonic.py BEFORE AFTER: "label<TAB>got<TAB>want" lines: every _total
+# series of BEFORE is in AFTER (only a flag pattern seen for the first time
+# may be new), none is smaller, some are larger.
+import re, sys
+
+def totals(path):
+    d = {}
+    for line in open(path).read().splitlines():
+        m = re.match(r"([a-zA-Z_:][a-zA-Z0-9_:]*_total)(\{.*\})? (\S+)$", line)
+        if m:
+            d[m.group(1) + (m.group(2) or "")] = int(m.group(3))
+    return d
+
+a, b = totals(sys.argv[1]), totals(sys.argv[2])
+new = sorted(k for k in b if k not in a and not
+             k.startswith(("tcpflags_segments_total{", "tcpflags_bytes_total{")))
+grew = [any(k.startswith(p) and k in a and b[k] > a[k] for k in b)
+        for p in ("tcpflags_segments_total", "tcpflags_rule_hits_total",
+                  "tcpflags_phase_segments_total")]
+print("counters: _total series in the first scrape (over 100)\t%s\tTrue" % (len(a) > 100))
+print("counters: none gone in the second\t%s\t[]" % sorted(k for k in a if k not in b))
+print("counters: none new but flag patterns\t%s\t[]" % new)
+print("counters: none smaller\t%s\t[]" % sorted(k for k in a if k in b and b[k] < a[k]))
+print("counters: traffic counted (segments, rule hits, phases grew)\t%s\t%s"
+      % (grew, [True] * 3))
+EOF
+
 # val SCRAPE NAME [LABEL=VALUE...]: the values (one per line)
 val() { "$PY" "$TMP/series.py" "$@"; }
 
@@ -271,6 +340,13 @@ for r in "nullscan drop" "--syn dport 9 count" "--priority 5 xmas drop"; do
     tf rule add "$IF" $r
     check_eq "rule add $r" "$RC" 0
 done
+# where tcpflags keeps the srv namespace's pins and rules: by its cookie
+cookie=$(srv "$PY" -c 'import socket
+print(int.from_bytes(socket.socket().getsockopt(socket.SOL_SOCKET, 71, 8), "little"))')
+NSDIR=/sys/fs/bpf/tcpflags/ns$cookie
+RULES=/run/tcpflags/ns$cookie/$IF.rules
+check_true "the pins of $IF are in $NSDIR, its rules in $RULES" "not there" \
+    test -d "$NSDIR/$IF" -a -f "$RULES"
 srv ip link add "$IF2" type veth peer name "$PEER2"
 srv ip link set "$IF2" up
 srv ip link set "$PEER2" up
@@ -339,6 +415,58 @@ report "$TMP/cmp2.tsv"
 check_has "the label of $IF2 is escaped" "$(cat "$TMP/scrape.txt")" \
     'tcpflags_up{iface="q\"x\\y"} 1'
 
+echo "# counters only grow"
+cp "$TMP/scrape.txt" "$TMP/before.txt"
+for h in "$LAB_SRV4" "[$LAB_SRV6]"; do
+    code=$(cli curl -s -g -o /dev/null --noproxy '*' --max-time 3 -w '%{http_code}' \
+        "http://$h:$HTTP/")
+    check_eq "more traffic: curl http://$h:$HTTP/" "$code" 200
+done
+cli timeout 10 "$HPING" -S -p 9 -c 2 -i u20000 "$LAB_SRV4" >>"$TMP/hping.log" 2>&1
+get "$URL" >"$TMP/later.txt"
+"$PY" "$TMP/monotonic.py" "$TMP/before.txt" "$TMP/later.txt" >"$TMP/mono.tsv" \
+    2>"$TMP/cmp.err" || fail "monotonic.py" "$(cat "$TMP/cmp.err")"
+report "$TMP/mono.tsv"
+
+echo "# scrapes write no map"
+sleep 1.2                        # the gauges settle
+same=no
+burst=()
+for _ in $(seq 20); do burst+=(-o /dev/null "$URL"); done
+for _ in 1 2 3; do
+    srv "$TCPF" stats "$IF" --json >"$TMP/ro1a.json"
+    srv "$TCPF" stats "$IF2" --json >"$TMP/ro2a.json"
+    codes=$(srv curl -sg --noproxy '*' --max-time 10 -w '%{http_code} ' "${burst[@]}")
+    srv "$TCPF" stats "$IF" --json >"$TMP/ro1b.json"
+    srv "$TCPF" stats "$IF2" --json >"$TMP/ro2b.json"
+    if cmp -s "$TMP/ro1a.json" "$TMP/ro1b.json" && cmp -s "$TMP/ro2a.json" "$TMP/ro2b.json"; then
+        same=yes
+        break
+    fi
+    sleep 0.5
+done
+check_eq "a burst of 20 scrapes: all 200" "$codes" "$(printf '200 %.0s' $(seq 20))"
+check_eq "stats --json of both interfaces unchanged by 20 scrapes" "$same" yes
+
+echo "# a saved rule file that does not parse"
+cp "$RULES" "$TMP/rules.saved"
+echo "flags NOPE drop" >"$RULES"
+get "$URL" >"$TMP/badrules.txt"
+promtool_ok "scrape with a broken rule file" "$TMP/badrules.txt"
+check_eq "broken rule file: tcpflags_rules_valid of $IF, $IF2" \
+    "$(val "$TMP/badrules.txt" tcpflags_rules_valid iface="$IF") $(val "$TMP/badrules.txt" tcpflags_rules_valid iface="$IF2")" \
+    "0 1"
+check_eq "broken rule file: no rule series for $IF" \
+    "$(grep -c "^tcpflags_rule_[a-z]*{iface=\"$IF\"" "$TMP/badrules.txt")" 0
+check_eq "broken rule file: $IF still up" "$(val "$TMP/badrules.txt" tcpflags_up iface="$IF")" 1
+cp "$TMP/rules.saved" "$RULES"
+rm "$TMP/rules.saved"
+get "$URL" >"$TMP/goodrules.txt"
+check_eq "rule file restored: tcpflags_rules_valid, rules of $IF" \
+    "$(val "$TMP/goodrules.txt" tcpflags_rules_valid iface="$IF") $(val "$TMP/goodrules.txt" tcpflags_rule_info iface="$IF" | wc -l)" \
+    "1 3"
+check_eq "the exporter has said nothing on stderr so far" "$(cat "$TMP/EXP.err")" ""
+
 echo "# HTTP"
 check_eq "GET /nope: 404" "$(get "http://127.0.0.1:$PORT/nope" -o /dev/null -w '%{http_code}')" 404
 check_eq "GET /: 404" "$(get "http://127.0.0.1:$PORT/" -o /dev/null -w '%{http_code}')" 404
@@ -347,6 +475,21 @@ check_has "POST /metrics: Allow header" "$(get "$URL" -X POST -d x=1 -o /dev/nul
     "Allow: GET, HEAD"
 check_eq "PUT /metrics: 405" "$(get "$URL" -X PUT -o /dev/null -w '%{http_code}')" 405
 check_eq "HEAD /metrics: 200" "$(get "$URL" -I -o /dev/null -w '%{http_code}')" 200
+# HEAD between two GETs of the same length (no counter changed its width)
+raw() { srv "$PY" "$TMP/rawhttp.py" 127.0.0.1 "$PORT" "$1" /metrics; }
+for _ in 1 2 3; do
+    g1=$(raw GET)
+    h=$(raw HEAD)
+    g2=$(raw GET)
+    [ "$g1" = "$g2" ] && break
+done
+IFS=$'\t' read -r gstatus glen gbody <<<"$g1"
+IFS=$'\t' read -r hstatus hlen hbody <<<"$h"
+check_eq "GET /metrics (raw): 200" "$gstatus" "HTTP/1.1 200 OK"
+check_eq "GET /metrics: Content-Length = the body's length" "$glen" "$gbody"
+check_eq "HEAD /metrics (raw): 200" "$hstatus" "HTTP/1.1 200 OK"
+check_eq "HEAD /metrics: Content-Length = the GET body's length" "$hlen" "$gbody"
+check_eq "HEAD /metrics: no body" "$hbody" 0
 
 echo "# exporter of $IF only on [::1]:$PORT6"
 exporter_start EXP6 --listen "[::1]:$PORT6" "$IF"
@@ -358,6 +501,17 @@ check_eq "[::1]: the interfaces served" \
     "$(val "$TMP/scrape6.txt" tcpflags_up | tr '\n' ' ')" "1 "
 check_eq "[::1]: only $IF's series" \
     "$(grep -v '^#' "$TMP/scrape6.txt" | grep -vc "{iface=\"$IF\"")" 0
+
+echo "# [::]:$PORTW with net.ipv6.bindv6only=1"
+srv sysctl -qw net.ipv6.bindv6only=1
+exporter_start EXPW --listen "[::]:$PORTW" "$IF"
+check_true "exporter answers on [::1]:$PORTW" "$(cat "$TMP/EXPW.err")" \
+    wait_for 5 get "http://[::1]:$PORTW/metrics" -f -o /dev/null
+get "http://127.0.0.1:$PORTW/metrics" -f >"$TMP/scrapew.txt"
+check_eq "[::]:$PORTW with bindv6only=1 answers on 127.0.0.1" \
+    "$(val "$TMP/scrapew.txt" tcpflags_up iface="$IF")" 1
+srv sysctl -qw net.ipv6.bindv6only=0
+stop_exporter "exporter on [::]" "$EXPW" TERM
 
 echo "# errors"
 tf exporter
@@ -386,6 +540,31 @@ check_err "busy port, IPv6 (http.server)" 1 "cannot listen on [::]:$BUSY: Addres
 tf exporter --listen "198.51.100.1:$PORT"
 check_err "address not on this host" 1 "cannot listen on 198.51.100.1:$PORT"
 
+echo "# a full table: 300 more pin directories"
+# empty directories where an interface's pins go: read as up 0, as an
+# interface detached --keep-maps would
+mkdir "$NSDIR"/fk{000..299}
+get "$URL" >"$TMP/full1.txt"
+get "$URL" >"$TMP/full2.txt"
+promtool_ok "scrape of a full table" "$TMP/full1.txt"
+check_eq "full: 256 interfaces served, $IF and $IF2 up" \
+    "$(val "$TMP/full1.txt" tcpflags_up | sort | uniq -c | tr -s ' \n' ' ')" " 254 0 2 1 "
+check_eq "full: fk253 served, fk254 not (sorted, first come)" \
+    "$(val "$TMP/full2.txt" tcpflags_up iface=fk253)/$(val "$TMP/full2.txt" tcpflags_up iface=fk254)" "0/"
+check_eq "full: one warning line over two scrapes" "$(wc -l <"$TMP/EXP.err")" 1
+check_has "full: the warning" "$(cat "$TMP/EXP.err")" "tcpflags: exporter: more than 256" \
+    "fk254 and others are not exported"
+rmdir "$NSDIR"/fk{000..099}
+get "$URL" >"$TMP/full3.txt"
+check_eq "100 gone: dropped, their slots to the 46 left out" \
+    "$(val "$TMP/full3.txt" tcpflags_up | wc -l) $(val "$TMP/full3.txt" tcpflags_up iface=fk099)/$(val "$TMP/full3.txt" tcpflags_up iface=fk299)" \
+    "202 /0"
+rmdir "$NSDIR"/fk[0-9][0-9][0-9]
+get "$URL" >"$TMP/full4.txt"
+check_eq "all gone: $IF and $IF2 left" \
+    "$(val "$TMP/full4.txt" tcpflags_up | tr '\n' ' ')" "1 1 "
+check_eq "still one warning line" "$(wc -l <"$TMP/EXP.err")" 1
+
 echo "# detach while the exporters run"
 tf detach "$IF"
 check_eq "detach $IF" "$RC" 0
@@ -405,15 +584,37 @@ get "$URL6" -f >"$TMP/after6.txt"
 check_eq "[::1] scrape after detach: 200" "$?" 0
 promtool_ok "[::1] scrape after detach" "$TMP/after6.txt"
 check_eq "[::1] after detach: tcpflags_up of $IF" "$(val "$TMP/after6.txt" tcpflags_up)" 0
+get "$URL" -f >"$TMP/after2.txt"
+promtool_ok "the scrape after that" "$TMP/after2.txt"
+check_eq "the scrape after: $IF (pins gone, shown down once) no longer served" \
+    "$(grep -c "^[a-z_]*{iface=\"$IF\"" "$TMP/after2.txt")" 0
+check_eq "the scrape after: tcpflags_up of $IF2" "$(val "$TMP/after2.txt" tcpflags_up iface="$IF2")" 1
+get "$URL6" -f >"$TMP/after6b.txt"
+check_eq "[::1] (names $IF) the scrape after: $IF stays, up 0, 2 scrape errors" \
+    "$(val "$TMP/after6b.txt" tcpflags_up) $(val "$TMP/after6b.txt" tcpflags_scrape_errors_total)" "0 2"
 
 srv ip link del "$IF2"
 get "$URL" -f >"$TMP/gone.txt"
 check_eq "scrape after $IF2 is deleted: 200" "$?" 0
 promtool_ok "scrape after $IF2 is deleted" "$TMP/gone.txt"
 check_eq "after $IF2 is deleted: tcpflags_up" \
-    "$(val "$TMP/gone.txt" tcpflags_up | tr '\n' ' ')" "0 0 "
+    "$(val "$TMP/gone.txt" tcpflags_up | tr '\n' ' ')" "0 "
+get "$URL" -f >"$TMP/gone2.txt"
+check_eq "$IF2 deleted, its pins there: still up 0 the scrape after" \
+    "$(val "$TMP/gone2.txt" tcpflags_up iface="$IF2")" 0
 tf detach "$IF2"
 check_eq "detach $IF2 once deleted (its pins): exit code" "$RC" 0
+get "$URL" -f >"$TMP/gone3.txt"
+promtool_ok "scrape with no interface" "$TMP/gone3.txt"
+check_eq "$IF2's pins gone: no series left" "$(grep -vc '^#' "$TMP/gone3.txt")" 0
+
+tf attach "$IF"
+check_eq "attach $IF again" "$RC" 0
+get "$URL" -f >"$TMP/back.txt"
+check_eq "$IF attached again: up 1, scrape errors 0 (a fresh slot)" \
+    "$(val "$TMP/back.txt" tcpflags_up | tr '\n' ' ')$(val "$TMP/back.txt" tcpflags_scrape_errors_total)" \
+    "1 0"
+check_eq "the exporter's stderr: the one warning" "$(wc -l <"$TMP/EXP.err")" 1
 
 echo "# signals"
 stop_exporter "exporter of every interface" "$EXP" TERM

@@ -4,7 +4,9 @@
 # over IPv4 and IPv6 (python http.server), nmap NULL and Xmas scans, hping3
 # SYN|FIN and SYNs to a port a rule drops.  Then, quiet, top runs in a
 # tmux pane (100x30, --interval 0.2) and its captured screen must show
-# exactly what the command reports for the same moment:
+# exactly what the command reports for the same moment (each comparison
+# polls the screen until it agrees or SHOT_WAIT passes: no fixed sleep
+# that a loaded machine outruns):
 #   overview: the funnel's totals = the phase counters of `stats --json`,
 #     its NOW column and the states panel = the gauges, half-open;
 #   patterns: every pattern (IPv4 and IPv6 rows added up) and its total =
@@ -18,11 +20,19 @@
 # totals since r = the kernel's increase since r; Tab and 1-4 switch views
 # (their titles); h shows help; resizes to 80x24 and 160x50 redraw (the
 # screen fills the new size; more pattern rows at 160x50); q exits 0 and
-# the shell's terminal is back in cooked mode (icanon, echo).  SIGTERM and
-# Ctrl-C restore it the same way.  Colour only with a colour terminal and
-# no NO_COLOR; an ASCII sparkline in the C locale, blocks in UTF-8.
-# Detaching while top runs shows GONE (detach) or NOT ATTACHED (--keep-maps)
-# within two refreshes, top keeps running, and comes back to "attached".
+# the shell's terminal is back in cooked mode (icanon, echo).  SIGTERM,
+# Ctrl-C and Ctrl-\ restore it the same way.  Colour only with a colour
+# terminal and no NO_COLOR; an ASCII sparkline in the C locale, blocks in
+# UTF-8.  With no IFACE, an interface attached while top runs appears.
+# `tcpflags reset` under four tops (one per view, two counting since r),
+# captured one after the other through a SYN burst and steady traffic:
+# no rate reaches 10000/s, no source's SYN rate 200/s, no total goes down
+# between captures; a top that saw the reset keeps its totals, and adds
+# what is counted after it.  Detaching while top runs shows GONE (detach)
+# or NOT ATTACHED (--keep-maps), top keeps running, and comes back to
+# "attached" (a new attachment: totals since attach, the r note gone).
+# 17 interfaces attached: 16 shown, the header says one is left out, and
+# takes the line of one detached.
 # Errors: not attached, nothing attached, unknown interface, bad
 # --interval, not root, no terminal: exit code and one `tcpflags: ` line.
 # Run as root: bash tests/integration/60-top.sh
@@ -39,8 +49,15 @@ SOCK=tcpf-top-$$                # a tmux server of our own
 TMP=$(mktemp -d /tmp/tcpf-top.XXXXXX)
 t_exit() {
     tmux -L "$SOCK" kill-server >/dev/null 2>&1
-    # lo is attached too (several interfaces); t_cleanup knows the veths
-    [ -n "${LAB:-}" ] && in_ns "$LAB-srv" "$TCPF" detach lo >/dev/null 2>&1
+    # lo and tva1-16 are attached too (several interfaces); t_cleanup
+    # knows the lab's veths
+    if [ -n "${LAB:-}" ]; then
+        in_ns "$LAB-srv" "$TCPF" detach lo >/dev/null 2>&1
+        # the veths of "more interfaces than top shows": pins outlive a netns
+        for i in $(seq 1 16); do
+            in_ns "$LAB-srv" "$TCPF" detach "tva$i" >/dev/null 2>&1
+        done
+    fi
     t_cleanup
     rm -rf "$TMP"
 }
@@ -77,7 +94,7 @@ modes() {
 top_pid() { pgrep -P "$(tm list-panes -t "$1" -F '#{pane_pid}')" -x tcpflags; }
 # key NAME KEYS...: type into the pane.
 key() { local n=$1; shift; tm send-keys -t "$n" "$@"; }
-# settle: two refreshes of top
+# settle: a few refreshes of top (only where nothing must change)
 settle() { sleep "$(awk "BEGIN { print 3 * $IV }")"; }
 
 stats_json() { srv "$TCPF" stats "$IF" --json 2>/dev/null; }
@@ -112,6 +129,25 @@ check() {
         fail "$name: screen.py $1" "$(tail -n 3 "$TMP/check.err")"
     sed -i "s/^/$name: /" "$TMP/check.tsv"
     report "$TMP/check.tsv"
+}
+# agrees PANE MODE ARGS...: a fresh capture of PANE (as $TMP/PANE.txt),
+# and screen.py MODE ARGS finds every got = want.
+agrees() {
+    local pane=$1
+    shift
+    shot "$pane" >/dev/null
+    "$PY" "$TMP/screen.py" "$@" 2>/dev/null |
+        awk -F'\t' '$2 != $3 { bad = 1 } END { exit bad || NR == 0 }'
+}
+# check_shot NAME PANE MODE ARGS...: poll PANE until its capture agrees
+# with MODE ARGS (top refreshes; under load that takes a while), for at
+# most SHOT_WAIT seconds, then report that capture.
+SHOT_WAIT=8
+check_shot() {
+    local name=$1 pane=$2
+    shift 2
+    wait_for "$SHOT_WAIT" agrees "$pane" "$@"
+    check "$name" "$@"
 }
 
 # ------------------------------------------------------------ the parser
@@ -150,6 +186,96 @@ def panels(path):
 
 def flags_of(j):
     return {f["name"]: f for f in j["flags"]}
+
+UNIT = {"k": 1e3, "M": 1e6, "G": 1e9, "T": 1e12, "P": 1e15, "E": 1e18}
+
+def num(s):
+    """top's numbers: 12.3, 1.2k, 123M; None for '-'."""
+    if s == "-":
+        return None
+    if s[-1] in UNIT:
+        return float(s[:-1]) * UNIT[s[-1]]
+    return float(s)
+
+FUNNEL = ("SYN", "SYN-ACK", "completed", "FIN (fin1)", "LAST_ACK (fin2)",
+          "TIME_WAIT (ack2)", "resets", "out_of_state")
+SRC = re.compile(r"^ (\S+)\s+(ipv4|ipv6)\s+(\S+)\s+(\d\S*)\s*$")
+
+def figures(path):
+    """{label: (rate, total, limit)} of every number with a rate on a
+    screen: the header's rates, the funnel, the patterns, the TCP lines,
+    drops and rules, sources; limit: "pkt", "bytes" or "src"."""
+    fig = {}
+    for l in lines(path):
+        m = re.match(r"^ all (\S+) pkt/s  (\S+) B/s   TCP (\S+)/s   dropped (\S+)/s", l)
+        if m:
+            fig["all pkt/s"] = (m.group(1), None, "pkt")
+            fig["all B/s"] = (m.group(2), None, "bytes")
+            fig["TCP/s"] = (m.group(3), None, "pkt")
+            fig["dropped/s"] = (m.group(4), None, "pkt")
+            continue
+        m = re.match(r"^ (\S+) +attached .* mode, up \S+, (\S+) pkt/s", l)
+        if m:
+            fig[m.group(1) + " pkt/s"] = (m.group(2), None, "pkt")
+            continue
+        m = PAT.match(l)
+        if m:
+            fig[m.group(1) + "/" + m.group(2)] = (m.group(3), m.group(5), "pkt")
+            continue
+        if l[1:17].strip() in FUNNEL and len(l) > 36:
+            fig["funnel " + l[1:17].strip()] = (l[18:26].strip(), l[27:36].strip(), "pkt")
+            continue
+        m = re.match(r"^ /s: +TCP (\S+) \(ipv4 (\S+), ipv6 (\S+)\)  non-TCP (\S+)", l)
+        if m:
+            for k, v in zip(("TCP", "ipv4", "ipv6", "non-TCP"), m.groups()):
+                fig.setdefault("line " + k, [None, None, "pkt"])[0] = v
+            continue
+        m = re.match(r"^ totals: TCP (\S+) \(ipv4 (\S+), ipv6 (\S+)\)  non-TCP (\S+)", l)
+        if m:
+            for k, v in zip(("TCP", "ipv4", "ipv6", "non-TCP"), m.groups()):
+                fig.setdefault("line " + k, [None, None, "pkt"])[1] = v
+            continue
+        m = re.match(r"^ (rule|ratelimit|default|would_drop)\s+(\S+)\s+(\d\S*)\s*$", l)
+        if m:
+            fig["drops " + m.group(1)] = (m.group(2), m.group(3), "pkt")
+            continue
+        m = re.match(r"^ +(\d+) +(\S+) +(\d\S*) +(\d\S*)  (.*?)\s*$", l)
+        if m:
+            fig["rule %s" % m.group(1)] = (m.group(2), m.group(3), "pkt")
+            fig["rule %s bytes" % m.group(1)] = (None, m.group(4), "pkt")
+            continue
+        m = SRC.match(l)
+        if m:
+            # SYNS is the table's count (a reset empties it): not a total
+            fig["source " + m.group(1)] = (m.group(3), None, "src")
+    return fig
+
+def series(pkt, src, paths):
+    """Captures taken one after the other: every rate below its bound
+    (bytes: pkt * 1514, a full frame each), no total smaller than in the
+    capture before."""
+    bound = {"pkt": pkt, "bytes": pkt * 1514, "src": src}
+    prev, high, down, rows, rated, unrated = None, [], [], True, 0, 0
+    for p in paths:
+        fig = figures(p)
+        rows &= len(fig) > 4
+        for k, (rate, total, kind) in fig.items():
+            v = num(rate) if rate else None
+            if rate == "-":
+                unrated += 1
+            if v is not None:
+                rated += v > 0
+                if v >= bound[kind]:
+                    high.append(f"{p.rsplit('/', 1)[-1]} {k} {rate}/s")
+            if prev and total is not None and k in prev and prev[k][1] is not None:
+                if num(total) < num(prev[k][1]):
+                    down.append(f"{p.rsplit('/', 1)[-1]} {k} {prev[k][1]} -> {total}")
+        prev = fig
+    out("numbers on every capture", rows, True)
+    out("some rate above 0 (traffic seen)", rated > 0, True)
+    out(f"every rate below {pkt:g}/s (sources {src:g}/s)", high[:5], [])
+    out("no total goes down from one capture to the next", down[:5], [])
+    return unrated
 
 mode = sys.argv[1]
 if mode in ("tcpkey", "counters"):
@@ -215,6 +341,23 @@ elif mode == "overview":   # SCREEN JSON
         out(f"state '{name}' = gauge", right.get(name, "absent"), w)
     out("half-open = connections.half_open", right.get("half-open", "absent"),
         j["connections"]["half_open"])
+elif mode == "totals0":    # SCREEN: every pattern total 0 (after r)
+    out("every pattern total on screen is 0",
+        sorted({str(r[4]) for r in patterns(sys.argv[2])}), ["0"])
+elif mode == "series":     # PKT_BOUND SRC_BOUND SCREEN...: consecutive captures
+    series(float(sys.argv[2]), float(sys.argv[3]), sys.argv[4:])
+elif mode == "sum":        # A B OUT: two stats --json added up, in the shape of one
+    a, b = json.load(open(sys.argv[2])), json.load(open(sys.argv[3]))
+    fl = {}
+    for f in a["flags"] + b["flags"]:
+        if f["name"] in fl:
+            fl[f["name"]]["packets"] += f["packets"]
+        else:
+            fl[f["name"]] = dict(f)
+    a["flags"] = list(fl.values())
+    for k in ("tcp", "ipv4_tcp", "ipv6_tcp"):
+        a["packets"][k] += b["packets"][k]
+    json.dump(a, open(sys.argv[4], "w"))
 elif mode == "funnel0":    # SCREEN: every funnel total 0 (after r)
     tot = []
     for l in panels(sys.argv[2]):
@@ -363,27 +506,21 @@ quiet q1
 echo "# screen = stats"
 top_start main 100 30 -- "$IF" --interval "$IV"
 wait_shot main 5 "^ $IF +attached" || fail "top starts" "$(cat "$TMP/main.txt")"
-settle
-shot main >/dev/null
-check "overview" overview "$TMP/main.txt" "$TMP/q1.json"
+check_shot "overview" main overview "$TMP/main.txt" "$TMP/q1.json"
 check_has "overview: title" "$(head -n 1 "$TMP/main.txt")" "tcpflags top - 1 OVERVIEW" "every 0.2s" "sort rate"
 check_has "overview: header" "$(sed -n 2,3p "$TMP/main.txt")" "native mode" "totals since attach" "dropped 0.0/s"
 key main 2
 wait_shot main 3 'tcpflags top - 2 FLAG PATTERNS' || fail "2: patterns view" "no title"
-settle
-shot main >/dev/null
-check "patterns" patterns "$TMP/main.txt" "$TMP/q1.json"
-check "patterns" rates0 "$TMP/main.txt"
+check_shot "patterns" main patterns "$TMP/main.txt" "$TMP/q1.json"
+check_shot "patterns" main rates0 "$TMP/main.txt"
 check_has "patterns: view title" "$(cat "$TMP/main.txt")" "ALL FLAG PATTERNS:" "sorted by rate"
 key main 3
 wait_shot main 3 'tcpflags top - 3 RULES AND DROPS' || fail "3: rules view" "no title"
-shot main >/dev/null
-check "rules" rules "$TMP/main.txt" "$TMP/q1.rules"
+check_shot "rules" main rules "$TMP/main.txt" "$TMP/q1.rules"
 check_has "rules: view title" "$(cat "$TMP/main.txt")" "RULES: 3 on $IF, default pass" "DROPS"
 key main 4
 wait_shot main 3 'tcpflags top - 4 TOP SOURCES' || fail "4: sources view" "no title"
-shot main >/dev/null
-check "sources" sources "$TMP/main.txt" "$TMP/q1.json"
+check_shot "sources" main sources "$TMP/main.txt" "$TMP/q1.json"
 check_has "sources: view title" "$(cat "$TMP/main.txt")" "TOP SOURCES BY SYN RATE"
 
 # ------------------------------------------------------------------- keys
@@ -416,12 +553,9 @@ check_eq "sort rate: the live URG stream comes first" "$first" "URG/ipv4"
 check "sparkline (UTF-8)" spark "$TMP/main.txt" URG "$(printf ' \u2581\u2582\u2583\u2584\u2585\u2586\u2587\u2588')"
 wait $p5
 quiet q2
-settle
 key main s
 check_true "s: sort total" "no 'sort total'" wait_shot main 3 'sort total'
-settle
-shot main >/dev/null
-check "sort total" order "$TMP/main.txt" total
+check_shot "sort total" main order "$TMP/main.txt" total
 by_total=$("$PY" "$TMP/screen.py" names "$TMP/main.txt")
 key main s
 check_true "s: sort name" "no 'sort name'" wait_shot main 3 'sort name'
@@ -449,47 +583,33 @@ check_true "p: the kernel counted that traffic" "stats did not move" \
       "$("$PY" "$TMP/screen.py" counters <"$TMP/q3.json")" ]
 key main p
 check_true "p again: PAUSED gone" "still PAUSED" wait_for 3 eval "! shot_has main PAUSED"
-settle
-shot main >/dev/null
-check "after pause" patterns "$TMP/main.txt" "$TMP/q3.json"
+check_shot "after pause" main patterns "$TMP/main.txt" "$TMP/q3.json"
 
 # r: on-screen totals from zero, the kernel's untouched
 key main r
 check_true "r: totals since r" "no 'totals since r at'" wait_shot main 3 'totals since r at'
-settle
-shot main >/dev/null
 quiet q4
 check_eq "r: the kernel's counters did not change" \
     "$("$PY" "$TMP/screen.py" counters <"$TMP/q4.json")" \
     "$("$PY" "$TMP/screen.py" counters <"$TMP/q3.json")"
-totals=$("$PY" - "$TMP/main.txt" <<'EOF'
-import re, sys
-pat = re.compile(r"^ (\S+?)\+?\s+(ipv4|ipv6)\s+(\S+)\s+(\S+)\s+(\d+)\s+(yes|NO)")
-print(sorted({m.group(5) for m in map(pat.match, open(sys.argv[1])) if m}))
-EOF
-)
-check_eq "r: every pattern total on screen is 0" "$totals" "['0']"
+check_shot "r" main totals0 "$TMP/main.txt"
 check_true "r: the pattern rows stay" "no rows" grep -qE '^ ACK +ipv4' "$TMP/main.txt"
 key main 1
 wait_shot main 3 'tcpflags top - 1 OVERVIEW'
-check "r" funnel0 "$TMP/main.txt"
+check_shot "r" main funnel0 "$TMP/main.txt"
 key main 3
 wait_shot main 3 'tcpflags top - 3 RULES AND DROPS'
-check "r: rules" rules "$TMP/main.txt" "$TMP/q4.rules" "$TMP/q4.rules"
+check_shot "r: rules" main rules "$TMP/main.txt" "$TMP/q4.rules" "$TMP/q4.rules"
 # traffic after r: the screen's totals are the kernel's increase since r
 for i in 1 2; do
     cli curl -s -o /dev/null --noproxy '*' --max-time 3 "http://$LAB_SRV4:$HTTP/page"
 done
 cli timeout 20 "$HPING" -S -p 9 -c 2 -i u20000 "$LAB_SRV4" >>"$TMP/hping.log" 2>&1
 quiet q5
-settle
-shot main >/dev/null
-check "since r: rules" rules "$TMP/main.txt" "$TMP/q5.rules" "$TMP/q4.rules"
+check_shot "since r: rules" main rules "$TMP/main.txt" "$TMP/q5.rules" "$TMP/q4.rules"
 key main 2
 wait_shot main 3 'tcpflags top - 2 FLAG PATTERNS'
-settle
-shot main >/dev/null
-check "since r: patterns" patterns "$TMP/main.txt" "$TMP/q5.json" "$TMP/q4.json"
+check_shot "since r: patterns" main patterns "$TMP/main.txt" "$TMP/q5.json" "$TMP/q4.json"
 
 # resize: 80x24, then 160x50
 key main 1
@@ -523,11 +643,16 @@ tm kill-session -t main
 
 # ------------------------------------------------------- signals, colour
 echo "# signals"
-for sig in TERM INT; do
+# Ctrl-\ (SIGQUIT) too: no core, the terminal restored
+for sig in TERM INT QUIT; do
     top_start "sig$sig" 100 30 -- "$IF" --interval "$IV"
     wait_shot "sig$sig" 5 "^ $IF +attached" || fail "SIG$sig: top starts" "no screen"
     pid=$(top_pid "sig$sig")
-    if [ "$sig" = TERM ]; then kill -TERM "$pid"; else key "sig$sig" C-c; fi
+    case $sig in
+    TERM) kill -TERM "$pid" ;;
+    INT) key "sig$sig" C-c ;;
+    QUIT) key "sig$sig" "C-\\" ;;
+    esac
     check_true "SIG$sig: top exits" "no exit line" wait_shot "sig$sig" 3 '^TOP-EXIT-'
     check_eq "SIG$sig: exit 0" "$(grep -c '^TOP-EXIT-0$' "$TMP/sig$sig.txt")" 1
     tm capture-pane -p -J -t "sig$sig" >"$TMP/stty.txt"
@@ -544,17 +669,15 @@ top_start vt100 100 30 TERM=vt100 LC_ALL=C -- "$IF" --interval "$IV"
 for s in colour nocolour vt100; do
     wait_shot "$s" 5 "^ $IF +attached" || fail "$s: top starts" "no screen"
 done
-settle
 sgr() { tm capture-pane -p -e -t "$1" | grep -cE $'\e\\[([0-9;]*;)?3[0-7](;[0-9;]*)?m'; }
-check_true "colour terminal: colours used" "no SGR colour" [ "$(sgr colour)" -gt 0 ]
+coloured() { [ "$(sgr "$1")" -gt 0 ]; }
+check_true "colour terminal: colours used" "no SGR colour" wait_for 3 coloured colour
 check_eq "NO_COLOR=1: no colour" "$(sgr nocolour)" 0
 check_eq "TERM=vt100 (no colours): no colour" "$(sgr vt100)" 0
 check_has "TERM=vt100: still every panel" "$(shot vt100)" "FUNNEL" "CONNECTIONS" "PATTERN" " q quit"
 # an ASCII sparkline in the C locale: traffic while it watches
 cli timeout 20 "$HPING" -U -p 20006 -c 8 -i u100000 "$LAB_SRV4" >>"$TMP/hping.log" 2>&1
-settle
-shot vt100 >/dev/null
-check "sparkline (C locale)" spark "$TMP/vt100.txt" URG ' .:-=+*#'
+check_shot "sparkline (C locale)" vt100 spark "$TMP/vt100.txt" URG ' .:-=+*#'
 for s in colour nocolour vt100; do key "$s" q; done
 for s in colour nocolour vt100; do
     wait_shot "$s" 3 '^TOP-EXIT-0' || fail "$s: q" "no exit 0"
@@ -563,63 +686,130 @@ done
 
 # ------------------------------------------------------ several interfaces
 echo "# several interfaces"
-# lo of the server namespace too (skb mode); top with no IFACE finds both
+# top with no IFACE, then lo of the server namespace attached too (skb
+# mode): top looks the pinned interfaces up again at every refresh
+top_start all 100 30 -- --interval "$IV"
+check_true "no IFACE: every attached interface" "$IF not attached on screen" \
+    wait_shot all 5 "^ $IF +attached"
 tf attach lo --mode skb
 check_eq "attach lo" "$RC" 0
+check_true "no IFACE: lo, attached after top started, appears" \
+    "no 'lo attached skb mode' line" wait_shot all 5 "^ lo +attached +skb mode"
 srv curl -s -o /dev/null --noproxy '*' --max-time 3 "http://127.0.0.1:$HTTP/page" ||
     fail "curl on lo" "failed"
 quiet q7
 srv "$TCPF" stats lo --json >"$TMP/q7lo.json"
-top_start all 100 30 -- --interval "$IV"
-check_true "no IFACE: every attached interface" "$IF not attached on screen" \
-    wait_shot all 5 "^ $IF +attached"
-check_true "no IFACE: lo listed too" "no 'lo attached skb mode' line" \
-    shot_has all "^ lo +attached +skb mode"
+"$PY" "$TMP/screen.py" sum "$TMP/q7.json" "$TMP/q7lo.json" "$TMP/q7sum.json"
 key all 2
 wait_shot all 3 'tcpflags top - 2 FLAG PATTERNS'
-settle
-shot all >/dev/null
-"$PY" - "$TMP/q7.json" "$TMP/q7lo.json" "$TMP/q7sum.json" <<'EOF'
-# what the two interfaces' stats add up to, in the shape of one
-import json, sys
-a, b = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
-fl = {}
-for f in a["flags"] + b["flags"]:
-    if f["name"] in fl:
-        fl[f["name"]]["packets"] += f["packets"]
-    else:
-        fl[f["name"]] = dict(f)
-a["flags"] = list(fl.values())
-for k in ("tcp", "ipv4_tcp", "ipv6_tcp"):
-    a["packets"][k] += b["packets"][k]
-json.dump(a, open(sys.argv[3], "w"))
-EOF
-check "two interfaces add up" patterns "$TMP/all.txt" "$TMP/q7sum.json"
+check_shot "two interfaces add up" all patterns "$TMP/all.txt" "$TMP/q7sum.json"
 key all q
 check_true "no IFACE: q exits 0" "no exit 0" wait_shot all 3 '^TOP-EXIT-0'
 tm kill-session -t all
 tf detach lo
 check_eq "detach lo" "$RC" 0
 
+# ------------------------------------------------- tcpflags reset under top
+echo "# tcpflags reset under top"
+# Four tops, one per view (r pressed in the patterns and rules ones:
+# totals since r), captured one after the other while traffic flows and
+# `tcpflags reset` zeroes the kernel's counters twice.  First a SYN burst
+# (3000 SYNs: counts far above what one interval of the steady traffic
+# adds, so a count read half reset would show as thousands/s), then, while
+# capturing, only the steady traffic: 20 SYN/s from hping3 (each answered
+# by a RST) and a curl every 0.25 s (~12 segments each way): under 200
+# segments/s a direction, phases adding both.  No rate shown may reach
+# 10000/s (50 times that: whatever the refresh timing, no honest rate
+# comes near), no source's SYN rate 200/s (10 times its 20/s), and no
+# total on screen may go down from one capture to the next.
+for v in 1 2 3 4; do
+    top_start "rst$v" 100 30 -- "$IF" --interval "$IV"
+done
+for v in 1 2 3 4; do
+    wait_shot "rst$v" 5 "^ $IF +attached" || fail "rst$v: top starts" "no screen"
+    [ "$v" = 1 ] || key "rst$v" "$v"
+done
+for v in 2 3; do
+    key "rst$v" r
+    wait_shot "rst$v" 3 'totals since r at' || fail "rst$v: r" "no 'totals since r at'"
+done
+cli timeout 20 "$HPING" -S -p 20010 -c 3000 -i u200 "$LAB_SRV4" >>"$TMP/hping.log" 2>&1
+# the burst over: its rates leave the screens before the captures begin
+for v in 1 2 3 4; do
+    wait_for 5 eval "\"$PY\" \"$TMP/screen.py\" series 10000 200 <(shot rst$v) |
+        awk -F'\\t' '/below/ && \$2 != \$3 { exit 1 }'" ||
+        fail "rst$v: quiet after the burst" "$(cat "$TMP/rst$v.txt")"
+done
+cli timeout 20 "$HPING" -S -p 20011 -c 120 -i u50000 "$LAB_SRV4" >>"$TMP/hping.log" 2>&1 &
+p6=$!
+(for i in $(seq 24); do
+    cli curl -s -o /dev/null --noproxy '*' --max-time 3 "http://$LAB_SRV4:$HTTP/page"
+    sleep 0.25
+done) &
+p7=$!
+mkdir -p "$TMP/rst"
+for n in $(seq -w 1 36); do
+    for v in 1 2 3 4; do tm capture-pane -p -t "rst$v" >"$TMP/rst/$v.$n.txt"; done
+    case $n in
+    12 | 24) srv "$TCPF" reset "$IF" >/dev/null 2>&1 || fail "tcpflags reset" "failed" ;;
+    esac
+    sleep 0.1
+done
+wait $p6 $p7
+for v in 1 2 3 4; do
+    check "reset, view $v" series 10000 200 "$TMP"/rst/"$v".*.txt
+done
+quiet q8
+# the sources view (no r): SYNS as the table has counted them since the
+# reset, and after a read or two every rate a real one again
+check_shot "after reset: sources" rst4 sources "$TMP/rst4.txt" "$TMP/q8.json"
+for v in 1 2 3 4; do key "rst$v" q; done
+for v in 1 2 3 4; do
+    wait_shot "rst$v" 3 '^TOP-EXIT-0' || fail "rst$v: q" "no exit 0"
+    tm kill-session -t "rst$v"
+done
+# Totals are exact across a reset top has seen: a top at 1 s (its reset
+# interval, with "-" rates, stays on screen long enough to be seen) shows
+# what stats does; after `tcpflags reset` the same, and after more traffic
+# those totals plus what the kernel counted since the reset.
+top_start acc 100 30 -- "$IF" --interval 1
+wait_shot acc 5 "^ $IF +attached" || fail "acc: top starts" "no screen"
+# rated (a second read) before the reset: its "-" is then the reset's
+wait_shot acc 5 '^ all 0\.0 pkt/s' || fail "acc: rates" "no 'all 0.0 pkt/s'"
+key acc 2
+check_shot "before reset" acc patterns "$TMP/acc.txt" "$TMP/q8.json"
+srv "$TCPF" reset "$IF" >/dev/null 2>&1 || fail "tcpflags reset" "failed"
+check_true "reset: top's rates of that interval are -" "no 'all - pkt/s'" \
+    wait_shot acc 5 '^ all - pkt/s'
+check "reset: totals unchanged on screen" patterns "$TMP/acc.txt" "$TMP/q8.json"
+for i in 1 2; do
+    cli curl -s -o /dev/null --noproxy '*' --max-time 3 "http://$LAB_SRV4:$HTTP/page"
+done
+cli timeout 20 "$HPING" -S -p 9 -c 2 -i u20000 "$LAB_SRV4" >>"$TMP/hping.log" 2>&1
+quiet q9
+"$PY" "$TMP/screen.py" sum "$TMP/q8.json" "$TMP/q9.json" "$TMP/q9sum.json"
+check_shot "after reset: totals = before + since the reset" acc patterns \
+    "$TMP/acc.txt" "$TMP/q9sum.json"
+key acc q
+wait_shot acc 3 '^TOP-EXIT-0' || fail "acc: q" "no exit 0"
+tm kill-session -t acc
+
 # ------------------------------------------------------ detach while running
 echo "# detach while running"
-GONE_WAIT=$(awk "BEGIN { print 2 * $IV + 0.3 }")   # two refreshes, and some slack
 top_start watch 100 30 -- "$IF" --interval "$IV"
 wait_shot watch 5 "^ $IF +attached" || fail "watch: top starts" "no screen"
 pid=$(top_pid watch)
 tf detach "$IF" --keep-maps
 check_eq "detach --keep-maps" "$RC" 0
-sleep "$GONE_WAIT"
-check_true "detach --keep-maps: NOT ATTACHED within two refreshes" "no NOT ATTACHED line" \
-    shot_has watch "^ $IF +NOT ATTACHED +no tcpflags XDP program"
+check_true "detach --keep-maps: NOT ATTACHED" "no NOT ATTACHED line" \
+    wait_shot watch 3 "^ $IF +NOT ATTACHED +no tcpflags XDP program"
 tf attach "$IF"
 check_true "re-attach: attached again" "no attached line" \
     wait_shot watch 3 "^ $IF +attached"
 tf detach "$IF"
 check_eq "detach" "$RC" 0
-sleep "$GONE_WAIT"
-check_true "detach: GONE within two refreshes" "no GONE line" \
-    shot_has watch "^ $IF +GONE +detached, its counters removed; waiting"
+check_true "detach: GONE" "no GONE line" \
+    wait_shot watch 3 "^ $IF +GONE +detached, its counters removed; waiting"
 sleep 1
 check_true "detached: top keeps running" "pid $pid gone" kill -0 "$pid"
 key watch 3
@@ -627,18 +817,50 @@ check_true "detached: top still answers keys (view 3)" "no rules view" \
     wait_shot watch 3 'tcpflags top - 3 RULES AND DROPS'
 check_true "detached: still GONE" "no GONE line" shot_has watch "^ $IF +GONE"
 key watch 1
+# r, then a new attachment: its totals count from it, and the note goes
+key watch r
+check_true "r while GONE: totals since r" "no 'totals since r at'" \
+    wait_shot watch 3 'totals since r at'
 tf attach "$IF"
 check_true "attach again: top comes back" "no attached line" \
     wait_shot watch 3 "^ $IF +attached"
+check_true "new attachment: totals since attach again" "no 'totals since attach'" \
+    wait_shot watch 3 'totals since attach$'
 cli curl -s -o /dev/null --noproxy '*' --max-time 3 "http://$LAB_SRV4:$HTTP/page"
 quiet q6
-settle
 key watch 2
 wait_shot watch 3 'tcpflags top - 2 FLAG PATTERNS'
-settle
-shot watch >/dev/null
-check "new attachment" patterns "$TMP/watch.txt" "$TMP/q6.json"
+check_shot "new attachment" watch patterns "$TMP/watch.txt" "$TMP/q6.json"
 key watch q
 check_true "watch: q exits 0" "no exit 0" wait_shot watch 3 '^TOP-EXIT-0'
+tm kill-session -t watch
+
+# ------------------------------------------------------- more than fits
+echo "# more interfaces than top shows"
+# 16 more (veth ends in the server namespace, skb mode, no observer):
+# 17 attached; top with no IFACE shows 16 and says one is left out
+top_start many 100 50 -- --interval "$IV"
+wait_shot many 5 "^ $IF +attached" || fail "many: top starts" "no screen"
+for i in $(seq 1 16); do
+    if ! srv ip link add "tva$i" type veth peer name "tvb$i" ||
+        ! srv ip link set "tva$i" up; then
+        fail "veth tva$i" "not made"
+    fi
+    srv "$TCPF" attach "tva$i" --mode skb --ingress-only >/dev/null 2>&1 ||
+        fail "attach tva$i" "failed"
+done
+check_true "17 attached: one left out, said on screen" "no 'not shown' line" \
+    wait_shot many 5 '^ 1 more attached interface not shown: top shows 16'
+check_eq "17 attached: 16 interface lines" \
+    "$(grep -cE '^ (tva[0-9]+|'"$IF"') +attached' "$TMP/many.txt")" 16
+# a GONE interface whose pins are gone gives its line to the one left out
+tf detach "$IF"
+check_true "one detached: the one left out takes its line" "still 'not shown'" \
+    wait_for 5 eval "! shot_has many 'not shown' && shot_has many '^ tva16 +attached'"
+check_eq "one detached: 16 interface lines, all attached" \
+    "$(grep -cE '^ tva[0-9]+ +attached' "$TMP/many.txt")" 16
+key many q
+wait_shot many 3 '^TOP-EXIT-0' || fail "many: q" "no exit 0"
+tm kill-session -t many
 
 t_done

@@ -1,0 +1,57 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <net/if.h>
+#include <xdp/libxdp.h>
+#include "attached.h"
+
+int query_attached(unsigned int ifindex, struct attached *a)
+{
+	struct xdp_multiprog *mp;
+	struct xdp_program *p = NULL;
+	long err;
+
+	memset(a, 0, sizeof(*a));
+	mp = xdp_multiprog__get_from_ifindex(ifindex);
+	err = libxdp_get_error(mp);
+	if (err == -ENOENT || (!err && !mp))
+		return 0;
+	if (err)
+		return (int)err;
+
+	a->legacy = xdp_multiprog__is_legacy(mp);
+	a->mode = xdp_multiprog__attach_mode(mp);
+	if (a->legacy) {
+		p = xdp_multiprog__main_prog(mp);
+		if (p && strcmp(xdp_program__name(p), TCPF_PROG_NAME)) {
+			snprintf(a->foreign, sizeof(a->foreign), "%s (id %u)",
+				 xdp_program__name(p), xdp_program__id(p));
+			p = NULL;
+		}
+	} else {
+		while ((p = xdp_multiprog__next_prog(p, mp)))
+			if (!strcmp(xdp_program__name(p), TCPF_PROG_NAME))
+				break;
+	}
+	if (p) {
+		a->ours = true;
+		a->prog_id = xdp_program__id(p);
+	}
+	xdp_multiprog__close(mp);
+	return 0;
+}
+
+bool iface_attached(const char *ifname, const struct tcpf_meta *m,
+		    __u32 *mode)
+{
+	unsigned int ifindex = if_nametoindex(ifname);
+	struct attached a;
+
+	*mode = 0;
+	if (!ifindex || ifindex != m->ifindex ||
+	    query_attached(ifindex, &a) || !a.ours || a.prog_id != m->prog_id)
+		return false;
+	*mode = a.mode;
+	return true;
+}

@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* attached.h - what XDP runs on an interface, as tcpflags sees it. */
+#ifndef TCPF_ATTACHED_H
+#define TCPF_ATTACHED_H
+
+#include <stdbool.h>
+#include "tcpflags.h"
+
+#define TCPF_PROG_NAME "tcpf_xdp"
+
+struct attached {
+	bool ours;              /* a tcpflags program is attached */
+	bool legacy;            /* directly, not through a libxdp dispatcher */
+	__u32 mode;             /* enum xdp_attach_mode */
+	__u32 prog_id;          /* our program's id */
+	char foreign[64];       /* name and id of someone else's program */
+};
+
+/* Fill a for ifindex (all zero when nothing is attached); -errno. */
+int query_attached(unsigned int ifindex, struct attached *a);
+
+/*
+ * Do the pins of ifname belong to what runs on it now: the interface
+ * exists with the recorded ifindex and the recorded program is attached?
+ * Its attach mode in *mode.  (Pins outlive a detach --keep-maps, an
+ * interface deleted and one made again under the same name.)
+ */
+bool iface_attached(const char *ifname, const struct tcpf_meta *m,
+		    __u32 *mode);
+
+#endif
