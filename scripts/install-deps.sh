@@ -1,12 +1,18 @@
 #!/bin/sh
-# Install the Debian packages tcpflags needs to build, test and run its lab.
+# Install the Debian packages tcpflags needs to build and run its lab, and
+# with --test those its tests need too.
 # Idempotent: when everything is present it only runs dpkg-query and exits.
 set -eu
 
 PKGS="make gcc clang llvm pkg-config libbpf-dev libxdp-dev libelf-dev zlib1g-dev
       linux-libc-dev bpftool iproute2 ethtool tcpdump tshark nmap hping3
       python3 python3-scapy curl procps util-linux nftables iptables
-      libmicrohttpd-dev prometheus tmux libncurses-dev iputils-ping"
+      libmicrohttpd-dev libncurses-dev tmux iputils-ping"
+# promtool checks the exporter's output; Debian ships it in the prometheus
+# package, whose server is installed with it but not started (below)
+if [ "${1:-}" = --test ]; then
+    PKGS="$PKGS prometheus"
+fi
 
 missing=""
 for p in $PKGS; do
@@ -28,6 +34,12 @@ fi
 
 echo "install-deps: installing:$missing"
 export DEBIAN_FRONTEND=noninteractive
+# only the packages' tools are wanted: no service they bring starts here
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+    chmod 755 /usr/sbin/policy-rc.d
+    trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+fi
 apt-get update -qq
 # shellcheck disable=SC2086
 apt-get install -y -qq --no-install-recommends $missing >/dev/null

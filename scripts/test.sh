@@ -8,6 +8,6 @@ if [ "$(id -u)" -ne 0 ]; then
     echo "0 passed, 1 failed"
     exit 1
 fi
-scripts/install-deps.sh
+scripts/install-deps.sh --test
 make -s all
 exec tests/run.sh
