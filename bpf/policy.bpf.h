@@ -331,14 +331,6 @@ static __always_inline int policy_default(const struct tcpf_ruleset *rs,
 	return TCPF_ACT_PASS;
 }
 
-/* Does any candidate need this lookup (is not in the "any" row)? */
-static __always_inline int bm_needs(const struct tcpf_bitmap *c,
-				    const struct tcpf_bitmap *any)
-{
-	return !!((c->w[0] & ~any->w[0]) | (c->w[1] & ~any->w[1]) |
-		  (c->w[2] & ~any->w[2]) | (c->w[3] & ~any->w[3]));
-}
-
 /*
  * The first half of a decision, before the flow tracker runs: the rules
  * whose stateless matches (flags, direction, family, prefixes, ports) hold.
@@ -361,14 +353,14 @@ static __always_inline int tcpf_policy_early(const struct tcpf_segment *in,
 	if (!rs->nrules)
 		return policy_default(rs, in);
 	*c = rs->early[TCPF_EARLY_KEY(in->dir, in->family, in->flags)];
-	/* each lookup only when a remaining candidate depends on it */
-	if ((rs->lookups & TCPF_LOOKUP_SRC) && bm_needs(c, &rs->src_any))
+	/* each lookup when some rule of the set matches on it */
+	if (rs->lookups & TCPF_LOOKUP_SRC)
 		match_prefix(c, &rs->src_any, in, set, 0);
-	if ((rs->lookups & TCPF_LOOKUP_DST) && bm_needs(c, &rs->dst_any))
+	if (rs->lookups & TCPF_LOOKUP_DST)
 		match_prefix(c, &rs->dst_any, in, set, 1);
-	if ((rs->lookups & TCPF_LOOKUP_SPORT) && bm_needs(c, &rs->sport_any))
+	if (rs->lookups & TCPF_LOOKUP_SPORT)
 		match_port(c, &rs->sport_any, in->sport, set, 0);
-	if ((rs->lookups & TCPF_LOOKUP_DPORT) && bm_needs(c, &rs->dport_any))
+	if (rs->lookups & TCPF_LOOKUP_DPORT)
 		match_port(c, &rs->dport_any, in->dport, set, 1);
 	if (bm_empty(c))
 		return policy_default(rs, in);
