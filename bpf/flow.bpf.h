@@ -501,16 +501,20 @@ static __always_inline void tcpf_track(struct tcpf_segment *in)
 	h = bpf_map_lookup_elem(&tcpf_syns, &idx);
 	if (!h)
 		return;
-	if (h->stage != TCPF_HS_EMPTY && key_equal(&h->key, &key))
-		phase = syn_step(h, b, &key, &g);
-	else
-		phase = syn_new(h, &key, &g, ctl);
-	in->phase = phase;
 	/* the slot may hold another connection's handshake: not ours */
-	if (h->stage != TCPF_HS_EMPTY && key_equal(&h->key, &key))
-		in->state = syn_state(h);
-	else if (phase == TCPF_PH_ACK || phase == TCPF_PH_SYNACK)
-		in->state = TCPF_ST_ESTABLISHED;	/* now in the table */
+	if (h->stage != TCPF_HS_EMPTY && key_equal(&h->key, &key)) {
+		phase = syn_step(h, b, &key, &g);
+		if (h->stage != TCPF_HS_EMPTY)
+			in->state = syn_state(h);
+		else if (phase == TCPF_PH_ACK || phase == TCPF_PH_SYNACK)
+			in->state = TCPF_ST_ESTABLISHED;  /* now in the table */
+	} else {
+		/* only a SYN takes the slot (and makes it ours) */
+		phase = syn_new(h, &key, &g, ctl);
+		if (phase == TCPF_PH_SYN)
+			in->state = syn_state(h);
+	}
+	in->phase = phase;
 }
 
 #endif /* TCPF_FLOW_BPF_H */
