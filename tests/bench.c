@@ -18,27 +18,11 @@
 #include "empty.skel.h"
 #include "tcpflags.h"
 #include "frames.h"
+#include "skel.h"
 #include "benchtime.h"
 
 #define BUDGET_COUNT_PATH 1.3
 #define BUDGET_FLOW_ESTABLISHED 2.5
-
-static struct tcpflags_bpf *load_tcpflags(bool flows)
-{
-	struct tcpflags_bpf *tf = tcpflags_bpf__open();
-	struct bpf_map *map;
-
-	if (!tf)
-		return NULL;
-	bpf_object__for_each_map(map, tf->obj)
-		bpf_map__set_pin_path(map, NULL);
-	tf->rodata->tcpf_flows_on = flows;
-	if (tcpflags_bpf__load(tf)) {
-		tcpflags_bpf__destroy(tf);
-		return NULL;
-	}
-	return tf;
-}
 
 static int run_once(int fd, const __u8 *buf, __u32 len)
 {
@@ -95,8 +79,8 @@ static int tracked_segment(struct tcpflags_bpf *tf, __u8 *buf, __u32 *len)
 
 int main(void)
 {
-	struct tcpflags_bpf *count = load_tcpflags(false);
-	struct tcpflags_bpf *track = load_tcpflags(true);
+	struct tcpflags_bpf *count = skel_load_private(false);
+	struct tcpflags_bpf *track = skel_load_private(true);
 	struct empty_bpf *em = empty_bpf__open_and_load();
 	static __u8 bufs[17][FRAME_MAX];
 	double e_ns[17][ROUNDS], c_ns[17][ROUNDS], t_ns[17][ROUNDS];

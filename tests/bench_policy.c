@@ -44,6 +44,7 @@
 #include "empty.skel.h"
 #include "tcpflags.h"
 #include "frames.h"
+#include "skel.h"
 #include "benchtime.h"
 #include "policy.h"
 #include "rules.h"
@@ -162,23 +163,6 @@ static int run_once(int fd, const __u8 *buf, __u32 len, __u32 *retval)
 		return -errno;
 	*retval = opts.retval;
 	return 0;
-}
-
-/* tcpflags with pin paths cleared, tracking on (the default) */
-static struct tcpflags_bpf *load_tcpflags(void)
-{
-	struct tcpflags_bpf *tf = tcpflags_bpf__open();
-	struct bpf_map *map;
-
-	if (!tf)
-		return NULL;
-	bpf_object__for_each_map(map, tf->obj)
-		bpf_map__set_pin_path(map, NULL);
-	if (tcpflags_bpf__load(tf)) {
-		tcpflags_bpf__destroy(tf);
-		return NULL;
-	}
-	return tf;
 }
 
 static int install(struct tcpflags_bpf *tf, const struct ruleset *rs)
@@ -304,7 +288,7 @@ int main(void)
 	n_spec.dport = 8080;
 	m_len = frame_build(&m_spec, m_buf, &lay);
 	n_len = frame_build(&n_spec, n_buf, &lay);
-	tf = load_tcpflags();
+	tf = skel_load_private(true);
 	if (!em || !tf) {
 		fprintf(stderr, "bench_policy: cannot load the BPF objects: "
 			"%s\n", strerror(errno));

@@ -15,6 +15,7 @@
 #include "tcpflags.skel.h"
 #include "counters.h"
 #include "frames.h"
+#include "skel.h"
 #include "check.h"
 
 _Static_assert(sizeof(struct tcpf_snapshot) ==
@@ -397,16 +398,12 @@ static void test_bench_kinds(void)
 int main(void)
 {
 	struct tcpflags_bpf *skel;
-	struct bpf_map *map;
 
-	skel = tcpflags_bpf__open();
+	skel = skel_open_private();
 	if (!skel) {
 		printf("FAIL load: cannot open the BPF object\n");
 		return 1;
 	}
-	/* a private copy of the maps: nothing is pinned by the tests */
-	bpf_object__for_each_map(map, skel->obj)
-		bpf_map__set_pin_path(map, NULL);
 	if (tcpflags_bpf__load(skel)) {
 		printf("FAIL load: the verifier rejected the program (%s)\n",
 		       strerror(errno));

@@ -26,6 +26,7 @@
 #include "tcpflags.h"
 #include "tcpflags.skel.h"
 #include "frames.h"
+#include "skel.h"
 #include "check.h"
 #include "counters.h"
 #include "flowkey.h"
@@ -1847,7 +1848,6 @@ static void scenario_srcs(void)
 
 int main(void)
 {
-	struct bpf_map *map;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	ncpus = libbpf_num_possible_cpus();
@@ -1855,14 +1855,11 @@ int main(void)
 		printf("FAIL load: cannot count the CPUs\n");
 		return 1;
 	}
-	skel = tcpflags_bpf__open();
+	skel = skel_open_private();
 	if (!skel) {
 		printf("FAIL load: cannot open the BPF object\n");
 		return 1;
 	}
-	/* a private copy of the maps: nothing is pinned by the tests */
-	bpf_object__for_each_map(map, skel->obj)
-		bpf_map__set_pin_path(map, NULL);
 	bpf_map__set_max_entries(skel->maps.tcpf_flows, NBUCKETS);
 	bpf_map__set_max_entries(skel->maps.tcpf_syns, NSLOTS);
 	skel->rodata->tcpf_buckets_mask = NBUCKETS - 1;

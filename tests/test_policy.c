@@ -28,6 +28,7 @@
 #include "rules.h"
 #include "policy.h"
 #include "frames.h"
+#include "skel.h"
 #include "check.h"
 #include "flowkey.h"
 
@@ -1576,18 +1577,14 @@ static void test_state_slot(struct ctx *x)
 
 static int load(struct ctx *x, const char *tag, bool flows)
 {
-	struct bpf_map *map;
 
 	memset(x, 0, sizeof(*x));
 	x->tag = tag;
-	x->skel = tcpflags_bpf__open();
+	x->skel = skel_open_private();
 	if (!x->skel) {
 		printf("FAIL %s_load: cannot open the BPF object\n", tag);
 		return -1;
 	}
-	/* a private copy of the maps: nothing is pinned by the tests */
-	bpf_object__for_each_map(map, x->skel->obj)
-		bpf_map__set_pin_path(map, NULL);
 	x->skel->rodata->tcpf_flows_on = flows;
 	/* a small half-open table, so tests can aim two keys at one slot */
 	bpf_map__set_max_entries(x->skel->maps.tcpf_syns, 256);
