@@ -133,5 +133,17 @@ wait_for() {
     done
 }
 
+# xdp_of NS DEV: "MODE ID NAME" of the XDP program on DEV, or "none".
+xdp_of() {
+    in_ns "$1" ip -j link show dev "$2" | "$PY" -c 'import json, sys
+l = json.load(sys.stdin)[0]
+x = l.get("xdp")
+if not x or "prog" not in x:
+    print("none")
+else:
+    m = {1: "native", 2: "skb", 3: "hw"}.get(x["mode"], str(x["mode"]))
+    print(m, x["prog"]["id"], x["prog"]["name"])'
+}
+
 # t_done: the exit code of the test script.
 t_done() { [ "$T_FAILED" -eq 0 ]; }

@@ -42,18 +42,6 @@ print(struct.unpack("Q", s.getsockopt(socket.SOL_SOCKET, 71, 8))[0])'
 ns_pins() { echo "/sys/fs/bpf/tcpflags/ns$(ns_cookie "$1")"; }
 if_pins() { echo "$(ns_pins "$1")/$2"; }
 
-# xdp_of NS DEV: "MODE ID NAME" of the XDP program on DEV, or "none".
-xdp_of() {
-    in_ns "$1" ip -j link show dev "$2" | "$PY" -c 'import json, sys
-l = json.load(sys.stdin)[0]
-x = l.get("xdp")
-if not x or "prog" not in x:
-    print("none")
-else:
-    m = {1: "native", 2: "skb", 3: "hw"}.get(x["mode"], str(x["mode"]))
-    print(m, x["prog"]["id"], x["prog"]["name"])'
-}
-
 # stats NS IF: the stats --json object (empty if the command failed).
 # stats NS IFACE: stats --json without "states": those gauges are recounted
 # by the in-kernel reaper once a second, so they may move between two reads
