@@ -216,12 +216,7 @@ static __always_inline int parse_tcp(struct tcpf_cursor *c,
 	return TCPF_NEXT;
 }
 
-/*
- * A TCP segment as plain scalars, copied out of the packet once.  The flow
- * tracker and the policy run as global (separately verified) functions on
- * it: inlined, their branches multiplied with the parser's and the verifier
- * gave up at a million instructions (kernel 6.18, clang 14).
- */
+/* A TCP segment as plain scalars, copied out of the packet once. */
 struct tcpf_segment {
 	__u32 saddr[4];          /* network order; IPv4 in [0] */
 	__u32 daddr[4];
@@ -234,7 +229,6 @@ struct tcpf_segment {
 	__u8 phase, state;       /* set by the tracker */
 	__u8 policy;             /* 0: no rule set, else the live set + 1 */
 	__u16 segs;              /* wire segments: gso_segs of a GSO packet */
-	struct tcpf_bitmap cand; /* rules still possible once the tracker ran */
 };
 
 static __always_inline void segment_fill(const struct tcpf_packet *p,

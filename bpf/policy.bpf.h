@@ -25,38 +25,14 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } tcpf_policy SEC(".maps");
 
+/* Each set with its prefix trie and port table (include/tcpflags.h). */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, TCPF_RULESETS);
 	__type(key, __u32);
-	__type(value, struct tcpf_ruleset);
+	__type(value, struct tcpf_set);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } tcpf_rulesets SEC(".maps");
-
-/* Prefixes: a multibit trie in arrays (include/tcpflags.h). */
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, TCPF_PFX_ROOTS + TCPF_RULESETS * TCPF_PFX_NODES);
-	__type(key, __u32);
-	__type(value, struct tcpf_pfx_node);
-	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} tcpf_pfx SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, TCPF_RULESETS * TCPF_PFX_CLASSES);
-	__type(key, __u32);
-	__type(value, struct tcpf_bitmap);
-	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} tcpf_pfx_class SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, TCPF_RULESETS * 2 * TCPF_PORTS);
-	__type(key, __u32);
-	__type(value, struct tcpf_bitmap);
-	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} tcpf_ports SEC(".maps");
 
 /* Hits per rule id (ids 1..TCPF_RULES_MAX), and drops by reason. */
 struct {
@@ -116,19 +92,28 @@ static __always_inline int bm_empty(const struct tcpf_bitmap *c)
 	return !(c->w[0] | c->w[1] | c->w[2] | c->w[3]);
 }
 
-/* Count trailing zeros without __builtin_ctzll, whose lowering needs a
- * .rodata table (clang 14's .rodata BTF is rejected beside our settings). */
+/*
+ * Count trailing zeros (x != 0) as the population count of the bits below
+ * the lowest set one, in plain arithmetic.  Without a branch the index is
+ * one unknown value to the verifier, which so walks the action code once,
+ * not once per possible rule.  (Not __builtin_ctzll: its lowering needs a
+ * .rodata table; the barrier keeps clang from folding this back into it.)
+ */
 static __always_inline __u32 ctz64(__u64 x)
 {
-	__u32 n = 0;
+	__u64 v = x & -x;
 
-	if (!(x & 0xffffffffULL)) { n += 32; x >>= 32; }
-	if (!(x & 0xffffULL)) { n += 16; x >>= 16; }
-	if (!(x & 0xffULL)) { n += 8; x >>= 8; }
-	if (!(x & 0xfULL)) { n += 4; x >>= 4; }
-	if (!(x & 0x3ULL)) { n += 2; x >>= 2; }
-	if (!(x & 0x1ULL)) n += 1;
-	return n;
+	barrier_var(v);
+	v -= 1;
+	v -= (v >> 1) & 0x5555555555555555ULL;
+	v = (v & 0x3333333333333333ULL) + ((v >> 2) & 0x3333333333333333ULL);
+	v = (v + (v >> 4)) & 0x0f0f0f0f0f0f0f0fULL;
+	return (v * 0x0101010101010101ULL) >> 56;
+}
+
+static __always_inline int bm_has(const struct tcpf_bitmap *c, __u32 i)
+{
+	return !!(c->w[(i / 64) & (TCPF_RULE_WORDS - 1)] & (1ULL << (i % 64)));
 }
 
 static __always_inline __u32 bm_first(const struct tcpf_bitmap *c)
@@ -156,48 +141,39 @@ static __always_inline void policy_count(void *map, __u32 key, __u32 bytes)
  * entry points to a deeper node (two reads for a /24, three for a /32).
  */
 static __always_inline const struct tcpf_bitmap *
-pfx_rules(const struct tcpf_segment *in, __u32 set, __u32 side)
+pfx_rules(const struct tcpf_pfx_trie *t, const struct tcpf_segment *in,
+	  __u32 side)
 {
 	const __u8 *a = (const __u8 *)(side ? in->daddr : in->saddr);
-	__u32 idx = TCPF_PFX_ROOT(set & 1, side & 1, in->family & 1, a[0]);
-	struct tcpf_pfx_node *n = bpf_map_lookup_elem(&tcpf_pfx, &idx);
-	__u16 v;
+	__u16 v = t->root[side & 1][in->family & 1][a[0]].e[a[1]];
 
-	if (!n)
-		return NULL;
-	v = n->e[a[1]];
 #pragma unroll
 	for (int i = 2; i < 16; i++) {
 		if (!(v & TCPF_PFX_NODE))
 			break;
-		idx = v & ~TCPF_PFX_NODE;
-		n = bpf_map_lookup_elem(&tcpf_pfx, &idx);
-		if (!n)
-			return NULL;
-		v = n->e[a[i]];
+		v = t->node[v & (TCPF_PFX_NODES - 1)].e[a[i]];
 	}
+	/* still a node (past the last byte) is no class */
 	if (v & TCPF_PFX_NODE)
 		return NULL;
-	idx = v;
-	return bpf_map_lookup_elem(&tcpf_pfx_class, &idx);
+	return &t->cls[v & (TCPF_PFX_CLASS_SLOTS - 1)];
 }
 
-/* Narrow the candidates by a source (side 0) or destination prefix. */
-static __always_inline void match_prefix(struct tcpf_bitmap *c,
-					 const struct tcpf_bitmap *any,
-					 const struct tcpf_segment *in,
-					 __u32 set, __u8 side)
+/* Narrow the candidates by each lookup some rule of the set needs. */
+static __always_inline void match_lookups(struct tcpf_bitmap *c,
+					  const struct tcpf_set *s,
+					  const struct tcpf_segment *in)
 {
-	bm_and_found(c, pfx_rules(in, set, side), any);
-}
+	__u32 lookups = s->rs.lookups;
 
-static __always_inline void match_port(struct tcpf_bitmap *c,
-				       const struct tcpf_bitmap *any,
-				       __u16 port_be, __u32 set, __u32 side)
-{
-	__u32 key = TCPF_PORT_KEY(set, side, bpf_ntohs(port_be));
-
-	bm_and_found(c, bpf_map_lookup_elem(&tcpf_ports, &key), any);
+	if (lookups & TCPF_LOOKUP_SRC)
+		bm_and_found(c, pfx_rules(&s->pfx, in, 0), &s->rs.src_any);
+	if (lookups & TCPF_LOOKUP_DST)
+		bm_and_found(c, pfx_rules(&s->pfx, in, 1), &s->rs.dst_any);
+	if (lookups & TCPF_LOOKUP_SPORT)
+		bm_and(c, &s->ports.port[0][bpf_ntohs(in->sport)]);
+	if (lookups & TCPF_LOOKUP_DPORT)
+		bm_and(c, &s->ports.port[1][bpf_ntohs(in->dport)]);
 }
 
 /* The top plen bits of a big-endian word w, as a host-order value. */
@@ -282,21 +258,6 @@ static __always_inline __u8 policy_on(void)
 	return pol && pol->live ? (__u8)((pol->active & 1) + 1) : 0;
 }
 
-/* The live rule set of the segment, or NULL when there is nothing to decide. */
-static __always_inline const struct tcpf_ruleset *
-policy_live(const struct tcpf_segment *in, __u32 *set)
-{
-	const struct tcpf_ruleset *rs;
-
-	if (!in->policy)
-		return NULL;
-	*set = (in->policy - 1) & 1;
-	rs = bpf_map_lookup_elem(&tcpf_rulesets, set);
-	if (!rs || (!rs->nrules && rs->default_action == TCPF_ACT_PASS))
-		return NULL;
-	return rs;
-}
-
 /* Apply a matching rule's action; counts its hit and any drop. */
 static __always_inline int policy_act(const struct tcpf_rule_act *a,
 				      const struct tcpf_segment *in)
@@ -337,50 +298,55 @@ static __always_inline int policy_default(const struct tcpf_ruleset *rs,
  * If the first of them does not look at phase or state, it decides now,
  * and a dropped segment costs no flow-table access: a flood meets the
  * rule before the tracker.  Returns TCPF_DECIDE_LATER otherwise, with the
- * candidates left in c for tcpf_policy_late.
+ * rule set in *rsp, the candidates in c and the first of them in *first,
+ * for tcpf_policy_late.
  */
 #define TCPF_DECIDE_LATER (-1)
 
 static __always_inline int tcpf_policy_early(const struct tcpf_segment *in,
-					     struct tcpf_bitmap *c)
+					     const struct tcpf_ruleset **rsp,
+					     struct tcpf_bitmap *c,
+					     __u32 *first)
 {
 	const struct tcpf_ruleset *rs;
-	__u32 set = 0, idx;
+	const struct tcpf_set *s;
+	__u32 set, idx;
 
-	rs = policy_live(in, &set);
-	if (!rs)
+	if (!in->policy)
 		return TCPF_ACT_PASS;
+	set = (in->policy - 1) & 1;
+	s = bpf_map_lookup_elem(&tcpf_rulesets, &set);
+	if (!s)
+		return TCPF_ACT_PASS;
+	rs = &s->rs;
 	if (!rs->nrules)
 		return policy_default(rs, in);
 	*c = rs->early[TCPF_EARLY_KEY(in->dir, in->family, in->flags)];
-	/* each lookup when some rule of the set matches on it */
-	if (rs->lookups & TCPF_LOOKUP_SRC)
-		match_prefix(c, &rs->src_any, in, set, 0);
-	if (rs->lookups & TCPF_LOOKUP_DST)
-		match_prefix(c, &rs->dst_any, in, set, 1);
-	if (rs->lookups & TCPF_LOOKUP_SPORT)
-		match_port(c, &rs->sport_any, in->sport, set, 0);
-	if (rs->lookups & TCPF_LOOKUP_DPORT)
-		match_port(c, &rs->dport_any, in->dport, set, 1);
+	match_lookups(c, s, in);
 	if (bm_empty(c))
 		return policy_default(rs, in);
 	idx = bm_first(c);
-	if (!(rs->stateful.w[idx / 64] & (1ULL << (idx % 64))))
+	if (!bm_has(&rs->stateful, idx))
 		return policy_act(&rs->act[idx], in);
+	*rsp = rs;
+	*first = idx;
 	return TCPF_DECIDE_LATER;
 }
 
 /* The second half, once the tracker gave the segment its phase and state. */
 static __always_inline int tcpf_policy_late(const struct tcpf_segment *in,
-					    struct tcpf_bitmap *c)
+					    const struct tcpf_ruleset *rs,
+					    struct tcpf_bitmap *c, __u32 first)
 {
-	const struct tcpf_ruleset *rs;
-	__u32 set = 0;
+	const struct tcpf_bitmap *late;
 
-	rs = policy_live(in, &set);
 	if (!rs)
 		return TCPF_ACT_PASS;
-	bm_and(c, &rs->late[TCPF_LATE_KEY(in->phase, in->state)]);
+	late = &rs->late[TCPF_LATE_KEY(in->phase, in->state)];
+	/* the first candidate still holds: nothing before it can */
+	if (bm_has(late, first))
+		return policy_act(&rs->act[first & (TCPF_RULES_MAX - 1)], in);
+	bm_and(c, late);
 	if (bm_empty(c))
 		return policy_default(rs, in);
 	return policy_act(&rs->act[bm_first(c)], in);

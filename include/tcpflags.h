@@ -361,8 +361,8 @@ _Static_assert(sizeof(struct tcpf_rule_act) == 24, "tcpf_rule_act layout");
  * not grow with the number of rules.  The matches known from the headers
  * alone (direction, family, flag byte) are folded into one table, and
  * those the tracker decides (phase, connection state) into another, so
- * each costs one read.  Prefixes and ports have their own maps
- * (tcpf_pfx, tcpf_pfx_class, tcpf_ports).
+ * each costs one read.  Prefixes and ports have their own tables, in the
+ * same map value (struct tcpf_set).
  */
 #define TCPF_EARLY_KEY(dir, family, flags) \
 	((((__u32)(dir) & 1) * TCPF_FAMILIES + ((family) & 1)) * TCPF_PATTERNS + \
@@ -403,37 +403,50 @@ struct tcpf_policy {
 };
 
 /*
- * Prefixes: a multibit trie in arrays, so matching an address costs a few
- * inlined array reads whatever the number of prefixes (an LPM trie is a
- * helper call that walks deeper as prefixes are added).  tcpf_pfx holds
- * nodes of 256 entries.  The first TCPF_PFX_ROOTS are the roots: per rule
- * set, side (0 source, 1 destination) and family, one per first address
- * byte, indexed by the second; each level below is indexed by the next
- * byte.  An entry is TCPF_PFX_NODE | the node of the next level, or a
- * class: the index in tcpf_pfx_class of the bitmap of the rules the
- * address satisfies on that side (a prefix of theirs contains it, or they
- * have none), so the XDP path ANDs it in as it is.
- * IPv4 needs at most 3 reads and a /24 two; IPv6 /64 seven.
+ * Prefixes: a multibit trie, one per rule set, so matching an address
+ * costs a few reads whatever the number of prefixes (an LPM trie is a
+ * helper call that walks deeper as prefixes are added).  It lies in the
+ * rule set's map value, so the XDP path only indexes into it: a map
+ * lookup per level would cost more than the read.  The roots: per side (0 source, 1 destination)
+ * and family, one node per first address byte, indexed by the second;
+ * each level below is indexed by the next byte.  An entry is
+ * TCPF_PFX_NODE | the node of the next level, or a class: the index in
+ * cls of the bitmap of the rules the address satisfies on that side (a
+ * prefix of theirs contains it, or they have none), so the XDP path ANDs
+ * it in as it is.  IPv4 needs at most 3 reads and a /24 two; IPv6 /64
+ * seven.
  */
 #define TCPF_PFX_NODE 0x8000
 #define TCPF_PFX_MAX 8192        /* prefixes per rule set */
-#define TCPF_PFX_NODES 8192      /* nodes below the roots, per rule set */
-#define TCPF_PFX_CLASSES (TCPF_PFX_MAX + 2) /* distinct bitmaps, per set */
-#define TCPF_PFX_ROOTS (TCPF_RULESETS * 2 * TCPF_FAMILIES * 256)
-#define TCPF_PFX_ROOT(set, side, fam, byte0) \
-	((((__u32)(set) * 2 + (side)) * TCPF_FAMILIES + (fam)) * 256 + (byte0))
-#define TCPF_PFX_NODE_BASE(set) (TCPF_PFX_ROOTS + (__u32)(set) * TCPF_PFX_NODES)
-#define TCPF_PFX_CLASS_BASE(set) ((__u32)(set) * TCPF_PFX_CLASSES)
+#define TCPF_PFX_NODES 8192      /* nodes below the roots (a power of 2) */
+#define TCPF_PFX_CLASSES (TCPF_PFX_MAX + 2) /* distinct bitmaps */
+#define TCPF_PFX_CLASS_SLOTS 16384 /* the power of 2 above: the XDP path masks */
 struct tcpf_pfx_node {
 	__u16 e[256];
 };
-_Static_assert(TCPF_PFX_ROOTS + TCPF_RULESETS * TCPF_PFX_NODES <= TCPF_PFX_NODE &&
-	       TCPF_RULESETS * TCPF_PFX_CLASSES <= TCPF_PFX_NODE,
+struct tcpf_pfx_trie {
+	struct tcpf_pfx_node root[2][TCPF_FAMILIES][256];
+	struct tcpf_pfx_node node[TCPF_PFX_NODES];
+	struct tcpf_bitmap cls[TCPF_PFX_CLASS_SLOTS];
+};
+_Static_assert(TCPF_PFX_NODES <= TCPF_PFX_NODE &&
+	       TCPF_PFX_CLASSES <= TCPF_PFX_CLASS_SLOTS &&
+	       TCPF_PFX_CLASS_SLOTS <= TCPF_PFX_NODE &&
+	       !(TCPF_PFX_NODES & (TCPF_PFX_NODES - 1)) &&
+	       !(TCPF_PFX_CLASS_SLOTS & (TCPF_PFX_CLASS_SLOTS - 1)),
 	       "tcpf_pfx entries fit 15 bits");
 
-/* tcpf_ports: key (set * 2 + side) * 65536 + port -> rules it satisfies. */
-#define TCPF_PORT_KEY(set, side, port) \
-	(((__u32)(set) * 2 + (side)) * TCPF_PORTS + (port))
+/* Per side (0 source), each port's rules. */
+struct tcpf_port_table {
+	struct tcpf_bitmap port[2][TCPF_PORTS];
+};
+
+/* tcpf_rulesets[set]: all of one rule set, found with one lookup. */
+struct tcpf_set {
+	struct tcpf_ruleset rs;
+	struct tcpf_pfx_trie pfx;
+	struct tcpf_port_table ports;
+};
 
 /* tcpf_drops (per interface, per-CPU): why frames were dropped or not. */
 enum tcpf_drop_reason {

@@ -170,9 +170,6 @@ static int install(struct tcpflags_bpf *tf, const struct ruleset *rs)
 	struct policy_maps m = {
 		.policy = bpf_map__fd(tf->maps.tcpf_policy),
 		.sets = bpf_map__fd(tf->maps.tcpf_rulesets),
-		.pfx = bpf_map__fd(tf->maps.tcpf_pfx),
-		.pfx_class = bpf_map__fd(tf->maps.tcpf_pfx_class),
-		.ports = bpf_map__fd(tf->maps.tcpf_ports),
 		.hits = bpf_map__fd(tf->maps.tcpf_rhits),
 	};
 

@@ -1599,9 +1599,6 @@ static int load(struct ctx *x, const char *tag, bool flows)
 	x->m = (struct policy_maps){
 		.policy = bpf_map__fd(x->skel->maps.tcpf_policy),
 		.sets = bpf_map__fd(x->skel->maps.tcpf_rulesets),
-		.pfx = bpf_map__fd(x->skel->maps.tcpf_pfx),
-		.pfx_class = bpf_map__fd(x->skel->maps.tcpf_pfx_class),
-		.ports = bpf_map__fd(x->skel->maps.tcpf_ports),
 		.hits = bpf_map__fd(x->skel->maps.tcpf_rhits),
 	};
 	x->drops = bpf_map__fd(x->skel->maps.tcpf_drops);

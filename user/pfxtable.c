@@ -40,24 +40,23 @@ static void fill(struct tcpf_pfx_node *n, int lo, int count, __u16 v)
 }
 
 /* The node below entry *v, made (holding what *v held) if *v is a class. */
-static struct tcpf_pfx_node *descend(struct pfx_table *t, __u32 set,
+static struct tcpf_pfx_node *descend(struct tcpf_pfx_trie *t, int *nnodes,
 				     __u16 *v)
 {
-	__u32 base = TCPF_PFX_NODE_BASE(set);
-
 	if (!(*v & TCPF_PFX_NODE)) {
-		if (t->nnodes >= TCPF_PFX_NODES)
+		if (*nnodes >= TCPF_PFX_NODES)
 			return NULL;
-		fill(&t->node[t->nnodes], 0, 256, *v);
-		*v = (__u16)(TCPF_PFX_NODE | (base + (__u32)t->nnodes++));
+		fill(&t->node[*nnodes], 0, 256, *v);
+		*v = (__u16)(TCPF_PFX_NODE | *nnodes);
+		++*nnodes;
 	}
-	return &t->node[(*v & ~TCPF_PFX_NODE) - base];
+	return &t->node[*v & ~TCPF_PFX_NODE];
 }
 
-static int insert(struct pfx_table *t, __u32 set, const struct prefix *p,
+static int insert(struct tcpf_pfx_trie *t, int *nnodes, const struct prefix *p,
 		  int side, __u16 cls)
 {
-	int group = (side * TCPF_FAMILIES + p->family) * 256;
+	struct tcpf_pfx_node *group = t->root[side][p->family];
 	const __u8 *a = p->addr;
 	struct tcpf_pfx_node *n;
 	int bits = 16;          /* address bits decided once past this level */
@@ -67,10 +66,10 @@ static int insert(struct pfx_table *t, __u32 set, const struct prefix *p,
 
 		for (int b = a[0] & ~(count - 1); b < (a[0] | (count - 1)) + 1;
 		     b++)
-			fill(&t->root[group + b], 0, 256, cls);
+			fill(&group[b], 0, 256, cls);
 		return 0;
 	}
-	n = &t->root[group + a[0]];
+	n = &group[a[0]];
 	for (int i = 1; i < 16; i++, bits += 8) {
 		if (p->plen <= bits) {
 			int count = 1 << (bits - p->plen);
@@ -78,26 +77,22 @@ static int insert(struct pfx_table *t, __u32 set, const struct prefix *p,
 			fill(n, a[i] & ~(count - 1), count, cls);
 			return 0;
 		}
-		n = descend(t, set, &n->e[a[i]]);
+		n = descend(t, nnodes, &n->e[a[i]]);
 		if (!n)
 			return -E2BIG;
 	}
 	return -EINVAL;	/* longer than 128 bits: rules.c never makes one */
 }
 
-int pfx_table_build(struct pfx_table *t, __u32 set, const struct pfx_entry *e,
-		    int n, const struct tcpf_bitmap any[2])
+int pfx_trie_build(struct tcpf_pfx_trie *t, const struct pfx_entry *e, int n,
+		   const struct tcpf_bitmap any[2])
 {
 	struct pfx_entry *f = calloc((size_t)n + 2, sizeof(*f));
 	int *order = calloc((size_t)n + 2, sizeof(int));
 	__u16 *cls = calloc((size_t)n + 2, sizeof(__u16));
-	__u16 base = (__u16)TCPF_PFX_CLASS_BASE(set);
-	int err = 0;
+	int err = 0, nnodes = 0, ncls = 0;
 
-	memset(t, 0, sizeof(*t));
-	t->node = calloc(TCPF_PFX_NODES, sizeof(*t->node));
-	t->cls = calloc(TCPF_PFX_CLASSES, sizeof(*t->cls));
-	if (!f || !order || !cls || !t->node || !t->cls) {
+	if (!f || !order || !cls) {
 		err = -ENOMEM;
 		goto out;
 	}
@@ -121,31 +116,23 @@ int pfx_table_build(struct pfx_table *t, __u32 set, const struct pfx_entry *e,
 	qsort(order, (size_t)n + 2, sizeof(int), by_rules);
 	for (int i = 0; i < n + 2; i++) {
 		if (!i || by_rules(&order[i - 1], &order[i]))
-			t->cls[t->ncls++] = f[order[i]].rules;
-		cls[order[i]] = (__u16)(base + t->ncls - 1);
+			t->cls[ncls++] = f[order[i]].rules;
+		cls[order[i]] = (__u16)(ncls - 1);
 	}
-	for (int r = 0; r < 2 * TCPF_FAMILIES * 256; r++)
-		fill(&t->root[r], 0, 256, cls[n + r / (TCPF_FAMILIES * 256)]);
+	for (int side = 0; side < 2; side++)
+		for (int fam = 0; fam < TCPF_FAMILIES; fam++)
+			for (int b = 0; b < 256; b++)
+				fill(&t->root[side][fam][b], 0, 256,
+				     cls[n + side]);
 	for (int i = 0; i < n; i++)
 		order[i] = i;
 	qsort(order, (size_t)n, sizeof(int), by_len);
 	for (int i = 0; i < n && !err; i++)
-		err = insert(t, set, &f[order[i]].p, f[order[i]].side,
+		err = insert(t, &nnodes, &f[order[i]].p, f[order[i]].side,
 			     cls[order[i]]);
 out:
 	free(f);
 	free(order);
 	free(cls);
-	if (err)
-		pfx_table_free(t);
 	return err;
-}
-
-void pfx_table_free(struct pfx_table *t)
-{
-	free(t->node);
-	free(t->cls);
-	t->node = NULL;
-	t->cls = NULL;
-	t->nnodes = t->ncls = 0;
 }

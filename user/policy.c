@@ -178,66 +178,34 @@ void policy_forget(const char *ifname)
 	rmdir(path);	/* the namespace's directory, once empty */
 }
 
-/* Write n values to the keys first, first + 1, ... of an array map. */
-static int write_run(int fd, __u32 first, const void *values, __u32 n)
-{
-	__u32 *keys = n ? calloc(n, sizeof(*keys)) : NULL;
-	int err = 0;
-
-	if (!n)
-		return 0;
-	if (!keys)
-		return -ENOMEM;
-	for (__u32 i = 0; i < n; i++)
-		keys[i] = first + i;
-	if (bpf_map_update_batch(fd, keys, values, &n, NULL))
-		err = -errno;
-	free(keys);
-	return err;
-}
-
-/* The prefix trie of rule set `set`: its nodes and classes, then roots. */
-static int write_prefixes(int fd_pfx, int fd_cls, __u32 set,
-			  const struct compiled *c)
-{
-	struct pfx_table *t = malloc(sizeof(*t));
-	int err;
-	const struct tcpf_bitmap any[2] = { c->rs.src_any, c->rs.dst_any };
-
-	if (!t)
-		return -ENOMEM;
-	err = pfx_table_build(t, set, c->pfx, c->npfx, any);
-	if (!err)
-		err = write_run(fd_cls, TCPF_PFX_CLASS_BASE(set), t->cls,
-				(__u32)t->ncls);
-	if (!err)
-		err = write_run(fd_pfx, TCPF_PFX_NODE_BASE(set), t->node,
-				(__u32)t->nnodes);
-	if (!err)
-		err = write_run(fd_pfx, TCPF_PFX_ROOT(set, 0, 0, 0), t->root,
-				sizeof(t->root) / sizeof(t->root[0]));
-	pfx_table_free(t);
-	free(t);
-	return err;
-}
-
 /* Per side, each port's rules, with those that match any port added. */
-static int write_ports(int fd, __u32 set, const struct compiled *c)
+static void fill_ports(struct tcpf_port_table *t, const struct compiled *c)
 {
 	const struct tcpf_bitmap *any[2] = { &c->rs.sport_any,
 					     &c->rs.dport_any };
-	struct tcpf_bitmap *t = calloc(TCPF_PORTS, sizeof(*t));
-	int err = t ? 0 : -ENOMEM;
 
-	for (int side = 0; side < 2 && !err; side++) {
+	for (int side = 0; side < 2; side++)
 		for (__u32 p = 0; p < TCPF_PORTS; p++)
 			for (int w = 0; w < TCPF_RULE_WORDS; w++)
-				t[p].w[w] = (c->ports ? c->port[side][p].w[w]
-						      : 0) | any[side]->w[w];
-		err = write_run(fd, TCPF_PORT_KEY(set, side, 0), t,
-				TCPF_PORTS);
+				t->port[side][p].w[w] =
+					(c->ports ? c->port[side][p].w[w] : 0) |
+					any[side]->w[w];
+}
+
+/* Rule set `set`, with its prefix trie and port table: one map write. */
+static int write_set(int fd, __u32 set, const struct compiled *c)
+{
+	const struct tcpf_bitmap any[2] = { c->rs.src_any, c->rs.dst_any };
+	struct tcpf_set *s = calloc(1, sizeof(*s));
+	int err = s ? pfx_trie_build(&s->pfx, c->pfx, c->npfx, any) : -ENOMEM;
+
+	if (!err) {
+		s->rs = c->rs;
+		fill_ports(&s->ports, c);
+		if (bpf_map_update_elem(fd, &set, s, BPF_ANY))
+			err = -errno;
 	}
-	free(t);
+	free(s);
 	return err;
 }
 
@@ -257,9 +225,9 @@ static int open_maps(const char *ifname, int *fds, const char *const *names,
 }
 
 static const char *const map_names[] = {
-	"tcpf_policy", "tcpf_rulesets", "tcpf_pfx", "tcpf_pfx_class",
-	"tcpf_ports", "tcpf_rhits",
+	"tcpf_policy", "tcpf_rulesets", "tcpf_rhits",
 };
+#define NMAPS ((int)(sizeof(map_names) / sizeof(map_names[0])))
 
 int policy_write(const struct policy_maps *m, const struct ruleset *rs,
 		 const __u32 *fresh_ids, int nfresh)
@@ -278,11 +246,7 @@ int policy_write(const struct policy_maps *m, const struct ruleset *rs,
 	/* everything goes into the set not in use... */
 	set = !(pol.active & 1);
 	if (!err)
-		err = write_prefixes(m->pfx, m->pfx_class, set, c);
-	if (!err)
-		err = write_ports(m->ports, set, c);
-	if (!err && bpf_map_update_elem(m->sets, &set, &c->rs, BPF_ANY))
-		err = -errno;
+		err = write_set(m->sets, set, c);
 	/* fresh rules count from zero, before they can match */
 	zero = ncpu > 0 ? calloc((size_t)ncpu, sizeof(*zero)) : NULL;
 	for (__u32 id = 1; !err && zero && id <= TCPF_RULES_MAX; id++) {
@@ -310,14 +274,13 @@ int policy_write(const struct policy_maps *m, const struct ruleset *rs,
 int policy_install(const char *ifname, const struct ruleset *rs,
 		   const __u32 *fresh_ids, int nfresh)
 {
-	int fds[6], err = open_maps(ifname, fds, map_names, 6);
+	int fds[NMAPS], err = open_maps(ifname, fds, map_names, NMAPS);
 	char path[PATH_MAX], tmp[PATH_MAX + 8];
 	struct policy_maps m;
 
 	if (err)
 		return err;
-	m = (struct policy_maps){ fds[0], fds[1], fds[2], fds[3], fds[4],
-				  fds[5] };
+	m = (struct policy_maps){ fds[0], fds[1], fds[2] };
 	/* the source is written first: rules never go live unsaved */
 	err = save_source(ifname, rs, path, sizeof(path));
 	if (!err)
@@ -327,7 +290,7 @@ int policy_install(const char *ifname, const struct ruleset *rs,
 		err = -errno;
 	if (err)
 		unlink(tmp);
-	for (int i = 0; i < 6; i++)
+	for (int i = 0; i < NMAPS; i++)
 		close(fds[i]);
 	return err;
 }

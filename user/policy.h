@@ -22,12 +22,12 @@ int policy_load_quiet(const char *ifname, struct ruleset *rs, char *err,
  */
 int policy_install(const char *ifname, const struct ruleset *rs,
 		   const __u32 *fresh_ids, int nfresh);
-/* The maps a rule set is written to (fds). */
 /* An install error: what is wrong (too large a set), else strerror. */
 const char *policy_strerror(int err);
 
+/* The maps a rule set is written to (fds), in this order. */
 struct policy_maps {
-	int policy, sets, pfx, pfx_class, ports, hits;
+	int policy, sets, hits;
 };
 /* The same as policy_install, into given maps, without saving a source. */
 int policy_write(const struct policy_maps *m, const struct ruleset *rs,
