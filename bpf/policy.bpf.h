@@ -92,36 +92,19 @@ static __always_inline int bm_empty(const struct tcpf_bitmap *c)
 	return !(c->w[0] | c->w[1] | c->w[2] | c->w[3]);
 }
 
-/*
- * Count trailing zeros (x != 0) as the population count of the bits below
- * the lowest set one, in plain arithmetic.  Without a branch the index is
- * one unknown value to the verifier, which so walks the action code once,
- * not once per possible rule.  (Not __builtin_ctzll: its lowering needs a
- * .rodata table; the barrier keeps clang from folding this back into it.)
- */
-static __always_inline __u32 ctz64(__u64 x)
-{
-	__u64 v = x & -x;
-
-	barrier_var(v);
-	v -= 1;
-	v -= (v >> 1) & 0x5555555555555555ULL;
-	v = (v & 0x3333333333333333ULL) + ((v >> 2) & 0x3333333333333333ULL);
-	v = (v + (v >> 4)) & 0x0f0f0f0f0f0f0f0fULL;
-	return (v * 0x0101010101010101ULL) >> 56;
-}
-
 static __always_inline int bm_has(const struct tcpf_bitmap *c, __u32 i)
 {
 	return !!(c->w[(i / 64) & (TCPF_RULE_WORDS - 1)] & (1ULL << (i % 64)));
 }
 
-static __always_inline __u32 bm_first(const struct tcpf_bitmap *c)
+/* The first rule of c (not empty): see tcpf_ctz_table(). */
+static __always_inline __u32 bm_first(const struct tcpf_ruleset *rs,
+				      const struct tcpf_bitmap *c)
 {
 #pragma unroll
 	for (int i = 0; i < TCPF_RULE_WORDS; i++)
 		if (c->w[i])
-			return (i * 64 + ctz64(c->w[i])) & (TCPF_RULES_MAX - 1);
+			return i * 64 + rs->ctz[TCPF_CTZ_SLOT(c->w[i])];
 	return 0;
 }
 
@@ -325,7 +308,7 @@ static __always_inline int tcpf_policy_early(const struct tcpf_segment *in,
 	match_lookups(c, s, in);
 	if (bm_empty(c))
 		return policy_default(rs, in);
-	idx = bm_first(c);
+	idx = bm_first(rs, c);
 	if (!bm_has(&rs->stateful, idx))
 		return policy_act(&rs->act[idx], in);
 	*rsp = rs;
@@ -349,7 +332,7 @@ static __always_inline int tcpf_policy_late(const struct tcpf_segment *in,
 	bm_and(c, late);
 	if (bm_empty(c))
 		return policy_default(rs, in);
-	return policy_act(&rs->act[bm_first(c)], in);
+	return policy_act(&rs->act[bm_first(rs, c)], in);
 }
 
 #endif /* TCPF_POLICY_BPF_H */

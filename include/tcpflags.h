@@ -383,7 +383,24 @@ struct tcpf_ruleset {
 	__u32 default_action;    /* TCPF_ACT_PASS or TCPF_ACT_DROP */
 	__u32 lookups;           /* TCPF_LOOKUP_*: what some rule matches on */
 	__u32 pad;
+	__u8 ctz[64];            /* tcpf_ctz_table(): see there */
 };
+
+/*
+ * The index of the lowest set bit of x: a de Bruijn multiply picks one of
+ * 64 entries.  The XDP path needs it to find the first matching rule; its
+ * table rides in the rule set, which is looked up anyway (clang 14 emits
+ * .rodata tables whose BTF the kernel rejects beside our settings).  No
+ * branch: the verifier sees one unknown index, not one state per rule.
+ */
+#define TCPF_DEBRUIJN 0x03f79d71b4cb0a89ULL
+#define TCPF_CTZ_SLOT(x) ((((x) & -(x)) * TCPF_DEBRUIJN) >> 58)
+
+static inline void tcpf_ctz_table(__u8 t[64])
+{
+	for (int i = 0; i < 64; i++)
+		t[TCPF_CTZ_SLOT(1ULL << i)] = (__u8)i;
+}
 
 /* tcpf_ruleset.lookups: a rule set without such a match skips its test. */
 #define TCPF_LOOKUP_SRC 1u

@@ -852,6 +852,7 @@ int ruleset_compile(const struct ruleset *rs, struct compiled *c)
 	int err;
 
 	memset(c, 0, sizeof(*c));
+	tcpf_ctz_table(o->ctz);
 	o->nrules = (__u32)rs->nrules;
 	o->default_action = rs->default_action;
 	for (int i = 0; i < rs->nrules; i++) {
