@@ -128,6 +128,41 @@ enum tcpf_phase {
 	TCPF_PH_MAX,
 };
 
+/*
+ * Whether the tracker (bpf/flow.bpf.h) can give a segment with flag byte
+ * f this phase: it looks at SYN, ACK, RST and FIN only, and RST always
+ * means reset.  The rule compiler drops, per flag byte, the rules whose
+ * phases cannot occur, so the XDP path never takes them as candidates;
+ * tests/test_flow.c checks every phase the tracker gives against this.
+ */
+static inline int tcpf_phase_possible(__u32 phase, __u8 f)
+{
+	__u8 sarf = f & (TCPF_SYN | TCPF_ACK | TCPF_RST | TCPF_FIN);
+
+	switch (phase) {
+	case TCPF_PH_SYN:
+		return sarf == TCPF_SYN;
+	case TCPF_PH_SYNACK:
+		return sarf == (TCPF_SYN | TCPF_ACK);
+	case TCPF_PH_ACK:
+		return sarf == TCPF_ACK;
+	case TCPF_PH_ESTABLISHED:
+		return !(f & (TCPF_SYN | TCPF_RST | TCPF_FIN));
+	case TCPF_PH_FIN1:
+	case TCPF_PH_FIN2:
+		return (f & TCPF_FIN) && !(f & (TCPF_SYN | TCPF_RST));
+	case TCPF_PH_ACK1:
+	case TCPF_PH_ACK2:
+		return sarf == TCPF_ACK;
+	case TCPF_PH_RESET:
+		return !!(f & TCPF_RST);
+	case TCPF_PH_RETRANSMIT:
+		return !(f & TCPF_RST);
+	default:	/* out of state, untracked: anything */
+		return 1;
+	}
+}
+
 /* Segment directions: XDP sees ingress, the TC observer egress. */
 enum tcpf_dir {
 	TCPF_DIR_INGRESS = 0,

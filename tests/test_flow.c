@@ -339,6 +339,11 @@ static void seg(const struct conn *c, const char *step, int dir, __u8 flags,
 	w[TCPF_KEY_PHASE(dir, want)] = 1;
 	if (phases_diff(before, w, why, sizeof(why)))
 		check_report(0, name, "%s", why);
+	else if (!tcpf_phase_possible((__u32)want, flags))
+		/* the rule compiler relies on it (include/tcpflags.h) */
+		check_report(0, name, "the tracker gave %s to flags 0x%02x, "
+			     "which tcpf_phase_possible() rules out",
+			     phase_name((__u32)want), flags);
 	else
 		check_report(1, name, "%s", "");
 }

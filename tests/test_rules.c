@@ -1081,9 +1081,11 @@ static void test_compile(void)
 				ok &= bits_are(&c->rs.early[TCPF_EARLY_KEY(d, f, b)],
 					       (b ? 0x2f : 0x3f) &
 					       (d == TCPF_DIR_INGRESS ? 0x2f : 0x10) &
-					       (f == TCPF_IPV4 ? 0x2f : 0x3f));
+					       (f == TCPF_IPV4 ? 0x2f : 0x3f) &
+					       /* rule 4 (reset only) needs RST */
+					       (b & TCPF_RST ? 0x3f : 0x2f));
 	check_report(ok, "compile_early_folded", "an early row is not "
-		     "dir & family & flags");
+		     "dir & family & flags & a phase the flags allow");
 	ok = 1;
 	for (int p = 0; p < 16; p++)
 		for (int st = 0; st < 16; st++)

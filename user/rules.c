@@ -907,6 +907,12 @@ int ruleset_compile(const struct ruleset *rs, struct compiled *c)
 			a->rl_depth = a->rl_cost * r->burst;
 		}
 	}
+	/* per flag byte, only rules with a phase such a segment can have */
+	for (int b = 0; b < TCPF_PATTERNS; b++)
+		for (int p = 0; p < 16; p++)
+			if (tcpf_phase_possible((__u32)p, (__u8)b))
+				for (int w = 0; w < TCPF_RULE_WORDS; w++)
+					c->flags_phase[b].w[w] |= c->phase[p].w[w];
 	for (int d = 0; d < TCPF_DIRS; d++)
 		for (int f = 0; f < TCPF_FAMILIES; f++)
 			for (int b = 0; b < TCPF_PATTERNS; b++) {
@@ -916,7 +922,8 @@ int ruleset_compile(const struct ruleset *rs, struct compiled *c)
 				for (int w = 0; w < TCPF_RULE_WORDS; w++)
 					e->w[w] = c->dir[d].w[w] &
 						  c->family[f].w[w] &
-						  c->flags[b].w[w];
+						  c->flags[b].w[w] &
+						  c->flags_phase[b].w[w];
 			}
 	for (int p = 0; p < 16; p++)
 		for (int st = 0; st < 16; st++)

@@ -85,6 +85,7 @@ struct compiled {
 	/* per match kind, before they are folded into rs.early and rs.late */
 	struct tcpf_bitmap flags[TCPF_PATTERNS];
 	struct tcpf_bitmap phase[16];  /* enum tcpf_phase + untracked */
+	struct tcpf_bitmap flags_phase[TCPF_PATTERNS]; /* a phase possible */
 	struct tcpf_bitmap state[16];  /* enum tcpf_state */
 	struct tcpf_bitmap dir[TCPF_DIRS];
 	struct tcpf_bitmap family[TCPF_FAMILIES];
