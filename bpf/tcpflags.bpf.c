@@ -37,7 +37,9 @@ static __always_inline __u32 tcpf_classify(int parsed,
  * All of it is inlined into both programs: a BPF-to-BPF call costs ~9 ns
  * here (each return goes through the SRSO return thunk).  The verifier
  * walks it once per way the parse can end; what keeps that well under its
- * million instructions is mostly ctz64 (policy.bpf.h) having no branches.
+ * million instructions (~170k) is mostly that the first matching rule is
+ * found without a branch (tcpf_ctz_table()): with one, the verifier walked
+ * the actions once per possible rule.
  */
 static __always_inline int tcpf_segment(struct tcpf_segment *seg)
 {
