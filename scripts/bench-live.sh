@@ -15,13 +15,19 @@
 # under test runs:
 #   empty     build/empty.bpf.o (XDP_PASS), attached with ip link ... xdpdrv
 #   tcpflags  build/tcpflags attach tcpf-srv (native mode), then detach
-# The receivers take turns, in alternating order, for ROUNDS rounds.  The
+#   tcpflags_rl  the same with one rule every frame meets,
+#             `--syn ratelimit 1000/s burst 10 per src`: each spoofed SYN is a
+#             new source, so each takes over a rate-limit bucket (the state
+#             a flood churns; it must cost a bounded array access, not an
+#             insert per packet)
+# The receivers take turns, in rotating order, for ROUNDS rounds.  The
 # generator and the receiver's softirq work share one CPU (live frames run
 # in the caller's context and the veth's NAPI runs on that CPU), so the rate
 # the flood reaches is set by what a packet costs end to end.
 #   rate  = frames tcpf-srv received (its rx_packets) / the generator's time
 #   ratio = rate(empty) / rate(tcpflags) = ns per packet with tcpflags /
 #           ns per packet with the empty program, medians over the rounds
+#   info ratelimit_spoofed = ns per packet with tcpflags_rl / with tcpflags
 # Its last line:  budget flow_spoofed_syn ratio=R limit=2.0
 #
 # Before measuring, a check of the generator: SYNs to the receiver's own
@@ -103,7 +109,7 @@ teardown() {
     local run
     if [ -e "/run/netns/$LAB-srv" ]; then
         case "$ATTACHED" in
-            tcpflags) srv "$TCPF" detach "$LAB_SRV_IF" >/dev/null 2>&1 || true ;;
+            tcpflags*) srv "$TCPF" detach "$LAB_SRV_IF" >/dev/null 2>&1 || true ;;
             # nft tables and iptables rules go with the namespace
             *) ip -n "$LAB-srv" link set dev "$LAB_SRV_IF" xdpdrv off 2>/dev/null || true ;;
         esac
@@ -156,8 +162,10 @@ attach() {
             ip -n "$LAB-srv" link set dev "$LAB_SRV_IF" xdpdrv obj "$EMPTY" sec xdp
             srv iptables -t raw -A "${IPT_RULE[@]}"
             ;;
-        tcpflags)
-            out=$(srv "$TCPF" attach "$LAB_SRV_IF" --mode native "${TCPF_RULES[@]}")
+        tcpflags|tcpflags_rl)
+            local rules=("${TCPF_RULES[@]}")
+            [ "$1" = tcpflags_rl ] && rules=(--rules "$TMPD/rl.rules")
+            out=$(srv "$TCPF" attach "$LAB_SRV_IF" --mode native "${rules[@]}")
             # "... (new counters in /sys/fs/bpf/tcpflags/nsID/tcpf-srv)"
             [ -n "$PINS" ] || PINS=$(echo "$out" |
                 sed -n 's|.* in \(/sys/fs/bpf/tcpflags/ns[0-9][0-9]*\)/.*|\1|p')
@@ -181,7 +189,7 @@ detach() {
             fi
             ip -n "$LAB-srv" link set dev "$LAB_SRV_IF" xdpdrv off
             ;;
-        tcpflags) srv "$TCPF" detach "$LAB_SRV_IF" >/dev/null ;;
+        tcpflags|tcpflags_rl) srv "$TCPF" detach "$LAB_SRV_IF" >/dev/null ;;
     esac
     ATTACHED=""
 }
@@ -214,11 +222,16 @@ measure() {
     SECS=$(gen "$n" "${fam[@]}")
     sleep 0.05      # let the receiver empty its ring
     b=$(rx_packets)
-    COUNTED=-
-    if [ "$who" = tcpflags ]; then
+    COUNTED=- RLHITS=-
+    if [ "$who" != empty ]; then
         COUNTED=$(srv "$TCPF" stats "$LAB_SRV_IF" --json |
                   sed -n 's/.*"packets": *{ *"total": *\([0-9]*\).*/\1/p')
         [ -n "$COUNTED" ] || COUNTED=-
+    fi
+    if [ "$who" = tcpflags_rl ]; then
+        RLHITS=$(srv "$TCPF" rule list "$LAB_SRV_IF" --json |
+                 sed -n 's/.*"packets": *\([0-9]*\).*/\1/p' | head -n 1)
+        [ -n "$RLHITS" ] || RLHITS=-
     fi
     detach "$who"
     GOT=$((b - a))
@@ -238,8 +251,10 @@ detach empty
 [ "$segs" -ge 198000 ] || die "generator check: only $segs of 200000 SYNs reached TCP"
 
 # --- how many frames make a run of SECONDS_PER_RUN, for each receiver
+echo "--syn ratelimit 1000/s burst 10 per src" > "$TMPD/rl.rules"
+RECEIVERS="empty tcpflags tcpflags_rl"
 declare -A N RATE RATIO LOST SENT
-for who in empty tcpflags; do
+for who in $RECEIVERS; do
     if [ -n "$FIXED_COUNT" ]; then N[$who]=$FIXED_COUNT; continue; fi
     measure "$who" 300000
     N[$who]=$(awk -v g="$GOT" -v s="$SECS" -v t="$SECONDS_PER_RUN" \
@@ -248,13 +263,18 @@ for who in empty tcpflags; do
                  if (n < lo) n = lo; if (n > hi) n = hi; print n }')
 done
 
-# --- the rounds, the two receivers in alternating order
+# --- the rounds, the receivers in rotating order
 WARN=""
 MATCHED=0
-LOST=([empty]=0 [tcpflags]=0)
-SENT=([empty]=0 [tcpflags]=0)
+RLMATCHED=0
+LOST=([empty]=0 [tcpflags]=0 [tcpflags_rl]=0)
+SENT=([empty]=0 [tcpflags]=0 [tcpflags_rl]=0)
+read -r -a RARR <<< "$RECEIVERS"
 for ((r = 0; r < ROUNDS; r++)); do
-    if ((r % 2 == 0)); then order="empty tcpflags"; else order="tcpflags empty"; fi
+    order=""
+    for ((i = 0; i < ${#RARR[@]}; i++)); do
+        order="$order ${RARR[(i + r) % ${#RARR[@]}]}"
+    done
     for who in $order; do
         n=${N[$who]}
         measure "$who" "$n"
@@ -272,6 +292,14 @@ for ((r = 0; r < ROUNDS; r++)); do
                 WARN="$WARN round $((r + 1)): tcpflags counted $COUNTED packets, tcpf-srv received $GOT;"
             fi
         fi
+        if [ "$who" = tcpflags_rl ]; then
+            # every frame a SYN: the rule met all that arrived
+            if [ "$RLHITS" != - ] && ((RLHITS - GOT <= 5 && GOT - RLHITS <= 5)); then
+                RLMATCHED=$((RLMATCHED + 1))
+            else
+                WARN="$WARN round $((r + 1)): the rate-limit rule met $RLHITS frames, tcpf-srv received $GOT;"
+            fi
+        fi
     done
     RATIO[$r]=$(awk -v e="${RATE[empty,$r]}" -v t="${RATE[tcpflags,$r]}" 'BEGIN { printf "%.3f", e / t }')
 done
@@ -283,6 +311,8 @@ list() { local who=$1 out="" i; for ((i = 0; i < ROUNDS; i++)); do out="$out ${R
 
 E_LIST=$(list empty)
 T_LIST=$(list tcpflags)
+RL_LIST=$(list tcpflags_rl)
+RL_MED=$(echo "$RL_LIST" | median)
 R_LIST=$(for ((i = 0; i < ROUNDS; i++)); do echo -n "${RATIO[$i]} "; done)
 R_LIST=${R_LIST% }
 E_MED=$(echo "$E_LIST" | median)
@@ -295,23 +325,31 @@ echo
 echo "Spoofed SYN flood end to end: live-frames generator -> veth -> receiver's XDP"
 echo "($what; new source per frame; median of $ROUNDS rounds)"
 echo
-printf '%-10s %10s %8s %15s %8s %7s\n' receiver frames/run Mpps "min-max" ns/pkt lost
-for who in empty tcpflags; do
-    if [ "$who" = empty ]; then l=$E_LIST m=$E_MED; else l=$T_LIST m=$T_MED; fi
-    printf '%-10s %10s %8.3f %15s %8.1f %6.2f%%\n' "$who" "${N[$who]}" "$m" \
+printf '%-11s %10s %8s %15s %8s %7s\n' receiver frames/run Mpps "min-max" ns/pkt lost
+for who in $RECEIVERS; do
+    case $who in
+        empty) l=$E_LIST m=$E_MED ;;
+        tcpflags) l=$T_LIST m=$T_MED ;;
+        *) l=$RL_LIST m=$RL_MED ;;
+    esac
+    printf '%-11s %10s %8.3f %15s %8.1f %6.2f%%\n' "$who" "${N[$who]}" "$m" \
         "$(echo "$l" | minmax)" "$(awk -v m="$m" 'BEGIN { print 1000 / m }')" \
         "$(awk -v l="${LOST[$who]}" -v s="${SENT[$who]}" 'BEGIN { print 100 * l / s }')"
 done
 echo
 echo "rounds, Mpps:  empty $E_LIST"
 echo "               tcpflags $T_LIST"
+echo "               tcpflags_rl $RL_LIST"
 echo "               ratio $R_LIST (spread $(echo "$R_LIST" | minmax))"
 echo "flow_spoofed_syn: $E_MED Mpps with the empty program, $T_MED Mpps with tcpflags" \
      "(absolute rates drift from run to run; the ratio is the budget)"
 echo "tcpflags' packets.total matched tcpf-srv's rx_packets (within 5) in $MATCHED of $ROUNDS rounds"
+echo "tcpflags_rl: its rate-limit rule met every frame (within 5) in $RLMATCHED of $ROUNDS rounds"
 if [ -n "$WARN" ]; then
-    echo "bench-live: warning: tcpflags' count differs from the veth's:$WARN" >&2
+    echo "bench-live: warning: a count differs from the veth's:$WARN" >&2
 fi
+echo "info ratelimit_spoofed ratio=$(awk -v t="$T_MED" -v r="$RL_MED" 'BEGIN { printf "%.2f", t / r }')" \
+     "(ns/pkt with a per-source rate limit every spoofed SYN meets / without rules)"
 echo "budget flow_spoofed_syn ratio=$RATIO_MED limit=$LIMIT"
 
 [ "$DROP_PART" = 1 ] || exit 0
