@@ -459,14 +459,14 @@ struct tcpf_policy {
  * costs a few reads whatever the number of prefixes (an LPM trie is a
  * helper call that walks deeper as prefixes are added).  It lies in the
  * rule set's map value, so the XDP path only indexes into it: a map
- * lookup per level would cost more than the read.  The roots: per side (0 source, 1 destination)
- * and family, one node per first address byte, indexed by the second;
- * each level below is indexed by the next byte.  An entry is
- * TCPF_PFX_NODE | the node of the next level, or a class: the index in
- * cls of the bitmap of the rules the address satisfies on that side (a
- * prefix of theirs contains it, or they have none), so the XDP path ANDs
- * it in as it is.  IPv4 needs at most 3 reads and a /24 two; IPv6 /64
- * seven.
+ * lookup per level would cost more than the read.  The roots: per side
+ * (0 source, 1 destination) and family, one node per first address byte,
+ * indexed by the second; each level below is indexed by the next byte.
+ * An entry is TCPF_PFX_NODE | the node of the next level, or a class: the
+ * index in cls of the bitmap of the rules the address satisfies on that
+ * side (a prefix of theirs contains it, or they have none), so the XDP
+ * path ANDs it in as it is.  IPv4 needs at most 3 reads and a /24 two;
+ * IPv6 /64 seven.
  */
 #define TCPF_PFX_NODE 0x8000
 #define TCPF_PFX_MAX 8192        /* prefixes per rule set */
@@ -486,7 +486,7 @@ _Static_assert(TCPF_PFX_NODES <= TCPF_PFX_NODE &&
 	       TCPF_PFX_CLASS_SLOTS <= TCPF_PFX_NODE &&
 	       !(TCPF_PFX_NODES & (TCPF_PFX_NODES - 1)) &&
 	       !(TCPF_PFX_CLASS_SLOTS & (TCPF_PFX_CLASS_SLOTS - 1)),
-	       "tcpf_pfx entries fit 15 bits");
+	       "trie entries fit 15 bits; the XDP path masks with the sizes");
 
 /* Per side (0 source), each port's rules. */
 struct tcpf_port_table {
