@@ -9,8 +9,8 @@
 #include "rules.h"
 
 /*
- * Build the trie of compiled prefixes into t (zeroed by the caller: it is
- * a few MB, the value of tcpf_pfx).  any[side]: the rules with no prefix
+ * Build the trie of compiled prefixes into t (zeroed by the caller: a few
+ * MB, part of the rule set's map value).  any[side]: the rules with no prefix
  * on that side, which every class of the side includes.  -E2BIG when it
  * needs more than TCPF_PFX_NODES nodes, -ENOMEM.
  */
