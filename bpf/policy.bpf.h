@@ -54,7 +54,8 @@ struct {
 /* A token bucket; the slot is taken over when another key hashes to it. */
 struct tcpf_rl_bucket {
 	struct bpf_spin_lock lock;
-	__u32 rule;              /* rule id | (family + 1) << 16 per source */
+	__u32 rule;              /* rule id | (family + 1) << 9 per source
+				  * | the rule's salt << 16 */
 	__u64 credit;            /* ns of sending time banked */
 	__u64 last;              /* bpf_ktime_get_ns() of the last refill */
 	__u32 key[4];            /* the (masked) source it limits */
@@ -179,9 +180,11 @@ static __always_inline int ratelimit_pass(const struct tcpf_rule_act *a,
 	__u64 now, credit;
 	int pass;
 
-	/* the family is part of the key: 198.19.0.1 is not c613:1:: */
+	/* the family is part of the key: 198.19.0.1 is not c613:1::; and
+	 * the rule's text, so a rule changed under its id starts afresh */
 	__u32 tag = a->id | (__u32)(a->rl_per == TCPF_RL_SRC ?
-				    in->family + 1 : 0) << 16;
+				    in->family + 1 : 0) << 9 |
+		    (__u32)a->rl_salt << 16;
 
 	h = tag * 0x9e3779b1;
 	if (a->rl_per == TCPF_RL_SRC) {

@@ -356,6 +356,7 @@ static inline __u32 tcpf_src_slot(const __u32 addr[4])
 /* Policy: rules compiled to bitmaps (bpf/policy.bpf.h, user/rules.c). */
 
 #define TCPF_RULES_MAX 256
+_Static_assert(TCPF_RULES_MAX < 512, "a rule id fits 9 bits (rate-limit tags)");
 #define TCPF_RULE_WORDS (TCPF_RULES_MAX / 64)
 #define TCPF_RULESETS 2          /* double-buffered: one live, one being written */
 #define TCPF_PORTS 65536
@@ -380,7 +381,9 @@ struct tcpf_bitmap {
 
 /* What a matching rule does. */
 struct tcpf_rule_act {
-	__u32 id;                /* the rule's id: index of its hit counters */
+	__u16 id;                /* the rule's id: index of its hit counters */
+	__u16 rl_salt;           /* tcpf_rule_salt() of its text: a rule
+				  * changed under its id gets fresh buckets */
 	__u8 action;             /* enum tcpf_action */
 	__u8 rl_per;             /* enum tcpf_rl_per */
 	__u8 rl_plen;            /* prefix length of a per-source limit */
@@ -389,6 +392,16 @@ struct tcpf_rule_act {
 	__u64 rl_depth;          /* bucket depth in ns: burst * cost */
 };
 _Static_assert(sizeof(struct tcpf_rule_act) == 24, "tcpf_rule_act layout");
+
+/* 16 bits of FNV-1a over a rule's text. */
+static inline __u16 tcpf_rule_salt(const char *text)
+{
+	__u32 h = 0x811c9dc5;
+
+	while (*text)
+		h = (h ^ (__u8)*text++) * 0x01000193;
+	return (__u16)(h ^ h >> 16);
+}
 
 /*
  * One compiled rule set (tcpf_rulesets[set]).  A segment's candidates are

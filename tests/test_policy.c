@@ -1410,6 +1410,23 @@ static void test_ratelimit(struct ctx *x)
 		return;
 	burst(x, "rl_egress_burst", EG, &s, 3, 1, 16);
 	untouched(x, "rl_egress_not_ingress", IN, &s);
+
+	/* a rule changed under the same id starts from full buckets, not
+	 * from what its old text left; one written again as it was keeps
+	 * its own */
+	if (install(x, "rl_changed_old", "rule 17 nullscan ratelimit 1/s "
+		    "burst 2 per src\n"))
+		return;
+	s.saddr = a;
+	burst(x, "rl_changed_old_exhausted", IN, &s, 3, 2, 17);
+	if (install(x, "rl_changed_new", "rule 17 nullscan ratelimit 1/s "
+		    "burst 3 per src\n"))
+		return;
+	burst(x, "rl_changed_new_full", IN, &s, 4, 3, 17);
+	if (install(x, "rl_unchanged", "rule 17 nullscan ratelimit 1/s "
+		    "burst 3 per src\n"))
+		return;
+	burst(x, "rl_unchanged_keeps_bucket", IN, &s, 1, 0, 17);
 }
 
 /* ----------------------------------------------- flows: phase, state */

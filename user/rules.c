@@ -898,7 +898,8 @@ int ruleset_compile(const struct ruleset *rs, struct compiled *c)
 		for (int j = 0; j < r->ndst; j++)
 			if ((err = add_pfx(c, &r->dst[j], 1)))
 				goto fail;
-		a->id = r->id;
+		a->id = (__u16)r->id;
+		a->rl_salt = tcpf_rule_salt(r->text);
 		a->action = r->action;
 		a->rl_per = r->rl_per;
 		a->rl_plen = r->rl_plen;
