@@ -389,7 +389,7 @@ int cmd_attach(int argc, char **argv)
 	__u32 mode = XDP_MODE_NATIVE, egress_id;
 	struct attached cur;
 	unsigned int ifindex;
-	const char *ifname;
+	const char *ifname, *bad;
 	bool fresh, fresh_shared = false, attached = false, had_egress = false;
 	int opt, err;
 
@@ -485,6 +485,14 @@ int cmd_attach(int argc, char **argv)
 	err = setup_shared(skel, &fo, &fresh_shared);
 	if (err) {
 		pr_warn("cannot set up the flow table: %s", strerror(-err));
+		goto fail;
+	}
+	bad = pins_incompatible(skel->obj);
+	if (bad) {
+		pr_warn("cannot attach to %s: its pinned map %s has another "
+			"layout (made by another version of tcpflags); "
+			"'tcpflags detach %s' removes the pins, and their "
+			"counters", ifname, bad, ifname);
 		goto fail;
 	}
 	err = tcpflags_bpf__load(skel);

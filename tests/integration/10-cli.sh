@@ -2,6 +2,7 @@
 # 10-cli.sh - the tcpflags command line end to end, on veth labs:
 #   attach / status / stats / reset / detach with real TCP traffic,
 #   re-attach and mode changes keeping the pinned counters, --keep-maps,
+#   attach over maps pinned with another layout (an upgrade) refused,
 #   two interfaces at once, the same interface name in two namespaces,
 #   stats --watch, and every error path (exit code and one-line message),
 #   including bpffs missing (mounted by tcpflags itself, or not mountable).
@@ -527,5 +528,36 @@ else
     check_eq "bpffs missing, root: detach removed the pins" "$(cat "$TMP/leftover" 2>/dev/null)" ""
 fi
 check_eq "bpffs missing, root: no XDP left" "$(xdp_of "$SRV_A" "$IF")" none
+
+# ----------------------------------------- pins of another tcpflags version
+
+echo "# pins of another layout (an upgrade over kept maps)"
+XIF=tcpfx0
+# its pins go even if this is cut short (the lab's own go in t_cleanup)
+trap 'in_ns "$SRV_A" "$TCPF" detach "$XIF" >/dev/null 2>&1; t_cleanup' EXIT
+in_ns "$SRV_A" ip link add "$XIF" type veth peer name tcpfx1
+in_ns "$SRV_A" ip link set "$XIF" up
+PIN_X=$(if_pins "$SRV_A" "$XIF")
+tf "$SRV_A" attach "$XIF"
+tf "$SRV_A" detach "$XIF" --keep-maps
+# as an earlier build left it: the rule sets' map with another value size
+rm -f "$PIN_X/tcpf_rulesets"
+bpftool map create "$PIN_X/tcpf_rulesets" type array key 4 value 8 entries 2 \
+    name tcpf_rulesets
+npins=$(ls "$PIN_X" | wc -l)
+tf "$SRV_A" attach "$XIF"
+check_err "attach over another layout" 1 "pinned map tcpf_rulesets" \
+    "another version" "tcpflags detach $XIF"
+check_eq "attach over another layout: no XDP program" "$(xdp_of "$SRV_A" "$XIF")" none
+check_eq "attach over another layout: the pins left as they were" \
+    "$(ls "$PIN_X" | wc -l)" "$npins"
+tf "$SRV_A" detach "$XIF"
+check_eq "attach over another layout: detach exit code" "$RC" 0
+check_true "attach over another layout: detach removed the pins" "$PIN_X is still there" \
+    test ! -e "$PIN_X"
+tf "$SRV_A" attach "$XIF"
+check_eq "attach over another layout: attach after detach" "$RC" 0
+tf "$SRV_A" detach "$XIF"
+in_ns "$SRV_A" ip link del "$XIF"
 
 t_done
