@@ -354,184 +354,290 @@ static void rule_defaults(struct rule *r)
 	r->action = TCPF_ACT_MAX;	/* dirs, families: set at the end */
 }
 
-#define NEED(n)                                                         \
-	do {                                                            \
-		if (i + (n) >= argc)                                    \
-			return fail(err, len, "'%s' needs %s", w,       \
-				    (n) == 1 ? "a value" : "two values"); \
-	} while (0)
+/* What a word's handler gets: the rule so far, and where errors go. */
+struct rule_in {
+	struct rule *r;
+	const struct ruleset *rs;
+	char *err;
+	size_t len;
+};
 
-int rule_parse(int argc, char **argv, const struct ruleset *rs,
-	       struct rule *r, char *err, size_t len)
+/*
+ * One word of the rule language: w is the word, a the n words after it
+ * (at least the row's nargs).  Returns how many of them it took, or
+ * -errno with the message in in->err.
+ */
+typedef int (*word_fn)(struct rule_in *in, const char *w, char **a, int n);
+
+static int w_priority(struct rule_in *in, const char *w, char **a, int n)
+{
+	char *end;
+	long v;
+
+	(void)w, (void)n;
+	errno = 0;
+	v = strtol(a[0], &end, 10);
+	if (errno || end == a[0] || *end || v < -1000000 || v > 1000000)
+		return fail(in->err, in->len, "invalid priority '%s'", a[0]);
+	in->r->priority = (int)v;
+	return 1;
+}
+
+/* comp (and mask, unless NULL) as flag words: 0, -errno with the
+ * message, or 1 when comp sets a flag outside the mask */
+static int flags_match(struct rule_in *in, const char *mask_s,
+		       const char *comp_s, __u8 mask)
+{
+	__u8 comp;
+	int ret;
+
+	ret = parse_flag_list(comp_s, &comp, in->err, in->len);
+	if (!ret && mask_s)
+		ret = parse_flag_list(mask_s, &mask, in->err, in->len);
+	if (ret)
+		return ret;
+	if (comp & ~mask)
+		return 1;
+	flags_keep(in->r, mask, comp);
+	return 0;
+}
+
+static int w_tcp_flags(struct rule_in *in, const char *w, char **a, int n)
+{
+	__u8 mask;
+	int ret;
+
+	(void)w, (void)n;
+	/* the mask is parsed first, so its error is the one reported */
+	ret = parse_flag_list(a[0], &mask, in->err, in->len);
+	if (!ret)
+		ret = flags_match(in, NULL, a[1], mask);
+	if (ret == 1)
+		return fail(in->err, in->len, "--tcp-flags %s %s: the flags "
+			    "set must be in the mask", a[0], a[1]);
+	return ret ? ret : 2;
+}
+
+static int w_flags(struct rule_in *in, const char *w, char **a, int n)
+{
+	char buf[128], *slash;
+	int ret;
+
+	(void)w, (void)n;
+	snprintf(buf, sizeof(buf), "%s", a[0]);
+	slash = strchr(buf, '/');
+	if (slash)
+		*slash++ = '\0';
+	ret = flags_match(in, slash, buf, ALL_FLAGS);
+	if (ret == 1)
+		return fail(in->err, in->len, "flags %s: the flags set must "
+			    "be in the mask", a[0]);
+	return ret ? ret : 1;
+}
+
+static int w_syn(struct rule_in *in, const char *w, char **a, int n)
+{
+	(void)w, (void)a, (void)n;
+	flags_keep(in->r, TCPF_SYN | TCPF_RST | TCPF_ACK | TCPF_FIN, TCPF_SYN);
+	return 0;
+}
+
+static int w_valid(struct rule_in *in, const char *w, char **a, int n)
+{
+	(void)a, (void)n;
+	flags_keep_valid(in->r, w[0] == 'v');
+	return 0;
+}
+
+/* phase LIST, state LIST */
+static int w_names(struct rule_in *in, const char *w, char **a, int n)
+{
+	bool phase = w[0] == 'p';
+
+	(void)n;
+	return parse_names(a[0], w, phase ? &in->r->phases : &in->r->states,
+			   phase ? phase_name : state_name, 0,
+			   phase ? TCPF_PH_MAX : TCPF_ST_MAX, in->err,
+			   in->len) ?: 1;
+}
+
+static int w_dir(struct rule_in *in, const char *w, char **a, int n)
+{
+	(void)a, (void)n;
+	in->r->dirs |= 1u << (w[0] == 'e' ? TCPF_DIR_EGRESS : TCPF_DIR_INGRESS);
+	return 0;
+}
+
+static int w_family(struct rule_in *in, const char *w, char **a, int n)
+{
+	(void)a, (void)n;
+	in->r->families |= 1u << (w[3] == '6' ? TCPF_IPV6 : TCPF_IPV4);
+	return 0;
+}
+
+/* src PREFIXES, dst PREFIXES, sport PORTS, dport PORTS: once each */
+static int w_where(struct rule_in *in, const char *w, char **a, int n)
+{
+	struct rule *r = in->r;
+	bool src = w[0] == 's', port = strchr(w, 'p') != NULL;
+	int *cnt = port ? (src ? &r->nsport : &r->ndport)
+			: (src ? &r->nsrc : &r->ndst);
+	int ret;
+
+	(void)n;
+	if (*cnt)
+		return fail(in->err, in->len, "'%s' given twice", w);
+	if (port)
+		ret = parse_ports(a[0], src ? r->sport : r->dport, cnt,
+				  in->err, in->len);
+	else
+		ret = parse_prefix_list(a[0], in->rs, src ? &r->src : &r->dst,
+					cnt, in->err, in->len);
+	return ret ?: 1;
+}
+
+static int w_action(struct rule_in *in, const char *w, char **a, int n)
+{
+	(void)a, (void)n;
+	in->r->action = w[0] == 'p' ? TCPF_ACT_PASS :
+			w[0] == 'd' ? TCPF_ACT_DROP : TCPF_ACT_COUNT;
+	return 0;
+}
+
+static int parse_burst(struct rule_in *in, const char *s)
+{
+	char *end;
+	unsigned long long b;
+
+	errno = 0;
+	b = strtoull(s, &end, 10);
+	if (errno || *end || !b || b > 1000000000ULL || s[0] == '-')
+		return fail(in->err, in->len, "invalid burst '%s' (1 to "
+			    "1000000000)", s);
+	in->r->burst = b;
+	return 0;
+}
+
+/* "global", "src", "src/LEN": what one bucket is kept for */
+static int parse_per(struct rule_in *in, const char *s)
+{
+	struct rule *r = in->r;
+	char *end;
+	long v;
+
+	r->rl_per = TCPF_RL_SRC;
+	r->rl_plen = 128;
+	if (!strcmp(s, "global")) {
+		r->rl_per = TCPF_RL_GLOBAL;
+		r->rl_plen = 0;
+		return 0;
+	}
+	if (!strcmp(s, "src"))
+		return 0;
+	if (strncmp(s, "src/", 4))
+		return fail(in->err, in->len, "ratelimit per '%s': src, "
+			    "src/LEN or global", s);
+	errno = 0;
+	v = strtol(s + 4, &end, 10);
+	if (errno || *end || !s[4] || v < 0 || v > 128)
+		return fail(in->err, in->len, "prefix length out of range in "
+			    "'%s' (0 to 128)", s);
+	r->rl_plen = (__u8)v;
+	return 0;
+}
+
+/* ratelimit RATE [burst N] per src|src/LEN|global */
+static int w_ratelimit(struct rule_in *in, const char *w, char **a, int n)
+{
+	struct rule *r = in->r;
+	int k = 1, ret;
+
+	(void)w;
+	ret = parse_rate(a[0], &r->rate, &r->cost_ns, in->err, in->len);
+	if (ret)
+		return ret;
+	r->burst = 5;
+	if (k + 1 < n && !strcmp(a[k], "burst")) {
+		if ((ret = parse_burst(in, a[k + 1])))
+			return ret;
+		k += 2;
+	}
+	if (k + 1 >= n || strcmp(a[k], "per"))
+		return fail(in->err, in->len, "ratelimit needs 'per "
+			    "src|src/LEN|global'");
+	if ((ret = parse_per(in, a[k + 1])))
+		return ret;
+	r->action = TCPF_ACT_RATELIMIT;
+	return k + 2;
+}
+
+/* The words of the language (rules.h), each with how many it needs. */
+static const struct {
+	const char *word;
+	int nargs;
+	word_fn fn;
+} words[] = {
+	{ "--priority", 1, w_priority },
+	{ "--tcp-flags", 2, w_tcp_flags },
+	{ "flags", 1, w_flags },
+	{ "--syn", 0, w_syn },
+	{ "valid", 0, w_valid },
+	{ "invalid", 0, w_valid },
+	{ "phase", 1, w_names },
+	{ "state", 1, w_names },
+	{ "ingress", 0, w_dir },
+	{ "egress", 0, w_dir },
+	{ "ipv4", 0, w_family },
+	{ "ipv6", 0, w_family },
+	{ "src", 1, w_where },
+	{ "dst", 1, w_where },
+	{ "sport", 1, w_where },
+	{ "dport", 1, w_where },
+	{ "pass", 0, w_action },
+	{ "drop", 0, w_action },
+	{ "count", 0, w_action },
+	{ "ratelimit", 1, w_ratelimit },
+};
+
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+/* One word and what follows it: how many words it took, or -errno. */
+static int rule_word(struct rule_in *in, char **argv, int left)
+{
+	const char *w = argv[0];
+
+	for (size_t k = 0; k < ARRAY_LEN(words); k++) {
+		if (strcmp(w, words[k].word))
+			continue;
+		if (left - 1 < words[k].nargs)
+			return fail(in->err, in->len, "'%s' needs %s", w,
+				    words[k].nargs == 1 ? "a value"
+							: "two values");
+		return words[k].fn(in, w, argv + 1, left - 1);
+	}
+	for (size_t p = 0; p < ARRAY_LEN(presets); p++)
+		if (!strcmp(w, presets[p].name)) {
+			flags_keep(in->r, presets[p].mask, presets[p].comp);
+			return 0;
+		}
+	return fail(in->err, in->len, "unknown word '%s'", w);
+}
+
+/* The words joined, as `rule list` shows the rule. */
+static int rule_text(struct rule *r, int argc, char **argv)
 {
 	size_t tl = 0;
-	int ret = 0, i;
 
-	rule_defaults(r);
-	for (i = 0; i < argc; i++)
+	for (int i = 0; i < argc; i++)
 		tl += (size_t)snprintf(r->text + tl,
 				       tl < sizeof(r->text) ? sizeof(r->text) - tl : 0,
 				       "%s%s", i ? " " : "", argv[i]);
-	if (tl >= sizeof(r->text))
-		return fail(err, len, "rule too long (at most %d characters)",
-			    RULE_TEXT_MAX - 1);
-	if (!argc)
-		return fail(err, len, "empty rule");
+	return tl < sizeof(r->text) ? 0 : -E2BIG;
+}
 
-	for (i = 0; i < argc && !ret; i++) {
-		const char *w = argv[i];
-		size_t p;
-
-		if (r->action != TCPF_ACT_MAX)
-			return fail(err, len, "'%s' after the action '%s'", w,
-				    action_name(r->action));
-		if (!strcmp(w, "--priority")) {
-			char *end;
-			long v;
-
-			NEED(1);
-			errno = 0;
-			v = strtol(argv[++i], &end, 10);
-			if (errno || end == argv[i] || *end || v < -1000000 ||
-			    v > 1000000)
-				return fail(err, len, "invalid priority '%s'",
-					    argv[i]);
-			r->priority = (int)v;
-		} else if (!strcmp(w, "--tcp-flags")) {
-			__u8 mask, comp;
-
-			NEED(2);
-			ret = parse_flag_list(argv[i + 1], &mask, err, len);
-			if (!ret)
-				ret = parse_flag_list(argv[i + 2], &comp, err,
-						      len);
-			if (!ret && (comp & ~mask))
-				return fail(err, len, "--tcp-flags %s %s: the "
-					    "flags set must be in the mask",
-					    argv[i + 1], argv[i + 2]);
-			if (!ret)
-				flags_keep(r, mask, comp);
-			i += 2;
-		} else if (!strcmp(w, "flags")) {
-			char buf[128], *slash;
-			__u8 mask = ALL_FLAGS, comp;
-
-			NEED(1);
-			snprintf(buf, sizeof(buf), "%s", argv[++i]);
-			slash = strchr(buf, '/');
-			if (slash)
-				*slash = '\0';
-			ret = parse_flag_list(buf, &comp, err, len);
-			if (!ret && slash)
-				ret = parse_flag_list(slash + 1, &mask, err,
-						      len);
-			if (!ret && (comp & ~mask))
-				return fail(err, len, "flags %s: the flags set "
-					    "must be in the mask", argv[i]);
-			if (!ret)
-				flags_keep(r, mask, comp);
-		} else if (!strcmp(w, "--syn")) {
-			flags_keep(r, TCPF_SYN | TCPF_RST | TCPF_ACK | TCPF_FIN,
-				   TCPF_SYN);
-		} else if (!strcmp(w, "valid") || !strcmp(w, "invalid")) {
-			flags_keep_valid(r, w[0] == 'v');
-		} else if (!strcmp(w, "phase")) {
-			NEED(1);
-			ret = parse_names(argv[++i], "phase", &r->phases,
-					  phase_name, 0, TCPF_PH_MAX, err, len);
-		} else if (!strcmp(w, "state")) {
-			NEED(1);
-			ret = parse_names(argv[++i], "state", &r->states,
-					  state_name, 0, TCPF_ST_MAX, err, len);
-		} else if (!strcmp(w, "ingress") || !strcmp(w, "egress")) {
-			r->dirs |= 1u << (w[0] == 'e' ? TCPF_DIR_EGRESS
-						      : TCPF_DIR_INGRESS);
-		} else if (!strcmp(w, "ipv4") || !strcmp(w, "ipv6")) {
-			r->families |= 1u << (w[3] == '6' ? TCPF_IPV6
-							  : TCPF_IPV4);
-		} else if (!strcmp(w, "src") || !strcmp(w, "dst")) {
-			bool src = w[0] == 's';
-
-			NEED(1);
-			if (src ? r->src : r->dst)
-				return fail(err, len, "'%s' given twice", w);
-			ret = parse_prefix_list(argv[++i], rs,
-						src ? &r->src : &r->dst,
-						src ? &r->nsrc : &r->ndst, err,
-						len);
-		} else if (!strcmp(w, "sport") || !strcmp(w, "dport")) {
-			bool src = w[0] == 's';
-
-			NEED(1);
-			if (src ? r->nsport : r->ndport)
-				return fail(err, len, "'%s' given twice", w);
-			ret = parse_ports(argv[++i], src ? r->sport : r->dport,
-					  src ? &r->nsport : &r->ndport, err,
-					  len);
-		} else if (!strcmp(w, "pass") || !strcmp(w, "drop") ||
-			   !strcmp(w, "count")) {
-			r->action = w[0] == 'p' ? TCPF_ACT_PASS :
-				    w[0] == 'd' ? TCPF_ACT_DROP : TCPF_ACT_COUNT;
-		} else if (!strcmp(w, "ratelimit")) {
-			NEED(1);
-			ret = parse_rate(argv[++i], &r->rate, &r->cost_ns, err,
-					 len);
-			r->burst = 5;
-			if (!ret && i + 2 < argc && !strcmp(argv[i + 1], "burst")) {
-				char *end;
-				unsigned long long b;
-
-				errno = 0;
-				b = strtoull(argv[i + 2], &end, 10);
-				if (errno || *end || !b || b > 1000000000ULL ||
-				    argv[i + 2][0] == '-')
-					return fail(err, len, "invalid burst "
-						    "'%s' (1 to 1000000000)",
-						    argv[i + 2]);
-				r->burst = b;
-				i += 2;
-			}
-			if (!ret && (i + 2 >= argc || strcmp(argv[i + 1], "per")))
-				return fail(err, len, "ratelimit needs 'per "
-					    "src|src/LEN|global'");
-			if (ret)
-				break;
-			i += 2;
-			if (!strcmp(argv[i], "global")) {
-				r->rl_per = TCPF_RL_GLOBAL;
-			} else if (!strcmp(argv[i], "src")) {
-				r->rl_per = TCPF_RL_SRC;
-				r->rl_plen = 128;
-			} else if (!strncmp(argv[i], "src/", 4)) {
-				char *end;
-				long v;
-
-				errno = 0;
-				v = strtol(argv[i] + 4, &end, 10);
-				if (errno || *end || !argv[i][4] || v < 0 ||
-				    v > 128)
-					return fail(err, len, "prefix length "
-						    "out of range in '%s' (0 "
-						    "to 128)", argv[i]);
-				r->rl_per = TCPF_RL_SRC;
-				r->rl_plen = (__u8)v;
-			} else {
-				return fail(err, len, "ratelimit per '%s': "
-					    "src, src/LEN or global",
-					    argv[i]);
-			}
-			r->action = TCPF_ACT_RATELIMIT;
-		} else {
-			for (p = 0; p < sizeof(presets) / sizeof(presets[0]); p++)
-				if (!strcmp(w, presets[p].name))
-					break;
-			if (p == sizeof(presets) / sizeof(presets[0]))
-				return fail(err, len, "unknown word '%s'", w);
-			flags_keep(r, presets[p].mask, presets[p].comp);
-		}
-	}
-	if (ret)
-		return ret;
+/* What a rule means where it does not say. */
+static int rule_finish(struct rule *r, char *err, size_t len)
+{
 	if (r->action == TCPF_ACT_MAX)
 		return fail(err, len, "no action (pass, drop, count or "
 			    "ratelimit)");
@@ -545,6 +651,31 @@ int rule_parse(int argc, char **argv, const struct ruleset *rs,
 		return fail(err, len, "the flag matches exclude every "
 			    "segment");
 	return 0;
+}
+
+int rule_parse(int argc, char **argv, const struct ruleset *rs,
+	       struct rule *r, char *err, size_t len)
+{
+	struct rule_in in = { .r = r, .rs = rs, .err = err, .len = len };
+
+	rule_defaults(r);
+	if (rule_text(r, argc, argv))
+		return fail(err, len, "rule too long (at most %d characters)",
+			    RULE_TEXT_MAX - 1);
+	if (!argc)
+		return fail(err, len, "empty rule");
+	for (int i = 0; i < argc; i++) {
+		int took;
+
+		if (r->action != TCPF_ACT_MAX)
+			return fail(err, len, "'%s' after the action '%s'",
+				    argv[i], action_name(r->action));
+		took = rule_word(&in, argv + i, argc - i);
+		if (took < 0)
+			return took;
+		i += took;
+	}
+	return rule_finish(r, err, len);
 }
 
 static int rule_cmp(const void *a, const void *b)
@@ -649,17 +780,10 @@ static int parse_set_line(struct ruleset *rs, int argc, char **argv,
 	return 0;
 }
 
-int ruleset_parse_text(const char *name, const char *text,
-		       struct ruleset *rs, char *err, size_t len)
+/* Ids written in the file ("rule ID ...") are taken before any is
+ * handed out, so a rule without one never takes a later rule's. */
+static void reserve_ids(const char *text, struct ruleset *rs)
 {
-	char *copy = strdup(text), *line, *next, *argv[512];
-	char msg[256];
-	int lineno = 0, ret = 0;
-
-	if (!copy)
-		return -ENOMEM;
-	ruleset_init(rs);
-	/* ids written in the file are taken before any is handed out */
 	for (const char *t = text; t; t = strchr(t, '\n')) {
 		unsigned int id;
 
@@ -668,70 +792,95 @@ int ruleset_parse_text(const char *name, const char *text,
 		    id <= TCPF_RULES_MAX)
 			rs->reserved[id / 64] |= 1ULL << (id % 64);
 	}
-	for (line = copy; line && !ret; line = next) {
-		char *hash;
-		struct rule r;
-		int argc;
+}
 
+static int parse_default_line(struct ruleset *rs, int argc, char **argv,
+			      char *err, size_t len)
+{
+	if (argc != 2 || (strcmp(argv[1], "pass") && strcmp(argv[1], "drop")))
+		return fail(err, len, "default takes pass or drop");
+	rs->default_action = argv[1][0] == 'd' ? TCPF_ACT_DROP : TCPF_ACT_PASS;
+	return 0;
+}
+
+/* "rule ID ..." keeps an id (as `rule list` shows it); the id, or 0 */
+static int parse_rule_id(const struct ruleset *rs, const char *s, __u32 *id,
+			 char *err, size_t len)
+{
+	char *end;
+	long v = strtol(s, &end, 10);
+
+	if (*end || v < 1 || v > TCPF_RULES_MAX)
+		return fail(err, len, "invalid rule id '%s'", s);
+	for (int i = 0; i < rs->nrules; i++)
+		if (rs->rules[i].id == (__u32)v)
+			return fail(err, len, "rule id %ld used twice", v);
+	*id = (__u32)v;
+	return 0;
+}
+
+/* [rule ID] MATCH... ACTION */
+static int parse_rule_line(struct ruleset *rs, int argc, char **argv,
+			   char *err, size_t len)
+{
+	struct rule r;
+	__u32 id = 0;
+	int skip = 0, ret;
+
+	if (!strcmp(argv[0], "rule") && argc > 1) {
+		if ((ret = parse_rule_id(rs, argv[1], &id, err, len)))
+			return ret;
+		skip = 2;
+	}
+	ret = rule_parse(argc - skip, argv + skip, rs, &r, err, len);
+	if (!ret) {
+		r.id = id;
+		if (ruleset_add(rs, &r) < 0)
+			ret = fail(err, len, "too many rules (at most %d)",
+				   TCPF_RULES_MAX);
+	}
+	if (ret)
+		rule_free(&r);
+	return ret;
+}
+
+/* One line of a rules file, its comment cut off. */
+static int parse_line(struct ruleset *rs, char *line, char *err, size_t len)
+{
+	char *argv[512], *hash = strchr(line, '#');
+	int argc;
+
+	if (hash)
+		*hash = '\0';
+	argc = split(line, argv, 512);
+	if (argc < 0)
+		return fail(err, len, "too many words");
+	if (argc == 0)
+		return 0;
+	if (!strcmp(argv[0], "set"))
+		return parse_set_line(rs, argc, argv, err, len);
+	if (!strcmp(argv[0], "default"))
+		return parse_default_line(rs, argc, argv, err, len);
+	return parse_rule_line(rs, argc, argv, err, len);
+}
+
+int ruleset_parse_text(const char *name, const char *text,
+		       struct ruleset *rs, char *err, size_t len)
+{
+	char *copy = strdup(text), *line, *next;
+	char msg[256];
+	int lineno = 0, ret = 0;
+
+	if (!copy)
+		return -ENOMEM;
+	ruleset_init(rs);
+	reserve_ids(text, rs);
+	for (line = copy; line && !ret; line = next) {
 		next = strchr(line, '\n');
 		if (next)
 			*next++ = '\0';
-		hash = strchr(line, '#');
 		lineno++;
-		if (hash)
-			*hash = '\0';
-		argc = split(line, argv, 512);
-		if (argc < 0) {
-			ret = fail(msg, sizeof(msg), "too many words");
-		} else if (argc == 0) {
-			continue;
-		} else if (!strcmp(argv[0], "set")) {
-			ret = parse_set_line(rs, argc, argv, msg, sizeof(msg));
-		} else if (!strcmp(argv[0], "default")) {
-			if (argc != 2 || (strcmp(argv[1], "pass") &&
-					  strcmp(argv[1], "drop")))
-				ret = fail(msg, sizeof(msg),
-					   "default takes pass or drop");
-			else
-				rs->default_action = argv[1][0] == 'd' ?
-					TCPF_ACT_DROP : TCPF_ACT_PASS;
-		} else {
-			__u32 id = 0;
-			int skip = 0;
-
-			/* "rule ID ..." keeps an id (as `rule list` shows) */
-			if (!strcmp(argv[0], "rule") && argc > 1) {
-				char *end;
-				long v = strtol(argv[1], &end, 10);
-
-				if (*end || v < 1 || v > TCPF_RULES_MAX) {
-					ret = fail(msg, sizeof(msg),
-						   "invalid rule id '%s'",
-						   argv[1]);
-					break;
-				}
-				id = (__u32)v;
-				skip = 2;
-				for (int i = 0; i < rs->nrules; i++)
-					if (rs->rules[i].id == id)
-						ret = fail(msg, sizeof(msg),
-							   "rule id %u used "
-							   "twice", id);
-				if (ret)
-					break;
-			}
-			ret = rule_parse(argc - skip, argv + skip, rs, &r, msg,
-					 sizeof(msg));
-			if (!ret) {
-				r.id = id;
-				if (ruleset_add(rs, &r) < 0)
-					ret = fail(msg, sizeof(msg),
-						   "too many rules (at most "
-						   "%d)", TCPF_RULES_MAX);
-			}
-			if (ret)
-				rule_free(&r);
-		}
+		ret = parse_line(rs, line, msg, sizeof(msg));
 	}
 	free(copy);
 	memset(rs->reserved, 0, sizeof(rs->reserved));
@@ -846,68 +995,70 @@ static int add_pfx(struct compiled *c, const struct prefix *p, int side)
 	return 0;
 }
 
-int ruleset_compile(const struct ruleset *rs, struct compiled *c)
+/* Rule i's bits in the per-value bitmaps, and its action. */
+static int compile_rule(struct compiled *c, const struct rule *r, int i)
 {
 	struct tcpf_ruleset *o = &c->rs;
+	struct tcpf_rule_act *a = &o->act[i];
 	int err;
 
-	memset(c, 0, sizeof(*c));
-	tcpf_ctz_table(o->ctz);
-	o->nrules = (__u32)rs->nrules;
-	o->default_action = rs->default_action;
-	for (int i = 0; i < rs->nrules; i++) {
-		const struct rule *r = &rs->rules[i];
-		struct tcpf_rule_act *a = &o->act[i];
-
-		for (int b = 0; b < TCPF_PATTERNS; b++)
-			if (r->flags[b / 64] & (1ULL << (b % 64)))
-				bm_set(&c->flags[b], i);
-		for (int p = 0; p <= TCPF_PH_MAX; p++)
-			if (r->phases & (1u << p))
-				bm_set(&c->phase[p], i);
-		for (int s = 0; s < TCPF_ST_MAX; s++)
-			if (r->states & (1u << s))
-				bm_set(&c->state[s], i);
-		for (int d = 0; d < TCPF_DIRS; d++)
-			if (r->dirs & (1u << d))
-				bm_set(&c->dir[d], i);
-		for (int f = 0; f < TCPF_FAMILIES; f++)
-			if (r->families & (1u << f))
-				bm_set(&c->family[f], i);
-		if (!r->nsrc)
-			bm_set(&o->src_any, i);
-		if (!r->ndst)
-			bm_set(&o->dst_any, i);
-		if (!r->nsport)
-			bm_set(&o->sport_any, i);
-		if (!r->ndport)
-			bm_set(&o->dport_any, i);
-		o->lookups |= (r->nsrc ? TCPF_LOOKUP_SRC : 0) |
-			      (r->ndst ? TCPF_LOOKUP_DST : 0) |
-			      (r->nsport ? TCPF_LOOKUP_SPORT : 0) |
-			      (r->ndport ? TCPF_LOOKUP_DPORT : 0);
-		if (r->nsport || r->ndport)
-			c->ports = true;
-		/* decided only once the tracker has run */
-		if (r->phases != (1u << (TCPF_PH_MAX + 1)) - 1 ||
-		    r->states != (1u << TCPF_ST_MAX) - 1)
-			bm_set(&o->stateful, i);
-		for (int j = 0; j < r->nsrc; j++)
-			if ((err = add_pfx(c, &r->src[j], 0)))
-				goto fail;
-		for (int j = 0; j < r->ndst; j++)
-			if ((err = add_pfx(c, &r->dst[j], 1)))
-				goto fail;
-		a->id = (__u16)r->id;
-		a->rl_salt = tcpf_rule_salt(r->text);
-		a->action = r->action;
-		a->rl_per = r->rl_per;
-		a->rl_plen = r->rl_plen;
-		if (r->action == TCPF_ACT_RATELIMIT) {
-			a->rl_cost = r->cost_ns;
-			a->rl_depth = a->rl_cost * r->burst;
-		}
+	for (int b = 0; b < TCPF_PATTERNS; b++)
+		if (r->flags[b / 64] & (1ULL << (b % 64)))
+			bm_set(&c->flags[b], i);
+	for (int p = 0; p <= TCPF_PH_MAX; p++)
+		if (r->phases & (1u << p))
+			bm_set(&c->phase[p], i);
+	for (int s = 0; s < TCPF_ST_MAX; s++)
+		if (r->states & (1u << s))
+			bm_set(&c->state[s], i);
+	for (int d = 0; d < TCPF_DIRS; d++)
+		if (r->dirs & (1u << d))
+			bm_set(&c->dir[d], i);
+	for (int f = 0; f < TCPF_FAMILIES; f++)
+		if (r->families & (1u << f))
+			bm_set(&c->family[f], i);
+	if (!r->nsrc)
+		bm_set(&o->src_any, i);
+	if (!r->ndst)
+		bm_set(&o->dst_any, i);
+	if (!r->nsport)
+		bm_set(&o->sport_any, i);
+	if (!r->ndport)
+		bm_set(&o->dport_any, i);
+	o->lookups |= (r->nsrc ? TCPF_LOOKUP_SRC : 0) |
+		      (r->ndst ? TCPF_LOOKUP_DST : 0) |
+		      (r->nsport ? TCPF_LOOKUP_SPORT : 0) |
+		      (r->ndport ? TCPF_LOOKUP_DPORT : 0);
+	if (r->nsport || r->ndport)
+		c->ports = true;
+	/* decided only once the tracker has run */
+	if (r->phases != (1u << (TCPF_PH_MAX + 1)) - 1 ||
+	    r->states != (1u << TCPF_ST_MAX) - 1)
+		bm_set(&o->stateful, i);
+	for (int j = 0; j < r->nsrc; j++)
+		if ((err = add_pfx(c, &r->src[j], 0)))
+			return err;
+	for (int j = 0; j < r->ndst; j++)
+		if ((err = add_pfx(c, &r->dst[j], 1)))
+			return err;
+	a->id = (__u16)r->id;
+	a->rl_salt = tcpf_rule_salt(r->text);
+	a->action = r->action;
+	a->rl_per = r->rl_per;
+	a->rl_plen = r->rl_plen;
+	if (r->action == TCPF_ACT_RATELIMIT) {
+		a->rl_cost = r->cost_ns;
+		a->rl_depth = a->rl_cost * r->burst;
 	}
+	return 0;
+}
+
+/* The candidates the program reads in one lookup each: before the
+ * tracker (direction, family, flag byte) and after it (phase, state). */
+static void compile_tables(struct compiled *c)
+{
+	struct tcpf_ruleset *o = &c->rs;
+
 	/* per flag byte, only rules with a phase such a segment can have */
 	for (int b = 0; b < TCPF_PATTERNS; b++)
 		for (int p = 0; p < 16; p++)
@@ -931,8 +1082,12 @@ int ruleset_compile(const struct ruleset *rs, struct compiled *c)
 			for (int w = 0; w < TCPF_RULE_WORDS; w++)
 				o->late[TCPF_LATE_KEY(p, st)].w[w] =
 					c->phase[p].w[w] & c->state[st].w[w];
-	/* each prefix: the rules with a prefix containing it (the trie
-	 * returns what the longest prefix holding the address carries) */
+}
+
+/* Each prefix: the rules with a prefix containing it (the trie returns
+ * what the longest prefix holding the address carries). */
+static void compile_prefixes(const struct ruleset *rs, struct compiled *c)
+{
 	for (int k = 0; k < c->npfx; k++) {
 		struct pfx_entry *e = &c->pfx[k];
 
@@ -948,28 +1103,54 @@ int ruleset_compile(const struct ruleset *rs, struct compiled *c)
 				}
 		}
 	}
-	if (c->ports) {
-		for (int side = 0; side < 2; side++) {
-			c->port[side] = calloc(TCPF_PORTS, sizeof(struct tcpf_bitmap));
-			if (!c->port[side]) {
-				err = -ENOMEM;
-				goto fail;
-			}
-		}
-		for (int i = 0; i < rs->nrules; i++) {
-			const struct rule *r = &rs->rules[i];
+}
 
-			for (int j = 0; j < r->nsport; j++)
-				for (int p = r->sport[j].lo; p <= r->sport[j].hi; p++)
-					bm_set(&c->port[0][p], i);
-			for (int j = 0; j < r->ndport; j++)
-				for (int p = r->dport[j].lo; p <= r->dport[j].hi; p++)
-					bm_set(&c->port[1][p], i);
-		}
+static void port_bits(struct tcpf_bitmap *port, const struct port_range *pr,
+		      int n, int i)
+{
+	for (int j = 0; j < n; j++)
+		for (int p = pr[j].lo; p <= pr[j].hi; p++)
+			bm_set(&port[p], i);
+}
+
+/* Per port, sport and dport: the rules matching it (only when a rule
+ * names ports: the tables are 2 x 64K bitmaps). */
+static int compile_ports(const struct ruleset *rs, struct compiled *c)
+{
+	if (!c->ports)
+		return 0;
+	for (int side = 0; side < 2; side++) {
+		c->port[side] = calloc(TCPF_PORTS, sizeof(struct tcpf_bitmap));
+		if (!c->port[side])
+			return -ENOMEM;
+	}
+	for (int i = 0; i < rs->nrules; i++) {
+		const struct rule *r = &rs->rules[i];
+
+		port_bits(c->port[0], r->sport, r->nsport, i);
+		port_bits(c->port[1], r->dport, r->ndport, i);
 	}
 	return 0;
-fail:
-	compiled_free(c);
+}
+
+int ruleset_compile(const struct ruleset *rs, struct compiled *c)
+{
+	struct tcpf_ruleset *o = &c->rs;
+	int err = 0;
+
+	memset(c, 0, sizeof(*c));
+	tcpf_ctz_table(o->ctz);
+	o->nrules = (__u32)rs->nrules;
+	o->default_action = rs->default_action;
+	for (int i = 0; i < rs->nrules && !err; i++)
+		err = compile_rule(c, &rs->rules[i], i);
+	if (!err) {
+		compile_tables(c);
+		compile_prefixes(rs, c);
+		err = compile_ports(rs, c);
+	}
+	if (err)
+		compiled_free(c);
 	return err;
 }
 
