@@ -1,10 +1,12 @@
 # tcpflags - an XDP TCP flag classifier.  Every output goes to build/.
-#   make            build build/tcpflags (and the test and bench programs)
-#   make test       install what is missing, build, run every test (root)
-#   make bench      the benchmark table and budget lines (root)
+#   make            build build/tcpflags
+#   make test       build the tool and the test programs, run every test (root)
+#   make bench      build what the benchmarks run, print the budget lines (root)
 #   make demo       the lab: two namespaces, real traffic, the stats (root)
 #   make install    PREFIX=/usr/local DESTDIR=
 #   V=1             show the commands
+# scripts/test.sh is the README's test command: it installs what is missing,
+# then `make test-progs` and tests/run.sh.
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -26,99 +28,93 @@ Q := @
 msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
-WARN      := -Wall -Wextra -Werror -Wshadow
+# -MMD -MP: every object also writes the headers it read (build/**/*.d)
+WARN       := -Wall -Wextra -Werror -Wshadow
+DEPFLAGS    = -MMD -MP
 BPF_CFLAGS := -O2 -g -target bpf -D__TARGET_ARCH_$(ARCH) $(WARN) \
 	      -Iinclude -I/usr/include/$(TRIPLET)
-CFLAGS    ?= -O2 -g
-CFLAGS    += $(WARN) -std=gnu11 -Iinclude -Iuser -I$(BUILD) \
-	     -DTCPF_VERSION='"$(VERSION)"'
-LIBS      := $(shell pkg-config --libs libxdp libbpf 2>/dev/null || echo -lxdp -lbpf) -lelf -lz
+CFLAGS     ?= -O2 -g
+CFLAGS     += $(WARN) -std=gnu11 -Iinclude -Iuser -I$(BUILD) \
+	      -DTCPF_VERSION='"$(VERSION)"'
+LIBS       := $(shell pkg-config --libs libxdp libbpf 2>/dev/null || \
+		echo -lxdp -lbpf) -lelf -lz
 
-BPF_PROGS := tcpflags empty
-SKELS     := $(patsubst %,$(BUILD)/%.skel.h,$(BPF_PROGS))
-CORE_SRCS := user/log.c user/cli.c user/rules.c user/pfxtable.c user/policy.c user/pins.c user/counters.c user/attached.c user/snapshot.c user/timefmt.c
-CMD_SRCS  := user/loader.c user/egress.c user/stats.c user/flows.c user/rulecmd.c user/exporter.c user/top.c
-CORE_OBJS := $(patsubst user/%.c,$(BUILD)/user/%.o,$(CORE_SRCS))
-CMD_OBJS  := $(patsubst user/%.c,$(BUILD)/user/%.o,$(CMD_SRCS))
-TEST_BINS := $(BUILD)/test_bpf $(BUILD)/test_flow $(BUILD)/test_user \
-	     $(BUILD)/test_rules $(BUILD)/test_policy \
-	     $(BUILD)/bench $(BUILD)/bench_policy $(BUILD)/livegen \
-	     $(BUILD)/bench_top
+# ---- what is built: each list is the only place a file is named
 
-all: $(BUILD)/tcpflags $(TEST_BINS) $(BUILD)/xdpdrop.bpf.o
+# BPF objects; the skeleton of each in SKELS is generated for userspace
+BPF_OBJS := tcpflags empty livegen xdpdrop
+SKELS    := tcpflags empty livegen
+# userspace: the core (loading, pins, maps, rules) and the commands on it
+CORE     := log cli rules pfxtable policy pins counters attached snapshot \
+	    timefmt
+CMDS     := main loader egress stats flows rulecmd exporter top
+# test and bench programs: tests/NAME.c, linked with the core ...
+CORE_PROGS := test_bpf test_flow test_user test_rules test_policy \
+	      bench bench_policy
+# ... or on their own (their skeleton and frames only)
+LONE_PROGS := bench_top livegen
+# the programs that build frames with tests/frames.c
+FRAME_PROGS := test_bpf test_flow test_policy bench bench_policy bench_top
+
+TOOL_LIBS := $(shell pkg-config --libs ncursesw libmicrohttpd 2>/dev/null || \
+	       echo -lncursesw -lmicrohttpd)
+
+# what `make test` and `make bench` need besides the tool
+TEST_PROGS  := $(addprefix $(BUILD)/,test_bpf test_flow test_user \
+	       test_rules test_policy empty.bpf.o)
+BENCH_PROGS := $(addprefix $(BUILD)/,bench bench_policy bench_top livegen \
+	       empty.bpf.o xdpdrop.bpf.o)
+
+# ---- derived
+core_objs := $(CORE:%=$(BUILD)/user/%.o)
+cmd_objs  := $(CMDS:%=$(BUILD)/user/%.o)
+skel_hdrs := $(SKELS:%=$(BUILD)/%.skel.h)
+progs     := $(addprefix $(BUILD)/,$(CORE_PROGS) $(LONE_PROGS))
+
+all: $(BUILD)/tcpflags
 
 $(BUILD) $(BUILD)/user $(BUILD)/tests:
 	$(Q)mkdir -p $@
 
-$(BUILD)/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.bpf.h) include/tcpflags.h | $(BUILD)
+$(BUILD)/%.bpf.o: bpf/%.bpf.c | $(BUILD)
 	$(call msg,BPF,$@)
-	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+	$(Q)$(CLANG) $(BPF_CFLAGS) $(DEPFLAGS) -c $< -o $@
 
 $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 	$(call msg,SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name $*_bpf > $@
 
-$(BUILD)/user/%.o: user/%.c $(wildcard user/*.h) include/tcpflags.h $(SKELS) | $(BUILD)/user
+# the skeletons are order-only: the first build makes them before any C
+# file that includes one; after that, the .d files name who does
+$(BUILD)/user/%.o: user/%.c | $(BUILD)/user $(BUILD)/tcpflags.skel.h
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+	$(Q)$(CC) $(CFLAGS) $(DEPFLAGS) -c $< -o $@
 
-$(BUILD)/tests/%.o: tests/%.c $(wildcard tests/*.h) $(wildcard user/*.h) include/tcpflags.h $(SKELS) | $(BUILD)/tests
+$(BUILD)/tests/%.o: tests/%.c | $(BUILD)/tests $(skel_hdrs)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -Itests -c $< -o $@
+	$(Q)$(CC) $(CFLAGS) -Itests $(DEPFLAGS) -c $< -o $@
 
-# top: the dashboard draws with ncursesw
-$(BUILD)/tcpflags: LIBS += $(shell pkg-config --libs ncursesw 2>/dev/null || echo -lncursesw)
+# top draws with ncursesw
 $(BUILD)/user/top.o: CFLAGS += $(shell pkg-config --cflags ncursesw 2>/dev/null)
-$(BUILD)/tcpflags: $(BUILD)/user/main.o $(CMD_OBJS) $(CORE_OBJS)
-	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $^ $(LIBS) $(shell pkg-config --libs libmicrohttpd) -o $@
 
-$(BUILD)/test_bpf: $(BUILD)/tests/test_bpf.o $(BUILD)/tests/frames.o $(CORE_OBJS)
+$(BUILD)/tcpflags: $(cmd_objs) $(core_objs)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $^ $(LIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) $^ $(LIBS) $(TOOL_LIBS) -o $@
 
-$(BUILD)/test_flow: $(BUILD)/tests/test_flow.o $(BUILD)/tests/frames.o $(CORE_OBJS)
-	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $^ $(LIBS) -o $@
-
-$(BUILD)/test_user: $(BUILD)/tests/test_user.o $(CORE_OBJS)
+$(addprefix $(BUILD)/,$(CORE_PROGS)): $(core_objs)
+$(addprefix $(BUILD)/,$(FRAME_PROGS)): $(BUILD)/tests/frames.o
+$(progs): $(BUILD)/%: $(BUILD)/tests/%.o
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LIBS) -o $@
 
-$(BUILD)/test_rules: $(BUILD)/tests/test_rules.o $(CORE_OBJS)
-	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $^ $(LIBS) -o $@
+test-progs: $(BUILD)/tcpflags $(TEST_PROGS)
 
-$(BUILD)/test_policy: $(BUILD)/tests/test_policy.o $(BUILD)/tests/frames.o $(CORE_OBJS)
-	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $^ $(LIBS) -o $@
+bench-progs: $(BUILD)/tcpflags $(BENCH_PROGS)
 
-$(BUILD)/bench: $(BUILD)/tests/bench.o $(BUILD)/tests/frames.o $(CORE_OBJS)
-	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $^ $(LIBS) -o $@
-
-$(BUILD)/bench_policy: $(BUILD)/tests/bench_policy.o $(BUILD)/tests/frames.o $(CORE_OBJS)
-	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $^ $(LIBS) -o $@
-
-# fills counters and the flow table for scripts/bench-top.sh
-$(BUILD)/bench_top: $(BUILD)/tests/bench_top.o $(BUILD)/tests/frames.o
-	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $^ $(LIBS) -o $@
-
-# the flood generator of scripts/bench-live.sh: needs only its own skeleton
-$(BUILD)/tests/livegen.o: tests/livegen.c $(BUILD)/livegen.skel.h | $(BUILD)/tests
-	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -Itests -c $< -o $@
-
-$(BUILD)/livegen: $(BUILD)/tests/livegen.o
-	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $^ $(LIBS) -o $@
-
-test: all
+test: test-progs
 	$(Q)tests/run.sh
 
-bench: all
+bench: bench-progs
 	$(Q)$(BUILD)/bench
 	$(Q)$(BUILD)/bench_policy
 	$(Q)scripts/bench-live.sh
@@ -134,4 +130,6 @@ install: $(BUILD)/tcpflags
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: all test bench demo install clean
+.PHONY: all test-progs bench-progs test bench demo install clean
+
+-include $(wildcard $(BUILD)/*.d $(BUILD)/user/*.d $(BUILD)/tests/*.d)
