@@ -41,6 +41,7 @@ if [ "$(id -u)" -ne 0 ]; then
     exit 1
 fi
 
+run_suite readme bash "$ROOT/tests/readme.sh"
 run_suite unit_user "$ROOT/build/test_user"
 run_suite unit_bpf "$ROOT/build/test_bpf"
 run_suite unit_flow "$ROOT/build/test_flow"
