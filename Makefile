@@ -47,7 +47,8 @@ SKELS    := tcpflags empty livegen
 # userspace: the core (loading, pins, maps, rules) and the commands on it
 CORE     := log cli rules pfxtable policy pins counters attached snapshot \
 	    timefmt
-CMDS     := main loader egress stats flows rulecmd exporter top
+CMDS     := main loader egress stats flows rulecmd exporter top top_model \
+	    top_draw top_input
 # test and bench programs: tests/NAME.c, linked with the core ...
 CORE_PROGS := test_bpf test_flow test_user test_rules test_policy \
 	      bench bench_policy
@@ -95,7 +96,7 @@ $(BUILD)/tests/%.o: tests/%.c | $(BUILD)/tests $(skel_hdrs)
 	$(Q)$(CC) $(CFLAGS) -Itests $(DEPFLAGS) -c $< -o $@
 
 # top draws with ncursesw
-$(BUILD)/user/top.o: CFLAGS += $(shell pkg-config --cflags ncursesw 2>/dev/null)
+$(BUILD)/user/top_draw.o $(BUILD)/user/top_input.o: CFLAGS += $(shell pkg-config --cflags ncursesw 2>/dev/null)
 
 $(BUILD)/tcpflags: $(cmd_objs) $(core_objs)
 	$(call msg,LINK,$@)
