@@ -32,25 +32,46 @@ enum tcpf_family {
 };
 
 /*
+ * Enumerations with names: each is one list X(ENUMERATOR, "name"), so a
+ * value and the name stats, JSON, rules and the exporter give it are one
+ * definition.  The enum takes the list through TCPF_X_ENUM; userspace
+ * builds its name table through TCPF_X_NAME (user/counters.c).
+ */
+#define TCPF_X_ENUM(e, name) e,
+#define TCPF_X_NAME(e, name) [e] = name,
+
+/*
  * Frames that carry no countable TCP flag byte, by what they are.
  * Malformed reasons are contiguous from TCPF_CNT_MAL_FIRST.
  */
-enum tcpf_counter {
-	TCPF_CNT_NON_TCP = 0,        /* not IP, or IP carrying another protocol */
-	TCPF_CNT_TCP_FRAGMENT,       /* non-first fragment of a TCP packet: no header */
-	TCPF_CNT_MAL_ETH_TRUNC,      /* shorter than an Ethernet header */
-	TCPF_CNT_MAL_VLAN_TRUNC,     /* VLAN tag cut short */
-	TCPF_CNT_MAL_VLAN_DEPTH,     /* more than two VLAN tags */
-	TCPF_CNT_MAL_IP_VERSION,     /* version field disagrees with EtherType */
-	TCPF_CNT_MAL_IP4_TRUNC,      /* IPv4 header or total length past the frame */
-	TCPF_CNT_MAL_IP4_IHL,        /* IHL < 5 or header longer than total length */
-	TCPF_CNT_MAL_IP6_TRUNC,      /* IPv6 header or payload length past the frame */
-	TCPF_CNT_MAL_IP6_EXT_TRUNC,  /* extension header past the packet */
-	TCPF_CNT_MAL_IP6_EXT_DEPTH,  /* extension chain longer than TCPF_IP6_EXT_MAX */
-	TCPF_CNT_MAL_TCP_TRUNC,      /* fewer than 20 bytes of TCP header in the packet */
-	TCPF_CNT_MAL_TCP_DOFF,       /* data offset < 5 or past the packet */
-	TCPF_CNT_MAX,
-};
+#define TCPF_COUNTERS(X)                                                       \
+	/* not IP, or IP carrying another protocol */                          \
+	X(TCPF_CNT_NON_TCP, "non_tcp")                                         \
+	/* non-first fragment of a TCP packet: no header */                    \
+	X(TCPF_CNT_TCP_FRAGMENT, "tcp_fragment")                               \
+	/* shorter than an Ethernet header */                                  \
+	X(TCPF_CNT_MAL_ETH_TRUNC, "eth_truncated")                             \
+	/* VLAN tag cut short */                                               \
+	X(TCPF_CNT_MAL_VLAN_TRUNC, "vlan_truncated")                           \
+	/* more than two VLAN tags */                                          \
+	X(TCPF_CNT_MAL_VLAN_DEPTH, "vlan_too_deep")                            \
+	/* version field disagrees with EtherType */                           \
+	X(TCPF_CNT_MAL_IP_VERSION, "ip_bad_version")                           \
+	/* IPv4 header or total length past the frame */                       \
+	X(TCPF_CNT_MAL_IP4_TRUNC, "ip4_truncated")                             \
+	/* IHL < 5 or header longer than total length */                       \
+	X(TCPF_CNT_MAL_IP4_IHL, "ip4_bad_ihl")                                 \
+	/* IPv6 header or payload length past the frame */                     \
+	X(TCPF_CNT_MAL_IP6_TRUNC, "ip6_truncated")                             \
+	/* extension header past the packet */                                 \
+	X(TCPF_CNT_MAL_IP6_EXT_TRUNC, "ip6_ext_truncated")                     \
+	/* extension chain longer than TCPF_IP6_EXT_MAX */                     \
+	X(TCPF_CNT_MAL_IP6_EXT_DEPTH, "ip6_ext_too_long")                      \
+	/* fewer than 20 bytes of TCP header in the packet */                  \
+	X(TCPF_CNT_MAL_TCP_TRUNC, "tcp_truncated")                             \
+	/* data offset < 5 or past the packet */                               \
+	X(TCPF_CNT_MAL_TCP_DOFF, "tcp_bad_doff")
+enum tcpf_counter { TCPF_COUNTERS(TCPF_X_ENUM) TCPF_CNT_MAX };
 #define TCPF_CNT_MAL_FIRST TCPF_CNT_MAL_ETH_TRUNC
 
 #define TCPF_VLAN_MAX 2          /* 802.1Q / 802.1ad tags parsed */
@@ -98,35 +119,52 @@ _Static_assert(sizeof(struct tcpf_meta) == 48, "tcpf_meta layout");
 /* Flows: the handshake/teardown state machine (bpf/flow.bpf.h).       */
 
 /* Connection states, as the local endpoint would see them (RFC 9293). */
-enum tcpf_state {
-	TCPF_ST_NONE = 0,
-	TCPF_ST_SYN_SENT,        /* local sent the SYN, no SYN-ACK yet */
-	TCPF_ST_SYN_RECV,        /* a SYN arrived for local */
-	TCPF_ST_ESTABLISHED,
-	TCPF_ST_FIN_WAIT1,       /* local sent the first FIN, not acked */
-	TCPF_ST_FIN_WAIT2,       /* local's first FIN acked, peer still open */
-	TCPF_ST_CLOSE_WAIT,      /* the peer sent the first FIN */
-	TCPF_ST_LAST_ACK,        /* local answered with its FIN, not acked */
-	TCPF_ST_CLOSING,         /* both FINs crossed, local's not acked */
-	TCPF_ST_TIME_WAIT,       /* local closed first, both FINs acked */
-	TCPF_ST_MAX,
-};
+#define TCPF_STATES(X)                                                         \
+	X(TCPF_ST_NONE, "none")                                                \
+	/* local sent the SYN, no SYN-ACK yet */                               \
+	X(TCPF_ST_SYN_SENT, "syn_sent")                                        \
+	/* a SYN arrived for local */                                          \
+	X(TCPF_ST_SYN_RECV, "syn_recv")                                        \
+	X(TCPF_ST_ESTABLISHED, "established")                                  \
+	/* local sent the first FIN, not acked */                              \
+	X(TCPF_ST_FIN_WAIT1, "fin_wait1")                                      \
+	/* local's first FIN acked, peer still open */                         \
+	X(TCPF_ST_FIN_WAIT2, "fin_wait2")                                      \
+	/* the peer sent the first FIN */                                      \
+	X(TCPF_ST_CLOSE_WAIT, "close_wait")                                    \
+	/* local answered with its FIN, not acked */                           \
+	X(TCPF_ST_LAST_ACK, "last_ack")                                        \
+	/* both FINs crossed, local's not acked */                             \
+	X(TCPF_ST_CLOSING, "closing")                                          \
+	/* local closed first, both FINs acked */                              \
+	X(TCPF_ST_TIME_WAIT, "time_wait")
+enum tcpf_state { TCPF_STATES(TCPF_X_ENUM) TCPF_ST_MAX };
 
 /* Where a segment sits in the life of its connection. */
-enum tcpf_phase {
-	TCPF_PH_SYN = 0,         /* handshake_syn */
-	TCPF_PH_SYNACK,          /* handshake_synack */
-	TCPF_PH_ACK,             /* handshake_ack: completes the handshake */
-	TCPF_PH_ESTABLISHED,     /* data and ACKs of an open connection */
-	TCPF_PH_FIN1,            /* teardown_fin1: the first FIN */
-	TCPF_PH_ACK1,            /* teardown_ack1: the ACK of the first FIN */
-	TCPF_PH_FIN2,            /* teardown_fin2: the second FIN */
-	TCPF_PH_ACK2,            /* teardown_ack2: the ACK of the second FIN */
-	TCPF_PH_RESET,           /* RST of a tracked connection or handshake */
-	TCPF_PH_RETRANSMIT,      /* a SYN, SYN-ACK, FIN or data sent again */
-	TCPF_PH_OUT_OF_STATE,    /* fits no tracked connection, or breaks it */
-	TCPF_PH_MAX,
-};
+#define TCPF_PHASES(X)                                                         \
+	/* handshake_syn */                                                    \
+	X(TCPF_PH_SYN, "handshake_syn")                                        \
+	/* handshake_synack */                                                 \
+	X(TCPF_PH_SYNACK, "handshake_synack")                                  \
+	/* handshake_ack: completes the handshake */                           \
+	X(TCPF_PH_ACK, "handshake_ack")                                        \
+	/* data and ACKs of an open connection */                              \
+	X(TCPF_PH_ESTABLISHED, "established")                                  \
+	/* teardown_fin1: the first FIN */                                     \
+	X(TCPF_PH_FIN1, "teardown_fin1")                                       \
+	/* teardown_ack1: the ACK of the first FIN */                          \
+	X(TCPF_PH_ACK1, "teardown_ack1")                                       \
+	/* teardown_fin2: the second FIN */                                    \
+	X(TCPF_PH_FIN2, "teardown_fin2")                                       \
+	/* teardown_ack2: the ACK of the second FIN */                         \
+	X(TCPF_PH_ACK2, "teardown_ack2")                                       \
+	/* RST of a tracked connection or handshake */                         \
+	X(TCPF_PH_RESET, "reset")                                              \
+	/* a SYN, SYN-ACK, FIN or data sent again */                           \
+	X(TCPF_PH_RETRANSMIT, "retransmit")                                    \
+	/* fits no tracked connection, or breaks it */                         \
+	X(TCPF_PH_OUT_OF_STATE, "out_of_state")
+enum tcpf_phase { TCPF_PHASES(TCPF_X_ENUM) TCPF_PH_MAX };
 
 /*
  * Whether the tracker (bpf/flow.bpf.h) can give a segment with flag byte
@@ -178,17 +216,24 @@ enum tcpf_dir {
 #define TCPF_PHASE_ENTRIES (TCPF_DIRS * TCPF_PH_MAX)
 
 /* tcpf_conns (per network namespace, per-CPU): connection events. */
-enum tcpf_conn_counter {
-	TCPF_CONN_OPENED = 0,    /* handshakes completed */
-	TCPF_CONN_CLOSED,        /* orderly teardowns that reached TIME_WAIT/CLOSED */
-	TCPF_CONN_RESET,         /* tracked connections ended by RST */
-	TCPF_CONN_REFUSED,       /* handshakes ended by RST (port closed) */
-	TCPF_CONN_EXPIRED,       /* tracked connections idle past their timeout */
-	TCPF_CONN_EVICTED,       /* tracked connections displaced by a new one */
-	TCPF_CONN_HALF_OPEN_EXPIRED, /* half-open handshakes that timed out */
-	TCPF_CONN_HALF_OPEN_EVICTED, /* half-open slots taken by another SYN */
-	TCPF_CONN_MAX,
-};
+#define TCPF_CONN_COUNTERS(X)                                                  \
+	/* handshakes completed */                                             \
+	X(TCPF_CONN_OPENED, "opened")                                          \
+	/* orderly teardowns that reached TIME_WAIT/CLOSED */                  \
+	X(TCPF_CONN_CLOSED, "closed")                                          \
+	/* tracked connections ended by RST */                                 \
+	X(TCPF_CONN_RESET, "reset")                                            \
+	/* handshakes ended by RST (port closed) */                            \
+	X(TCPF_CONN_REFUSED, "refused")                                        \
+	/* tracked connections idle past their timeout */                      \
+	X(TCPF_CONN_EXPIRED, "expired")                                        \
+	/* tracked connections displaced by a new one */                       \
+	X(TCPF_CONN_EVICTED, "evicted")                                        \
+	/* half-open handshakes that timed out */                              \
+	X(TCPF_CONN_HALF_OPEN_EXPIRED, "half_open_expired")                    \
+	/* half-open slots taken by another SYN */                             \
+	X(TCPF_CONN_HALF_OPEN_EVICTED, "half_open_evicted")
+enum tcpf_conn_counter { TCPF_CONN_COUNTERS(TCPF_X_ENUM) TCPF_CONN_MAX };
 
 /*
  * A flow key is canonical: the two endpoints in a fixed order, so both
@@ -361,13 +406,14 @@ _Static_assert(TCPF_RULES_MAX < 512, "a rule id fits 9 bits (rate-limit tags)");
 #define TCPF_RULESETS 2          /* double-buffered: one live, one being written */
 #define TCPF_PORTS 65536
 
-enum tcpf_action {
-	TCPF_ACT_PASS = 0,
-	TCPF_ACT_DROP,
-	TCPF_ACT_COUNT,          /* monitor: counted as "would drop", passed */
-	TCPF_ACT_RATELIMIT,      /* token bucket; the excess is dropped */
-	TCPF_ACT_MAX,
-};
+#define TCPF_ACTIONS(X)                                                        \
+	X(TCPF_ACT_PASS, "pass")                                               \
+	X(TCPF_ACT_DROP, "drop")                                               \
+	/* monitor: counted as "would drop", passed */                         \
+	X(TCPF_ACT_COUNT, "count")                                             \
+	/* token bucket; the excess is dropped */                              \
+	X(TCPF_ACT_RATELIMIT, "ratelimit")
+enum tcpf_action { TCPF_ACTIONS(TCPF_X_ENUM) TCPF_ACT_MAX };
 
 enum tcpf_rl_per {
 	TCPF_RL_GLOBAL = 0,
@@ -514,13 +560,16 @@ struct tcpf_set {
 };
 
 /* tcpf_drops (per interface, per-CPU): why frames were dropped or not. */
-enum tcpf_drop_reason {
-	TCPF_DROP_RULE = 0,      /* a drop rule */
-	TCPF_DROP_RATELIMIT,     /* over a rate limit */
-	TCPF_DROP_DEFAULT,       /* the default action */
-	TCPF_DROP_WOULD,         /* a count rule: would have dropped */
-	TCPF_DROP_MAX,
-};
+#define TCPF_DROP_REASONS(X)                                                   \
+	/* a drop rule */                                                      \
+	X(TCPF_DROP_RULE, "rule")                                              \
+	/* over a rate limit */                                                \
+	X(TCPF_DROP_RATELIMIT, "ratelimit")                                    \
+	/* the default action */                                               \
+	X(TCPF_DROP_DEFAULT, "default")                                        \
+	/* a count rule: would have dropped */                                 \
+	X(TCPF_DROP_WOULD, "would_drop")
+enum tcpf_drop_reason { TCPF_DROP_REASONS(TCPF_X_ENUM) TCPF_DROP_MAX };
 
 /* tcpf_ratelimit: token buckets, a direct-mapped array (bounded, no insert). */
 #define TCPF_RL_SLOTS 65536

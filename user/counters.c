@@ -10,57 +10,19 @@
 #include "pins.h"
 
 static const char *const counter_names[TCPF_CNT_MAX] = {
-	[TCPF_CNT_NON_TCP] = "non_tcp",
-	[TCPF_CNT_TCP_FRAGMENT] = "tcp_fragment",
-	[TCPF_CNT_MAL_ETH_TRUNC] = "eth_truncated",
-	[TCPF_CNT_MAL_VLAN_TRUNC] = "vlan_truncated",
-	[TCPF_CNT_MAL_VLAN_DEPTH] = "vlan_too_deep",
-	[TCPF_CNT_MAL_IP_VERSION] = "ip_bad_version",
-	[TCPF_CNT_MAL_IP4_TRUNC] = "ip4_truncated",
-	[TCPF_CNT_MAL_IP4_IHL] = "ip4_bad_ihl",
-	[TCPF_CNT_MAL_IP6_TRUNC] = "ip6_truncated",
-	[TCPF_CNT_MAL_IP6_EXT_TRUNC] = "ip6_ext_truncated",
-	[TCPF_CNT_MAL_IP6_EXT_DEPTH] = "ip6_ext_too_long",
-	[TCPF_CNT_MAL_TCP_TRUNC] = "tcp_truncated",
-	[TCPF_CNT_MAL_TCP_DOFF] = "tcp_bad_doff",
+	TCPF_COUNTERS(TCPF_X_NAME)
 };
 
 static const char *const state_names[TCPF_ST_MAX] = {
-	[TCPF_ST_NONE] = "none",
-	[TCPF_ST_SYN_SENT] = "syn_sent",
-	[TCPF_ST_SYN_RECV] = "syn_recv",
-	[TCPF_ST_ESTABLISHED] = "established",
-	[TCPF_ST_FIN_WAIT1] = "fin_wait1",
-	[TCPF_ST_FIN_WAIT2] = "fin_wait2",
-	[TCPF_ST_CLOSE_WAIT] = "close_wait",
-	[TCPF_ST_LAST_ACK] = "last_ack",
-	[TCPF_ST_CLOSING] = "closing",
-	[TCPF_ST_TIME_WAIT] = "time_wait",
+	TCPF_STATES(TCPF_X_NAME)
 };
 
 static const char *const phase_names[TCPF_PH_MAX] = {
-	[TCPF_PH_SYN] = "handshake_syn",
-	[TCPF_PH_SYNACK] = "handshake_synack",
-	[TCPF_PH_ACK] = "handshake_ack",
-	[TCPF_PH_ESTABLISHED] = "established",
-	[TCPF_PH_FIN1] = "teardown_fin1",
-	[TCPF_PH_ACK1] = "teardown_ack1",
-	[TCPF_PH_FIN2] = "teardown_fin2",
-	[TCPF_PH_ACK2] = "teardown_ack2",
-	[TCPF_PH_RESET] = "reset",
-	[TCPF_PH_RETRANSMIT] = "retransmit",
-	[TCPF_PH_OUT_OF_STATE] = "out_of_state",
+	TCPF_PHASES(TCPF_X_NAME)
 };
 
 static const char *const conn_names[TCPF_CONN_MAX] = {
-	[TCPF_CONN_OPENED] = "opened",
-	[TCPF_CONN_CLOSED] = "closed",
-	[TCPF_CONN_RESET] = "reset",
-	[TCPF_CONN_REFUSED] = "refused",
-	[TCPF_CONN_EXPIRED] = "expired",
-	[TCPF_CONN_EVICTED] = "evicted",
-	[TCPF_CONN_HALF_OPEN_EXPIRED] = "half_open_expired",
-	[TCPF_CONN_HALF_OPEN_EVICTED] = "half_open_evicted",
+	TCPF_CONN_COUNTERS(TCPF_X_NAME)
 };
 
 const char *state_name(__u32 st)

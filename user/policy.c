@@ -19,10 +19,7 @@
 #define RUN_DIR "/run/tcpflags"
 
 static const char *const drop_names[TCPF_DROP_MAX] = {
-	[TCPF_DROP_RULE] = "rule",
-	[TCPF_DROP_RATELIMIT] = "ratelimit",
-	[TCPF_DROP_DEFAULT] = "default",
-	[TCPF_DROP_WOULD] = "would_drop",
+	TCPF_DROP_REASONS(TCPF_X_NAME)
 };
 
 const char *policy_strerror(int err)

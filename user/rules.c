@@ -14,10 +14,7 @@
 #define ALL_FLAGS 0xff
 
 static const char *const action_names[TCPF_ACT_MAX] = {
-	[TCPF_ACT_PASS] = "pass",
-	[TCPF_ACT_DROP] = "drop",
-	[TCPF_ACT_COUNT] = "count",
-	[TCPF_ACT_RATELIMIT] = "ratelimit",
+	TCPF_ACTIONS(TCPF_X_NAME)
 };
 
 const char *action_name(__u8 a)
