@@ -335,6 +335,21 @@ static int sorted(const struct figure *a, const struct figure *b, int by_name)
 	return c ? c : by_name;
 }
 
+/* Sort n rows by t's sort key; returns n. */
+static int sort_rows(const struct top *t, void *rows, int n, size_t size,
+		     int (*cmp)(const void *, const void *))
+{
+	sort_key = t->sort;
+	qsort(rows, (size_t)n, size, cmp);
+	return n;
+}
+
+/* Interface i when it has been read, else NULL. */
+static const struct iface *read_iface(const struct top *t, int i)
+{
+	return t->ifs[i].have_cur ? &t->ifs[i] : NULL;
+}
+
 static int cmp_prow(const void *pa, const void *pb)
 {
 	const struct prow *a = pa, *b = pb;
@@ -364,9 +379,7 @@ static int pattern_rows(struct top *t, struct prow *rows)
 		rows[n].v = figure(t, -1, g_pattern, key);
 		n++;
 	}
-	sort_key = t->sort;
-	qsort(rows, (size_t)n, sizeof(*rows), cmp_prow);
-	return n;
+	return sort_rows(t, rows, n, sizeof(*rows), cmp_prow);
 }
 
 /* The columns of the patterns table at this width. */
@@ -526,11 +539,9 @@ static int rule_rows(const struct top *t, struct rrow *rows)
 	int n = 0;
 
 	for (int i = 0; i < t->nifs; i++) {
-		const struct iface *f = &t->ifs[i];
+		const struct iface *f = read_iface(t, i);
 
-		if (!f->have_cur)
-			continue;
-		for (int k = 0; k < f->cur->rules.nrules; k++) {
+		for (int k = 0; f && k < f->cur->rules.nrules; k++) {
 			const struct rule *r = &f->cur->rules.rules[k];
 
 			if (r->id > TCPF_RULES_MAX)
@@ -542,12 +553,27 @@ static int rule_rows(const struct top *t, struct rrow *rows)
 			n++;
 		}
 	}
-	sort_key = t->sort;
-	qsort(rows, (size_t)n, sizeof(*rows), cmp_rrow);
-	return n;
+	return sort_rows(t, rows, n, sizeof(*rows), cmp_rrow);
 }
 
 /* The rules with their hits, in h rows from y; the list scrolls. */
+/* The column heads of a list of rows, IFACE first when x leaves room. */
+__attribute__((format(printf, 4, 5)))
+static void list_heads(const struct top *t, int y, int x, const char *fmt, ...)
+{
+	char buf[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	attron(A_BOLD | colour(t, C_CYAN));
+	if (x)
+		put(y, 0, " %-15s", "IFACE");
+	put(y, x, "%s", buf);
+	attroff(A_BOLD | colour(t, C_CYAN));
+}
+
 static void draw_rules(struct top *t, int y, int h)
 {
 	static struct rrow rows[IFACES_MAX * TCPF_RULES_MAX];
@@ -566,12 +592,8 @@ static void draw_rules(struct top *t, int y, int h)
 	    what, t->sort == S_NAME ? "id" : sort_name[t->sort],
 	    fmt_rows(first, shown, n, more, sizeof(more)));
 	attroff(A_BOLD);
-	attron(A_BOLD | colour(t, C_CYAN));
-	if (x)
-		put(y + 1, 0, " %-15s", "IFACE");
-	put(y + 1, x, " %4s %8s %10s %12s  %s", "ID", "HITS/s", "PACKETS",
-	    "BYTES", "RULE");
-	attroff(A_BOLD | colour(t, C_CYAN));
+	list_heads(t, y + 1, x, " %4s %8s %10s %12s  %s", "ID", "HITS/s",
+		   "PACKETS", "BYTES", "RULE");
 	for (int i = 0; i < shown; i++) {
 		const struct rrow *w = &rows[first + i];
 
@@ -659,20 +681,16 @@ static int source_rows(const struct top *t, struct srow *rows)
 	int n = 0;
 
 	for (int i = 0; i < t->nifs; i++) {
-		const struct iface *f = &t->ifs[i];
+		const struct iface *f = read_iface(t, i);
 
-		if (!f->have_cur)
-			continue;
-		for (int k = 0; k < f->cur->nsrcs; k++) {
+		for (int k = 0; f && k < f->cur->nsrcs; k++) {
 			rows[n].ifi = i;
 			rows[n].c = &f->cur->srcs[k];
 			source_figure(f, rows[n].c, &rows[n].v);
 			n++;
 		}
 	}
-	sort_key = t->sort;
-	qsort(rows, (size_t)n, sizeof(*rows), cmp_srow);
-	return n;
+	return sort_rows(t, rows, n, sizeof(*rows), cmp_srow);
 }
 
 static void draw_sources(struct top *t, int y)
@@ -696,12 +714,8 @@ static void draw_sources(struct top *t, int y)
 	    n == 1 ? "" : "s", t->sort == S_NAME ? "address" : sort_name[t->sort],
 	    fmt_rows(first, shown, n, more, sizeof(more)));
 	attroff(A_BOLD);
-	attron(A_BOLD | colour(t, C_CYAN));
-	if (x)
-		put(y + 1, 0, " %-15s", "IFACE");
-	put(y + 1, x, " %-39s %-4s %8s %10s", "SOURCE", "FAM", "SYN/s",
-	    "SYNS");
-	attroff(A_BOLD | colour(t, C_CYAN));
+	list_heads(t, y + 1, x, " %-39s %-4s %8s %10s", "SOURCE", "FAM",
+		   "SYN/s", "SYNS");
 	for (int i = 0; i < shown; i++) {
 		const struct srow *w = &rows[first + i];
 
@@ -798,29 +812,22 @@ static void draw_help(struct top *t, int y)
 	}
 }
 
+/* What each view draws below the header. */
+static void (*const view_draw[V_MAX])(struct top *t, int y) = {
+	[V_OVERVIEW] = draw_overview,
+	[V_PATTERNS] = draw_patterns_view,
+	[V_RULES] = draw_rules_view,
+	[V_SOURCES] = draw_sources,
+	[V_HELP] = draw_help,
+};
+
 void draw(struct top *t)
 {
 	int y;
 
 	erase();
 	y = draw_header(t) + 1;
-	switch (t->view) {
-	case V_OVERVIEW:
-		draw_overview(t, y);
-		break;
-	case V_PATTERNS:
-		draw_patterns_view(t, y);
-		break;
-	case V_RULES:
-		draw_rules_view(t, y);
-		break;
-	case V_SOURCES:
-		draw_sources(t, y);
-		break;
-	default:
-		draw_help(t, y);
-		break;
-	}
+	view_draw[t->view](t, y);
 	draw_footer(t);
 	refresh();
 }

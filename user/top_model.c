@@ -288,10 +288,16 @@ __u64 g_pattern(const struct raw *r, int key)
 	return r->count.flags[key / TCPF_PATTERNS][key % TCPF_PATTERNS].packets;
 }
 
-
+/* The frame and byte totals of enum total. */
 __u64 g_totals(const struct raw *r, int which)
 {
 	struct tcpf_totals t;
+	const __u64 *field[] = {
+		[T_FRAMES] = &t.total, [T_TCP] = &t.tcp,
+		[T_IPV4] = &t.ipv4_tcp, [T_IPV6] = &t.ipv6_tcp,
+		[T_NON_TCP] = &t.non_tcp, [T_FRAGMENTS] = &t.tcp_fragment,
+		[T_MALFORMED] = &t.malformed,
+	};
 	__u64 bytes = 0;
 
 	if (which == T_BYTES) {
@@ -303,22 +309,7 @@ __u64 g_totals(const struct raw *r, int which)
 		return bytes;
 	}
 	counters_totals(&r->count, &t);
-	switch (which) {
-	case T_TCP:
-		return t.tcp;
-	case T_IPV4:
-		return t.ipv4_tcp;
-	case T_IPV6:
-		return t.ipv6_tcp;
-	case T_NON_TCP:
-		return t.non_tcp;
-	case T_FRAGMENTS:
-		return t.tcp_fragment;
-	case T_MALFORMED:
-		return t.malformed;
-	default:
-		return t.total;
-	}
+	return *field[which];
 }
 
 /* both directions: the egress observer sees what this host sends */
