@@ -316,15 +316,28 @@ static void emit_flags(struct out *o, struct exporter *x, bool bytes)
 			}
 }
 
-static void emit_frames(struct out *o, struct exporter *x)
+/* tcpflags_frames_total{kind}, or tcpflags_drops_total{reason}. */
+static void emit_kinds(struct out *o, struct exporter *x, bool drops)
 {
-	family(o, "tcpflags_frames_total", "counter",
+	const char *name = drops ? "tcpflags_drops_total"
+				 : "tcpflags_frames_total";
+	int n = drops ? TCPF_DROP_MAX : TCPF_CNT_MAX;
+
+	family(o, name, "counter", drops ?
+	       "Segments dropped (rule, ratelimit, default) or that a count "
+	       "rule would have dropped (would_drop), by reason." :
 	       "Frames without a countable TCP flag byte: non_tcp, "
 	       "tcp_fragment and each malformed kind.");
-	for_each_up(x, t)
-		for (int c = 0; c < TCPF_CNT_MAX; c++)
-			sample(o, "tcpflags_frames_total", t->name, "kind",
-			       counter_name(c), t->snap->count.cnt[c].packets);
+	for_each_up(x, t) {
+		const struct tcpf_count *c = drops ? t->snap->drops
+						   : t->snap->count.cnt;
+
+		for (int k = 0; k < n; k++)
+			sample(o, name, t->name, drops ? "reason" : "kind",
+			       drops ? drop_reason_name((__u32)k)
+				     : counter_name((enum tcpf_counter)k),
+			       c[k].packets);
+	}
 }
 
 static void emit_flows(struct out *o, struct exporter *x)
@@ -405,13 +418,7 @@ static void emit_rules(struct out *o, struct exporter *x)
 		series(o, "tcpflags_rules_valid", t->name);
 		value(o, !t->snap->rules_error[0]);
 	}
-	family(o, "tcpflags_drops_total", "counter",
-	       "Segments dropped (rule, ratelimit, default) or that a count "
-	       "rule would have dropped (would_drop), by reason.");
-	for_each_up(x, t)
-		for (int d = 0; d < TCPF_DROP_MAX; d++)
-			sample(o, "tcpflags_drops_total", t->name, "reason",
-			       drop_reason_name(d), t->snap->drops[d].packets);
+	emit_kinds(o, x, true);
 }
 
 static void emit_status(struct out *o, struct exporter *x)
@@ -457,7 +464,7 @@ static char *scrape(struct exporter *x, size_t *len)
 		target_read(&x->t[i]);
 	emit_flags(&o, x, false);
 	emit_flags(&o, x, true);
-	emit_frames(&o, x);
+	emit_kinds(&o, x, false);
 	emit_flows(&o, x);
 	emit_rules(&o, x);
 	emit_status(&o, x);
