@@ -506,6 +506,24 @@ conn_delta() {
     check_eq "$1: connections.$4 +$5" "$(($(conn "$3" "$4") - $(conn "$2" "$4")))" "$5"
 }
 
+# conn_deltas NAME BEFORE AFTER KIND N [KIND N]...: conn_delta for each pair
+conn_deltas() {
+    local name=$1 a=$2 b=$3
+    shift 3
+    while [ $# -ge 2 ]; do
+        conn_delta "$name" "$a" "$b" "$1" "$2"
+        shift 2
+    done
+}
+
+# check_orderly NAME BEFORE AFTER N: N connections opened and closed in
+# order, by tcpflags' counters and by the capture
+check_orderly() {
+    conn_deltas "$1" "$2" "$3" opened "$4" closed "$4"
+    check_eq "$1: capture: $4 handshakes, $4 orderly closes" \
+        "$(model '(j["events"]["opened"], j["events"]["closed"])')" "($4, $4)"
+}
+
 # attach_lab ARGS...: a new lab with servers and tcpflags attached.
 attach_lab() {
     new_lab
@@ -539,10 +557,7 @@ s1_orderly() {
     cap_stop
     sleep 1.2                               # a reaper tick after the last segment
     js=$(stats)
-    conn_delta "$t" "$before" "$js" opened "$n"
-    conn_delta "$t" "$before" "$js" closed "$n"
-    check_eq "$t: capture: $n handshakes, $n orderly closes" \
-        "$(model '(j["events"]["opened"], j["events"]["closed"])')" "($n, $n)"
+    check_orderly "$t" "$before" "$js" "$n"
     check_eq "$t: capture: nothing sent again" "$(model 'j["phases"]["retransmit"]')" 0
     check_eq "$t: handshake_syn = SYN segments" "$(phase "$js" handshake_syn)" \
         "$(model 'j["plain"]["syn"]')"
@@ -568,52 +583,40 @@ s1_orderly() {
     check_srcs "$t" "$js" "$LAB_CLI4" "$N4" "$LAB_CLI6" "$N6"
 }
 
-s2_resets() {
-    local t=s2-reset before mid after js port rel pid
-    cap_start $t || return
-    before=$(stats)
-    # the client resets (SO_LINGER 0)
-    rel="$TMP/$t.release1"
-    cli "$PY" "$TMP/client.py" rst "$LAB_SRV4" "$PORT" "$rel" >"$TMP/$t.c1" 2>&1 &
+# s2_reset_one T WHO MODE: one connection, reset by WHO (client.py MODE:
+# rst, the client resets; srvrst, the server does; SO_LINGER 0 both)
+s2_reset_one() {
+    local t=$1 who=$2 mode=$3 out rel pid port mid after
+    out="$TMP/$t.$mode" rel="$TMP/$t.$mode.release"
+    cli "$PY" "$TMP/client.py" "$mode" "$LAB_SRV4" "$PORT" "$rel" >"$out" 2>&1 &
     pid=$!
-    wait_for 5 test -s "$TMP/$t.c1"
-    port=$(head -n 1 "$TMP/$t.c1")
-    check_eq "$t: client-reset connection listed established" \
+    wait_for 5 test -s "$out"
+    port=$(head -n 1 "$out")
+    check_eq "$t: $who-reset connection listed established" \
         "$(flows_ports --state established)" "$port"
     mid=$(stats)
     touch "$rel"
     wait "$pid"
-    sleep 0.2
-    js=$(stats)
-    conn_delta "$t: client RST" "$mid" "$js" reset 1
-    check_eq "$t: client RST: phase reset +1" \
-        "$(($(phase "$js" reset) - $(phase "$mid" reset)))" 1
-    check_eq "$t: client RST: gone from flows" "$(flows_ports | grep -cw "$port")" 0
-
-    # the server resets (SO_LINGER 0)
-    rel="$TMP/$t.release2"
-    cli "$PY" "$TMP/client.py" srvrst "$LAB_SRV4" "$PORT" "$rel" >"$TMP/$t.c2" 2>&1 &
-    pid=$!
-    wait_for 5 test -s "$TMP/$t.c2"
-    port=$(head -n 1 "$TMP/$t.c2")
-    check_eq "$t: server-reset connection listed established" \
-        "$(flows_ports --state established)" "$port"
-    mid=$(stats)
-    touch "$rel"
-    wait "$pid"
-    check_eq "$t: server RST: the client saw the reset" "$(sed -n 2p "$TMP/$t.c2")" reset
+    if [ "$who" = server ]; then
+        check_eq "$t: server RST: the client saw the reset" "$(sed -n 2p "$out")" reset
+    fi
     sleep 0.2
     after=$(stats)
-    conn_delta "$t: server RST" "$mid" "$after" reset 1
-    check_eq "$t: server RST: phase reset +1" \
+    conn_delta "$t: $who RST" "$mid" "$after" reset 1
+    check_eq "$t: $who RST: phase reset +1" \
         "$(($(phase "$after" reset) - $(phase "$mid" reset)))" 1
-    check_eq "$t: server RST: gone from flows" "$(flows_ports | grep -cw "$port")" 0
+    check_eq "$t: $who RST: gone from flows" "$(flows_ports | grep -cw "$port")" 0
+}
+
+s2_resets() {
+    local t=s2-reset before js
+    cap_start $t || return
+    before=$(stats)
+    s2_reset_one $t client rst
+    s2_reset_one $t server srvrst
     cap_stop
     js=$(stats)
-    conn_delta "$t" "$before" "$js" opened 2
-    conn_delta "$t" "$before" "$js" reset 2
-    conn_delta "$t" "$before" "$js" closed 0
-    conn_delta "$t" "$before" "$js" refused 0
+    conn_deltas "$t" "$before" "$js" opened 2 reset 2 closed 0 refused 0
     check_eq "$t: capture: 2 RSTs, no FIN" "$(model '(j["plain"]["rst"], j["plain"]["fin"])')" "(2, 0)"
     check_phases "$t" "$js"
     check_srcs "$t" "$js" "$LAB_CLI4" 2
@@ -627,9 +630,7 @@ s3_refused() {
         "$(cli "$PY" "$TMP/client.py" refused "$LAB_SRV4" "$CLOSED_PORT")" refused
     cap_stop
     js=$(stats)
-    conn_delta "$t" "$before" "$js" refused 1
-    conn_delta "$t" "$before" "$js" reset 0
-    conn_delta "$t" "$before" "$js" opened 0
+    conn_deltas "$t" "$before" "$js" refused 1 reset 0 opened 0
     check_eq "$t: phases handshake_syn 1, reset 1, nothing else" \
         "$(json_get "$js" '(j["phases"]["handshake_syn"], j["phases"]["reset"], sum(j["phases"].values()))')" \
         "(1, 1, 2)"
@@ -675,9 +676,7 @@ s4_half_open() {
     check_eq "$t: the SYN-ACK retransmission counted as retransmit" \
         "$(phase "$js" retransmit)" 1
     check_phases "$t" "$js"
-    conn_delta "$t" "$before" "$js" half_open_expired 1
-    conn_delta "$t" "$before" "$js" opened 0
-    conn_delta "$t" "$before" "$js" refused 0
+    conn_deltas "$t" "$before" "$js" half_open_expired 1 opened 0 refused 0
     check_eq "$t: half_open back to 0 when it expired" "$seen_gone" 0
     check_srcs "$t: a spoofed source" "$js" "$HALF_SRC" 1
     last=$(model 'j["last"]["synack"]')
@@ -695,7 +694,7 @@ s4_half_open() {
 }
 
 s5_ipv6() {
-    local t=s5-ipv6 before js out
+    local t=s5-ipv6 before js out tw
     cap_start $t || return
     before=$(stats)
     out=$(cli "$PY" "$TMP/client.py" bye "$LAB_SRV6" "$PORT" "$N5" 5000 2>&1)
@@ -703,11 +702,10 @@ s5_ipv6() {
     cap_stop
     sleep 1                                 # a reaper tick after the last segment
     js=$(stats)
-    conn_delta "$t" "$before" "$js" opened "$N5"
-    conn_delta "$t" "$before" "$js" closed "$N5"
-    check_eq "$t: capture: $N5 handshakes, $N5 orderly closes, all IPv6" \
-        "$(model '(j["events"]["opened"], j["events"]["closed"])') $(json_get "$(stats)" 'j["packets"]["ipv4_tcp"]')" \
-        "($N5, $N5) 0"
+    # read at once: TIME_WAIT lasts 3 s, the checks below take a while
+    tw=$(flows_ports --state time_wait)
+    check_orderly "$t" "$before" "$js" "$N5"
+    check_eq "$t: all IPv6" "$(json_get "$js" 'j["packets"]["ipv4_tcp"]')" 0
     check_eq "$t: teardown_fin1, teardown_fin2, teardown_ack2 = connections" \
         "$(json_get "$js" '(j["phases"]["teardown_fin1"], j["phases"]["teardown_fin2"], j["phases"]["teardown_ack2"])')" \
         "($N5, $N5, $N5)"
@@ -718,7 +716,7 @@ s5_ipv6() {
     check_eq "$t: states: $N5 in time_wait, none elsewhere" \
         "$(json_get "$js" '(j["states"]["time_wait"], sum(j["states"].values()))')" "($N5, $N5)"
     check_eq "$t: flows --state time_wait lists them" \
-        "$(flows_ports --state time_wait)" "$(sorted_words "$out")"
+        "$tw" "$(sorted_words "$out")"
     check_srcs "$t" "$js" "$LAB_CLI6" "$N5"
     S5_AFTER=$js
 }
@@ -827,8 +825,7 @@ lab3_ingress_only() {
     # what XDP sees: the segments toward the server
     ing=$(model 'j["plain"]["received"]')
     syn=$(model 'j["plain"]["syn_received"]')
-    conn_delta "$t" "$before" "$js" opened 0
-    conn_delta "$t" "$before" "$js" closed 0
+    conn_deltas "$t" "$before" "$js" opened 0 closed 0
     check_eq "$t: handshake_syn = SYNs received" "$(phase "$js" handshake_syn)" "$syn"
     check_eq "$t: out_of_state = every other segment received" \
         "$(phase "$js" out_of_state)" "$((ing - syn))"
