@@ -107,7 +107,7 @@ $(BUILD)/bench_top: $(BUILD)/tests/bench_top.o $(BUILD)/tests/frames.o
 	$(Q)$(CC) $(CFLAGS) $^ $(LIBS) -o $@
 
 # the flood generator of scripts/bench-live.sh: needs only its own skeleton
-$(BUILD)/tests/livegen.o: tests/livegen.c $(BUILD)/livegen.skel.h | $(BUILD)/tests
+$(BUILD)/tests/livegen.o: tests/livegen.c tests/csum.h $(BUILD)/livegen.skel.h | $(BUILD)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -Itests -c $< -o $@
 
