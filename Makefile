@@ -73,11 +73,11 @@ $(BUILD)/tcpflags: $(BUILD)/user/main.o $(CMD_OBJS) $(CORE_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LIBS) $(shell pkg-config --libs libmicrohttpd) -o $@
 
-$(BUILD)/test_bpf: $(BUILD)/tests/test_bpf.o $(BUILD)/tests/frames.o $(CORE_OBJS)
+$(BUILD)/test_bpf: $(BUILD)/tests/test_bpf.o $(BUILD)/tests/frames.o $(BUILD)/tests/harness.o $(CORE_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LIBS) -o $@
 
-$(BUILD)/test_flow: $(BUILD)/tests/test_flow.o $(BUILD)/tests/frames.o $(CORE_OBJS)
+$(BUILD)/test_flow: $(BUILD)/tests/test_flow.o $(BUILD)/tests/frames.o $(BUILD)/tests/harness.o $(CORE_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LIBS) -o $@
 
@@ -89,7 +89,7 @@ $(BUILD)/test_rules: $(BUILD)/tests/test_rules.o $(CORE_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LIBS) -o $@
 
-$(BUILD)/test_policy: $(BUILD)/tests/test_policy.o $(BUILD)/tests/frames.o $(CORE_OBJS)
+$(BUILD)/test_policy: $(BUILD)/tests/test_policy.o $(BUILD)/tests/frames.o $(BUILD)/tests/harness.o $(CORE_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LIBS) -o $@
 
