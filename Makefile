@@ -56,6 +56,8 @@ CORE_PROGS := test_bpf test_flow test_user test_rules test_policy \
 LONE_PROGS := bench_top livegen
 # the programs that build frames with tests/frames.c
 FRAME_PROGS := test_bpf test_flow test_policy bench bench_policy bench_top
+# the BPF suites: scenario tables run by tests/harness.c
+HARNESS_PROGS := test_bpf test_flow test_policy
 
 TOOL_LIBS := $(shell pkg-config --libs ncursesw libmicrohttpd 2>/dev/null || \
 	       echo -lncursesw -lmicrohttpd)
@@ -104,6 +106,7 @@ $(BUILD)/tcpflags: $(cmd_objs) $(core_objs)
 
 $(addprefix $(BUILD)/,$(CORE_PROGS)): $(core_objs)
 $(addprefix $(BUILD)/,$(FRAME_PROGS)): $(BUILD)/tests/frames.o
+$(addprefix $(BUILD)/,$(HARNESS_PROGS)): $(BUILD)/tests/harness.o
 $(progs): $(BUILD)/%: $(BUILD)/tests/%.o
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LIBS) -o $@

@@ -80,8 +80,13 @@ struct tcpf_seg {
 	__u8 dir;       /* enum tcpf_dir */
 };
 
-/* Phase returned when a SYN reopens a 4-tuple left in TIME_WAIT. */
-#define TCPF_PH_REOPEN TCPF_PH_MAX
+/*
+ * Phase returned when a SYN reopens a 4-tuple left in TIME_WAIT; never
+ * counted nor stored.  Not TCPF_PH_MAX: that is TCPF_PH_UNTRACKED, a phase
+ * rules match on, and the two must not be mistaken for each other.
+ */
+#define TCPF_PH_REOPEN (TCPF_PH_MAX + 1)
+_Static_assert(TCPF_PH_REOPEN != TCPF_PH_UNTRACKED, "distinct phase sentinels");
 
 static __always_inline void conn_count(__u32 counter)
 {

@@ -285,9 +285,12 @@ static __always_inline int policy_default(const struct tcpf_ruleset *rs,
  * and a dropped segment costs no flow-table access: a flood meets the
  * rule before the tracker.  Returns TCPF_DECIDE_LATER otherwise, with the
  * rule set in *rsp, the candidates in c and the first of them in *first,
- * for tcpf_policy_late.
+ * for tcpf_policy_late.  -2, not -1: TCPF_NEXT (parse.bpf.h) is -1, and a
+ * parse result taken for a verdict (or back) must not look like one.
  */
-#define TCPF_DECIDE_LATER (-1)
+#define TCPF_DECIDE_LATER (-2)
+_Static_assert(TCPF_DECIDE_LATER != TCPF_NEXT && TCPF_DECIDE_LATER < 0,
+	       "a verdict sentinel apart from the parser's and every TCPF_ACT_*");
 
 static __always_inline int tcpf_policy_early(const struct tcpf_segment *in,
 					     const struct tcpf_ruleset **rsp,

@@ -502,6 +502,8 @@ static inline void tcpf_ctz_table(__u8 t[64])
 #define TCPF_LOOKUP_SPORT 4u
 #define TCPF_LOOKUP_DPORT 8u
 
+/* A rule's phase bit for segments not tracked (flows off); bpf/flow.bpf.h's
+ * internal TCPF_PH_REOPEN is TCPF_PH_MAX + 1, apart from it. */
 #define TCPF_PH_UNTRACKED TCPF_PH_MAX
 _Static_assert(TCPF_PH_MAX + 1 <= 16 && TCPF_ST_MAX <= 16, "ruleset rows");
 

@@ -4,6 +4,7 @@
 #include <netinet/in.h>
 #include "tcpflags.h"
 #include "frames.h"
+#include "csum.h"
 
 /* Addresses of the test hosts (RFC 2544 benchmarking range). */
 static const __u8 src4[4] = { 198, 19, 0, 1 }, dst4[4] = { 198, 19, 0, 2 };
@@ -14,22 +15,6 @@ static void put16(__u8 *p, __u16 v)
 {
 	p[0] = v >> 8;
 	p[1] = v & 0xff;
-}
-
-static __u16 csum_fold(__u32 sum)
-{
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (__u16)~sum;
-}
-
-static __u32 csum_add(__u32 sum, const __u8 *p, size_t n)
-{
-	for (size_t i = 0; i + 1 < n; i += 2)
-		sum += (__u32)p[i] << 8 | p[i + 1];
-	if (n & 1)
-		sum += (__u32)p[n - 1] << 8;
-	return sum;
 }
 
 void frame_fix_ip4_csum(__u8 *buf, const struct frame_layout *lay)

@@ -39,6 +39,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "livegen.skel.h"
+#include "csum.h"
 
 #ifndef BPF_F_TEST_XDP_LIVE_FRAMES
 #define BPF_F_TEST_XDP_LIVE_FRAMES (1U << 1)
@@ -60,22 +61,6 @@ static void put16(__u8 *p, unsigned int v)
 {
 	p[0] = (__u8)(v >> 8);
 	p[1] = (__u8)v;
-}
-
-static __u32 sum16(__u32 sum, const __u8 *p, size_t n)
-{
-	for (size_t i = 0; i + 1 < n; i += 2)
-		sum += (__u32)p[i] << 8 | p[i + 1];
-	if (n & 1)
-		sum += (__u32)p[n - 1] << 8;
-	return sum;
-}
-
-static unsigned int fold(__u32 sum)
-{
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return ~sum & 0xffff;
 }
 
 static int parse_mac(const char *s, __u8 mac[6])
@@ -136,7 +121,7 @@ static __u32 build_syn(__u8 *buf, const __u8 dmac[6], const __u8 smac[6],
 		ip[7] = 64;
 		memcpy(ip + 8, src6, 16);
 		memcpy(ip + 24, dst, 16);
-		sum = sum16(0, ip + 8, 32) + IPPROTO_TCP + TCP_LEN;
+		sum = csum_add(0, ip + 8, 32) + IPPROTO_TCP + TCP_LEN;
 	} else {
 		ip[0] = 0x45;
 		put16(ip + 2, IP4_LEN + TCP_LEN);
@@ -146,8 +131,8 @@ static __u32 build_syn(__u8 *buf, const __u8 dmac[6], const __u8 smac[6],
 		ip[9] = IPPROTO_TCP;
 		ip[12] = 198, ip[13] = 18, ip[15] = 1;
 		memcpy(ip + 16, dst, 4);
-		put16(ip + 10, fold(sum16(0, ip, IP4_LEN)));
-		sum = sum16(0, ip + 12, 8) + IPPROTO_TCP + TCP_LEN;
+		put16(ip + 10, csum_fold(csum_add(0, ip, IP4_LEN)));
+		sum = csum_add(0, ip + 12, 8) + IPPROTO_TCP + TCP_LEN;
 	}
 	put16(tcp, 40000);
 	put16(tcp + 2, dport);
@@ -155,7 +140,7 @@ static __u32 build_syn(__u8 *buf, const __u8 dmac[6], const __u8 smac[6],
 	tcp[12] = (TCP_LEN / 4) << 4;
 	tcp[13] = flags;                         /* SYN by default */
 	put16(tcp + 14, 64240);
-	put16(tcp + 16, fold(sum16(sum, tcp, TCP_LEN)));
+	put16(tcp + 16, csum_fold(csum_add(sum, tcp, TCP_LEN)));
 	return ETH_LEN + iplen + TCP_LEN;
 }
 

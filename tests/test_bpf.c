@@ -15,74 +15,23 @@
 #include "tcpflags.skel.h"
 #include "counters.h"
 #include "frames.h"
-#include "skel.h"
-#include "check.h"
+#include "harness.h"
 
 _Static_assert(sizeof(struct tcpf_snapshot) ==
 	       TCPF_STATS_ENTRIES * sizeof(struct tcpf_count),
 	       "a snapshot is the stats map in key order");
 
-static int prog_fd, stats_fd;
-static struct tcpf_snapshot before, after;
-
-static const struct tcpf_count *entry(const struct tcpf_snapshot *s, __u32 k)
-{
-	return (const struct tcpf_count *)s + k;
-}
-
-static void key_name(__u32 key, char *buf, size_t size)
-{
-	char f[40];
-
-	if (key < TCPF_KEY_CNT(0))
-		snprintf(buf, size, "%s %s", key / TCPF_PATTERNS ? "v6" : "v4",
-			 flags_name(key % TCPF_PATTERNS, f, sizeof(f)));
-	else
-		snprintf(buf, size, "%s", counter_name(key - TCPF_KEY_CNT(0)));
-}
+static struct hx *H;              /* the harness context of main() */
 
 /* Run one frame; it must pass and move exactly `key` by 1 and len bytes. */
 static void expect(const char *name, const __u8 *buf, __u32 len, __u32 key)
 {
-	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = buf,
-		    .data_size_in = len, .repeat = 1);
-	char want[48], got[48];
-	int err;
+	struct hx_want w = { .dir = HX_IN, .watch = HX_WATCH(HX_STATS),
+			     .nmoves = 1, .move = { { HX_STATS, key, 1 } } };
+	char why[1024];
 
-	if (counters_read(stats_fd, &before)) {
-		check_report(0, name, "cannot read counters: %s",
-			     strerror(errno));
-		return;
-	}
-	err = bpf_prog_test_run_opts(prog_fd, &opts);
-	if (err) {
-		check_report(0, name, "test run failed: %s", strerror(errno));
-		return;
-	}
-	if (opts.retval != XDP_PASS) {
-		check_report(0, name, "verdict %u, want XDP_PASS", opts.retval);
-		return;
-	}
-	counters_read(stats_fd, &after);
-	key_name(key, want, sizeof(want));
-	for (__u32 k = 0; k < TCPF_STATS_ENTRIES; k++) {
-		__u64 dp = entry(&after, k)->packets - entry(&before, k)->packets;
-		__u64 db = entry(&after, k)->bytes - entry(&before, k)->bytes;
-		__u64 wp = k == key ? 1 : 0, wb = k == key ? len : 0;
-
-		if (dp != wp || db != wb) {
-			key_name(k, got, sizeof(got));
-			check_report(0, name, "counter '%s' moved by %llu packets"
-				     " %llu bytes, want %llu/%llu (expected "
-				     "counter '%s')", got,
-				     (unsigned long long)dp,
-				     (unsigned long long)db,
-				     (unsigned long long)wp,
-				     (unsigned long long)wb, want);
-			return;
-		}
-	}
-	check_report(1, name, "%s", "");
+	hx_check(H, !hx_frame(H, &w, buf, len, why, sizeof(why)), name, "%s",
+		 why);
 }
 
 static void expect_spec(const char *name, const struct frame_spec *s,
@@ -397,21 +346,12 @@ static void test_bench_kinds(void)
 
 int main(void)
 {
-	struct tcpflags_bpf *skel;
+	struct hx h;
+	struct hx_opts o = { .flows = true };
 
-	skel = skel_open_private();
-	if (!skel) {
-		printf("FAIL load: cannot open the BPF object\n");
+	if (hx_open(&h, "", &o))
 		return 1;
-	}
-	if (tcpflags_bpf__load(skel)) {
-		printf("FAIL load: the verifier rejected the program (%s)\n",
-		       strerror(errno));
-		return 1;
-	}
-	prog_fd = bpf_program__fd(skel->progs.tcpf_xdp);
-	stats_fd = bpf_map__fd(skel->maps.tcpf_stats);
-
+	H = &h;
 	test_all_patterns();
 	test_vlan();
 	test_ipv4();
@@ -419,7 +359,6 @@ int main(void)
 	test_non_tcp();
 	test_truncations();
 	test_bench_kinds();
-
-	tcpflags_bpf__destroy(skel);
-	return check_done("test_bpf");
+	hx_close(&h);
+	return hx_done("test_bpf");
 }

@@ -1,13 +1,32 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * test_flow.c - the handshake/teardown state machine (bpf/flow.bpf.h) on
- * crafted segments (BPF_PROG_TEST_RUN).  Ingress segments go through the
- * XDP program, egress ones through the TC observer: the local host
- * receives the first and sends the second.  Every segment asserts that
- * exactly one phase counter moved, by one; chosen points assert the
- * connection counters, the state in the flow table or half-open slot, and
- * the reaper's work.  Small tables (64 buckets, 256 slots) and the hash
- * replicated here let the tests aim keys at one bucket or slot.
+ * crafted segments, run by the harness (tests/harness.h).  Ingress
+ * segments go through the XDP program, egress ones through the TC
+ * observer: the local host receives the first and sends the second.
+ *
+ * A scenario is a connection (client, server, which is local, the ISNs x
+ * and y) and a script, one line each:
+ *
+ *   STEP DIR FLAGS SEQ ACK LEN PHASE STATE   a segment: in|eg, flag letters
+ *                                  (FSRPAUEC, - for none), SEQ and ACK as
+ *                                  x, y, x+N, y+N or a number, LEN payload
+ *                                  bytes; it must pass, move exactly PHASE
+ *                                  of its direction by one (and nothing
+ *                                  else; a phase tcpf_phase_possible()
+ *                                  allows for the flags), and leave the
+ *                                  local endpoint in STATE
+ *   slot STAGE OPENER LOCAL        the half-open slot (empty|syn|syn2|
+ *                                  synack; client|server)
+ *   entry OPENER CNEXT SNEXT       the flow entry: ISNs, sequence sent
+ *   conns NAME=N...                every connection counter, exactly
+ *   noslots                        no half-open slot is busy
+ *   gone                           the key has no flow entry
+ *   set x|y VALUE, rename NAME     the connection takes a new ISN / name
+ *   now T, reset, use K            the clock; empty maps; connection K
+ *
+ * Small tables (64 buckets, 256 slots) and the hash replicated here
+ * (flowkey.h) let the tests aim keys at one bucket or slot.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -20,34 +39,27 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <linux/bpf.h>
-#include <linux/pkt_cls.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "tcpflags.h"
-#include "tcpflags.skel.h"
 #include "frames.h"
-#include "skel.h"
-#include "check.h"
+#include "harness.h"
 #include "counters.h"
 #include "flowkey.h"
 
 #define NBUCKETS 64
 #define NSLOTS 256
-#define IN TCPF_DIR_INGRESS
-#define EG TCPF_DIR_EGRESS
-
 #define SYN TCPF_SYN
 #define ACK TCPF_ACK
 #define FIN TCPF_FIN
 #define RST TCPF_RST
 #define PSH TCPF_PSH
 
-static struct tcpflags_bpf *skel;
-static int xdp_fd, egress_fd, arm_fd;
-static int flows_fd, syns_fd, ctl_fd, conns_fd, phases_fd;
-static int ncpus;
+static const __u8 server4[4] = { 198, 19, 0, 2 };
+static const __u8 client4[4] = { 198, 19, 0, 1 };
+static const __u8 client6[16] = { 0x20, 0x01, 0, 2, 0, 0, 0, 1, [15] = 1 };
+static const __u8 server6[16] = { 0x20, 0x01, 0, 2, 0, 0, 0, 1, [15] = 2 };
 
-/* Where a key lands in the small tables of these tests. */
 static __u32 key_bucket(const struct tcpf_flow_key *k)
 {
 	return flowkey_bucket(k, NBUCKETS - 1);
@@ -59,10 +71,6 @@ static __u32 key_slot(const struct tcpf_flow_key *k)
 }
 
 /* ------------------------------------------------------- connections */
-
-static const __u8 client4[4] = { 198, 19, 0, 1 }, server4[4] = { 198, 19, 0, 2 };
-static const __u8 client6[16] = { 0x20, 0x01, 0, 2, 0, 0, 0, 1, [15] = 1 };
-static const __u8 server6[16] = { 0x20, 0x01, 0, 2, 0, 0, 0, 1, [15] = 2 };
 
 /* One connection: a client, a server, and which of them is this host. */
 struct conn {
@@ -77,6 +85,13 @@ struct conn {
 	int cside;              /* the client's side of the key */
 };
 
+/* Recompute the key after the addresses, ports or VLAN changed. */
+static void conn_key(struct conn *c)
+{
+	c->cside = flowkey_make(c->family, c->caddr, c->saddr, c->cport,
+				c->sport, c->vlan, &c->key);
+}
+
 static void conn_init(struct conn *c, const char *name, int family,
 		      __u16 cport, int local_server, __u32 x, __u32 y)
 {
@@ -90,19 +105,13 @@ static void conn_init(struct conn *c, const char *name, int family,
 	c->local_server = local_server;
 	c->x = x;
 	c->y = y;
-}
-
-/* Recompute the key after the addresses, ports or VLAN changed. */
-static void conn_key(struct conn *c)
-{
-	c->cside = flowkey_make(c->family, c->caddr, c->saddr, c->cport, c->sport,
-			    c->vlan, &c->key);
+	conn_key(c);
 }
 
 /* Whether a segment on dir was sent by the client. */
 static int from_client(const struct conn *c, int dir)
 {
-	return (dir == IN) == !!c->local_server;
+	return (dir == HX_IN) == !!c->local_server;
 }
 
 static __u32 conn_frame(const struct conn *c, int dir, __u8 flags, __u32 seq,
@@ -132,77 +141,64 @@ static __u32 conn_frame(const struct conn *c, int dir, __u8 flags, __u32 seq,
 
 /* ---------------------------------------------------------- the maps */
 
-static void percpu_sum(int fd, __u32 n, __u64 *out)
-{
-	__u64 *v = calloc((size_t)ncpus, sizeof(__u64));
-
-	for (__u32 k = 0; k < n; k++) {
-		out[k] = 0;
-		if (v && !bpf_map_lookup_elem(fd, &k, v))
-			for (int c = 0; c < ncpus; c++)
-				out[k] += v[c];
-	}
-	free(v);
-}
-
-static void percpu_zero(int fd, __u32 n)
-{
-	__u64 *v = calloc((size_t)ncpus, sizeof(__u64));
-
-	for (__u32 k = 0; v && k < n; k++)
-		bpf_map_update_elem(fd, &k, v, BPF_ANY);
-	free(v);
-}
-
-static void ctl_read(struct tcpf_ctl *ctl)
+static void ctl_read(const struct hx *h, struct tcpf_ctl *ctl)
 {
 	__u32 zero = 0;
 
 	memset(ctl, 0, sizeof(*ctl));
-	bpf_map_lookup_elem(ctl_fd, &zero, ctl);
+	bpf_map_lookup_elem(h->ctl, &zero, ctl);
 }
 
-static void ctl_write(const struct tcpf_ctl *ctl)
+static void ctl_write(const struct hx *h, const struct tcpf_ctl *ctl)
 {
 	__u32 zero = 0;
 
-	bpf_map_update_elem(ctl_fd, &zero, ctl, BPF_ANY);
+	bpf_map_update_elem(h->ctl, &zero, ctl, BPF_ANY);
 }
 
-static void set_now(__u32 now)
+static void set_now(const struct hx *h, __u32 now)
 {
 	struct tcpf_ctl ctl;
 
-	ctl_read(&ctl);
+	ctl_read(h, &ctl);
 	ctl.now = now;
-	ctl_write(&ctl);
+	ctl_write(h, &ctl);
 }
 
 /* Empty tables, zero counters, now = 1000, every timeout 60 s but 5 days
  * for established connections. */
-static void reset(void)
+static void reset(const struct hx *h)
 {
 	struct tcpf_flow_bucket b;
-	struct tcpf_syn h;
+	struct tcpf_syn s;
 	struct tcpf_ctl ctl = { .now = 1000 };
 
 	memset(&b, 0, sizeof(b));
-	memset(&h, 0, sizeof(h));
+	memset(&s, 0, sizeof(s));
 	for (__u32 k = 0; k < NBUCKETS; k++)
-		bpf_map_update_elem(flows_fd, &k, &b, BPF_ANY);
+		bpf_map_update_elem(h->flows, &k, &b, BPF_ANY);
 	for (__u32 k = 0; k < NSLOTS; k++)
-		bpf_map_update_elem(syns_fd, &k, &h, BPF_ANY);
-	percpu_zero(conns_fd, TCPF_CONN_MAX);
-	percpu_zero(phases_fd, TCPF_PHASE_ENTRIES);
-	for (int s = 0; s < TCPF_ST_MAX; s++)
-		ctl.timeout[s] = 60;
+		bpf_map_update_elem(h->syns, &k, &s, BPF_ANY);
+	percpu_u64_reset(h->conns, TCPF_CONN_MAX);
+	percpu_u64_reset(h->phases, TCPF_PHASE_ENTRIES);
+	for (int i = 0; i < TCPF_ST_MAX; i++)
+		ctl.timeout[i] = 60;
 	ctl.timeout[TCPF_ST_ESTABLISHED] = 432000;
-	ctl_write(&ctl);
+	ctl_write(h, &ctl);
+}
+
+/* One more live entry counted in *live (if given); whether it is k's. */
+static int key_seen(const struct tcpf_flow_key *a, const struct tcpf_flow_key *k,
+		    int *live)
+{
+	if (live)
+		(*live)++;
+	return !memcmp(a, k, sizeof(*k));
 }
 
 /* The live entry of key (its bucket in *bucket), or 0; *live: live ways. */
-static int flow_lookup(const struct tcpf_flow_key *k, struct tcpf_flow *out,
-		       __u32 *bucket, int *live)
+static int flow_lookup(const struct hx *h, const struct tcpf_flow_key *k,
+		       struct tcpf_flow *out, __u32 *bucket, int *live)
 {
 	struct tcpf_flow_bucket b;
 	int found = 0;
@@ -210,14 +206,11 @@ static int flow_lookup(const struct tcpf_flow_key *k, struct tcpf_flow *out,
 	if (live)
 		*live = 0;
 	for (__u32 i = 0; i < NBUCKETS; i++) {
-		if (bpf_map_lookup_elem(flows_fd, &i, &b))
-			continue;
+		if (bpf_map_lookup_elem(h->flows, &i, &b))
+			memset(&b, 0, sizeof(b));      /* no live way */
 		for (int w = 0; w < TCPF_FLOW_WAYS; w++) {
-			if (b.way[w].flow.state == TCPF_ST_NONE)
-				continue;
-			if (live)
-				(*live)++;
-			if (memcmp(&b.way[w].key, k, sizeof(*k)))
+			if (b.way[w].flow.state == TCPF_ST_NONE ||
+			    !key_seen(&b.way[w].key, k, live))
 				continue;
 			found++;
 			if (out)
@@ -230,442 +223,400 @@ static int flow_lookup(const struct tcpf_flow_key *k, struct tcpf_flow *out,
 }
 
 /* The busy half-open slot of key (its index in *slot), or 0; *busy: all. */
-static int syn_lookup(const struct tcpf_flow_key *k, struct tcpf_syn *out,
-		      __u32 *slot, int *busy)
+static int syn_lookup(const struct hx *h, const struct tcpf_flow_key *k,
+		      struct tcpf_syn *out, __u32 *slot, int *busy)
 {
-	struct tcpf_syn h;
+	struct tcpf_syn s;
 	int found = 0;
 
 	if (busy)
 		*busy = 0;
 	for (__u32 i = 0; i < NSLOTS; i++) {
-		if (bpf_map_lookup_elem(syns_fd, &i, &h) ||
-		    h.stage == TCPF_HS_EMPTY)
+		if (bpf_map_lookup_elem(h->syns, &i, &s) ||
+		    s.stage == TCPF_HS_EMPTY || !key_seen(&s.key, k, busy))
 			continue;
-		if (busy)
-			(*busy)++;
-		if (memcmp(&h.key, k, sizeof(*k)))
-			continue;
-		found++;
 		if (out)
-			*out = h;
+			*out = s;
 		if (slot)
 			*slot = i;
+		found++;
 	}
 	return found;
 }
 
 /* The local endpoint's state, as the reaper's gauges count it. */
-static int conn_state(const struct conn *c)
+static int conn_state(const struct hx *h, const struct conn *c)
 {
 	struct tcpf_flow f;
-	struct tcpf_syn h;
+	struct tcpf_syn s;
 
-	if (flow_lookup(&c->key, &f, NULL, NULL))
+	if (flow_lookup(h, &c->key, &f, NULL, NULL))
 		return f.state;
-	if (syn_lookup(&c->key, &h, NULL, NULL))
-		return h.opener == h.local ? TCPF_ST_SYN_SENT
+	if (syn_lookup(h, &c->key, &s, NULL, NULL))
+		return s.opener == s.local ? TCPF_ST_SYN_SENT
 					   : TCPF_ST_SYN_RECV;
 	return TCPF_ST_NONE;
 }
 
-/* ---------------------------------------------------------- checks */
-
-static void cname(char *buf, size_t n, const struct conn *c, const char *step,
-		  const char *suffix)
-{
-	snprintf(buf, n, "flow_%s_%s%s", c->name, step, suffix);
-}
-
-/* Run one frame through the program of dir; 0 when it passed. */
-static int run_frame(int dir, const __u8 *buf, __u32 len, char *why,
-		     size_t n)
-{
-	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = buf,
-		    .data_size_in = len, .repeat = 1);
-	__u32 want = dir == IN ? XDP_PASS : TC_ACT_OK;
-
-	if (bpf_prog_test_run_opts(dir == IN ? xdp_fd : egress_fd, &opts)) {
-		snprintf(why, n, "test run failed: %s", strerror(errno));
-		return -1;
-	}
-	if (opts.retval != want) {
-		snprintf(why, n, "%s returned %u, want %u",
-			 dir == IN ? "tcpf_xdp" : "tcpf_egress", opts.retval,
-			 want);
-		return -1;
-	}
-	return 0;
-}
-
-/* Compare the phase counters moved since before with want (per key). */
-static int phases_diff(const __u64 *before, const __u64 *want, char *why,
-		       size_t n)
-{
-	__u64 after[TCPF_PHASE_ENTRIES];
-	size_t used = 0;
-
-	percpu_sum(phases_fd, TCPF_PHASE_ENTRIES, after);
-	why[0] = 0;
-	for (__u32 k = 0; k < TCPF_PHASE_ENTRIES; k++) {
-		__u64 d = after[k] - before[k];
-
-		if (d == want[k] || used >= n)
-			continue;
-		used += (size_t)snprintf(why + used, n - used,
-			"%s%s %s moved by %llu, want %llu", used ? "; " : "",
-			k / TCPF_PH_MAX ? "egress" : "ingress",
-			phase_name(k % TCPF_PH_MAX), (unsigned long long)d,
-			(unsigned long long)want[k]);
-	}
-	return used != 0;
-}
-
-/* One segment: it must move exactly the phase `want` of its direction. */
-static void seg(const struct conn *c, const char *step, int dir, __u8 flags,
-		__u32 seq, __u32 ack, int len, int want)
-{
-	__u8 buf[FRAME_MAX];
-	__u64 before[TCPF_PHASE_ENTRIES], w[TCPF_PHASE_ENTRIES] = { 0 };
-	char name[96], why[512];
-	__u32 n = conn_frame(c, dir, flags, seq, ack, len, buf);
-
-	cname(name, sizeof(name), c, step, "");
-	percpu_sum(phases_fd, TCPF_PHASE_ENTRIES, before);
-	if (run_frame(dir, buf, n, why, sizeof(why))) {
-		check_report(0, name, "%s", why);
-		return;
-	}
-	w[TCPF_KEY_PHASE(dir, want)] = 1;
-	if (phases_diff(before, w, why, sizeof(why)))
-		check_report(0, name, "%s", why);
-	else if (!tcpf_phase_possible((__u32)want, flags))
-		/* the rule compiler relies on it (include/tcpflags.h) */
-		check_report(0, name, "the tracker gave %s to flags 0x%02x, "
-			     "which tcpf_phase_possible() rules out",
-			     phase_name((__u32)want), flags);
-	else
-		check_report(1, name, "%s", "");
-}
-
-/* seg() and then the local endpoint's state. */
-static void segs(const struct conn *c, const char *step, int dir, __u8 flags,
-		 __u32 seq, __u32 ack, int len, int want, int state)
-{
-	char name[96];
-	int got;
-
-	seg(c, step, dir, flags, seq, ack, len, want);
-	cname(name, sizeof(name), c, step, "_state");
-	got = conn_state(c);
-	check_report(got == state, name, "state %s, want %s", state_name(got),
-		     state_name(state));
-}
-
-/* Every connection counter, exactly (the maps are zeroed per scenario). */
-static void expect_conns(const struct conn *c, const char *step,
-			 const __u64 *want)
+/* Every connection counter is exactly want (the maps zeroed per scenario). */
+static int conns_differ(const struct hx *h, const __u64 *want, char *why,
+			size_t n)
 {
 	__u64 got[TCPF_CONN_MAX];
-	char name[96], why[512];
 	size_t used = 0;
 
-	percpu_sum(conns_fd, TCPF_CONN_MAX, got);
+	why[0] = '\0';
+	if (percpu_u64_read(h->conns, got, TCPF_CONN_MAX))
+		return snprintf(why, n, "cannot read tcpf_conns"), 1;
 	for (int i = 0; i < TCPF_CONN_MAX; i++)
-		if (got[i] != want[i] && used < sizeof(why))
-			used += (size_t)snprintf(why + used, sizeof(why) - used,
+		if (got[i] != want[i] && used < n)
+			used += (size_t)snprintf(why + used, n - used,
 				"%s%s %llu, want %llu", used ? "; " : "",
 				conn_name(i), (unsigned long long)got[i],
 				(unsigned long long)want[i]);
-	cname(name, sizeof(name), c, step, "_conns");
-	check_report(used == 0, name, "%s", why);
+	return used != 0;
 }
 
-#define CONNS(...) ((const __u64[TCPF_CONN_MAX]){ __VA_ARGS__ })
-#define OPENED(n) [TCPF_CONN_OPENED] = (n)
-#define CLOSED(n) [TCPF_CONN_CLOSED] = (n)
+/* ------------------------------------------------------------ scripts */
 
-/* The half-open slot: its stage, opener and local sides. */
-static void expect_slot(const struct conn *c, const char *step, int stage,
-			int opener_client, int local_client)
+/* A script being run: its connections, the current one, the last step. */
+struct run {
+	struct hx *h;
+	struct conn *c;
+	int n, cur;
+	char step[40];
+	char why[1024];
+};
+
+/* x, y, x+N, y+N or a number, for the current connection; -1 if bad. */
+static int value(const struct run *r, const char *s, __u32 *v)
 {
-	struct tcpf_syn h;
+	const struct conn *c = &r->c[r->cur];
+	char *end;
+
+	if (*s == 'x' || *s == 'y') {
+		*v = *s == 'x' ? c->x : c->y;
+		if (!s[1])
+			return 0;
+		if (s[1] != '+')
+			return -1;
+		s += 2;
+		*v += (__u32)strtoul(s, &end, 0);
+	} else {
+		*v = (__u32)strtoul(s, &end, 0);
+	}
+	return *end || end == s ? -1 : 0;
+}
+
+static int side(const char *s)
+{
+	return !strcmp(s, "client") ? 1 : !strcmp(s, "server") ? 0 : -1;
+}
+
+/* The check name for what follows the last step: CONN_STEP[SUFFIX]. */
+static const char *cname(const struct run *r, const char *suffix,
+			 char *buf, size_t n)
+{
+	snprintf(buf, n, "%s_%s%s", r->c[r->cur].name, r->step, suffix);
+	return buf;
+}
+
+/* STEP DIR FLAGS SEQ ACK LEN PHASE STATE */
+static int do_step(struct run *r, char **w, int nw)
+{
+	const struct conn *c = &r->c[r->cur];
+	struct hx_want want = { .watch = HX_WATCH(HX_PHASES), .nmoves = 1 };
+	int flags = hx_flags(w[2]), ph = hx_lookup(w[6], phase_name, TCPF_PH_MAX);
+	int st = hx_lookup(w[7], state_name, TCPF_ST_MAX), got;
+	__u32 seq, ack, n;
+	__u8 buf[FRAME_MAX];
+	char name[96];
+
+	if (nw != 8 || flags < 0 || ph < 0 || st < 0 || value(r, w[3], &seq) ||
+	    value(r, w[4], &ack) || (strcmp(w[1], "in") && strcmp(w[1], "eg")))
+		return -1;
+	snprintf(r->step, sizeof(r->step), "%s", w[0]);
+	want.dir = !strcmp(w[1], "in") ? HX_IN : HX_EG;
+	want.move[0] = (struct hx_move){ HX_PHASES,
+					 TCPF_KEY_PHASE(want.dir, ph), 1 };
+	n = conn_frame(c, want.dir, (__u8)flags, seq, ack, atoi(w[5]), buf);
+	cname(r, "", name, sizeof(name));
+	if (hx_frame(r->h, &want, buf, n, r->why, sizeof(r->why)))
+		return hx_check(r->h, 0, name, "%s", r->why), 0;
+	if (!tcpf_phase_possible((__u32)ph, (__u8)flags))
+		/* the rule compiler relies on it (include/tcpflags.h) */
+		return hx_check(r->h, 0, name, "the tracker gave %s to flags "
+				"0x%02x, which tcpf_phase_possible() rules out",
+				phase_name((__u32)ph), flags), 0;
+	got = conn_state(r->h, c);
+	hx_check(r->h, got == st, name, "state %s, want %s", state_name(got),
+		 state_name(st));
+	return 0;
+}
+
+/* slot STAGE [OPENER LOCAL] */
+static int do_slot(struct run *r, char **w, int nw)
+{
+	static const char *const stages[] = { "empty", "syn", "syn2", "synack" };
+	static const int stage_of[] = { TCPF_HS_EMPTY, TCPF_HS_SYN, TCPF_HS_SYN2,
+					TCPF_HS_SYNACK };
+	const struct conn *c = &r->c[r->cur];
+	struct tcpf_syn s;
 	char name[96];
 	__u32 slot = 0;
-	int n = syn_lookup(&c->key, &h, &slot, NULL);
-	int opener = opener_client ? c->cside : !c->cside;
-	int local = local_client ? c->cside : !c->cside;
+	int stage = -1, n = syn_lookup(r->h, &c->key, &s, &slot, NULL);
+	int opener, local;
 
-	cname(name, sizeof(name), c, step, "_slot");
-	if (stage == TCPF_HS_EMPTY) {
-		check_report(n == 0, name, "the slot is still busy (stage %u)",
-			     h.stage);
-		return;
-	}
-	if (n != 1) {
-		check_report(0, name, "%d busy slots hold the key, want 1", n);
-		return;
-	}
-	if (slot != key_slot(&c->key)) {
-		check_report(0, name, "in slot %u, the replicated hash says %u",
-			     slot, key_slot(&c->key));
-		return;
-	}
-	check_report(h.stage == stage && h.opener == opener &&
-		     h.local == local, name,
-		     "stage %u opener %u local %u, want %d %d %d",
-		     h.stage, h.opener, h.local, stage, opener, local);
+	for (int i = 0; i < 4; i++)
+		if (!strcmp(w[1], stages[i]))
+			stage = stage_of[i];
+	cname(r, "_slot", name, sizeof(name));
+	if (stage == TCPF_HS_EMPTY && nw == 2)
+		return hx_check(r->h, n == 0, name, "the slot is still busy "
+				"(stage %u)", s.stage), 0;
+	if (stage < 0 || nw != 4 || side(w[2]) < 0 || side(w[3]) < 0)
+		return -1;
+	opener = side(w[2]) ? c->cside : !c->cside;
+	local = side(w[3]) ? c->cside : !c->cside;
+	if (n != 1)
+		hx_check(r->h, 0, name, "%d busy slots hold the key, want 1", n);
+	else if (slot != key_slot(&c->key))
+		hx_check(r->h, 0, name, "in slot %u, the replicated hash says %u",
+			 slot, key_slot(&c->key));
+	else
+		hx_check(r->h, s.stage == stage && s.opener == opener &&
+			 s.local == local, name, "stage %u opener %u local %u, "
+			 "want %d %d %d", s.stage, s.opener, s.local, stage,
+			 opener, local);
+	return 0;
 }
 
-/* The flow entry after a handshake: who opened, who is local, the ISNs
- * and the sequence each side has sent up to. */
-static void expect_entry(const struct conn *c, const char *step,
-			 int opener_client, __u32 cnext, __u32 snext)
+/* entry OPENER CNEXT SNEXT: who opened, who is local, the ISNs and the
+ * sequence each side has sent up to. */
+static int do_entry(struct run *r, char **w, int nw)
 {
+	const struct conn *c = &r->c[r->cur];
 	struct tcpf_flow f;
 	char name[96];
-	__u32 bucket = 0;
-	int cs = c->cside, ss = !c->cside;
-	int opener = opener_client ? cs : ss;
-	int local = c->local_server ? ss : cs;
+	__u32 bucket = 0, cnext, snext;
+	int cs = c->cside, ss = !c->cside, opener, local;
 
-	cname(name, sizeof(name), c, step, "_entry");
-	if (flow_lookup(&c->key, &f, &bucket, NULL) != 1) {
-		check_report(0, name, "no single entry for the key");
-		return;
-	}
-	if (bucket != key_bucket(&c->key)) {
-		check_report(0, name, "in bucket %u, the replicated hash says %u",
-			     bucket, key_bucket(&c->key));
-		return;
-	}
-	check_report(f.opener == opener && f.local == local &&
-		     f.isn[cs] == c->x && f.isn[ss] == c->y &&
-		     f.next[cs] == cnext && f.next[ss] == snext, name,
-		     "opener %u local %u isn c=%#x s=%#x next c=%#x s=%#x; want "
-		     "opener %d local %d isn c=%#x s=%#x next c=%#x s=%#x",
-		     f.opener, f.local, f.isn[cs], f.isn[ss], f.next[cs],
-		     f.next[ss], opener, local, c->x, c->y, cnext, snext);
+	if (nw != 4 || side(w[1]) < 0 || value(r, w[2], &cnext) ||
+	    value(r, w[3], &snext))
+		return -1;
+	opener = side(w[1]) ? cs : ss;
+	local = c->local_server ? ss : cs;
+	cname(r, "_entry", name, sizeof(name));
+	if (flow_lookup(r->h, &c->key, &f, &bucket, NULL) != 1)
+		hx_check(r->h, 0, name, "no single entry for the key");
+	else if (bucket != key_bucket(&c->key))
+		hx_check(r->h, 0, name, "in bucket %u, the replicated hash says "
+			 "%u", bucket, key_bucket(&c->key));
+	else
+		hx_check(r->h, f.opener == opener && f.local == local &&
+			 f.isn[cs] == c->x && f.isn[ss] == c->y &&
+			 f.next[cs] == cnext && f.next[ss] == snext, name,
+			 "opener %u local %u isn c=%#x s=%#x next c=%#x s=%#x; "
+			 "want opener %d local %d isn c=%#x s=%#x next c=%#x "
+			 "s=%#x", f.opener, f.local, f.isn[cs], f.isn[ss],
+			 f.next[cs], f.next[ss], opener, local, c->x, c->y,
+			 cnext, snext);
+	return 0;
 }
 
-/* ------------------------------------------------------- scenarios */
+/* conns NAME=N...: every other counter zero */
+static int do_conns(struct run *r, char **w, int nw)
+{
+	__u64 want[TCPF_CONN_MAX] = { 0 };
+	char name[96];
+
+	for (int i = 1; i < nw; i++) {
+		char *eq = strchr(w[i], '=');
+		int k;
+
+		if (!eq)
+			return -1;
+		*eq = '\0';
+		k = hx_lookup(w[i], conn_name, TCPF_CONN_MAX);
+		if (k < 0)
+			return -1;
+		want[k] = strtoull(eq + 1, NULL, 0);
+	}
+	hx_check(r->h, !conns_differ(r->h, want, r->why, sizeof(r->why)),
+		 cname(r, "_conns", name, sizeof(name)), "%s", r->why);
+	return 0;
+}
+
+/* noslots, gone */
+static int do_empty(struct run *r, char **w, int nw)
+{
+	const struct conn *c = &r->c[r->cur];
+	char name[96];
+	int busy;
+
+	if (nw != 1)
+		return -1;
+	if (!strcmp(w[0], "gone")) {
+		hx_check(r->h, flow_lookup(r->h, &c->key, NULL, NULL, NULL) == 0,
+			 cname(r, "_entry_removed", name, sizeof(name)),
+			 "the key still has an entry");
+		return 0;
+	}
+	syn_lookup(r->h, &c->key, NULL, NULL, &busy);
+	hx_check(r->h, busy == 0, cname(r, "_no_slot", name, sizeof(name)),
+		 "%d half-open slots taken", busy);
+	return 0;
+}
+
+/* set x|y VALUE, rename NAME, now T, reset, use K */
+static int do_set(struct run *r, char **w, int nw)
+{
+	struct conn *c = &r->c[r->cur];
+	__u32 v = 0;
+
+	if (!strcmp(w[0], "reset") && nw == 1)
+		return reset(r->h), 0;
+	if (nw != 2 && !(nw == 3 && !strcmp(w[0], "set")))
+		return -1;
+	if (!strcmp(w[0], "rename"))
+		return snprintf(c->name, sizeof(c->name), "%s", w[1]), 0;
+	if (!strcmp(w[0], "use")) {
+		r->cur = atoi(w[1]);
+		return r->cur >= 0 && r->cur < r->n ? 0 : -1;
+	}
+	if (value(r, w[nw - 1], &v))
+		return -1;
+	if (!strcmp(w[0], "now"))
+		return set_now(r->h, v), 0;
+	if (!strcmp(w[0], "set") && !strcmp(w[1], "x"))
+		return c->x = v, 0;
+	if (!strcmp(w[0], "set") && !strcmp(w[1], "y"))
+		return c->y = v, 0;
+	return -1;
+}
+
+static const struct {
+	const char *word;
+	int (*run)(struct run *r, char **w, int nw);
+} commands[] = {
+	{ "slot", do_slot }, { "entry", do_entry }, { "conns", do_conns },
+	{ "noslots", do_empty }, { "gone", do_empty }, { "set", do_set },
+	{ "rename", do_set }, { "now", do_set }, { "reset", do_set },
+	{ "use", do_set },
+};
+
+/* Run script over connections c[0..n); a line it cannot read is a FAIL. */
+static void run_script(struct hx *h, struct conn *c, int n, const char *script)
+{
+	struct run r = { .h = h, .c = c, .n = n, .step = "start" };
+	const char *p = script;
+	int lineno = 0;
+
+	while (*p) {
+		const char *e = strchrnul(p, '\n');
+		char line[256], copy[256], *w[12];
+		int nw, err = -1;
+		size_t i;
+
+		snprintf(line, sizeof(line), "%.*s", (int)(e - p), p);
+		memcpy(copy, line, sizeof(copy));
+		p = *e ? e + 1 : e;
+		lineno++;
+		nw = hx_words(line, w, 12);
+		if (!nw || w[0][0] == '#')
+			continue;
+		for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+			if (!strcmp(w[0], commands[i].word))
+				break;
+		err = i < sizeof(commands) / sizeof(commands[0])
+		      ? commands[i].run(&r, w, nw) : do_step(&r, w, nw);
+		if (err) {
+			hx_check(h, 0, c[0].name, "script line %d does not read: "
+				 "'%s'", lineno, copy);
+			return;
+		}
+	}
+}
+
+/* ---------------------------------------------------------- scenarios */
 
 /* The handshake with this host as the server: SYN in, SYN-ACK out, ACK in. */
-static void handshake_server(const struct conn *c)
-{
-	__u32 x = c->x, y = c->y;
-
-	segs(c, "syn", IN, SYN, x, 0, 0, TCPF_PH_SYN, TCPF_ST_SYN_RECV);
-	segs(c, "synack", EG, SYN | ACK, y, x + 1, 0, TCPF_PH_SYNACK,
-	     TCPF_ST_SYN_RECV);
-	segs(c, "ack", IN, ACK, x + 1, y + 1, 0, TCPF_PH_ACK,
-	     TCPF_ST_ESTABLISHED);
-}
+#define HANDSHAKE \
+	"syn               in S    x        0        0    handshake_syn     syn_recv\n" \
+	"synack            eg SA   y        x+1      0    handshake_synack  syn_recv\n" \
+	"ack               in A    x+1      y+1      0    handshake_ack     established\n"
 
 /* 1 and 11: server host, a normal life, the client closing first. */
-static void scenario_server(const char *name, int family, __u16 vlan)
-{
-	struct conn c;
-	__u32 x = 1000000000u, y = 3000000000u;
-
-	reset();
-	conn_init(&c, name, family, 40001, 1, x, y);
-	c.vlan = vlan;
-	conn_key(&c);
-
-	segs(&c, "syn", IN, SYN, x, 0, 0, TCPF_PH_SYN, TCPF_ST_SYN_RECV);
-	expect_slot(&c, "syn", TCPF_HS_SYN, 1, 0);
-	segs(&c, "synack", EG, SYN | ACK, y, x + 1, 0, TCPF_PH_SYNACK,
-	     TCPF_ST_SYN_RECV);
-	expect_slot(&c, "synack", TCPF_HS_SYNACK, 1, 0);
-	expect_conns(&c, "synack", CONNS(0));
-	segs(&c, "ack", IN, ACK, x + 1, y + 1, 0, TCPF_PH_ACK,
-	     TCPF_ST_ESTABLISHED);
-	expect_slot(&c, "ack", TCPF_HS_EMPTY, 0, 0);
-	expect_entry(&c, "ack", 1, x + 1, y + 1);
-	expect_conns(&c, "ack", CONNS(OPENED(1)));
-	if (vlan) {
-		char nm[96];
-		struct tcpf_flow f;
-
-		cname(nm, sizeof(nm), &c, "ack", "_key_vlan");
-		check_report(c.key.vlan == vlan &&
-			     flow_lookup(&c.key, &f, NULL, NULL) == 1, nm,
-			     "no entry keyed with VLAN %u", vlan);
-	}
-
-	segs(&c, "data", IN, PSH | ACK, x + 1, y + 1, 100,
-	     TCPF_PH_ESTABLISHED, TCPF_ST_ESTABLISHED);
-	segs(&c, "data_ack", EG, ACK, y + 1, x + 101, 0, TCPF_PH_ESTABLISHED,
-	     TCPF_ST_ESTABLISHED);
-	segs(&c, "data_again", IN, PSH | ACK, x + 1, y + 1, 100,
-	     TCPF_PH_RETRANSMIT, TCPF_ST_ESTABLISHED);
-	segs(&c, "reply", EG, PSH | ACK, y + 1, x + 101, 300,
-	     TCPF_PH_ESTABLISHED, TCPF_ST_ESTABLISHED);
-	segs(&c, "reply_ack", IN, ACK, x + 101, y + 301, 0,
-	     TCPF_PH_ESTABLISHED, TCPF_ST_ESTABLISHED);
-
-	segs(&c, "fin1", IN, FIN | ACK, x + 101, y + 301, 0, TCPF_PH_FIN1,
-	     TCPF_ST_CLOSE_WAIT);
-	segs(&c, "ack1", EG, ACK, y + 301, x + 102, 0, TCPF_PH_ACK1,
-	     TCPF_ST_CLOSE_WAIT);
-	segs(&c, "fin2", EG, FIN | ACK, y + 301, x + 102, 0, TCPF_PH_FIN2,
-	     TCPF_ST_LAST_ACK);
-	expect_conns(&c, "fin2", CONNS(OPENED(1)));
-	segs(&c, "ack2", IN, ACK, x + 102, y + 302, 0, TCPF_PH_ACK2,
-	     TCPF_ST_NONE);
-	expect_conns(&c, "ack2", CONNS(OPENED(1), CLOSED(1)));
-
-	if (vlan) {
-		/* the same 4-tuple untagged is another flow */
-		struct conn u = c;
-
-		reset();
-		handshake_server(&c);
-		u.vlan = 0;
-		snprintf(u.name, sizeof(u.name), "%s_untagged", name);
-		conn_key(&u);
-		segs(&u, "ack_other_flow", IN, ACK, x + 1, y + 1, 0,
-		     TCPF_PH_OUT_OF_STATE, TCPF_ST_NONE);
-		segs(&c, "tagged_still_tracked", IN, PSH | ACK, x + 1, y + 1,
-		     10, TCPF_PH_ESTABLISHED, TCPF_ST_ESTABLISHED);
-	}
-}
+static const char server_life[] =
+	"syn               in S    x        0        0    handshake_syn     syn_recv\n"
+	"slot syn client server\n"
+	"synack            eg SA   y        x+1      0    handshake_synack  syn_recv\n"
+	"slot synack client server\n"
+	"conns\n"
+	"ack               in A    x+1      y+1      0    handshake_ack     established\n"
+	"slot empty\n"
+	"entry client x+1 y+1\n"
+	"conns opened=1\n"
+	"data              in PA   x+1      y+1      100  established       established\n"
+	"data_ack          eg A    y+1      x+101    0    established       established\n"
+	"data_again        in PA   x+1      y+1      100  retransmit        established\n"
+	"reply             eg PA   y+1      x+101    300  established       established\n"
+	"reply_ack         in A    x+101    y+301    0    established       established\n"
+	"fin1              in FA   x+101    y+301    0    teardown_fin1     close_wait\n"
+	"ack1              eg A    y+301    x+102    0    teardown_ack1     close_wait\n"
+	"fin2              eg FA   y+301    x+102    0    teardown_fin2     last_ack\n"
+	"conns opened=1\n"
+	"ack2              in A    x+102    y+302    0    teardown_ack2     none\n"
+	"conns opened=1 closed=1\n";
 
 /* 2: the teardown in three segments, the server's FIN acking the client's. */
-static void scenario_close3(void)
-{
-	struct conn c;
-	__u32 x = 123456789u, y = 987654321u;
-
-	reset();
-	conn_init(&c, "close3", 4, 40002, 1, x, y);
-	conn_key(&c);
-	handshake_server(&c);
-	segs(&c, "fin1", IN, FIN | ACK, x + 1, y + 1, 0, TCPF_PH_FIN1,
-	     TCPF_ST_CLOSE_WAIT);
-	segs(&c, "fin2", EG, FIN | ACK, y + 1, x + 2, 0, TCPF_PH_FIN2,
-	     TCPF_ST_LAST_ACK);
-	segs(&c, "ack2", IN, ACK, x + 2, y + 2, 0, TCPF_PH_ACK2,
-	     TCPF_ST_NONE);
-	expect_conns(&c, "ack2", CONNS(OPENED(1), CLOSED(1)));
-}
+static const char close3[] = HANDSHAKE
+	"fin1              in FA   x+1      y+1      0    teardown_fin1     close_wait\n"
+	"fin2              eg FA   y+1      x+2      0    teardown_fin2     last_ack\n"
+	"ack2              in A    x+2      y+2      0    teardown_ack2     none\n"
+	"conns opened=1 closed=1\n";
 
 /* 3 and 12: the server closes first, then the 4-tuple is reused. */
-static void scenario_active_close(void)
-{
-	struct conn c;
-	__u32 x = 2000000000u, y = 4000000000u, x2 = 2100000000u;
-
-	reset();
-	conn_init(&c, "active_close", 4, 40003, 1, x, y);
-	conn_key(&c);
-	handshake_server(&c);
-	segs(&c, "fin1", EG, FIN | ACK, y + 1, x + 1, 0, TCPF_PH_FIN1,
-	     TCPF_ST_FIN_WAIT1);
-	segs(&c, "ack1", IN, ACK, x + 1, y + 2, 0, TCPF_PH_ACK1,
-	     TCPF_ST_FIN_WAIT2);
-	segs(&c, "fin2", IN, FIN | ACK, x + 1, y + 2, 0, TCPF_PH_FIN2,
-	     TCPF_ST_TIME_WAIT);
-	expect_conns(&c, "fin2", CONNS(OPENED(1), CLOSED(1)));
-	segs(&c, "ack2", EG, ACK, y + 2, x + 2, 0, TCPF_PH_ACK2,
-	     TCPF_ST_TIME_WAIT);
-	/* the final ACK was lost: the peer's FIN again */
-	segs(&c, "fin2_again", IN, FIN | ACK, x + 1, y + 2, 0,
-	     TCPF_PH_RETRANSMIT, TCPF_ST_TIME_WAIT);
-	segs(&c, "ack2_again", EG, ACK, y + 2, x + 2, 0, TCPF_PH_ESTABLISHED,
-	     TCPF_ST_TIME_WAIT);
-	expect_conns(&c, "ack2_again", CONNS(OPENED(1), CLOSED(1)));
-
-	/* 12: a new SYN on the 4-tuple in TIME_WAIT */
-	snprintf(c.name, sizeof(c.name), "timewait_reuse");
-	c.x = x2;
-	segs(&c, "syn", IN, SYN, x2, 0, 0, TCPF_PH_SYN, TCPF_ST_SYN_RECV);
-	{
-		char nm[96];
-
-		cname(nm, sizeof(nm), &c, "syn", "_entry_removed");
-		check_report(flow_lookup(&c.key, NULL, NULL, NULL) == 0, nm,
-			     "the TIME_WAIT entry is still there");
-	}
-	expect_slot(&c, "syn", TCPF_HS_SYN, 1, 0);
-	segs(&c, "synack", EG, SYN | ACK, y + 7, x2 + 1, 0, TCPF_PH_SYNACK,
-	     TCPF_ST_SYN_RECV);
-	c.y = y + 7;
-	segs(&c, "ack", IN, ACK, x2 + 1, y + 8, 0, TCPF_PH_ACK,
-	     TCPF_ST_ESTABLISHED);
-	expect_entry(&c, "ack", 1, x2 + 1, y + 8);
-	expect_conns(&c, "ack", CONNS(OPENED(2), CLOSED(1)));
-}
+static const char active_close[] = HANDSHAKE
+	"fin1              eg FA   y+1      x+1      0    teardown_fin1     fin_wait1\n"
+	"ack1              in A    x+1      y+2      0    teardown_ack1     fin_wait2\n"
+	"fin2              in FA   x+1      y+2      0    teardown_fin2     time_wait\n"
+	"conns opened=1 closed=1\n"
+	"ack2              eg A    y+2      x+2      0    teardown_ack2     time_wait\n"
+	"# the final ACK was lost: the peer's FIN again\n"
+	"fin2_again        in FA   x+1      y+2      0    retransmit        time_wait\n"
+	"ack2_again        eg A    y+2      x+2      0    established       time_wait\n"
+	"conns opened=1 closed=1\n"
+	"# 12: a new SYN on the 4-tuple in TIME_WAIT\n"
+	"rename timewait_reuse\n"
+	"set x 2100000000\n"
+	"syn               in S    x        0        0    handshake_syn     syn_recv\n"
+	"gone\n"
+	"slot syn client server\n"
+	"synack            eg SA   y+7      x+1      0    handshake_synack  syn_recv\n"
+	"set y y+7\n"
+	"ack               in A    x+1      y+1      0    handshake_ack     established\n"
+	"entry client x+1 y+1\n"
+	"conns opened=2 closed=1\n";
 
 /* 4: simultaneous close, the local FIN first on the wire. */
-static void scenario_simclose(void)
-{
-	struct conn c;
-	__u32 x = 55555u, y = 77777u;
+static const char simclose[] = HANDSHAKE
+	"fin1              eg FA   y+1      x+1      0    teardown_fin1     fin_wait1\n"
+	"fin2              in FA   x+1      y+1      0    teardown_fin2     closing\n"
+	"conns opened=1\n"
+	"# the ACK of the peer's FIN (the second) leaves local in CLOSING\n"
+	"ack_peer_fin      eg A    y+2      x+2      0    teardown_ack2     closing\n"
+	"# the ACK of the local FIN (the first)\n"
+	"ack_local_fin     in A    x+2      y+2      0    teardown_ack1     time_wait\n"
+	"conns opened=1 closed=1\n";
 
-	reset();
-	conn_init(&c, "simclose", 4, 40004, 1, x, y);
-	conn_key(&c);
-	handshake_server(&c);
-	segs(&c, "fin1", EG, FIN | ACK, y + 1, x + 1, 0, TCPF_PH_FIN1,
-	     TCPF_ST_FIN_WAIT1);
-	segs(&c, "fin2", IN, FIN | ACK, x + 1, y + 1, 0, TCPF_PH_FIN2,
-	     TCPF_ST_CLOSING);
-	expect_conns(&c, "fin2", CONNS(OPENED(1)));
-	/* the ACK of the peer's FIN (the second) leaves local in CLOSING */
-	segs(&c, "ack_peer_fin", EG, ACK, y + 2, x + 2, 0, TCPF_PH_ACK2,
-	     TCPF_ST_CLOSING);
-	/* the ACK of the local FIN (the first) */
-	segs(&c, "ack_local_fin", IN, ACK, x + 2, y + 2, 0, TCPF_PH_ACK1,
-	     TCPF_ST_TIME_WAIT);
-	expect_conns(&c, "ack_local_fin", CONNS(OPENED(1), CLOSED(1)));
-
-	/* CLOSING, and the peer's FIN again, now acking the local one */
-	reset();
-	conn_init(&c, "simclose_refin", 4, 40015, 1, x, y);
-	conn_key(&c);
-	handshake_server(&c);
-	segs(&c, "fin1", EG, FIN | ACK, y + 1, x + 1, 0, TCPF_PH_FIN1,
-	     TCPF_ST_FIN_WAIT1);
-	segs(&c, "fin2", IN, FIN | ACK, x + 1, y + 1, 0, TCPF_PH_FIN2,
-	     TCPF_ST_CLOSING);
-	segs(&c, "fin2_again_acking", IN, FIN | ACK, x + 1, y + 2, 0,
-	     TCPF_PH_RETRANSMIT, TCPF_ST_TIME_WAIT);
-	expect_conns(&c, "fin2_again_acking", CONNS(OPENED(1), CLOSED(1)));
-	segs(&c, "ack2", EG, ACK, y + 2, x + 2, 0, TCPF_PH_ACK2,
-	     TCPF_ST_TIME_WAIT);
-}
-
-/* Half-close: the client's FIN carries data, the server goes on sending. */
-static void scenario_halfclose(void)
-{
-	struct conn c;
-	__u32 x = 1234u, y = 5678u;
-
-	reset();
-	conn_init(&c, "halfclose", 4, 40016, 1, x, y);
-	conn_key(&c);
-	handshake_server(&c);
-	segs(&c, "fin1_data", IN, FIN | PSH | ACK, x + 1, y + 1, 100,
-	     TCPF_PH_FIN1, TCPF_ST_CLOSE_WAIT);
-	/* acks the data, not the FIN */
-	segs(&c, "ack_data_only", EG, ACK, y + 1, x + 101, 0,
-	     TCPF_PH_ESTABLISHED, TCPF_ST_CLOSE_WAIT);
-	segs(&c, "ack1", EG, ACK, y + 1, x + 102, 0, TCPF_PH_ACK1,
-	     TCPF_ST_CLOSE_WAIT);
-	segs(&c, "server_data", EG, PSH | ACK, y + 1, x + 102, 500,
-	     TCPF_PH_ESTABLISHED, TCPF_ST_CLOSE_WAIT);
-	segs(&c, "client_ack", IN, ACK, x + 102, y + 501, 0,
-	     TCPF_PH_ESTABLISHED, TCPF_ST_CLOSE_WAIT);
-	segs(&c, "server_data_again", EG, PSH | ACK, y + 1, x + 102, 500,
-	     TCPF_PH_RETRANSMIT, TCPF_ST_CLOSE_WAIT);
-	segs(&c, "fin2", EG, FIN | ACK, y + 501, x + 102, 0, TCPF_PH_FIN2,
-	     TCPF_ST_LAST_ACK);
-	segs(&c, "ack2", IN, ACK, x + 102, y + 502, 0, TCPF_PH_ACK2,
-	     TCPF_ST_NONE);
-	expect_conns(&c, "ack2", CONNS(OPENED(1), CLOSED(1)));
-}
+/* CLOSING, and the peer's FIN again, now acking the local one */
+static const char simclose_refin[] = HANDSHAKE
+	"fin1              eg FA   y+1      x+1      0    teardown_fin1     fin_wait1\n"
+	"fin2              in FA   x+1      y+1      0    teardown_fin2     closing\n"
+	"fin2_again_acking in FA   x+1      y+2      0    retransmit        time_wait\n"
+	"conns opened=1 closed=1\n"
+	"ack2              eg A    y+2      x+2      0    teardown_ack2     time_wait\n";
 
 /*
  * 4b: simultaneous close seen the other way round: the peer's FIN arrives
@@ -673,294 +624,244 @@ static void scenario_halfclose(void)
  * before it read the peer's): local went FIN_WAIT1 -> CLOSING, not
  * CLOSE_WAIT -> LAST_ACK.
  */
-static void scenario_simclose_mirror(void)
-{
-	struct conn c;
-	__u32 x = 66666u, y = 88888u;
+static const char simclose_mirror[] = HANDSHAKE
+	"fin1              in FA   x+1      y+1      0    teardown_fin1     close_wait\n"
+	"fin2              eg FA   y+1      x+1      0    teardown_fin2     closing\n"
+	"ack_local_fin     in A    x+2      y+2      0    teardown_ack2     time_wait\n"
+	"conns opened=1 closed=1\n"
+	"ack_peer_fin      eg A    y+2      x+2      0    teardown_ack1     time_wait\n";
 
-	reset();
-	conn_init(&c, "simclose_mirror", 4, 40005, 1, x, y);
-	conn_key(&c);
-	handshake_server(&c);
-	segs(&c, "fin1", IN, FIN | ACK, x + 1, y + 1, 0, TCPF_PH_FIN1,
-	     TCPF_ST_CLOSE_WAIT);
-	segs(&c, "fin2", EG, FIN | ACK, y + 1, x + 1, 0, TCPF_PH_FIN2,
-	     TCPF_ST_CLOSING);
-	segs(&c, "ack_local_fin", IN, ACK, x + 2, y + 2, 0, TCPF_PH_ACK2,
-	     TCPF_ST_TIME_WAIT);
-	expect_conns(&c, "ack_local_fin", CONNS(OPENED(1), CLOSED(1)));
-	segs(&c, "ack_peer_fin", EG, ACK, y + 2, x + 2, 0, TCPF_PH_ACK1,
-	     TCPF_ST_TIME_WAIT);
-}
+/* Half-close: the client's FIN carries data, the server goes on sending. */
+static const char halfclose[] = HANDSHAKE
+	"fin1_data         in FPA  x+1      y+1      100  teardown_fin1     close_wait\n"
+	"# acks the data, not the FIN\n"
+	"ack_data_only     eg A    y+1      x+101    0    established       close_wait\n"
+	"ack1              eg A    y+1      x+102    0    teardown_ack1     close_wait\n"
+	"server_data       eg PA   y+1      x+102    500  established       close_wait\n"
+	"client_ack        in A    x+102    y+501    0    established       close_wait\n"
+	"server_data_again eg PA   y+1      x+102    500  retransmit        close_wait\n"
+	"fin2              eg FA   y+501    x+102    0    teardown_fin2     last_ack\n"
+	"ack2              in A    x+102    y+502    0    teardown_ack2     none\n"
+	"conns opened=1 closed=1\n";
 
 /* 5: client host: it opens, then closes first. */
-static void scenario_client(void)
-{
-	struct conn c;
-	__u32 x = 3500000000u, y = 17u;
-
-	reset();
-	conn_init(&c, "client", 4, 40006, 0, x, y);
-	conn_key(&c);
-	segs(&c, "syn", EG, SYN, x, 0, 0, TCPF_PH_SYN, TCPF_ST_SYN_SENT);
-	expect_slot(&c, "syn", TCPF_HS_SYN, 1, 1);
-	segs(&c, "synack", IN, SYN | ACK, y, x + 1, 0, TCPF_PH_SYNACK,
-	     TCPF_ST_SYN_SENT);
-	expect_slot(&c, "synack", TCPF_HS_SYNACK, 1, 1);
-	segs(&c, "ack", EG, ACK, x + 1, y + 1, 0, TCPF_PH_ACK,
-	     TCPF_ST_ESTABLISHED);
-	expect_entry(&c, "ack", 1, x + 1, y + 1);
-	expect_conns(&c, "ack", CONNS(OPENED(1)));
-	segs(&c, "request", EG, PSH | ACK, x + 1, y + 1, 200,
-	     TCPF_PH_ESTABLISHED, TCPF_ST_ESTABLISHED);
-	segs(&c, "response", IN, PSH | ACK, y + 1, x + 201, 900,
-	     TCPF_PH_ESTABLISHED, TCPF_ST_ESTABLISHED);
-	segs(&c, "response_again", IN, PSH | ACK, y + 1, x + 201, 900,
-	     TCPF_PH_RETRANSMIT, TCPF_ST_ESTABLISHED);
-	segs(&c, "response_ack", EG, ACK, x + 201, y + 901, 0,
-	     TCPF_PH_ESTABLISHED, TCPF_ST_ESTABLISHED);
-	segs(&c, "fin1", EG, FIN | ACK, x + 201, y + 901, 0, TCPF_PH_FIN1,
-	     TCPF_ST_FIN_WAIT1);
-	/* the server's FIN acks the client's: straight to TIME_WAIT */
-	segs(&c, "fin2", IN, FIN | ACK, y + 901, x + 202, 0, TCPF_PH_FIN2,
-	     TCPF_ST_TIME_WAIT);
-	segs(&c, "ack2", EG, ACK, x + 202, y + 902, 0, TCPF_PH_ACK2,
-	     TCPF_ST_TIME_WAIT);
-	expect_conns(&c, "ack2", CONNS(OPENED(1), CLOSED(1)));
-}
+static const char client[] =
+	"syn               eg S    x        0        0    handshake_syn     syn_sent\n"
+	"slot syn client client\n"
+	"synack            in SA   y        x+1      0    handshake_synack  syn_sent\n"
+	"slot synack client client\n"
+	"ack               eg A    x+1      y+1      0    handshake_ack     established\n"
+	"entry client x+1 y+1\n"
+	"conns opened=1\n"
+	"request           eg PA   x+1      y+1      200  established       established\n"
+	"response          in PA   y+1      x+201    900  established       established\n"
+	"response_again    in PA   y+1      x+201    900  retransmit        established\n"
+	"response_ack      eg A    x+201    y+901    0    established       established\n"
+	"fin1              eg FA   x+201    y+901    0    teardown_fin1     fin_wait1\n"
+	"# the server's FIN acks the client's: straight to TIME_WAIT\n"
+	"fin2              in FA   y+901    x+202    0    teardown_fin2     time_wait\n"
+	"ack2              eg A    x+202    y+902    0    teardown_ack2     time_wait\n"
+	"conns opened=1 closed=1\n";
 
 /* 6: simultaneous open: both SYNs, then both SYN-ACKs. */
-static void scenario_simopen(void)
-{
-	struct conn c;
-	__u32 x = 424242u, y = 1313131u;
-
-	reset();
-	conn_init(&c, "simopen", 4, 40007, 0, x, y);
-	conn_key(&c);
-	segs(&c, "syn_local", EG, SYN, x, 0, 0, TCPF_PH_SYN, TCPF_ST_SYN_SENT);
-	segs(&c, "syn_peer", IN, SYN, y, 0, 0, TCPF_PH_SYN, TCPF_ST_SYN_SENT);
-	expect_slot(&c, "syn_peer", TCPF_HS_SYN2, 1, 1);
-	segs(&c, "syn_peer_again", IN, SYN, y, 0, 0, TCPF_PH_RETRANSMIT,
-	     TCPF_ST_SYN_SENT);
-	segs(&c, "synack_local", EG, SYN | ACK, x, y + 1, 0, TCPF_PH_SYNACK,
-	     TCPF_ST_SYN_SENT);
-	expect_conns(&c, "synack_local", CONNS(0));
-	segs(&c, "synack_local_again", EG, SYN | ACK, x, y + 1, 0,
-	     TCPF_PH_RETRANSMIT, TCPF_ST_SYN_SENT);
-	segs(&c, "synack_peer", IN, SYN | ACK, y, x + 1, 0, TCPF_PH_SYNACK,
-	     TCPF_ST_ESTABLISHED);
-	expect_slot(&c, "synack_peer", TCPF_HS_EMPTY, 0, 0);
-	expect_conns(&c, "synack_peer", CONNS(OPENED(1)));
-	/* each SYN took one sequence number: both sides have sent isn + 1 */
-	expect_entry(&c, "synack_peer", 1, x + 1, y + 1);
-	segs(&c, "synack_peer_again", IN, SYN | ACK, y, x + 1, 0,
-	     TCPF_PH_RETRANSMIT, TCPF_ST_ESTABLISHED);
-	segs(&c, "data_local", EG, PSH | ACK, x + 1, y + 1, 10,
-	     TCPF_PH_ESTABLISHED, TCPF_ST_ESTABLISHED);
-	segs(&c, "data_peer", IN, PSH | ACK, y + 1, x + 11, 10,
-	     TCPF_PH_ESTABLISHED, TCPF_ST_ESTABLISHED);
-	expect_conns(&c, "data_peer", CONNS(OPENED(1)));
-}
+static const char simopen[] =
+	"syn_local         eg S    x        0        0    handshake_syn     syn_sent\n"
+	"syn_peer          in S    y        0        0    handshake_syn     syn_sent\n"
+	"slot syn2 client client\n"
+	"syn_peer_again    in S    y        0        0    retransmit        syn_sent\n"
+	"synack_local      eg SA   x        y+1      0    handshake_synack  syn_sent\n"
+	"conns\n"
+	"synack_local_again eg SA  x        y+1      0    retransmit        syn_sent\n"
+	"synack_peer       in SA   y        x+1      0    handshake_synack  established\n"
+	"slot empty\n"
+	"conns opened=1\n"
+	"# each SYN took one sequence number: both sides have sent isn + 1\n"
+	"entry client x+1 y+1\n"
+	"synack_peer_again in SA   y        x+1      0    retransmit        established\n"
+	"data_local        eg PA   x+1      y+1      10   established       established\n"
+	"data_peer         in PA   y+1      x+11     10   established       established\n"
+	"conns opened=1\n";
 
 /* 7: retransmitted SYN, SYN-ACK and FINs, and a new SYN attempt. */
-static void scenario_retransmit(void)
-{
-	struct conn c;
-	__u32 x = 700000u, y = 900000u, x0 = 600000u;
-
-	reset();
-	conn_init(&c, "retransmit", 4, 40008, 1, x, y);
-	conn_key(&c);
-	segs(&c, "syn_first_attempt", IN, SYN, x0, 0, 0, TCPF_PH_SYN,
-	     TCPF_ST_SYN_RECV);
-	/* the client gave up on x0 and tries again with another ISN */
-	segs(&c, "syn", IN, SYN, x, 0, 0, TCPF_PH_SYN, TCPF_ST_SYN_RECV);
-	segs(&c, "syn_again", IN, SYN, x, 0, 0, TCPF_PH_RETRANSMIT,
-	     TCPF_ST_SYN_RECV);
-	expect_slot(&c, "syn_again", TCPF_HS_SYN, 1, 0);
-	segs(&c, "synack", EG, SYN | ACK, y, x + 1, 0, TCPF_PH_SYNACK,
-	     TCPF_ST_SYN_RECV);
-	segs(&c, "synack_again", EG, SYN | ACK, y, x + 1, 0,
-	     TCPF_PH_RETRANSMIT, TCPF_ST_SYN_RECV);
-	segs(&c, "syn_after_synack", IN, SYN, x, 0, 0, TCPF_PH_RETRANSMIT,
-	     TCPF_ST_SYN_RECV);
-	expect_slot(&c, "syn_after_synack", TCPF_HS_SYNACK, 1, 0);
-	segs(&c, "ack", IN, ACK, x + 1, y + 1, 0, TCPF_PH_ACK,
-	     TCPF_ST_ESTABLISHED);
-	expect_entry(&c, "ack", 1, x + 1, y + 1);
-	segs(&c, "synack_after_ack", EG, SYN | ACK, y, x + 1, 0,
-	     TCPF_PH_RETRANSMIT, TCPF_ST_ESTABLISHED);
-	segs(&c, "syn_after_ack", IN, SYN, x, 0, 0, TCPF_PH_RETRANSMIT,
-	     TCPF_ST_ESTABLISHED);
-	segs(&c, "data", IN, PSH | ACK, x + 1, y + 1, 500,
-	     TCPF_PH_ESTABLISHED, TCPF_ST_ESTABLISHED);
-	/* the first half again: ends below what was sent */
-	segs(&c, "data_part_again", IN, PSH | ACK, x + 1, y + 1, 250,
-	     TCPF_PH_RETRANSMIT, TCPF_ST_ESTABLISHED);
-	segs(&c, "fin1", IN, FIN | ACK, x + 501, y + 1, 0, TCPF_PH_FIN1,
-	     TCPF_ST_CLOSE_WAIT);
-	segs(&c, "fin1_again", IN, FIN | ACK, x + 501, y + 1, 0,
-	     TCPF_PH_RETRANSMIT, TCPF_ST_CLOSE_WAIT);
-	segs(&c, "fin2", EG, FIN | ACK, y + 1, x + 502, 0, TCPF_PH_FIN2,
-	     TCPF_ST_LAST_ACK);
-	segs(&c, "fin2_again", EG, FIN | ACK, y + 1, x + 502, 0,
-	     TCPF_PH_RETRANSMIT, TCPF_ST_LAST_ACK);
-	segs(&c, "ack2", IN, ACK, x + 502, y + 2, 0, TCPF_PH_ACK2,
-	     TCPF_ST_NONE);
-	expect_conns(&c, "ack2", CONNS(OPENED(1), CLOSED(1)));
-}
+static const char retransmit[] =
+	"syn_first_attempt in S    600000   0        0    handshake_syn     syn_recv\n"
+	"# the client gave up on that ISN and tries again with another\n"
+	"syn               in S    x        0        0    handshake_syn     syn_recv\n"
+	"syn_again         in S    x        0        0    retransmit        syn_recv\n"
+	"slot syn client server\n"
+	"synack            eg SA   y        x+1      0    handshake_synack  syn_recv\n"
+	"synack_again      eg SA   y        x+1      0    retransmit        syn_recv\n"
+	"syn_after_synack  in S    x        0        0    retransmit        syn_recv\n"
+	"slot synack client server\n"
+	"ack               in A    x+1      y+1      0    handshake_ack     established\n"
+	"entry client x+1 y+1\n"
+	"synack_after_ack  eg SA   y        x+1      0    retransmit        established\n"
+	"syn_after_ack     in S    x        0        0    retransmit        established\n"
+	"data              in PA   x+1      y+1      500  established       established\n"
+	"# the first half again: ends below what was sent\n"
+	"data_part_again   in PA   x+1      y+1      250  retransmit        established\n"
+	"fin1              in FA   x+501    y+1      0    teardown_fin1     close_wait\n"
+	"fin1_again        in FA   x+501    y+1      0    retransmit        close_wait\n"
+	"fin2              eg FA   y+1      x+502    0    teardown_fin2     last_ack\n"
+	"fin2_again        eg FA   y+1      x+502    0    retransmit        last_ack\n"
+	"ack2              in A    x+502    y+2      0    teardown_ack2     none\n"
+	"conns opened=1 closed=1\n";
 
 /* 8: RST of a connection, and RST|ACK answering a SYN (port closed). */
-static void scenario_rst(void)
-{
-	struct conn c;
-	__u32 x = 31337u, y = 271828u;
+static const char rst[] = HANDSHAKE
+	"data              in PA   x+1      y+1      64   established       established\n"
+	"rst               in R    x+65     0        0    reset             none\n"
+	"conns opened=1 reset=1\n";
 
-	reset();
-	conn_init(&c, "rst", 4, 40009, 1, x, y);
-	conn_key(&c);
-	handshake_server(&c);
-	segs(&c, "data", IN, PSH | ACK, x + 1, y + 1, 64, TCPF_PH_ESTABLISHED,
-	     TCPF_ST_ESTABLISHED);
-	segs(&c, "rst", IN, RST, x + 65, 0, 0, TCPF_PH_RESET, TCPF_ST_NONE);
-	expect_conns(&c, "rst", CONNS(OPENED(1), [TCPF_CONN_RESET] = 1));
-
-	reset();
-	conn_init(&c, "refused", 4, 40010, 1, x, y);
-	conn_key(&c);
-	segs(&c, "syn", IN, SYN, x, 0, 0, TCPF_PH_SYN, TCPF_ST_SYN_RECV);
-	segs(&c, "rstack", EG, RST | ACK, 0, x + 1, 0, TCPF_PH_RESET,
-	     TCPF_ST_NONE);
-	expect_slot(&c, "rstack", TCPF_HS_EMPTY, 0, 0);
-	expect_conns(&c, "rstack", CONNS([TCPF_CONN_REFUSED] = 1));
-	segs(&c, "syn_again_new_attempt", IN, SYN, x, 0, 0, TCPF_PH_SYN,
-	     TCPF_ST_SYN_RECV);
-}
+static const char refused[] =
+	"syn               in S    x        0        0    handshake_syn     syn_recv\n"
+	"rstack            eg RA   0        x+1      0    reset             none\n"
+	"slot empty\n"
+	"conns refused=1\n"
+	"syn_again_new_attempt in S x       0        0    handshake_syn     syn_recv\n";
 
 /* 9: data on the handshake ACK, across the sequence wrap. */
-static void scenario_data_on_ack(void)
-{
-	struct conn c;
-	__u32 x = 0xffffffc0u, y = 0x7fffffffu;
-
-	reset();
-	conn_init(&c, "data_on_ack", 4, 40011, 1, x, y);
-	conn_key(&c);
-	segs(&c, "syn", IN, SYN, x, 0, 0, TCPF_PH_SYN, TCPF_ST_SYN_RECV);
-	segs(&c, "synack", EG, SYN | ACK, y, x + 1, 0, TCPF_PH_SYNACK,
-	     TCPF_ST_SYN_RECV);
-	segs(&c, "ack_data", IN, PSH | ACK, x + 1, y + 1, 100, TCPF_PH_ACK,
-	     TCPF_ST_ESTABLISHED);
-	expect_entry(&c, "ack_data", 1, x + 101, y + 1);
-	expect_conns(&c, "ack_data", CONNS(OPENED(1)));
-	segs(&c, "next_data", IN, PSH | ACK, x + 101, y + 1, 100,
-	     TCPF_PH_ESTABLISHED, TCPF_ST_ESTABLISHED);
-	segs(&c, "ack_data_again", IN, PSH | ACK, x + 1, y + 1, 100,
-	     TCPF_PH_RETRANSMIT, TCPF_ST_ESTABLISHED);
-	segs(&c, "ack", EG, ACK, y + 1, x + 201, 0, TCPF_PH_ESTABLISHED,
-	     TCPF_ST_ESTABLISHED);
-}
+static const char data_on_ack[] =
+	"syn               in S    x        0        0    handshake_syn     syn_recv\n"
+	"synack            eg SA   y        x+1      0    handshake_synack  syn_recv\n"
+	"ack_data          in PA   x+1      y+1      100  handshake_ack     established\n"
+	"entry client x+101 y+1\n"
+	"conns opened=1\n"
+	"next_data         in PA   x+101    y+1      100  established       established\n"
+	"ack_data_again    in PA   x+1      y+1      100  retransmit        established\n"
+	"ack               eg A    y+1      x+201    0    established       established\n";
 
 /* 10: segments that fit no tracked connection, or break one. */
-static void scenario_out_of_state(void)
+static const char out_of_state[] =
+	"ack_unknown       in A    x+1      y+1      0    out_of_state      none\n"
+	"data_unknown      in PA   x+1      y+1      100  out_of_state      none\n"
+	"fin_unknown       in FA   x+1      y+1      0    out_of_state      none\n"
+	"rst_unknown       in R    x+1      0        0    out_of_state      none\n"
+	"synack_unknown    eg SA   y        x+1      0    out_of_state      none\n"
+	"synfin_unknown    in FS   x        0        0    out_of_state      none\n"
+	"noslots\n"
+	"syn               in S    x        0        0    handshake_syn     syn_recv\n"
+	"synack_wrong_ack  eg SA   y        x+5      0    out_of_state      syn_recv\n"
+	"slot syn client server\n"
+	"ack_before_synack in A    x+1      y+1      0    out_of_state      syn_recv\n"
+	"synack            eg SA   y        x+1      0    handshake_synack  syn_recv\n"
+	"ack_wrong_ack     in A    x+1      y+2      0    out_of_state      syn_recv\n"
+	"slot synack client server\n"
+	"ack_from_server   eg A    y+1      x+1      0    out_of_state      syn_recv\n"
+	"synack_other_isn  eg SA   y+99     x+1      0    out_of_state      syn_recv\n"
+	"ack               in A    x+1      y+1      0    handshake_ack     established\n"
+	"entry client x+1 y+1\n"
+	"syn_new_isn_established in S x+12345 0      0    out_of_state      established\n"
+	"local_fin         eg FA   y+1      x+1      0    teardown_fin1     fin_wait1\n"
+	"fin_other_seq     eg FA   y+50     x+1      0    out_of_state      fin_wait1\n"
+	"rst               in R    x+1      0        0    reset             none\n"
+	"data_after_rst    in PA   x+1      y+2      10   out_of_state      none\n"
+	"ack_after_rst     eg A    y+2      x+11     0    out_of_state      none\n"
+	"fin_after_rst     in FA   x+11     y+2      0    out_of_state      none\n"
+	"rst_after_rst     in R    x+11     0        0    out_of_state      none\n"
+	"conns opened=1 reset=1\n";
+
+/* after an orderly close, too */
+static const char oos_after_close[] = HANDSHAKE
+	"fin1              in FA   x+1      y+1      0    teardown_fin1     close_wait\n"
+	"fin2              eg FA   y+1      x+2      0    teardown_fin2     last_ack\n"
+	"ack2              in A    x+2      y+2      0    teardown_ack2     none\n"
+	"ack2_again        in A    x+2      y+2      0    out_of_state      none\n"
+	"fin2_again        eg FA   y+1      x+2      0    out_of_state      none\n"
+	"conns opened=1 closed=1\n";
+
+/* One connection from a clean table: its address family, client port,
+ * whether this host is the server, the ISNs, the VLAN, the script. */
+static const struct scenario {
+	const char *name;
+	int family;
+	__u16 cport;
+	int local_server;
+	__u32 x, y;
+	__u16 vlan;
+	const char *script;
+} scenarios[] = {
+	{ "server", 4, 40001, 1, 1000000000u, 3000000000u, 0, server_life },
+	{ "close3", 4, 40002, 1, 123456789u, 987654321u, 0, close3 },
+	{ "active_close", 4, 40003, 1, 2000000000u, 4000000000u, 0, active_close },
+	{ "simclose", 4, 40004, 1, 55555u, 77777u, 0, simclose },
+	{ "simclose_refin", 4, 40015, 1, 55555u, 77777u, 0, simclose_refin },
+	{ "simclose_mirror", 4, 40005, 1, 66666u, 88888u, 0, simclose_mirror },
+	{ "halfclose", 4, 40016, 1, 1234u, 5678u, 0, halfclose },
+	{ "client", 4, 40006, 0, 3500000000u, 17u, 0, client },
+	{ "simopen", 4, 40007, 0, 424242u, 1313131u, 0, simopen },
+	{ "retransmit", 4, 40008, 1, 700000u, 900000u, 0, retransmit },
+	{ "rst", 4, 40009, 1, 31337u, 271828u, 0, rst },
+	{ "refused", 4, 40010, 1, 31337u, 271828u, 0, refused },
+	{ "data_on_ack", 4, 40011, 1, 0xffffffc0u, 0x7fffffffu, 0, data_on_ack },
+	{ "oos", 4, 40012, 1, 111111u, 222222u, 0, out_of_state },
+	{ "oos_after_close", 4, 40013, 1, 111111u, 222222u, 0, oos_after_close },
+	{ "ipv6", 6, 40001, 1, 1000000000u, 3000000000u, 0, server_life },
+	{ "vlan", 4, 40001, 1, 1000000000u, 3000000000u, 100, server_life },
+	{ "ipv6_vlan", 6, 40001, 1, 1000000000u, 3000000000u, 200, server_life },
+};
+
+/* A tagged connection is keyed with its VLAN; the same 4-tuple untagged
+ * is another flow. */
+static void scenario_vlan_keyed(struct hx *h, const struct scenario *s)
 {
-	struct conn c;
-	__u32 x = 111111u, y = 222222u;
-	char nm[96];
-	int busy;
+	struct conn c[2];
+	char name[64];
 
-	reset();
-	conn_init(&c, "oos", 4, 40012, 1, x, y);
-	conn_key(&c);
-	segs(&c, "ack_unknown", IN, ACK, x + 1, y + 1, 0,
-	     TCPF_PH_OUT_OF_STATE, TCPF_ST_NONE);
-	segs(&c, "data_unknown", IN, PSH | ACK, x + 1, y + 1, 100,
-	     TCPF_PH_OUT_OF_STATE, TCPF_ST_NONE);
-	segs(&c, "fin_unknown", IN, FIN | ACK, x + 1, y + 1, 0,
-	     TCPF_PH_OUT_OF_STATE, TCPF_ST_NONE);
-	segs(&c, "rst_unknown", IN, RST, x + 1, 0, 0, TCPF_PH_OUT_OF_STATE,
-	     TCPF_ST_NONE);
-	segs(&c, "synack_unknown", EG, SYN | ACK, y, x + 1, 0,
-	     TCPF_PH_OUT_OF_STATE, TCPF_ST_NONE);
-	segs(&c, "synfin_unknown", IN, SYN | FIN, x, 0, 0,
-	     TCPF_PH_OUT_OF_STATE, TCPF_ST_NONE);
-	syn_lookup(&c.key, NULL, NULL, &busy);
-	cname(nm, sizeof(nm), &c, "unknown", "_no_slot");
-	check_report(busy == 0, nm, "%d half-open slots taken", busy);
+	conn_init(&c[0], s->name, s->family, s->cport, 1, s->x, s->y);
+	c[0].vlan = s->vlan;
+	conn_key(&c[0]);
+	c[1] = c[0];
+	c[1].vlan = 0;
+	conn_key(&c[1]);
+	snprintf(c[1].name, sizeof(c[1].name), "%s_untagged", s->name);
+	reset(h);
+	run_script(h, c, 2, HANDSHAKE);
+	snprintf(name, sizeof(name), "%s_ack_key_vlan", s->name);
+	hx_check(h, c[0].key.vlan == s->vlan &&
+		 flow_lookup(h, &c[0].key, NULL, NULL, NULL) == 1, name,
+		 "no entry keyed with VLAN %u", s->vlan);
+	run_script(h, c, 2, "use 1\n"
+		"ack_other_flow    in A    x+1      y+1      0    out_of_state      none\n"
+		"use 0\n"
+		"tagged_still_tracked in PA x+1     y+1      10   established       established\n");
+}
 
-	segs(&c, "syn", IN, SYN, x, 0, 0, TCPF_PH_SYN, TCPF_ST_SYN_RECV);
-	segs(&c, "synack_wrong_ack", EG, SYN | ACK, y, x + 5, 0,
-	     TCPF_PH_OUT_OF_STATE, TCPF_ST_SYN_RECV);
-	expect_slot(&c, "synack_wrong_ack", TCPF_HS_SYN, 1, 0);
-	segs(&c, "ack_before_synack", IN, ACK, x + 1, y + 1, 0,
-	     TCPF_PH_OUT_OF_STATE, TCPF_ST_SYN_RECV);
-	segs(&c, "synack", EG, SYN | ACK, y, x + 1, 0, TCPF_PH_SYNACK,
-	     TCPF_ST_SYN_RECV);
-	segs(&c, "ack_wrong_ack", IN, ACK, x + 1, y + 2, 0,
-	     TCPF_PH_OUT_OF_STATE, TCPF_ST_SYN_RECV);
-	expect_slot(&c, "ack_wrong_ack", TCPF_HS_SYNACK, 1, 0);
-	segs(&c, "ack_from_server", EG, ACK, y + 1, x + 1, 0,
-	     TCPF_PH_OUT_OF_STATE, TCPF_ST_SYN_RECV);
-	segs(&c, "synack_other_isn", EG, SYN | ACK, y + 99, x + 1, 0,
-	     TCPF_PH_OUT_OF_STATE, TCPF_ST_SYN_RECV);
-	segs(&c, "ack", IN, ACK, x + 1, y + 1, 0, TCPF_PH_ACK,
-	     TCPF_ST_ESTABLISHED);
-	expect_entry(&c, "ack", 1, x + 1, y + 1);
-	segs(&c, "syn_new_isn_established", IN, SYN, x + 12345, 0, 0,
-	     TCPF_PH_OUT_OF_STATE, TCPF_ST_ESTABLISHED);
-	segs(&c, "local_fin", EG, FIN | ACK, y + 1, x + 1, 0, TCPF_PH_FIN1,
-	     TCPF_ST_FIN_WAIT1);
-	segs(&c, "fin_other_seq", EG, FIN | ACK, y + 50, x + 1, 0,
-	     TCPF_PH_OUT_OF_STATE, TCPF_ST_FIN_WAIT1);
-	segs(&c, "rst", IN, RST, x + 1, 0, 0, TCPF_PH_RESET, TCPF_ST_NONE);
-	segs(&c, "data_after_rst", IN, PSH | ACK, x + 1, y + 2, 10,
-	     TCPF_PH_OUT_OF_STATE, TCPF_ST_NONE);
-	segs(&c, "ack_after_rst", EG, ACK, y + 2, x + 11, 0,
-	     TCPF_PH_OUT_OF_STATE, TCPF_ST_NONE);
-	segs(&c, "fin_after_rst", IN, FIN | ACK, x + 11, y + 2, 0,
-	     TCPF_PH_OUT_OF_STATE, TCPF_ST_NONE);
-	segs(&c, "rst_after_rst", IN, RST, x + 11, 0, 0,
-	     TCPF_PH_OUT_OF_STATE, TCPF_ST_NONE);
-	expect_conns(&c, "end", CONNS(OPENED(1), [TCPF_CONN_RESET] = 1));
+static void run_scenarios(struct hx *h)
+{
+	for (size_t i = 0; i < sizeof(scenarios) / sizeof(scenarios[0]); i++) {
+		const struct scenario *s = &scenarios[i];
+		struct conn c;
 
-	/* after an orderly close, too */
-	reset();
-	conn_init(&c, "oos_after_close", 4, 40013, 1, x, y);
-	conn_key(&c);
-	handshake_server(&c);
-	segs(&c, "fin1", IN, FIN | ACK, x + 1, y + 1, 0, TCPF_PH_FIN1,
-	     TCPF_ST_CLOSE_WAIT);
-	segs(&c, "fin2", EG, FIN | ACK, y + 1, x + 2, 0, TCPF_PH_FIN2,
-	     TCPF_ST_LAST_ACK);
-	segs(&c, "ack2", IN, ACK, x + 2, y + 2, 0, TCPF_PH_ACK2,
-	     TCPF_ST_NONE);
-	segs(&c, "ack2_again", IN, ACK, x + 2, y + 2, 0,
-	     TCPF_PH_OUT_OF_STATE, TCPF_ST_NONE);
-	segs(&c, "fin2_again", EG, FIN | ACK, y + 1, x + 2, 0,
-	     TCPF_PH_OUT_OF_STATE, TCPF_ST_NONE);
-	expect_conns(&c, "end", CONNS(OPENED(1), CLOSED(1)));
+		conn_init(&c, s->name, s->family, s->cport, s->local_server,
+			  s->x, s->y);
+		c.vlan = s->vlan;
+		conn_key(&c);
+		reset(h);
+		run_script(h, &c, 1, s->script);
+		if (s->vlan)
+			scenario_vlan_keyed(h, s);
+	}
 }
 
 /* 14: a spoofed SYN flood next to one established connection. */
-static void scenario_flood(void)
+static void scenario_flood(struct hx *h)
 {
 	enum { NSYN = 1000 };
+	static struct hx_counts ph0, ph1, w;
 	struct conn c, s;
 	struct tcpf_flow before, after;
 	__u8 buf[FRAME_MAX], src[4] = { 198, 18, 0, 0 };
-	__u64 ph0[TCPF_PHASE_ENTRIES], w[TCPF_PHASE_ENTRIES] = { 0 };
-	__u64 want_evicted = 0;
+	__u64 want[TCPF_CONN_MAX] = { [TCPF_CONN_OPENED] = 1 };
 	int taken[NSLOTS] = { 0 }, distinct = 0, live, busy, ok = 1;
-	char why[512];
+	char why[512] = "";
 
-	reset();
+	reset(h);
 	conn_init(&c, "flood", 4, 40014, 1, 5000u, 6000u);
-	conn_key(&c);
-	handshake_server(&c);
-	flow_lookup(&c.key, &before, NULL, NULL);
+	run_script(h, &c, 1, HANDSHAKE);
+	flow_lookup(h, &c.key, &before, NULL, NULL);
 
-	percpu_sum(phases_fd, TCPF_PHASE_ENTRIES, ph0);
+	hx_snap(h, HX_WATCH(HX_PHASES), &ph0);
 	for (int i = 0; i < NSYN && ok; i++) {
 		__u32 n;
 
@@ -972,44 +873,46 @@ static void scenario_flood(void)
 		conn_key(&s);
 		/* a live slot of another key is evicted, an empty one taken */
 		if (taken[key_slot(&s.key)])
-			want_evicted++;
+			want[TCPF_CONN_HALF_OPEN_EVICTED]++;
 		else
 			distinct++;
 		taken[key_slot(&s.key)] = 1;
-		n = conn_frame(&s, IN, SYN, s.x, 0, 0, buf);
-		if (run_frame(IN, buf, n, why, sizeof(why)))
+		n = conn_frame(&s, HX_IN, SYN, s.x, 0, 0, buf);
+		if (hx_run_pass(h, HX_IN, buf, n, why, sizeof(why)))
 			ok = 0;
 	}
 	printf("# flood: %d SYNs took %d slots, %llu displaced a live one\n",
-	       NSYN, distinct, (unsigned long long)want_evicted);
-	check_report(ok, "flow_flood_syns_run", "%s", why);
-	w[TCPF_KEY_PHASE(IN, TCPF_PH_SYN)] = NSYN;
-	check_report(!phases_diff(ph0, w, why, sizeof(why)),
-		     "flow_flood_syns_phase", "%s", why);
-	expect_conns(&c, "syns", CONNS(OPENED(1),
-		     [TCPF_CONN_HALF_OPEN_EVICTED] = want_evicted));
+	       NSYN, distinct,
+	       (unsigned long long)want[TCPF_CONN_HALF_OPEN_EVICTED]);
+	hx_check(h, ok, "flood_syns_run", "%s", why);
+	hx_snap(h, HX_WATCH(HX_PHASES), &ph1);
+	memset(&w, 0, sizeof(w));
+	w.c[HX_PHASES][TCPF_KEY_PHASE(HX_IN, TCPF_PH_SYN)].packets = NSYN;
+	hx_check(h, !hx_moved(&ph0, &ph1, &w, HX_WATCH(HX_PHASES), why,
+			      sizeof(why)), "flood_syns_phase", "%s", why);
+	hx_check(h, !conns_differ(h, want, why, sizeof(why)),
+		 "flood_syns_conns", "%s", why);
 
-	flow_lookup(&c.key, &after, NULL, &live);
-	check_report(live == 1, "flow_flood_table_one_connection",
-		     "%d live entries, want 1", live);
-	check_report(after.state == TCPF_ST_ESTABLISHED &&
-		     after.created == before.created &&
-		     after.isn[0] == before.isn[0] &&
-		     after.isn[1] == before.isn[1],
-		     "flow_flood_established_intact",
-		     "state %s created %u, want established %u",
-		     state_name(after.state), after.created, before.created);
-	syn_lookup(&c.key, NULL, NULL, &busy);
-	check_report(busy == distinct, "flow_flood_slots_taken",
-		     "%d busy slots, want %d", busy, distinct);
-	check_report((__u64)busy + want_evicted == NSYN,
-		     "flow_flood_evicted_plus_taken",
-		     "%d taken + %llu evicted != %d", busy,
-		     (unsigned long long)want_evicted, NSYN);
-	segs(&c, "after_data", IN, PSH | ACK, 5001, 6001, 100,
-	     TCPF_PH_ESTABLISHED, TCPF_ST_ESTABLISHED);
-	expect_conns(&c, "after", CONNS(OPENED(1),
-		     [TCPF_CONN_HALF_OPEN_EVICTED] = want_evicted));
+	flow_lookup(h, &c.key, &after, NULL, &live);
+	hx_check(h, live == 1, "flood_table_one_connection",
+		 "%d live entries, want 1", live);
+	hx_check(h, after.state == TCPF_ST_ESTABLISHED &&
+		 after.created == before.created &&
+		 after.isn[0] == before.isn[0] && after.isn[1] == before.isn[1],
+		 "flood_established_intact",
+		 "state %s created %u, want established %u",
+		 state_name(after.state), after.created, before.created);
+	syn_lookup(h, &c.key, NULL, NULL, &busy);
+	hx_check(h, busy == distinct, "flood_slots_taken",
+		 "%d busy slots, want %d", busy, distinct);
+	hx_check(h, (__u64)busy + want[TCPF_CONN_HALF_OPEN_EVICTED] == NSYN,
+		 "flood_evicted_plus_taken", "%d taken + %llu evicted != %d",
+		 busy, (unsigned long long)want[TCPF_CONN_HALF_OPEN_EVICTED],
+		 NSYN);
+	run_script(h, &c, 1,
+		"after_data        in PA   5001     6001     100  established       established\n");
+	hx_check(h, !conns_differ(h, want, why, sizeof(why)),
+		 "flood_after_conns", "%s", why);
 }
 
 /*
@@ -1028,7 +931,6 @@ static int find_mates(const char *prefix, __u16 base, int slot,
 		snprintf(name, sizeof(name), "%s%d", prefix, found);
 		conn_init(&c[found], name, 4, (__u16)port, 1, 10000u * port,
 			  20000u * port);
-		conn_key(&c[found]);
 		if (found == 0)
 			target = slot ? key_slot(&c[0].key)
 				      : key_bucket(&c[0].key);
@@ -1039,239 +941,193 @@ static int find_mates(const char *prefix, __u16 base, int slot,
 	return found;
 }
 
-/* 15: five connections in one 4-way bucket: the least recently seen goes. */
-static void scenario_bucket_evict(void)
+/* Connections sharing a bucket or a slot, and a script over them. */
+static const struct mates {
+	const char *prefix;
+	__u16 base;
+	int slot, n;
+	const char *script;
+} mates[] = {
+	/* 15: five connections in one 4-way bucket: the least recently
+	 * seen goes */
+	{ "evict", 41000, 0, 5,
+	  "use 0\nnow 1000\n" HANDSHAKE "use 1\nnow 1001\n" HANDSHAKE
+	  "use 2\nnow 1002\n" HANDSHAKE "use 3\nnow 1003\n" HANDSHAKE
+	  "# c0 is seen again, so c1 is now the least recently seen\n"
+	  "use 0\nnow 1010\n"
+	  "touch             in PA   x+1      y+1      10   established       established\n"
+	  "conns opened=4\n"
+	  "use 4\nnow 1011\n" HANDSHAKE
+	  "conns opened=5 evicted=1\n"
+	  "use 1\n"
+	  "after_evicted     in PA   x+1      y+1      10   out_of_state      none\n" },
+	/* 15b: a TIME_WAIT entry displaced by a new connection was counted
+	 * as closed when it entered TIME_WAIT: evicting it is no second
+	 * ending (as the reaper does not count it expired, nor an RST reset) */
+	{ "evict_tw", 43000, 0, 5,
+	  "use 0\nnow 1000\n" HANDSHAKE
+	  "fin1              eg FA   y+1      x+1      0    teardown_fin1     fin_wait1\n"
+	  "fin2              in FA   x+1      y+2      0    teardown_fin2     time_wait\n"
+	  "use 1\nnow 1001\n" HANDSHAKE "use 2\nnow 1002\n" HANDSHAKE
+	  "use 3\nnow 1003\n" HANDSHAKE "use 4\nnow 1010\n" HANDSHAKE
+	  "use 0\n"
+	  "after_evicted     eg A    y+2      x+2      0    out_of_state      none\n"
+	  "use 4\nconns opened=5 closed=1\n" },
+	/* 14b: a SYN on a busy half-open slot of another key takes it; the
+	 * displaced handshake counts as evicted only while it was live
+	 * (now - seen <= timeout), else it had expired */
+	{ "slot", 44000, 1, 3,
+	  "use 0\nnow 1000\n"
+	  "syn               in S    x        0        0    handshake_syn     syn_recv\n"
+	  "# at exactly the timeout (60 s) c0 is still live\n"
+	  "use 1\nnow 1060\n"
+	  "syn               in S    x        0        0    handshake_syn     syn_recv\n"
+	  "use 0\n"
+	  "synack_lost_slot  eg SA   y        x+1      0    out_of_state      none\n"
+	  "use 1\nconns half_open_evicted=1\n"
+	  "# a second past it c1 had expired\n"
+	  "use 2\nnow 1121\n"
+	  "syn               in S    x        0        0    handshake_syn     syn_recv\n"
+	  "conns half_open_evicted=1\n"
+	  "use 1\n"
+	  "state             in A    x+1      1        0    out_of_state      none\n"
+	  "use 2\n"
+	  "synack            eg SA   y        x+1      0    handshake_synack  syn_recv\n"
+	  "ack               in A    x+1      y+1      0    handshake_ack     established\n"
+	  "conns opened=1 half_open_evicted=1\n" },
+};
+
+static void run_mates(struct hx *h)
 {
-	struct conn c[5];
-	int n, live = 0;
+	for (size_t i = 0; i < sizeof(mates) / sizeof(mates[0]); i++) {
+		const struct mates *m = &mates[i];
+		struct conn c[5];
+		char name[64];
+		int n;
 
-	reset();
-	n = find_mates("evict", 41000, 0, c, 5);
-	check_report(n == 5, "flow_evict_found_keys",
-		     "only %d ports hash to one bucket", n);
-	if (n < 5)
-		return;
-	for (int i = 0; i < 4; i++) {
-		set_now(1000 + (__u32)i);
-		handshake_server(&c[i]);
-	}
-	/* c0 is seen again, so c1 is now the least recently seen */
-	set_now(1010);
-	segs(&c[0], "touch", IN, PSH | ACK, c[0].x + 1, c[0].y + 1, 10,
-	     TCPF_PH_ESTABLISHED, TCPF_ST_ESTABLISHED);
-	expect_conns(&c[0], "four", CONNS(OPENED(4)));
-	set_now(1011);
-	handshake_server(&c[4]);
-	expect_conns(&c[4], "fifth", CONNS(OPENED(5),
-		     [TCPF_CONN_EVICTED] = 1));
-	for (int i = 0; i < 5; i++) {
-		char nm[64];
-		int st = conn_state(&c[i]), want = i == 1 ? TCPF_ST_NONE
-						   : TCPF_ST_ESTABLISHED;
+		reset(h);
+		n = find_mates(m->prefix, m->base, m->slot, c, m->n);
+		snprintf(name, sizeof(name), "%s_found_keys", m->prefix);
+		hx_check(h, n == m->n, name, "only %d ports hash to one %s", n,
+			 m->slot ? "slot" : "bucket");
+		if (n < m->n)
+			continue;
+		run_script(h, c, n, m->script);
+		if (strcmp(m->prefix, "evict"))
+			continue;
+		for (int k = 0; k < 5; k++) {
+			int st = conn_state(h, &c[k]), want = k == 1 ? TCPF_ST_NONE
+						: TCPF_ST_ESTABLISHED;
 
-		snprintf(nm, sizeof(nm), "flow_evict%d_after_state", i);
-		check_report(st == want, nm, "state %s, want %s",
-			     state_name(st), state_name(want));
+			snprintf(name, sizeof(name), "evict%d_after_state", k);
+			hx_check(h, st == want, name, "state %s, want %s",
+				 state_name(st), state_name(want));
+		}
+		flow_lookup(h, &c[0].key, NULL, NULL, &n);
+		hx_check(h, n == 4, "evict_table_four", "%d live entries", n);
 	}
-	flow_lookup(&c[0].key, NULL, NULL, &live);
-	check_report(live == 4, "flow_evict_table_four", "%d live entries",
-		     live);
-	segs(&c[1], "after_evicted", IN, PSH | ACK, c[1].x + 1, c[1].y + 1,
-	     10, TCPF_PH_OUT_OF_STATE, TCPF_ST_NONE);
 }
 
-/*
- * 15b: a TIME_WAIT entry displaced by a new connection was counted as
- * closed when it entered TIME_WAIT: evicting it is no second ending (as
- * the reaper does not count it expired, nor an RST reset).
- */
-static void scenario_evict_timewait(void)
+/* The reaper's first tick, a second after the arm: 1 when it came. */
+static int reaper_wait(struct hx *h, struct tcpf_ctl *ctl)
 {
-	struct conn c[5];
-	int n;
-
-	reset();
-	n = find_mates("evict_tw", 43000, 0, c, 5);
-	check_report(n == 5, "flow_evict_tw_found_keys",
-		     "only %d ports hash to one bucket", n);
-	if (n < 5)
-		return;
-	set_now(1000);
-	handshake_server(&c[0]);
-	segs(&c[0], "fin1", EG, FIN | ACK, c[0].y + 1, c[0].x + 1, 0,
-	     TCPF_PH_FIN1, TCPF_ST_FIN_WAIT1);
-	segs(&c[0], "fin2", IN, FIN | ACK, c[0].x + 1, c[0].y + 2, 0,
-	     TCPF_PH_FIN2, TCPF_ST_TIME_WAIT);
-	for (int i = 1; i < 4; i++) {
-		set_now(1000 + (__u32)i);
-		handshake_server(&c[i]);
-	}
-	set_now(1010);
-	handshake_server(&c[4]);
-	segs(&c[0], "after_evicted", EG, ACK, c[0].y + 2, c[0].x + 2, 0,
-	     TCPF_PH_OUT_OF_STATE, TCPF_ST_NONE);
-	expect_conns(&c[4], "fifth", CONNS(OPENED(5), CLOSED(1)));
-}
-
-/*
- * 14b: a SYN on a busy half-open slot of another key takes it; the
- * displaced handshake counts as evicted only while it was live
- * (now - seen <= timeout), else it had expired.
- */
-static void scenario_slot_evict(void)
-{
-	struct conn c[3];
-	int n;
-
-	reset();
-	n = find_mates("slot", 44000, 1, c, 3);
-	check_report(n == 3, "flow_slot_found_keys",
-		     "only %d ports hash to one slot", n);
-	if (n < 3)
-		return;
-	set_now(1000);
-	segs(&c[0], "syn", IN, SYN, c[0].x, 0, 0, TCPF_PH_SYN,
-	     TCPF_ST_SYN_RECV);
-	/* at exactly the timeout (60 s) c0 is still live */
-	set_now(1060);
-	segs(&c[1], "syn", IN, SYN, c[1].x, 0, 0, TCPF_PH_SYN,
-	     TCPF_ST_SYN_RECV);
-	segs(&c[0], "synack_lost_slot", EG, SYN | ACK, c[0].y, c[0].x + 1, 0,
-	     TCPF_PH_OUT_OF_STATE, TCPF_ST_NONE);
-	expect_conns(&c[1], "live_taken",
-		     CONNS([TCPF_CONN_HALF_OPEN_EVICTED] = 1));
-	/* a second past it c1 had expired */
-	set_now(1121);
-	segs(&c[2], "syn", IN, SYN, c[2].x, 0, 0, TCPF_PH_SYN,
-	     TCPF_ST_SYN_RECV);
-	expect_conns(&c[2], "expired_taken",
-		     CONNS([TCPF_CONN_HALF_OPEN_EVICTED] = 1));
-	segs(&c[1], "state", IN, ACK, c[1].x + 1, 1, 0, TCPF_PH_OUT_OF_STATE,
-	     TCPF_ST_NONE);
-	segs(&c[2], "synack", EG, SYN | ACK, c[2].y, c[2].x + 1, 0,
-	     TCPF_PH_SYNACK, TCPF_ST_SYN_RECV);
-	segs(&c[2], "ack", IN, ACK, c[2].x + 1, c[2].y + 1, 0, TCPF_PH_ACK,
-	     TCPF_ST_ESTABLISHED);
-	expect_conns(&c[2], "ack", CONNS(OPENED(1),
-		     [TCPF_CONN_HALF_OPEN_EVICTED] = 1));
-}
-
-/* 13: the reaper, on the real coarse clock. */
-static void scenario_reaper(void)
-{
-	LIBBPF_OPTS(bpf_test_run_opts, opts, .repeat = 1);
-	struct conn a, w, b, r, s;
-	struct tcpf_ctl ctl;
 	struct timespec ts;
-	__u8 buf[FRAME_MAX];
-	__u32 t0, n;
 	__u64 t_end;
-	char why[160];
 
-	reset();
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-	t0 = (__u32)ts.tv_sec;
-	ctl_read(&ctl);
-	for (int i = 0; i < TCPF_ST_MAX; i++)
-		ctl.timeout[i] = 60;
-	ctl.timeout[TCPF_ST_SYN_RECV] = 0;
-	ctl.timeout[TCPF_ST_ESTABLISHED] = 50;
-
-	/* 100 s ago: an established connection and one in TIME_WAIT */
-	ctl.now = t0 - 100;
-	ctl_write(&ctl);
-	conn_init(&a, "reaper_old", 4, 42001, 1, 1000u, 2000u);
-	conn_key(&a);
-	handshake_server(&a);
-	conn_init(&w, "reaper_timewait", 4, 42002, 1, 3000u, 4000u);
-	conn_key(&w);
-	handshake_server(&w);
-	segs(&w, "fin1", EG, FIN | ACK, 4001, 3001, 0, TCPF_PH_FIN1,
-	     TCPF_ST_FIN_WAIT1);
-	segs(&w, "fin2", IN, FIN | ACK, 3001, 4002, 0, TCPF_PH_FIN2,
-	     TCPF_ST_TIME_WAIT);
-
-	/* now: an established one, a SYN received and a SYN sent */
-	ctl.now = t0;
-	ctl_write(&ctl);
-	conn_init(&b, "reaper_new", 4, 42003, 1, 5000u, 6000u);
-	conn_key(&b);
-	handshake_server(&b);
-	conn_init(&r, "reaper_synrecv", 4, 42004, 1, 7000u, 0);
-	conn_key(&r);
-	conn_init(&s, "reaper_synsent", 4, 42005, 0, 8000u, 0);
-	s.sport = 443;
-	conn_key(&s);
-	while (key_slot(&s.key) == key_slot(&r.key)) {
-		s.cport++;
-		conn_key(&s);
-	}
-	segs(&r, "syn", IN, SYN, 7000u, 0, 0, TCPF_PH_SYN, TCPF_ST_SYN_RECV);
-	segs(&s, "syn", EG, SYN, 8000u, 0, 0, TCPF_PH_SYN, TCPF_ST_SYN_SENT);
-	expect_conns(&b, "before", CONNS(OPENED(3), CLOSED(1)));
-
-	n = conn_frame(&b, IN, ACK, 5001, 6001, 0, buf);
-	opts.data_in = buf;
-	opts.data_size_in = n;
-	if (bpf_prog_test_run_opts(arm_fd, &opts) || opts.retval != XDP_PASS) {
-		check_report(0, "flow_reaper_arm", "arm failed: %s, retval %u",
-			     strerror(errno), opts.retval);
-		return;
-	}
-	check_report(1, "flow_reaper_arm", "%s", "");
-
-	/* the first tick comes a second after the arm */
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	t_end = (__u64)ts.tv_sec * 1000 + (__u64)ts.tv_nsec / 1000000 + 3500;
 	for (;;) {
 		__u64 ms;
 
-		ctl_read(&ctl);
+		ctl_read(h, ctl);
 		clock_gettime(CLOCK_MONOTONIC, &ts);
 		ms = (__u64)ts.tv_sec * 1000 + (__u64)ts.tv_nsec / 1000000;
-		if (ctl.ticks >= 1 || ms > t_end)
+		if (ctl->ticks >= 1 || ms > t_end)
 			break;
 		usleep(20000);
 	}
-	check_report(ctl.ticks >= 1, "flow_reaper_ticked",
-		     "no tick in 3.5 s");
-	if (ctl.ticks < 1)
-		return;
-	check_report((__s32)(ctl.now - t0) >= 1, "flow_reaper_clock",
-		     "ctl.now %u, want at least %u", ctl.now, t0 + 1);
-	{
-		__u32 want[TCPF_ST_MAX] = { 0 };
-		size_t used = 0;
+	hx_check(h, ctl->ticks >= 1, "reaper_ticked", "no tick in 3.5 s");
+	return ctl->ticks >= 1;
+}
 
-		want[TCPF_ST_ESTABLISHED] = 1;
-		want[TCPF_ST_SYN_SENT] = 1;
-		why[0] = 0;
-		for (int i = 0; i < TCPF_ST_MAX; i++)
-			if (ctl.gauge[i] != want[i] && used < sizeof(why))
-				used += (size_t)snprintf(why + used,
-					sizeof(why) - used, "%s%s %u, want %u",
-					used ? "; " : "", state_name(i),
-					ctl.gauge[i], want[i]);
-		check_report(used == 0, "flow_reaper_gauges", "%s", why);
+/* 13: the reaper, on the real coarse clock. */
+static void scenario_reaper(struct hx *h)
+{
+	struct conn c[5];
+	struct tcpf_ctl ctl;
+	struct timespec ts;
+	__u8 buf[FRAME_MAX];
+	__u32 t0, n, ret = 0, want[TCPF_ST_MAX] = { 0 };
+	__u64 conns[TCPF_CONN_MAX] = { 0 };
+	char why[512] = "";
+	size_t used = 0;
+	int err;
+
+	reset(h);
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	t0 = (__u32)ts.tv_sec;
+	ctl_read(h, &ctl);
+	for (int i = 0; i < TCPF_ST_MAX; i++)
+		ctl.timeout[i] = 60;
+	ctl.timeout[TCPF_ST_SYN_RECV] = 0;
+	ctl.timeout[TCPF_ST_ESTABLISHED] = 50;
+	/* 100 s ago: an established connection and one in TIME_WAIT */
+	ctl.now = t0 - 100;
+	ctl_write(h, &ctl);
+	conn_init(&c[0], "reaper_old", 4, 42001, 1, 1000u, 2000u);
+	conn_init(&c[1], "reaper_timewait", 4, 42002, 1, 3000u, 4000u);
+	/* now: an established one, a SYN received and a SYN sent */
+	conn_init(&c[2], "reaper_new", 4, 42003, 1, 5000u, 6000u);
+	conn_init(&c[3], "reaper_synrecv", 4, 42004, 1, 7000u, 0);
+	conn_init(&c[4], "reaper_synsent", 4, 42005, 0, 8000u, 0);
+	c[4].sport = 443;
+	conn_key(&c[4]);
+	while (key_slot(&c[4].key) == key_slot(&c[3].key)) {
+		c[4].cport++;
+		conn_key(&c[4]);
 	}
-	expect_conns(&b, "reaped", CONNS(OPENED(3), CLOSED(1),
-		     [TCPF_CONN_EXPIRED] = 1,
-		     [TCPF_CONN_HALF_OPEN_EXPIRED] = 1));
-	{
-		struct { struct conn *c; int st; } want[] = {
-			{ &a, TCPF_ST_NONE }, { &w, TCPF_ST_NONE },
-			{ &b, TCPF_ST_ESTABLISHED }, { &r, TCPF_ST_NONE },
-			{ &s, TCPF_ST_SYN_SENT },
-		};
+	run_script(h, c, 5, "use 0\n" HANDSHAKE "use 1\n" HANDSHAKE
+		"fin1              eg FA   y+1      x+1      0    teardown_fin1     fin_wait1\n"
+		"fin2              in FA   x+1      y+2      0    teardown_fin2     time_wait\n");
+	ctl.now = t0;
+	ctl_write(h, &ctl);
+	run_script(h, c, 5, "use 2\n" HANDSHAKE "use 3\n"
+		"syn               in S    x        0        0    handshake_syn     syn_recv\n"
+		"use 4\n"
+		"syn               eg S    x        0        0    handshake_syn     syn_sent\n"
+		"use 2\nconns opened=3 closed=1\n");
 
-		for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
-			char nm[96];
-			int st = conn_state(want[i].c);
+	n = conn_frame(&c[2], HX_IN, ACK, 5001, 6001, 0, buf);
+	err = hx_run_fd(h->arm, buf, n, &ret);
+	hx_check(h, !err && ret == XDP_PASS, "reaper_arm",
+		 "arm failed: %s, retval %u", strerror(-err), ret);
+	if (err || ret != XDP_PASS || !reaper_wait(h, &ctl))
+		return;
+	hx_check(h, (__s32)(ctl.now - t0) >= 1, "reaper_clock",
+		 "ctl.now %u, want at least %u", ctl.now, t0 + 1);
+	want[TCPF_ST_ESTABLISHED] = 1;
+	want[TCPF_ST_SYN_SENT] = 1;
+	for (int i = 0; i < TCPF_ST_MAX; i++)
+		if (ctl.gauge[i] != want[i] && used < sizeof(why))
+			used += (size_t)snprintf(why + used, sizeof(why) - used,
+				"%s%s %u, want %u", used ? "; " : "",
+				state_name(i), ctl.gauge[i], want[i]);
+	hx_check(h, used == 0, "reaper_gauges", "%s", why);
+	conns[TCPF_CONN_OPENED] = 3;
+	conns[TCPF_CONN_CLOSED] = 1;
+	conns[TCPF_CONN_EXPIRED] = 1;
+	conns[TCPF_CONN_HALF_OPEN_EXPIRED] = 1;
+	hx_check(h, !conns_differ(h, conns, why, sizeof(why)),
+		 "reaper_reaped_conns", "%s", why);
+	for (int i = 0; i < 5; i++) {
+		static const int st[] = { TCPF_ST_NONE, TCPF_ST_NONE,
+			TCPF_ST_ESTABLISHED, TCPF_ST_NONE, TCPF_ST_SYN_SENT };
+		char name[96];
+		int got = conn_state(h, &c[i]);
 
-			cname(nm, sizeof(nm), want[i].c, "reaped", "_state");
-			check_report(st == want[i].st, nm, "state %s, want %s",
-				     state_name(st), state_name(want[i].st));
-		}
+		snprintf(name, sizeof(name), "%.40s_reaped_state", c[i].name);
+		hx_check(h, got == st[i], name, "state %s, want %s",
+			 state_name(got), state_name(st[i]));
 	}
 }
 
@@ -1282,7 +1138,7 @@ static void scenario_reaper(void)
  * CPU and reads that CPU's copy of a slot (every other CPU's must stay
  * empty), except the merge case, which uses two CPUs on purpose.
  */
-static int srcs_fd, srcs_cpu = -1, srcs_cpu2 = -1;
+static int srcs_cpu = -1, srcs_cpu2 = -1;
 static int srcs_failed_runs;
 static char srcs_run_why[256];
 static __u16 srcs_port = 1024;
@@ -1312,7 +1168,7 @@ static __u32 src_slot_of(int family, const __u8 *addr)
 }
 
 /* n segments with the flag byte flags from addr, on dir (VLAN vlan). */
-static void src_send(int family, const __u8 *addr, int dir, __u8 flags,
+static void src_send(struct hx *h, int family, const __u8 *addr, int dir, __u8 flags,
 		     int n, __u16 vlan)
 {
 	__u8 buf[FRAME_MAX];
@@ -1336,29 +1192,29 @@ static void src_send(int family, const __u8 *addr, int dir, __u8 flags,
 			s.vid[0] = vlan;
 		}
 		len = frame_build(&s, buf, &lay);
-		if (run_frame(dir, buf, len, why, sizeof(why)) &&
+		if (hx_run_pass(h, dir, buf, len, why, sizeof(why)) &&
 		    !srcs_failed_runs++)
 			snprintf(srcs_run_why, sizeof(srcs_run_why), "%s", why);
 	}
 }
 
-static void syns4(const __u8 *addr, int n)
+static void syns4(struct hx *h, const __u8 *addr, int n)
 {
-	src_send(4, addr, IN, SYN, n, 0);
+	src_send(h, 4, addr, HX_IN, SYN, n, 0);
 }
 
 /* A slot on every CPU; returns on how many it is used, *mine: srcs_cpu's. */
-static int src_get(__u32 slot, struct tcpf_src *mine)
+static int src_get(struct hx *h, __u32 slot, struct tcpf_src *mine)
 {
-	struct tcpf_src *v = calloc((size_t)ncpus, sizeof(*v));
+	struct tcpf_src *v = calloc((size_t)h->ncpus, sizeof(*v));
 	int used = 0;
 
 	memset(mine, 0, sizeof(*mine));
-	if (!v || bpf_map_lookup_elem(srcs_fd, &slot, v)) {
+	if (!v || bpf_map_lookup_elem(h->srcs, &slot, v)) {
 		free(v);
 		return -1;
 	}
-	for (int c = 0; c < ncpus; c++)
+	for (int c = 0; c < h->ncpus; c++)
 		used += v[c].used != 0;
 	*mine = v[srcs_cpu];
 	free(v);
@@ -1376,19 +1232,19 @@ static void fmt_src(char *buf, size_t n, int family, const void *addr)
 }
 
 /* addr's slot holds addr (family 4 or 6) with exactly syns and score. */
-static void expect_src(const char *name, int family, const __u8 *addr,
+static void expect_src(struct hx *h, const char *name, int family, const __u8 *addr,
 		       __u64 syns, __u32 score)
 {
 	struct tcpf_src s;
 	__u32 w[4];
 	__u8 fam = family == 4 ? TCPF_IPV4 : TCPF_IPV6;
 	char got[64], want[64];
-	int used = src_get(src_slot_of(family, addr), &s);
+	int used = src_get(h, src_slot_of(family, addr), &s);
 
 	src_words(family, addr, w);
 	fmt_src(got, sizeof(got), s.family == TCPF_IPV4 ? 4 : 6, s.addr);
 	fmt_src(want, sizeof(want), family, w);
-	check_report(used == 1 && s.used == 1 && s.family == fam &&
+	hx_check(h, used == 1 && s.used == 1 && s.family == fam &&
 		     !memcmp(s.addr, w, sizeof(w)) && s.syns == syns &&
 		     s.score == score, name,
 		     "slot %u: used on %d CPUs (want 1: cpu %d), used %u %s "
@@ -1398,13 +1254,13 @@ static void expect_src(const char *name, int family, const __u8 *addr,
 		     (unsigned long long)syns, score);
 }
 
-/* The whole table, every CPU (SLOTS x ncpus), or NULL. */
-static struct tcpf_src *srcs_dump(void)
+/* The whole table, every CPU (SLOTS x h->ncpus), or NULL. */
+static struct tcpf_src *srcs_dump(struct hx *h)
 {
-	struct tcpf_src *d = calloc((size_t)TCPF_SRC_SLOTS * ncpus, sizeof(*d));
+	struct tcpf_src *d = calloc((size_t)TCPF_SRC_SLOTS * h->ncpus, sizeof(*d));
 
 	for (__u32 k = 0; d && k < TCPF_SRC_SLOTS; k++)
-		if (bpf_map_lookup_elem(srcs_fd, &k, &d[(size_t)k * ncpus])) {
+		if (bpf_map_lookup_elem(h->srcs, &k, &d[(size_t)k * h->ncpus])) {
 			free(d);
 			return NULL;
 		}
@@ -1412,41 +1268,41 @@ static struct tcpf_src *srcs_dump(void)
 }
 
 /* How many (slot, CPU) copies are used. */
-static int srcs_used(void)
+static int srcs_used(struct hx *h)
 {
-	struct tcpf_src *d = srcs_dump();
+	struct tcpf_src *d = srcs_dump(h);
 	int n = 0;
 
 	if (!d)
 		return -1;
-	for (size_t i = 0; i < (size_t)TCPF_SRC_SLOTS * ncpus; i++)
+	for (size_t i = 0; i < (size_t)TCPF_SRC_SLOTS * h->ncpus; i++)
 		n += d[i].used != 0;
 	free(d);
 	return n;
 }
 
 /* Segments that are not an arriving SYN: the table must not change. */
-static void expect_unchanged(const char *name, int family, const __u8 *addr,
+static void expect_unchanged(struct hx *h, const char *name, int family, const __u8 *addr,
 			     int dir, __u8 flags)
 {
-	struct tcpf_src *before = srcs_dump(), *after;
-	size_t sz = (size_t)TCPF_SRC_SLOTS * ncpus * sizeof(*before);
+	struct tcpf_src *before = srcs_dump(h), *after;
+	size_t sz = (size_t)TCPF_SRC_SLOTS * h->ncpus * sizeof(*before);
 	int same;
 
-	src_send(family, addr, dir, flags, 3, 0);
-	after = srcs_dump();
+	src_send(h, family, addr, dir, flags, 3, 0);
+	after = srcs_dump(h);
 	same = before && after && !memcmp(before, after, sz);
-	check_report(same, name, "%s segments with flags %#x changed tcpf_srcs",
-		     dir == IN ? "ingress" : "egress", flags);
+	hx_check(h, same, name, "%s segments with flags %#x changed tcpf_srcs",
+		     dir == HX_IN ? "ingress" : "egress", flags);
 	free(before);
 	free(after);
 }
 
-static void do_srcs_reset(const char *name)
+static void do_srcs_reset(struct hx *h, const char *name)
 {
-	int err = srcs_reset(srcs_fd), used = srcs_used();
+	int err = srcs_reset(h->srcs), used = srcs_used(h);
 
-	check_report(!err && used == 0, name, "srcs_reset: %d, %d used copies",
+	hx_check(h, !err && used == 0, name, "srcs_reset: %d, %d used copies",
 		     err, used);
 }
 
@@ -1475,13 +1331,13 @@ struct want_src {
 	__u64 syns;
 };
 
-static void expect_read(const char *name, int max, const struct want_src *want,
+static void expect_read(struct hx *h, const char *name, int max, const struct want_src *want,
 			int n, int count)
 {
 	struct src_count *got = calloc(TCPF_SRC_SLOTS, sizeof(*got));
 	char why[1024], g[64], w[64];
 	size_t used = 0;
-	int m = got ? srcs_read(srcs_fd, got, max) : -ENOMEM;
+	int m = got ? srcs_read(h->srcs, got, max) : -ENOMEM;
 
 	why[0] = 0;
 	if (m != count)
@@ -1502,11 +1358,11 @@ static void expect_read(const char *name, int max, const struct want_src *want,
 			(unsigned long long)got[i].syns, w,
 			(unsigned long long)want[i].syns);
 	}
-	check_report(used == 0, name, "%s", why);
+	hx_check(h, used == 0, name, "%s", why);
 	free(got);
 }
 
-static void srcs_basic(void)
+static void srcs_basic(struct hx *h)
 {
 	const __u8 a[4] = { 198, 18, 0, 1 }, c[4] = { 198, 18, 77, 7 };
 	const __u8 a6[16] = { 0x20, 0x01, 0, 2, 0, 0, 0, 1, [15] = 0x42 };
@@ -1514,75 +1370,75 @@ static void srcs_basic(void)
 	__u32 from = 2, slot = src_slot_of(4, a);
 	int n;
 
-	do_srcs_reset("flow_srcs_reset_empty");
-	syns4(a, 1);
-	expect_src("flow_srcs_one_syn", 4, a, 1, 1);
-	n = srcs_used();
-	check_report(n == 1, "flow_srcs_one_syn_one_slot",
+	do_srcs_reset(h, "srcs_reset_empty");
+	syns4(h, a, 1);
+	expect_src(h, "srcs_one_syn", 4, a, 1, 1);
+	n = srcs_used(h);
+	hx_check(h, n == 1, "srcs_one_syn_one_slot",
 		     "%d used copies, want 1", n);
-	syns4(a, 3);
-	expect_src("flow_srcs_four_syns", 4, a, 4, 4);
+	syns4(h, a, 3);
+	expect_src(h, "srcs_four_syns", 4, a, 4, 4);
 
 	/* only arriving segments with SYN set and ACK, RST, FIN clear count */
-	expect_unchanged("flow_srcs_synack_not_counted", 4, a, IN, SYN | ACK);
-	expect_unchanged("flow_srcs_ack_not_counted", 4, a, IN, ACK);
-	expect_unchanged("flow_srcs_pshack_not_counted", 4, a, IN, PSH | ACK);
-	expect_unchanged("flow_srcs_rst_not_counted", 4, a, IN, RST);
-	expect_unchanged("flow_srcs_rstack_not_counted", 4, a, IN, RST | ACK);
-	expect_unchanged("flow_srcs_fin_not_counted", 4, a, IN, FIN);
-	expect_unchanged("flow_srcs_finack_not_counted", 4, a, IN, FIN | ACK);
-	expect_unchanged("flow_srcs_null_not_counted", 4, a, IN, 0);
+	expect_unchanged(h, "srcs_synack_not_counted", 4, a, HX_IN, SYN | ACK);
+	expect_unchanged(h, "srcs_ack_not_counted", 4, a, HX_IN, ACK);
+	expect_unchanged(h, "srcs_pshack_not_counted", 4, a, HX_IN, PSH | ACK);
+	expect_unchanged(h, "srcs_rst_not_counted", 4, a, HX_IN, RST);
+	expect_unchanged(h, "srcs_rstack_not_counted", 4, a, HX_IN, RST | ACK);
+	expect_unchanged(h, "srcs_fin_not_counted", 4, a, HX_IN, FIN);
+	expect_unchanged(h, "srcs_finack_not_counted", 4, a, HX_IN, FIN | ACK);
+	expect_unchanged(h, "srcs_null_not_counted", 4, a, HX_IN, 0);
 	/* scans, not connection requests */
-	expect_unchanged("flow_srcs_synfin_not_counted", 4, a, IN, SYN | FIN);
-	expect_unchanged("flow_srcs_synrst_not_counted", 4, a, IN, SYN | RST);
-	expect_unchanged("flow_srcs_egress_syn_not_counted", 4, a, EG, SYN);
-	expect_unchanged("flow_srcs_egress_syn_new_source_not_counted", 4, c,
-			 EG, SYN);
-	expect_unchanged("flow_srcs_egress_syn6_not_counted", 6, a6, EG, SYN);
-	expect_src("flow_srcs_still_four", 4, a, 4, 4);
+	expect_unchanged(h, "srcs_synfin_not_counted", 4, a, HX_IN, SYN | FIN);
+	expect_unchanged(h, "srcs_synrst_not_counted", 4, a, HX_IN, SYN | RST);
+	expect_unchanged(h, "srcs_egress_syn_not_counted", 4, a, HX_EG, SYN);
+	expect_unchanged(h, "srcs_egress_syn_new_source_not_counted", 4, c,
+			 HX_EG, SYN);
+	expect_unchanged(h, "srcs_egress_syn6_not_counted", 6, a6, HX_EG, SYN);
+	expect_src(h, "srcs_still_four", 4, a, 4, 4);
 
 	/* an ECN setup SYN is a SYN; so are one with PSH|URG and a tagged one */
-	src_send(4, a, IN, SYN | TCPF_ECE | TCPF_CWR, 1, 0);
-	expect_src("flow_srcs_ecn_syn_counted", 4, a, 5, 5);
-	src_send(4, a, IN, SYN | PSH | TCPF_URG, 1, 0);
-	expect_src("flow_srcs_syn_psh_urg_counted", 4, a, 6, 6);
-	src_send(4, a, IN, SYN, 1, 100);
-	expect_src("flow_srcs_vlan_syn_counted", 4, a, 7, 7);
-	n = srcs_used();
-	check_report(n == 1, "flow_srcs_still_one_slot",
+	src_send(h, 4, a, HX_IN, SYN | TCPF_ECE | TCPF_CWR, 1, 0);
+	expect_src(h, "srcs_ecn_syn_counted", 4, a, 5, 5);
+	src_send(h, 4, a, HX_IN, SYN | PSH | TCPF_URG, 1, 0);
+	expect_src(h, "srcs_syn_psh_urg_counted", 4, a, 6, 6);
+	src_send(h, 4, a, HX_IN, SYN, 1, 100);
+	expect_src(h, "srcs_vlan_syn_counted", 4, a, 7, 7);
+	n = srcs_used(h);
+	hx_check(h, n == 1, "srcs_still_one_slot",
 		     "%d used copies, want 1", n);
 
 	/* B shares A's slot: each B SYN costs A one point of score */
 	if (!find4_in_slot(slot, &from, b)) {
-		check_report(0, "flow_srcs_collider_found",
+		hx_check(h, 0, "srcs_collider_found",
 			     "no address of 198.18.0.0/15 in slot %u", slot);
 		return;
 	}
 	printf("# srcs: 198.18.0.1 and %u.%u.%u.%u share slot %u\n", b[0], b[1],
 	       b[2], b[3], slot);
-	syns4(b, 1);
-	expect_src("flow_srcs_collider_lowers_score", 4, a, 7, 6);
-	syns4(b, 5);
-	expect_src("flow_srcs_collider_score_1", 4, a, 7, 1);
-	syns4(b, 1);
-	expect_src("flow_srcs_collider_score_0_a_kept", 4, a, 7, 0);
-	syns4(b, 1);
-	expect_src("flow_srcs_collider_takes_slot", 4, b, 1, 1);
-	n = srcs_used();
-	check_report(n == 1, "flow_srcs_collider_one_slot",
+	syns4(h, b, 1);
+	expect_src(h, "srcs_collider_lowers_score", 4, a, 7, 6);
+	syns4(h, b, 5);
+	expect_src(h, "srcs_collider_score_1", 4, a, 7, 1);
+	syns4(h, b, 1);
+	expect_src(h, "srcs_collider_score_0_a_kept", 4, a, 7, 0);
+	syns4(h, b, 1);
+	expect_src(h, "srcs_collider_takes_slot", 4, b, 1, 1);
+	n = srcs_used(h);
+	hx_check(h, n == 1, "srcs_collider_one_slot",
 		     "%d used copies, want 1", n);
-	expect_read("flow_srcs_read_collider_only", TCPF_SRC_SLOTS,
+	expect_read(h, "srcs_read_collider_only", TCPF_SRC_SLOTS,
 		    (struct want_src[]){ { 4, b, 1 } }, 1, 1);
 	/* and A, back, must win it again from zero: its old count is gone */
-	syns4(a, 1);
-	expect_src("flow_srcs_a_back_lowers_b", 4, b, 1, 0);
-	syns4(a, 1);
-	expect_src("flow_srcs_a_retakes_from_one", 4, a, 1, 1);
-	do_srcs_reset("flow_srcs_reset_after_collision");
+	syns4(h, a, 1);
+	expect_src(h, "srcs_a_back_lowers_b", 4, b, 1, 0);
+	syns4(h, a, 1);
+	expect_src(h, "srcs_a_retakes_from_one", 4, a, 1, 1);
+	do_srcs_reset(h, "srcs_reset_after_collision");
 }
 
 /* An IPv6 source whose first 32 bits are an IPv4 source's address. */
-static void srcs_family(void)
+static void srcs_family(struct hx *h)
 {
 	const __u8 x4[4] = { 198, 18, 9, 9 };
 	const __u8 x6[16] = { 198, 18, 9, 9 };   /* c612:909:: */
@@ -1590,34 +1446,34 @@ static void srcs_family(void)
 	struct src_count got[4];
 	int n;
 
-	check_report(src_slot_of(4, x4) == src_slot_of(6, x6),
-		     "flow_srcs_v6_prefix_same_slot", "slots %u and %u",
+	hx_check(h, src_slot_of(4, x4) == src_slot_of(6, x6),
+		     "srcs_v6_prefix_same_slot", "slots %u and %u",
 		     src_slot_of(4, x4), src_slot_of(6, x6));
-	syns4(x4, 2);
-	expect_src("flow_srcs_family_v4_two", 4, x4, 2, 2);
-	src_send(6, x6, IN, SYN, 1, 0);
-	expect_src("flow_srcs_family_v6_is_another_source", 4, x4, 2, 1);
-	expect_read("flow_srcs_family_read_v4_only", TCPF_SRC_SLOTS,
+	syns4(h, x4, 2);
+	expect_src(h, "srcs_family_v4_two", 4, x4, 2, 2);
+	src_send(h, 6, x6, HX_IN, SYN, 1, 0);
+	expect_src(h, "srcs_family_v6_is_another_source", 4, x4, 2, 1);
+	expect_read(h, "srcs_family_read_v4_only", TCPF_SRC_SLOTS,
 		    (struct want_src[]){ { 4, x4, 2 } }, 1, 1);
-	src_send(6, x6, IN, SYN, 1, 0);
-	expect_src("flow_srcs_family_v4_score_0", 4, x4, 2, 0);
-	src_send(6, x6, IN, SYN, 1, 0);
-	expect_src("flow_srcs_family_v6_takes_slot", 6, x6, 1, 1);
-	n = srcs_read(srcs_fd, got, 4);
-	check_report(n == 1 && got[0].family == TCPF_IPV6 && got[0].syns == 1 &&
+	src_send(h, 6, x6, HX_IN, SYN, 1, 0);
+	expect_src(h, "srcs_family_v4_score_0", 4, x4, 2, 0);
+	src_send(h, 6, x6, HX_IN, SYN, 1, 0);
+	expect_src(h, "srcs_family_v6_takes_slot", 6, x6, 1, 1);
+	n = srcs_read(h->srcs, got, 4);
+	hx_check(h, n == 1 && got[0].family == TCPF_IPV6 && got[0].syns == 1 &&
 		     !strcmp(src_name(&got[0], name, sizeof(name)), "c612:909::"),
-		     "flow_srcs_family_read_v6_name", "%d sources, first %s %llu",
+		     "srcs_family_read_v6_name", "%d sources, first %s %llu",
 		     n, n > 0 ? src_name(&got[0], name, sizeof(name)) : "-",
 		     n > 0 ? (unsigned long long)got[0].syns : 0ULL);
-	syns4(x4, 1);
-	expect_src("flow_srcs_family_v4_lowers_v6", 6, x6, 1, 0);
-	syns4(x4, 1);
-	expect_src("flow_srcs_family_v4_retakes", 4, x4, 1, 1);
-	do_srcs_reset("flow_srcs_reset_after_family");
+	syns4(h, x4, 1);
+	expect_src(h, "srcs_family_v4_lowers_v6", 6, x6, 1, 0);
+	syns4(h, x4, 1);
+	expect_src(h, "srcs_family_v4_retakes", 4, x4, 1, 1);
+	do_srcs_reset(h, "srcs_reset_after_family");
 }
 
 /* IPv6 sources in one slot that differ in one 32-bit word only. */
-static void srcs_words(void)
+static void srcs_words(struct hx *h)
 {
 	for (int w = 1; w < 4; w++) {
 		__u8 p[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 0x99 }, q[16];
@@ -1635,41 +1491,41 @@ static void srcs_words(void)
 			if (src_slot_of(6, q) == slot)
 				break;
 		}
-		snprintf(name, sizeof(name), "flow_srcs_v6_word%d_found", w);
-		check_report(k < (1u << 24), name, "no collider in word %d", w);
-		src_send(6, p, IN, SYN, 2, 0);
-		src_send(6, q, IN, SYN, 1, 0);
-		snprintf(name, sizeof(name), "flow_srcs_v6_word%d_differs", w);
-		expect_src(name, 6, p, 2, 1);
-		snprintf(name, sizeof(name), "flow_srcs_reset_after_word%d", w);
-		do_srcs_reset(name);
+		snprintf(name, sizeof(name), "srcs_v6_word%d_found", w);
+		hx_check(h, k < (1u << 24), name, "no collider in word %d", w);
+		src_send(h, 6, p, HX_IN, SYN, 2, 0);
+		src_send(h, 6, q, HX_IN, SYN, 1, 0);
+		snprintf(name, sizeof(name), "srcs_v6_word%d_differs", w);
+		expect_src(h, name, 6, p, 2, 1);
+		snprintf(name, sizeof(name), "srcs_reset_after_word%d", w);
+		do_srcs_reset(h, name);
 	}
 }
 
 /* The score stops at TCPF_SRC_SCORE_MAX: that is all a source banks. */
-static void srcs_saturate(void)
+static void srcs_saturate(struct hx *h)
 {
 	const __u8 s[4] = { 198, 19, 50, 5 };
 	__u8 b[4];
 	__u32 from = 0, slot = src_slot_of(4, s);
 
-	syns4(s, TCPF_SRC_SCORE_MAX + 50);
-	expect_src("flow_srcs_score_saturates", 4, s, TCPF_SRC_SCORE_MAX + 50,
+	syns4(h, s, TCPF_SRC_SCORE_MAX + 50);
+	expect_src(h, "srcs_score_saturates", 4, s, TCPF_SRC_SCORE_MAX + 50,
 		   TCPF_SRC_SCORE_MAX);
 	if (!find4_in_slot(slot, &from, b)) {
-		check_report(0, "flow_srcs_saturate_collider",
+		hx_check(h, 0, "srcs_saturate_collider",
 			     "no address of 198.18.0.0/15 in slot %u", slot);
 		return;
 	}
-	syns4(b, TCPF_SRC_SCORE_MAX - 1);
-	expect_src("flow_srcs_saturated_max_minus_1_collisions", 4, s,
+	syns4(h, b, TCPF_SRC_SCORE_MAX - 1);
+	expect_src(h, "srcs_saturated_max_minus_1_collisions", 4, s,
 		   TCPF_SRC_SCORE_MAX + 50, 1);
-	syns4(b, 1);
-	expect_src("flow_srcs_saturated_max_collisions", 4, s,
+	syns4(h, b, 1);
+	expect_src(h, "srcs_saturated_max_collisions", 4, s,
 		   TCPF_SRC_SCORE_MAX + 50, 0);
-	syns4(b, 1);
-	expect_src("flow_srcs_saturated_then_taken", 4, b, 1, 1);
-	do_srcs_reset("flow_srcs_reset_after_saturate");
+	syns4(h, b, 1);
+	expect_src(h, "srcs_saturated_then_taken", 4, b, 1, 1);
+	do_srcs_reset(h, "srcs_reset_after_saturate");
 }
 
 /*
@@ -1678,19 +1534,19 @@ static void srcs_saturate(void)
  * 198.18.0.0/15 holds only 28-37 addresses per slot, so the flood goes on
  * with IPv6 sources of 2001:db8::/96 in the same slot.
  */
-static void srcs_heavy(void)
+static void srcs_heavy(struct hx *h)
 {
 	enum { ROUNDS = 300 };
-	const __u8 h[4] = { 198, 19, 100, 100 };
+	const __u8 heavy[4] = { 198, 19, 100, 100 };
 	__u8 (*flood)[16] = calloc(ROUNDS, 16);
 	int *fam = calloc(ROUNDS, sizeof(int)), nf = 0, n4;
-	__u32 from = 0, slot = src_slot_of(4, h), sfx;
+	__u32 from = 0, slot = src_slot_of(4, heavy), sfx;
 	__u8 a[4];
 
 	if (!flood || !fam)
 		exit(1);
 	while (nf < ROUNDS && find4_in_slot(slot, &from, a)) {
-		if (!memcmp(a, h, 4))
+		if (!memcmp(a, heavy, 4))
 			continue;
 		memcpy(flood[nf], a, 4);
 		fam[nf++] = 4;
@@ -1707,19 +1563,19 @@ static void srcs_heavy(void)
 	}
 	printf("# srcs: heavy source's slot %u: %d flood sources from "
 	       "198.18.0.0/15, %d from 2001:db8::/96\n", slot, n4, nf - n4);
-	check_report(nf == ROUNDS, "flow_srcs_heavy_flood_found",
+	hx_check(h, nf == ROUNDS, "srcs_heavy_flood_found",
 		     "%d colliding sources, want %d", nf, ROUNDS);
 	for (int i = 0; i < nf; i++) {
-		syns4(h, 2);
-		src_send(fam[i], flood[i], IN, SYN, 1, 0);
+		syns4(h, heavy, 2);
+		src_send(h, fam[i], flood[i], HX_IN, SYN, 1, 0);
 	}
-	expect_src("flow_srcs_heavy_keeps_slot", 4, h, 2 * (__u64)nf,
+	expect_src(h, "srcs_heavy_keeps_slot", 4, heavy, 2 * (__u64)nf,
 		   (__u32)nf);
-	expect_read("flow_srcs_heavy_read_only_heavy", TCPF_SRC_SLOTS,
-		    (struct want_src[]){ { 4, h, 2 * (__u64)nf } }, 1, 1);
+	expect_read(h, "srcs_heavy_read_only_heavy", TCPF_SRC_SLOTS,
+		    (struct want_src[]){ { 4, heavy, 2 * (__u64)nf } }, 1, 1);
 	free(flood);
 	free(fam);
-	do_srcs_reset("flow_srcs_reset_after_heavy");
+	do_srcs_reset(h, "srcs_reset_after_heavy");
 }
 
 /*
@@ -1728,7 +1584,7 @@ static void srcs_heavy(void)
  * every other slot the flood reached holds one source with one SYN (in a
  * slot of k flood sources, the k-th if k is odd, else the (k-1)-th).
  */
-static void srcs_top(void)
+static void srcs_top(struct hx *h)
 {
 	enum { NFLOOD = 2000, NTOP = 20 };
 	const __u8 t[4] = { 198, 19, 200, 1 };
@@ -1745,8 +1601,8 @@ static void srcs_top(void)
 		__u32 s = src_slot_of(4, a);
 
 		if (i % (NFLOOD / NTOP) == 0)
-			syns4(t, 1);
-		syns4(a, 1);
+			syns4(h, t, 1);
+		syns4(h, a, 1);
 		if (!hits[s]++ && s != tslot)
 			slots++;
 		if (hits[s] % 2)
@@ -1754,12 +1610,12 @@ static void srcs_top(void)
 	}
 	printf("# srcs: %d flood sources over %d slots, %d in the top "
 	       "source's\n", NFLOOD, slots + !!hits[tslot], hits[tslot]);
-	check_report(hits[tslot] < NTOP / 2, "flow_srcs_top_few_in_its_slot",
+	hx_check(h, hits[tslot] < NTOP / 2, "srcs_top_few_in_its_slot",
 		     "%d flood sources share its slot", hits[tslot]);
-	expect_src("flow_srcs_top_slot", 4, t, NTOP, NTOP - hits[tslot]);
-	expect_read("flow_srcs_top_first_of_10", 10,
+	expect_src(h, "srcs_top_slot", 4, t, NTOP, NTOP - hits[tslot]);
+	expect_read(h, "srcs_top_first_of_10", 10,
 		    (struct want_src[]){ { 4, t, NTOP } }, 1, 10);
-	m = got ? srcs_read(srcs_fd, got, TCPF_SRC_SLOTS) : -1;
+	m = got ? srcs_read(h->srcs, got, TCPF_SRC_SLOTS) : -1;
 	if (m != slots + 1)
 		snprintf(why, sizeof(why), "%d sources, want %d", m, slots + 1);
 	for (int i = 1; i < m && !why[0]; i++) {
@@ -1777,13 +1633,13 @@ static void srcs_top(void)
 			memcmp(got[0].addr, t, 4)))
 		snprintf(why, sizeof(why), "first has %llu SYNs",
 			 m > 0 ? (unsigned long long)got[0].syns : 0ULL);
-	check_report(!why[0], "flow_srcs_top_all_sources", "%s", why);
+	hx_check(h, !why[0], "srcs_top_all_sources", "%s", why);
 	free(got);
-	do_srcs_reset("flow_srcs_reset_after_top");
+	do_srcs_reset(h, "srcs_reset_after_top");
 }
 
 /* One source on two CPUs: srcs_read shows it once, its SYNs summed. */
-static void srcs_two_cpus(void)
+static void srcs_two_cpus(struct hx *h)
 {
 	const __u8 a[4] = { 198, 18, 3, 3 }, b[4] = { 198, 18, 4, 4 };
 	struct tcpf_src s;
@@ -1793,37 +1649,36 @@ static void srcs_two_cpus(void)
 		printf("# srcs: one CPU only, no merge case\n");
 		return;
 	}
-	syns4(a, 3);
+	syns4(h, a, 3);
 	if (pin_cpu(srcs_cpu2)) {
-		check_report(0, "flow_srcs_two_cpus_pin", "%s", strerror(errno));
+		hx_check(h, 0, "srcs_two_cpus_pin", "%s", strerror(errno));
 		return;
 	}
-	syns4(a, 4);
-	syns4(b, 6);
+	syns4(h, a, 4);
+	syns4(h, b, 6);
 	pin_cpu(first);
-	used = src_get(src_slot_of(4, a), &s);
-	check_report(used == 2 && s.syns == 3, "flow_srcs_two_cpus_two_copies",
+	used = src_get(h, src_slot_of(4, a), &s);
+	hx_check(h, used == 2 && s.syns == 3, "srcs_two_cpus_two_copies",
 		     "used on %d CPUs, %llu SYNs on cpu %d", used,
 		     (unsigned long long)s.syns, first);
 	/* unmerged, b's 6 would come before a's 4 and 3 */
-	expect_read("flow_srcs_two_cpus_merged", TCPF_SRC_SLOTS,
+	expect_read(h, "srcs_two_cpus_merged", TCPF_SRC_SLOTS,
 		    (struct want_src[]){ { 4, a, 7 }, { 4, b, 6 } }, 2, 2);
-	do_srcs_reset("flow_srcs_reset_two_cpus");
+	do_srcs_reset(h, "srcs_reset_two_cpus");
 }
 
-static void scenario_srcs(void)
+static void scenario_srcs(struct hx *h)
 {
 	cpu_set_t orig;
 	struct timespec t0, t1;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	reset();
-	srcs_fd = bpf_map__fd(skel->maps.tcpf_srcs);
+	reset(h);
 	if (sched_getaffinity(0, sizeof(orig), &orig)) {
-		check_report(0, "flow_srcs_affinity", "%s", strerror(errno));
+		hx_check(h, 0, "srcs_affinity", "%s", strerror(errno));
 		return;
 	}
-	for (int c = 0; c < CPU_SETSIZE && c < ncpus; c++) {
+	for (int c = 0; c < CPU_SETSIZE && c < h->ncpus; c++) {
 		if (!CPU_ISSET(c, &orig))
 			continue;
 		if (srcs_cpu < 0)
@@ -1832,80 +1687,40 @@ static void scenario_srcs(void)
 			srcs_cpu2 = c;
 	}
 	if (srcs_cpu < 0 || pin_cpu(srcs_cpu)) {
-		check_report(0, "flow_srcs_pin", "cannot pin to a CPU");
+		hx_check(h, 0, "srcs_pin", "cannot pin to a CPU");
 		return;
 	}
-	srcs_basic();
-	srcs_family();
-	srcs_words();
-	srcs_saturate();
-	srcs_heavy();
-	srcs_top();
-	srcs_two_cpus();
-	check_report(srcs_failed_runs == 0, "flow_srcs_frames_ran",
+	srcs_basic(h);
+	srcs_family(h);
+	srcs_words(h);
+	srcs_saturate(h);
+	srcs_heavy(h);
+	srcs_top(h);
+	srcs_two_cpus(h);
+	hx_check(h, srcs_failed_runs == 0, "srcs_frames_ran",
 		     "%d frames failed: %s", srcs_failed_runs, srcs_run_why);
 	sched_setaffinity(0, sizeof(orig), &orig);
-	reset();
+	reset(h);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	printf("# srcs: %.2f s\n", (double)(t1.tv_sec - t0.tv_sec) +
 	       (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
 }
 
+
 int main(void)
 {
+	struct hx h;
+	struct hx_opts o = { .flows = true, .buckets = NBUCKETS,
+			     .slots = NSLOTS };
 
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	ncpus = libbpf_num_possible_cpus();
-	if (ncpus <= 0) {
-		printf("FAIL load: cannot count the CPUs\n");
+	if (hx_open(&h, "flow", &o))
 		return 1;
-	}
-	skel = skel_open_private();
-	if (!skel) {
-		printf("FAIL load: cannot open the BPF object\n");
-		return 1;
-	}
-	bpf_map__set_max_entries(skel->maps.tcpf_flows, NBUCKETS);
-	bpf_map__set_max_entries(skel->maps.tcpf_syns, NSLOTS);
-	skel->rodata->tcpf_buckets_mask = NBUCKETS - 1;
-	skel->rodata->tcpf_syns_mask = NSLOTS - 1;
-	if (tcpflags_bpf__load(skel)) {
-		printf("FAIL load: the verifier rejected the program (%s)\n",
-		       strerror(errno));
-		return 1;
-	}
-	xdp_fd = bpf_program__fd(skel->progs.tcpf_xdp);
-	egress_fd = bpf_program__fd(skel->progs.tcpf_egress);
-	arm_fd = bpf_program__fd(skel->progs.tcpf_reaper_arm);
-	flows_fd = bpf_map__fd(skel->maps.tcpf_flows);
-	syns_fd = bpf_map__fd(skel->maps.tcpf_syns);
-	ctl_fd = bpf_map__fd(skel->maps.tcpf_ctl);
-	conns_fd = bpf_map__fd(skel->maps.tcpf_conns);
-	phases_fd = bpf_map__fd(skel->maps.tcpf_phases);
-
-	scenario_server("server", 4, 0);
-	scenario_close3();
-	scenario_active_close();
-	scenario_simclose();
-	scenario_simclose_mirror();
-	scenario_halfclose();
-	scenario_client();
-	scenario_simopen();
-	scenario_retransmit();
-	scenario_rst();
-	scenario_data_on_ack();
-	scenario_out_of_state();
-	scenario_server("ipv6", 6, 0);
-	scenario_server("vlan", 4, 100);
-	scenario_server("ipv6_vlan", 6, 200);
-	scenario_flood();
-	scenario_slot_evict();
-	scenario_bucket_evict();
-	scenario_evict_timewait();
-	scenario_srcs();
+	run_scenarios(&h);
+	scenario_flood(&h);
+	run_mates(&h);
+	scenario_srcs(&h);
 	/* last: the reaper's timer runs until the maps go */
-	scenario_reaper();
-
-	tcpflags_bpf__destroy(skel);
-	return check_done("test_flow");
+	scenario_reaper(&h);
+	hx_close(&h);
+	return hx_done("test_flow");
 }

@@ -12,6 +12,7 @@
  * segment untracked) for the pure match tests, flows on for phase and
  * state matches.
  */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -29,11 +30,11 @@
 #include "policy.h"
 #include "frames.h"
 #include "skel.h"
-#include "check.h"
+#include "harness.h"
 #include "flowkey.h"
 
-#define IN TCPF_DIR_INGRESS
-#define EG TCPF_DIR_EGRESS
+#define IN HX_IN
+#define EG HX_EG
 #define NONE (-1)                /* no rule hit / no drop reason */
 #define R_RULE TCPF_DROP_RULE
 #define R_RL TCPF_DROP_RATELIMIT
@@ -49,93 +50,16 @@
 #define ECE TCPF_ECE
 #define CWR TCPF_CWR
 
+/* The harness's context and the policy maps policy_write() fills. */
 struct ctx {
-	const char *tag;
-	struct tcpflags_bpf *skel;
-	int xdp, egress;
+	struct hx h;
 	struct policy_maps m;
-	int drops, rl, ctl;
 };
 
 static struct ctx off_ctx, on_ctx;
-static int ncpus;
 
-struct counts {
-	struct tcpf_count hits[TCPF_RULES_MAX + 1];
-	struct tcpf_count drops[TCPF_DROP_MAX];
-};
-
-static const char *const reason_names[TCPF_DROP_MAX] = {
-	"rule", "ratelimit", "default", "would_drop",
-};
-
-/* ------------------------------------------------------------ maps */
-
-static int percpu_read(int fd, struct tcpf_count *out, __u32 n)
-{
-	struct tcpf_count *v = calloc((size_t)ncpus, sizeof(*v));
-
-	if (!v)
-		return -ENOMEM;
-	for (__u32 k = 0; k < n; k++) {
-		out[k].packets = out[k].bytes = 0;
-		if (bpf_map_lookup_elem(fd, &k, v)) {
-			free(v);
-			return -errno;
-		}
-		for (int c = 0; c < ncpus; c++) {
-			out[k].packets += v[c].packets;
-			out[k].bytes += v[c].bytes;
-		}
-	}
-	free(v);
-	return 0;
-}
-
-static void counts_read(const struct ctx *x, struct counts *c)
-{
-	if (percpu_read(x->m.hits, c->hits, TCPF_RULES_MAX + 1) ||
-	    percpu_read(x->drops, c->drops, TCPF_DROP_MAX)) {
-		printf("FAIL counters: cannot read them: %s\n", strerror(errno));
-		exit(1);
-	}
-}
-
-/* after - before == want, for every counter; else a description. */
-static int counts_diff(const struct counts *before, const struct counts *after,
-		       const struct counts *want, char *why, size_t n)
-{
-	size_t used = 0;
-
-	why[0] = '\0';
-	for (int k = 0; k <= TCPF_RULES_MAX; k++) {
-		__u64 dp = after->hits[k].packets - before->hits[k].packets;
-		__u64 db = after->hits[k].bytes - before->hits[k].bytes;
-
-		if ((dp != want->hits[k].packets || db != want->hits[k].bytes) &&
-		    used < n)
-			used += (size_t)snprintf(why + used, n - used,
-				"%shits[%d] moved %llu pkts %llu bytes, want "
-				"%llu/%llu", used ? "; " : "", k,
-				(unsigned long long)dp, (unsigned long long)db,
-				(unsigned long long)want->hits[k].packets,
-				(unsigned long long)want->hits[k].bytes);
-	}
-	for (int k = 0; k < TCPF_DROP_MAX; k++) {
-		__u64 dp = after->drops[k].packets - before->drops[k].packets;
-		__u64 db = after->drops[k].bytes - before->drops[k].bytes;
-
-		if ((dp != want->drops[k].packets || db != want->drops[k].bytes) &&
-		    used < n)
-			used += (size_t)snprintf(why + used, n - used,
-				"%sdrops.%s moved %llu pkts %llu bytes, want "
-				"%llu/%llu", used ? "; " : "", reason_names[k],
-				(unsigned long long)dp, (unsigned long long)db,
-				(unsigned long long)want->drops[k].packets,
-				(unsigned long long)want->drops[k].bytes);
-	}
-	return used != 0;
-}
+#define WATCH (HX_WATCH(HX_HITS) | HX_WATCH(HX_DROPS))
+#define HITS(s, id) ((s)->c[HX_HITS][id].packets)
 
 /* Parse text and install it: the rule set the next frames meet. */
 static int install_fresh(struct ctx *x, const char *name, const char *text,
@@ -145,14 +69,14 @@ static int install_fresh(struct ctx *x, const char *name, const char *text,
 	char err[512] = "", cname[128];
 	int ret;
 
-	snprintf(cname, sizeof(cname), "%s_%s_install", x->tag, name);
+	snprintf(cname, sizeof(cname), "%s_install", name);
 	if (!rs) {
-		check_report(0, cname, "out of memory");
+		hx_check(&x->h, 0, cname, "out of memory");
 		return -1;
 	}
 	ret = ruleset_parse_text("test.rules", text, rs, err, sizeof(err));
 	if (ret) {
-		check_report(0, cname, "does not parse: %s", err);
+		hx_check(&x->h, 0, cname, "does not parse: %s", err);
 		free(rs);
 		return -1;
 	}
@@ -160,7 +84,7 @@ static int install_fresh(struct ctx *x, const char *name, const char *text,
 	ruleset_free(rs);
 	free(rs);
 	if (ret) {
-		check_report(0, cname, "policy_write: %s", strerror(-ret));
+		hx_check(&x->h, 0, cname, "policy_write: %s", strerror(-ret));
 		return -1;
 	}
 	return 0;
@@ -183,11 +107,11 @@ static void policy_read(const struct ctx *x, struct tcpf_policy *p)
 /* Empty every rate-limit bucket. */
 static void rl_clear(const struct ctx *x)
 {
-	__u32 vs = bpf_map__value_size(x->skel->maps.tcpf_ratelimit);
+	__u32 vs = bpf_map__value_size(x->h.skel->maps.tcpf_ratelimit);
 	void *zero = calloc(1, vs);
 
 	for (__u32 k = 0; zero && k < TCPF_RL_SLOTS; k++)
-		bpf_map_update_elem(x->rl, &k, zero, BPF_ANY);
+		bpf_map_update_elem(x->h.rl, &k, zero, BPF_ANY);
 	free(zero);
 }
 
@@ -208,26 +132,6 @@ static struct frame_spec tcp6(__u8 flags)
 				    .flags = flags };
 }
 
-/* The verdict a program gives for pass/drop in a direction. */
-static __u32 verdict(int dir, int drop)
-{
-	if (dir == IN)
-		return drop ? XDP_DROP : XDP_PASS;
-	return drop ? TC_ACT_SHOT : TC_ACT_OK;
-}
-
-static int run_raw(const struct ctx *x, int dir, const __u8 *buf, __u32 len,
-		   __u32 *retval)
-{
-	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = buf,
-		    .data_size_in = len, .repeat = 1);
-
-	if (bpf_prog_test_run_opts(dir == IN ? x->xdp : x->egress, &opts))
-		return -errno;
-	*retval = opts.retval;
-	return 0;
-}
-
 /*
  * One frame: the verdict is drop or pass, rule `id` (NONE: no rule) got a
  * hit, reason (NONE: none) counted it; nothing else moved.
@@ -236,36 +140,16 @@ static void frame_expect(struct ctx *x, const char *name, int dir,
 			 const __u8 *buf, __u32 len, int drop, int id,
 			 int reason)
 {
-	struct counts before, after, want;
-	char cname[160], why[1024];
-	__u32 ret = 0;
-	int err;
+	struct hx_want w = { .dir = dir, .drop = drop, .watch = WATCH };
+	char why[1024];
 
-	snprintf(cname, sizeof(cname), "%s_%s", x->tag, name);
-	memset(&want, 0, sizeof(want));
-	if (id != NONE) {
-		want.hits[id].packets = 1;
-		want.hits[id].bytes = len;
-	}
-	if (reason != NONE) {
-		want.drops[reason].packets = 1;
-		want.drops[reason].bytes = len;
-	}
-	counts_read(x, &before);
-	err = run_raw(x, dir, buf, len, &ret);
-	if (err) {
-		check_report(0, cname, "test run failed: %s", strerror(-err));
-		return;
-	}
-	counts_read(x, &after);
-	counts_diff(&before, &after, &want, why, sizeof(why));
-	if (ret != verdict(dir, drop)) {
-		check_report(0, cname, "%s returned %u, want %u (%s); %s",
-			     dir == IN ? "tcpf_xdp" : "tcpf_egress", ret,
-			     verdict(dir, drop), drop ? "drop" : "pass", why);
-		return;
-	}
-	check_report(!why[0], cname, "%s", why);
+	if (id != NONE)
+		w.move[w.nmoves++] = (struct hx_move){ HX_HITS, (__u32)id, 1 };
+	if (reason != NONE)
+		w.move[w.nmoves++] = (struct hx_move){ HX_DROPS, (__u32)reason,
+						       1 };
+	hx_check(&x->h, !hx_frame(&x->h, &w, buf, len, why, sizeof(why)),
+		 name, "%s", why);
 }
 
 static void expect(struct ctx *x, const char *name, int dir,
@@ -310,35 +194,33 @@ static void untouched(struct ctx *x, const char *name, int dir,
 static void burst(struct ctx *x, const char *name, int dir,
 		  const struct frame_spec *s, int n, int npass, int id)
 {
-	struct counts before, after, want;
+	static struct hx_counts before, after, want;
 	__u8 buf[FRAME_MAX];
 	struct frame_layout lay;
 	__u32 len = frame_build(s, buf, &lay), ret = 0;
-	char cname[160], why[1024];
+	char why[1024];
 	int got = 0, bad = 0;
 
-	snprintf(cname, sizeof(cname), "%s_%s", x->tag, name);
 	memset(&want, 0, sizeof(want));
-	want.hits[id].packets = (__u64)n;
-	want.hits[id].bytes = (__u64)n * len;
-	want.drops[R_RL].packets = (__u64)(n - npass);
-	want.drops[R_RL].bytes = (__u64)(n - npass) * len;
-	counts_read(x, &before);
+	want.c[HX_HITS][id] = (struct tcpf_count){ (__u64)n, (__u64)n * len };
+	want.c[HX_DROPS][R_RL] = (struct tcpf_count){ (__u64)(n - npass),
+						      (__u64)(n - npass) * len };
+	hx_snap(&x->h, WATCH, &before);
 	for (int i = 0; i < n; i++) {
-		if (run_raw(x, dir, buf, len, &ret)) {
+		if (hx_run(&x->h, dir, buf, len, &ret)) {
 			bad++;
 			continue;
 		}
-		if (ret == verdict(dir, 0))
+		if (ret == hx_verdict(dir, 0))
 			got++;
-		else if (ret != verdict(dir, 1))
+		else if (ret != hx_verdict(dir, 1))
 			bad++;
 	}
-	counts_read(x, &after);
-	counts_diff(&before, &after, &want, why, sizeof(why));
-	check_report(!bad && got == npass && !why[0], cname,
-		     "%d of %d passed, want %d; %d odd verdicts; %s", got, n,
-		     npass, bad, why);
+	hx_snap(&x->h, WATCH, &after);
+	hx_moved(&before, &after, &want, WATCH, why, sizeof(why));
+	hx_check(&x->h, !bad && got == npass && !why[0], name,
+		 "%d of %d passed, want %d; %d odd verdicts; %s", got, n,
+		 npass, bad, why);
 }
 
 /* --------------------------------------------------- flag sweeps */
@@ -377,8 +259,8 @@ static int p_all(int b) { return b == 0xff; }
 static void sweep(struct ctx *x, const char *name, const char *match,
 		  int (*pred)(int), int family, int count)
 {
-	struct counts before, after, want;
-	char text[256], cname[160], why[1024], bad[256] = "";
+	static struct hx_counts before, after, want;
+	char text[256], why[1024], bad[256] = "";
 	size_t used = 0;
 	int nbad = 0;
 
@@ -386,9 +268,8 @@ static void sweep(struct ctx *x, const char *name, const char *match,
 		 count ? "count" : "drop");
 	if (install(x, name, text))
 		return;
-	snprintf(cname, sizeof(cname), "%s_%s", x->tag, name);
 	memset(&want, 0, sizeof(want));
-	counts_read(x, &before);
+	hx_snap(&x->h, WATCH, &before);
 	for (int b = 0; b < TCPF_PATTERNS; b++) {
 		struct frame_spec s = family == 4 ? tcp4((__u8)b) : tcp6((__u8)b);
 		__u8 buf[FRAME_MAX];
@@ -399,23 +280,26 @@ static void sweep(struct ctx *x, const char *name, const char *match,
 		s.payload = b & 7;
 		len = frame_build(&s, buf, &lay);
 		if (m) {
-			want.hits[1].packets++;
-			want.hits[1].bytes += len;
-			want.drops[count ? R_WOULD : R_RULE].packets++;
-			want.drops[count ? R_WOULD : R_RULE].bytes += len;
+			struct tcpf_count *r = &want.c[HX_DROPS][count ? R_WOULD
+								       : R_RULE];
+
+			want.c[HX_HITS][1].packets++;
+			want.c[HX_HITS][1].bytes += len;
+			r->packets++;
+			r->bytes += len;
 		}
-		if (run_raw(x, IN, buf, len, &ret) ||
-		    ret != verdict(IN, m && !count)) {
+		if (hx_run(&x->h, HX_IN, buf, len, &ret) ||
+		    ret != hx_verdict(HX_IN, m && !count)) {
 			nbad++;
 			if (used < sizeof(bad))
 				used += (size_t)snprintf(bad + used,
 					sizeof(bad) - used, " 0x%02x", b);
 		}
 	}
-	counts_read(x, &after);
-	counts_diff(&before, &after, &want, why, sizeof(why));
-	check_report(!nbad && !why[0], cname, "%d wrong verdicts (%s); %s",
-		     nbad, bad, why);
+	hx_snap(&x->h, WATCH, &after);
+	hx_moved(&before, &after, &want, WATCH, why, sizeof(why));
+	hx_check(&x->h, !nbad && !why[0], name, "%d wrong verdicts (%s); %s",
+		 nbad, bad, why);
 }
 
 static void test_flag_forms(struct ctx *x)
@@ -467,7 +351,7 @@ static void test_empty(struct ctx *x)
 		struct tcpf_policy p;
 
 		policy_read(x, &p);
-		check_report(!p.live, "policy_empty_not_live",
+		hx_check(NULL, !p.live, "policy_empty_not_live",
 			     "live %u after an empty rule set", p.live);
 	}
 }
@@ -986,7 +870,7 @@ static void test_prefix_property(struct ctx *x)
 		nrules = pp_build(round, rules, text, sizeof(text));
 		snprintf(name, sizeof(name), "pfx_prop_r%d", round);
 		if (nrules < 0) {
-			check_report(0, name, "rule set text too long");
+			hx_check(NULL, 0, name, "rule set text too long");
 			continue;
 		}
 		if (install(x, name, text)) {
@@ -1032,7 +916,7 @@ static void test_prefix_property(struct ctx *x)
 			snprintf(name, sizeof(name), "pfx_prop_r%d_%03d_v%d_%s",
 				 round, i, fam == TCPF_IPV4 ? 4 : 6,
 				 dir == IN ? "in" : "eg");
-			failed = check_failed;
+			failed = hx_failed();
 			if (want == NONE)
 				expect(x, name, dir, &s, (round & 1) && dir == IN,
 				       NONE, (round & 1) && dir == IN ? R_DEF : NONE);
@@ -1043,7 +927,7 @@ static void test_prefix_property(struct ctx *x)
 				       rules[want].action == TCPF_ACT_DROP ? R_RULE :
 				       rules[want].action == TCPF_ACT_COUNT ? R_WOULD :
 				       NONE);
-			if (check_failed == failed)
+			if (hx_failed() == failed)
 				continue;
 			for (int sd = 0; sd < 2; sd++)
 				inet_ntop(fam == TCPF_IPV4 ? AF_INET : AF_INET6,
@@ -1205,7 +1089,7 @@ static void test_default(struct ctx *x)
 		struct tcpf_policy p;
 
 		policy_read(x, &p);
-		check_report(p.live == 1, "policy_default_drop_live",
+		hx_check(NULL, p.live == 1, "policy_default_drop_live",
 			     "live %u with default drop", p.live);
 	}
 }
@@ -1219,7 +1103,7 @@ static void test_switch(struct ctx *x)
 	struct frame_spec fin = tcp4(FIN | ACK), ack11 = tcp4(ACK);
 	struct frame_spec ack82 = tcp4(ACK);
 	struct tcpf_policy p0, p1, p2;
-	struct counts c;
+	static struct hx_counts c;
 
 	ack10.saddr = ten;
 	ack11.saddr = eleven;
@@ -1230,13 +1114,13 @@ static void test_switch(struct ctx *x)
 		    "rule 3 dport 81 drop\n"))
 		return;
 	policy_read(x, &p0);
-	counts_read(x, &c);
-	check_report(c.hits[1].packets == 0 && c.hits[2].packets == 0 &&
-		     c.hits[3].packets == 0, "switch_fresh_null_zeroes_all",
+	hx_snap(&x->h, WATCH, &c);
+	hx_check(NULL, HITS(&c, 1) == 0 && HITS(&c, 2) == 0 &&
+		     HITS(&c, 3) == 0, "switch_fresh_null_zeroes_all",
 		     "hits %llu %llu %llu after an install with every id fresh",
-		     (unsigned long long)c.hits[1].packets,
-		     (unsigned long long)c.hits[2].packets,
-		     (unsigned long long)c.hits[3].packets);
+		     (unsigned long long)HITS(&c, 1),
+		     (unsigned long long)HITS(&c, 2),
+		     (unsigned long long)HITS(&c, 3));
 	dropped(x, "switch_a_syn", IN, &syn, 1);
 	dropped(x, "switch_a_syn_again", IN, &syn, 1);
 	dropped(x, "switch_a_src", IN, &ack10, 2);
@@ -1247,17 +1131,17 @@ static void test_switch(struct ctx *x)
 			  "rule 4 nullscan count\n", fresh_b, 2))
 		return;
 	policy_read(x, &p1);
-	check_report(p1.active == !p0.active && p1.generation == p0.generation + 1,
+	hx_check(NULL, p1.active == !p0.active && p1.generation == p0.generation + 1,
 		     "switch_b_flips_set", "active %u -> %u, generation %u -> %u",
 		     p0.active, p1.active, p0.generation, p1.generation);
-	counts_read(x, &c);
-	check_report(c.hits[1].packets == 0 && c.hits[4].packets == 0 &&
-		     c.hits[2].packets == 1 && c.hits[3].packets == 1,
+	hx_snap(&x->h, WATCH, &c);
+	hx_check(NULL, HITS(&c, 1) == 0 && HITS(&c, 4) == 0 &&
+		     HITS(&c, 2) == 1 && HITS(&c, 3) == 1,
 		     "switch_b_fresh_ids_zeroed",
 		     "hits[1] %llu (want 0), [2] %llu [3] %llu (want 1, kept)",
-		     (unsigned long long)c.hits[1].packets,
-		     (unsigned long long)c.hits[2].packets,
-		     (unsigned long long)c.hits[3].packets);
+		     (unsigned long long)HITS(&c, 1),
+		     (unsigned long long)HITS(&c, 2),
+		     (unsigned long long)HITS(&c, 3));
 	untouched(x, "switch_b_syn_no_longer", IN, &syn);
 	untouched(x, "switch_b_src_no_longer", IN, &ack10);
 	untouched(x, "switch_b_dport_no_longer", IN, &ack81);
@@ -1267,7 +1151,7 @@ static void test_switch(struct ctx *x)
 			  "rule 6 dport 82 drop\n", fresh_c, 2))
 		return;
 	policy_read(x, &p2);
-	check_report(p2.active == p0.active && p2.generation == p1.generation + 1,
+	hx_check(NULL, p2.active == p0.active && p2.generation == p1.generation + 1,
 		     "switch_c_back_to_first_slot", "active %u generation %u",
 		     p2.active, p2.generation);
 	untouched(x, "switch_c_old_prefix_gone", IN, &ack10);
@@ -1275,10 +1159,10 @@ static void test_switch(struct ctx *x)
 	untouched(x, "switch_c_fin_no_longer", IN, &fin);
 	dropped(x, "switch_c_src", IN, &ack11, 5);
 	dropped(x, "switch_c_dport", IN, &ack82, 6);
-	counts_read(x, &c);
-	check_report(c.hits[1].packets == 1, "switch_c_old_counter_kept",
+	hx_snap(&x->h, WATCH, &c);
+	hx_check(NULL, HITS(&c, 1) == 1, "switch_c_old_counter_kept",
 		     "hits[1] %llu, want 1 (rule 1 not fresh)",
-		     (unsigned long long)c.hits[1].packets);
+		     (unsigned long long)HITS(&c, 1));
 }
 
 /* 256 rules: rank i is rule 256 - i, matching dport 1000 + i only. */
@@ -1431,27 +1315,64 @@ static void test_ratelimit(struct ctx *x)
 
 /* ----------------------------------------------- flows: phase, state */
 
-struct seg {
-	int dir;
-	__u8 flags;
-	__u32 seq, ack;
-	int len;
-};
-
-/* A frame of connection (client 198.19.0.1:cport -> local 198.19.0.2:80). */
-static struct frame_spec conn_frame(__u16 cport, int dir, __u8 flags,
-				    __u32 seq, __u32 ack, int len)
+/*
+ * Steps as text, one a line:  NAME DIR FLAGS CPORT SEQ ACK LEN OUTCOME [ID]
+ * A segment of the connection client 198.19.0.1:CPORT -> local
+ * 198.19.0.2:80 (- for CPORT: port 40000 and the default sequence
+ * numbers), on DIR (in|eg: the local host sends egress), with the flag
+ * letters FLAGS (FSRPAUEC, - for none) and LEN payload bytes.  OUTCOME:
+ * drop ID (a rule drops it), count ID (counted, passed), pass ID (a pass
+ * rule), untouched (no rule, no drop reason).
+ */
+static int step_line(struct ctx *x, char *line)
 {
-	struct frame_spec s = tcp4(flags);
+	static const char *const outcomes[] = { "drop", "count", "pass",
+						"untouched" };
+	static const int drop_of[] = { 1, 0, 0, 0 };
+	static const int reason_of[] = { R_RULE, R_WOULD, NONE, NONE };
+	char *w[10];
+	int nw = hx_words(line, w, 10), flags, o = -1;
+	struct frame_spec s;
 
-	s.seqack = 1;
-	s.seq = seq;
-	s.ack = ack;
-	s.payload = len;
-	s.sport = cport;
-	s.dport = 80;
-	s.swap = dir == EG;      /* the local host sends egress */
-	return s;
+	if (nw == 0 || w[0][0] == '#')
+		return 0;
+	flags = nw >= 8 ? hx_flags(w[2]) : -1;
+	for (int i = 0; nw >= 8 && i < 4; i++)
+		if (!strcmp(w[7], outcomes[i]))
+			o = i;
+	if (flags < 0 || o < 0 || nw != (o == 3 ? 8 : 9) ||
+	    (strcmp(w[1], "in") && strcmp(w[1], "eg")))
+		return -1;
+	s = tcp4((__u8)flags);
+	if (strcmp(w[3], "-")) {
+		s.seqack = 1;
+		s.sport = (__u16)strtoul(w[3], NULL, 0);
+		s.dport = 80;
+		s.seq = (__u32)strtoul(w[4], NULL, 0);
+		s.ack = (__u32)strtoul(w[5], NULL, 0);
+		s.payload = atoi(w[6]);
+		s.swap = !strcmp(w[1], "eg");
+	}
+	expect(x, w[0], strcmp(w[1], "in") ? EG : IN, &s, drop_of[o],
+	       o == 3 ? NONE : atoi(w[8]), reason_of[o]);
+	return 0;
+}
+
+static void run_steps(struct ctx *x, const char *name, const char *steps)
+{
+	int lineno = 0;
+
+	for (const char *p = steps; *p; lineno++) {
+		const char *e = strchrnul(p, '\n');
+		char line[256];
+
+		snprintf(line, sizeof(line), "%.*s", (int)(e - p), p);
+		p = *e ? e + 1 : e;
+		if (step_line(x, line)) {
+			hx_check(&x->h, 0, name, "step %d does not read", lineno + 1);
+			return;
+		}
+	}
 }
 
 static void flows_reset(struct ctx *x)
@@ -1462,96 +1383,71 @@ static void flows_reset(struct ctx *x)
 	for (int s = 0; s < TCPF_ST_MAX; s++)
 		ctl.timeout[s] = 60;
 	ctl.timeout[TCPF_ST_ESTABLISHED] = 432000;
-	bpf_map_update_elem(x->ctl, &zero, &ctl, BPF_ANY);
+	bpf_map_update_elem(x->h.ctl, &zero, &ctl, BPF_ANY);
 }
+
+/* Client ISN 0x1000, server ISN 0x9000. */
+static const char phase_oos[] =
+	"phase_oos_syn                      in S  41000 0x1000 0      0   untouched\n"
+	"phase_oos_synack_egress            eg SA 41000 0x9000 0x1001 0   untouched\n"
+	"phase_oos_handshake_ack            in A  41000 0x1001 0x9001 0   untouched\n"
+	"phase_oos_tracked_data             in PA 41000 0x1001 0x9001 100 untouched\n"
+	"phase_oos_tracked_ack_egress       eg A  41000 0x9001 0x1065 0   untouched\n"
+	"phase_oos_tracked_ack              in A  41000 0x1065 0x9001 0   untouched\n"
+	"phase_oos_stray_ack                in A  41001 0x1065 0x9001 0   drop 1\n"
+	"phase_oos_stray_data               in PA 41001 0x1065 0x9001 10  drop 1\n"
+	"phase_oos_stray_ack_egress         eg A  41001 0x9000 0x1000 0   drop 1\n"
+	"phase_oos_stray_rst_not_matched    in RA 41001 0x1000 0x9000 0   untouched\n";
+
+static const char phase_hs[] =
+	"phase_hs_syn                       in S  41002 0x1000 0      0   count 2\n"
+	"phase_hs_syn_retransmit            in S  41002 0x1000 0      0   drop 4\n"
+	"phase_hs_synack                    eg SA 41002 0x9000 0x1001 0   drop 3\n"
+	"phase_hs_ack                       in A  41002 0x1001 0x9001 0   drop 3\n"
+	"phase_hs_established_data          in PA 41002 0x1001 0x9001 50  untouched\n"
+	"phase_hs_data_retransmit           in PA 41002 0x1001 0x9001 50  drop 4\n";
+
+/* untracked never happens with flows on */
+static const char phase_untracked_on[] =
+	"phase_untracked_with_flows         in S  41003 0x1000 0      0   untouched\n"
+	"phase_untracked_with_flows_null    in -  41004 0x1000 0      0   untouched\n";
 
 static void test_phases(struct ctx *x)
 {
-	const __u32 cx = 0x1000, sy = 0x9000;
-	struct frame_spec s;
-
 	flows_reset(x);
-	if (install(x, "phase_oos", "rule 1 phase out_of_state "
-		    "--tcp-flags SYN,ACK,RST ACK ingress egress drop\n"))
-		return;
-	s = conn_frame(41000, IN, SYN, cx, 0, 0);
-	untouched(x, "phase_oos_syn", IN, &s);
-	s = conn_frame(41000, EG, SYN | ACK, sy, cx + 1, 0);
-	untouched(x, "phase_oos_synack_egress", EG, &s);
-	s = conn_frame(41000, IN, ACK, cx + 1, sy + 1, 0);
-	untouched(x, "phase_oos_handshake_ack", IN, &s);
-	s = conn_frame(41000, IN, ACK | PSH, cx + 1, sy + 1, 100);
-	untouched(x, "phase_oos_tracked_data", IN, &s);
-	s = conn_frame(41000, EG, ACK, sy + 1, cx + 101, 0);
-	untouched(x, "phase_oos_tracked_ack_egress", EG, &s);
-	s = conn_frame(41000, IN, ACK, cx + 101, sy + 1, 0);
-	untouched(x, "phase_oos_tracked_ack", IN, &s);
-	s = conn_frame(41001, IN, ACK, cx + 101, sy + 1, 0);
-	dropped(x, "phase_oos_stray_ack", IN, &s, 1);
-	s = conn_frame(41001, IN, ACK | PSH, cx + 101, sy + 1, 10);
-	dropped(x, "phase_oos_stray_data", IN, &s, 1);
-	s = conn_frame(41001, EG, ACK, sy, cx, 0);
-	dropped(x, "phase_oos_stray_ack_egress", EG, &s, 1);
-	s = conn_frame(41001, IN, RST | ACK, cx, sy, 0);
-	untouched(x, "phase_oos_stray_rst_not_matched", IN, &s);
-
-	/* handshake phases */
-	if (install(x, "phase_hs", "rule 2 phase handshake_syn count\n"
-		    "rule 3 phase handshake_synack,handshake_ack ingress egress drop\n"
-		    "rule 4 phase retransmit drop\n"))
-		return;
-	s = conn_frame(41002, IN, SYN, cx, 0, 0);
-	counted(x, "phase_hs_syn", IN, &s, 2);
-	dropped(x, "phase_hs_syn_retransmit", IN, &s, 4);
-	s = conn_frame(41002, EG, SYN | ACK, sy, cx + 1, 0);
-	dropped(x, "phase_hs_synack", EG, &s, 3);
-	s = conn_frame(41002, IN, ACK, cx + 1, sy + 1, 0);
-	dropped(x, "phase_hs_ack", IN, &s, 3);
-	s = conn_frame(41002, IN, ACK | PSH, cx + 1, sy + 1, 50);
-	untouched(x, "phase_hs_established_data", IN, &s);
-	dropped(x, "phase_hs_data_retransmit", IN, &s, 4);
-
-	/* untracked never happens with flows on */
-	if (install(x, "phase_untracked_on", "rule 1 phase untracked drop\n"))
-		return;
-	s = conn_frame(41003, IN, SYN, cx, 0, 0);
-	untouched(x, "phase_untracked_with_flows", IN, &s);
-	s = conn_frame(41004, IN, 0, cx, 0, 0);
-	untouched(x, "phase_untracked_with_flows_null", IN, &s);
+	if (!install(x, "phase_oos", "rule 1 phase out_of_state "
+		     "--tcp-flags SYN,ACK,RST ACK ingress egress drop\n"))
+		run_steps(x, "phase_oos", phase_oos);
+	if (!install(x, "phase_hs", "rule 2 phase handshake_syn count\n"
+		     "rule 3 phase handshake_synack,handshake_ack ingress egress "
+		     "drop\nrule 4 phase retransmit drop\n"))
+		run_steps(x, "phase_hs", phase_hs);
+	if (!install(x, "phase_untracked_on", "rule 1 phase untracked drop\n"))
+		run_steps(x, "phase_untracked_on", phase_untracked_on);
 }
+
+/* Client ISN 0x5000, server ISN 0x7000; the last ACK closes the
+ * connection: state none after it. */
+static const char states[] =
+	"state_syn_recv_syn                 in S  42000 0x5000 0      0   count 2\n"
+	"state_syn_recv_synack              eg SA 42000 0x7000 0x5001 0   count 2\n"
+	"state_established_ack              in A  42000 0x5001 0x7001 0   untouched\n"
+	"state_established_data             in PA 42000 0x5001 0x7001 20  untouched\n"
+	"state_close_wait_peer_fin          in FA 42000 0x5015 0x7001 0   count 3\n"
+	"state_close_wait_ack_egress        eg A  42000 0x7001 0x5016 0   count 3\n"
+	"state_last_ack_egress_fin          eg FA 42000 0x7001 0x5016 0   count 4\n"
+	"state_none_after_close             in A  42000 0x5016 0x7002 0   drop 1\n"
+	"state_none_stray_ack               in A  42001 0x5000 0x7000 0   drop 1\n"
+	"state_none_stray_synack_not_matched in SA 42002 0x5000 0x7000 0  untouched\n";
 
 static void test_states(struct ctx *x)
 {
-	const __u32 cx = 0x5000, sy = 0x7000;
-	struct frame_spec s;
-
 	flows_reset(x);
-	if (install(x, "state", "rule 1 state none --tcp-flags SYN,ACK ACK drop\n"
-		    "rule 2 state syn_recv ingress egress count\n"
-		    "rule 3 state close_wait ingress egress count\n"
-		    "rule 4 state last_ack egress count\n"))
-		return;
-	s = conn_frame(42000, IN, SYN, cx, 0, 0);
-	counted(x, "state_syn_recv_syn", IN, &s, 2);
-	s = conn_frame(42000, EG, SYN | ACK, sy, cx + 1, 0);
-	counted(x, "state_syn_recv_synack", EG, &s, 2);
-	s = conn_frame(42000, IN, ACK, cx + 1, sy + 1, 0);
-	untouched(x, "state_established_ack", IN, &s);
-	s = conn_frame(42000, IN, ACK | PSH, cx + 1, sy + 1, 20);
-	untouched(x, "state_established_data", IN, &s);
-	s = conn_frame(42000, IN, FIN | ACK, cx + 21, sy + 1, 0);
-	counted(x, "state_close_wait_peer_fin", IN, &s, 3);
-	s = conn_frame(42000, EG, ACK, sy + 1, cx + 22, 0);
-	counted(x, "state_close_wait_ack_egress", EG, &s, 3);
-	s = conn_frame(42000, EG, FIN | ACK, sy + 1, cx + 22, 0);
-	counted(x, "state_last_ack_egress_fin", EG, &s, 4);
-	/* the last ACK closes the connection: state none after it */
-	s = conn_frame(42000, IN, ACK, cx + 22, sy + 2, 0);
-	dropped(x, "state_none_after_close", IN, &s, 1);
-	s = conn_frame(42001, IN, ACK, cx, sy, 0);
-	dropped(x, "state_none_stray_ack", IN, &s, 1);
-	s = conn_frame(42002, IN, SYN | ACK, cx, sy, 0);
-	untouched(x, "state_none_stray_synack_not_matched", IN, &s);
+	if (!install(x, "state", "rule 1 state none --tcp-flags SYN,ACK ACK drop\n"
+		     "rule 2 state syn_recv ingress egress count\n"
+		     "rule 3 state close_wait ingress egress count\n"
+		     "rule 4 state last_ack egress count\n"))
+		run_steps(x, "state", states);
 }
 
 /*
@@ -1560,9 +1456,9 @@ static void test_states(struct ctx *x)
  */
 static void test_state_slot(struct ctx *x)
 {
-	__u32 mask = x->skel->rodata->tcpf_syns_mask;
+	__u32 mask = x->h.skel->rodata->tcpf_syns_mask;
 	struct tcpf_flow_key k;
-	struct frame_spec s;
+	char steps[512];
 	__u16 p = 0, q;
 	__u32 slot;
 
@@ -1574,7 +1470,7 @@ static void test_state_slot(struct ctx *x)
 			p = q;
 	}
 	if (!p) {
-		check_report(0, "on_state_slot_setup", "no port shares the slot");
+		hx_check(NULL, 0, "on_state_slot_setup", "no port shares the slot");
 		return;
 	}
 	flows_reset(x);
@@ -1582,56 +1478,41 @@ static void test_state_slot(struct ctx *x)
 		    "ACK ingress egress drop\n"
 		    "rule 2 state syn_recv,syn_sent ingress egress count\n"))
 		return;
-	s = conn_frame(43000, IN, SYN, 0x100, 0, 0);
-	counted(x, "state_slot_half_open_syn", IN, &s, 2);
-	s = conn_frame(p, IN, ACK, 0x200, 0x300, 0);
-	dropped(x, "state_none_stray_ack_in_busy_slot", IN, &s, 1);
-	s = conn_frame(p, EG, ACK, 0x300, 0x200, 0);
-	dropped(x, "state_none_stray_ack_in_busy_slot_egress", EG, &s, 1);
+	snprintf(steps, sizeof(steps),
+		 "state_slot_half_open_syn in S 43000 0x100 0 0 count 2\n"
+		 "state_none_stray_ack_in_busy_slot in A %u 0x200 0x300 0 drop 1\n"
+		 "state_none_stray_ack_in_busy_slot_egress eg A %u 0x300 0x200 0 "
+		 "drop 1\n", p, p);
+	run_steps(x, "state_slot", steps);
 }
 
 /* ------------------------------------------------------------ main */
 
 static int load(struct ctx *x, const char *tag, bool flows)
 {
-
-	memset(x, 0, sizeof(*x));
-	x->tag = tag;
-	x->skel = skel_open_private();
-	if (!x->skel) {
-		printf("FAIL %s_load: cannot open the BPF object\n", tag);
-		return -1;
-	}
-	x->skel->rodata->tcpf_flows_on = flows;
 	/* a small half-open table, so tests can aim two keys at one slot */
-	bpf_map__set_max_entries(x->skel->maps.tcpf_syns, 256);
-	x->skel->rodata->tcpf_syns_mask = 255;
-	if (tcpflags_bpf__load(x->skel)) {
-		printf("FAIL %s_load: the verifier rejected the program (%s)\n",
-		       tag, strerror(errno));
+	struct hx_opts o = { .flows = flows, .slots = 256 };
+
+	if (hx_open(&x->h, tag, &o))
 		return -1;
-	}
-	x->xdp = bpf_program__fd(x->skel->progs.tcpf_xdp);
-	x->egress = bpf_program__fd(x->skel->progs.tcpf_egress);
 	x->m = (struct policy_maps){
-		.policy = bpf_map__fd(x->skel->maps.tcpf_policy),
-		.sets = bpf_map__fd(x->skel->maps.tcpf_rulesets),
-		.hits = bpf_map__fd(x->skel->maps.tcpf_rhits),
+		.policy = x->h.policy, .sets = x->h.sets, .hits = x->h.hits,
 	};
-	x->drops = bpf_map__fd(x->skel->maps.tcpf_drops);
-	x->rl = bpf_map__fd(x->skel->maps.tcpf_ratelimit);
-	x->ctl = bpf_map__fd(x->skel->maps.tcpf_ctl);
 	return 0;
 }
 
+/* Without flows: every segment untracked, its state none. */
+static const char untracked_off[] =
+	"phase_untracked_without_flows         in S   - - - - drop 1\n"
+	"phase_untracked_without_flows_ack     in A   - - - - untouched\n"
+	"phase_untracked_without_flows_egress  eg S   - - - - drop 1\n";
+
+static const char state_none_off[] =
+	"state_none_without_flows              in -   - - - - count 2\n"
+	"state_established_without_flows       in FPU - - - - untouched\n";
+
 int main(void)
 {
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	ncpus = libbpf_num_possible_cpus();
-	if (ncpus <= 0) {
-		printf("FAIL load: cannot count the CPUs\n");
-		return 1;
-	}
 	if (load(&off_ctx, "off", false))
 		return 1;
 	test_empty(&off_ctx);
@@ -1648,22 +1529,12 @@ int main(void)
 	test_full(&off_ctx);
 	test_ratelimit(&off_ctx);
 	if (!install(&off_ctx, "phase_untracked_off", "rule 1 phase untracked "
-		     "--syn ingress egress drop\n")) {
-		struct frame_spec s = tcp4(SYN), a = tcp4(ACK);
-
-		dropped(&off_ctx, "phase_untracked_without_flows", IN, &s, 1);
-		untouched(&off_ctx, "phase_untracked_without_flows_ack", IN, &a);
-		dropped(&off_ctx, "phase_untracked_without_flows_egress", EG,
-			&s, 1);
-	}
+		     "--syn ingress egress drop\n"))
+		run_steps(&off_ctx, "phase_untracked_off", untracked_off);
 	if (!install(&off_ctx, "state_none_off", "rule 2 state none nullscan "
-		     "count\nrule 3 state established xmas drop\n")) {
-		struct frame_spec s = tcp4(0), xm = tcp4(FIN | PSH | URG);
-
-		counted(&off_ctx, "state_none_without_flows", IN, &s, 2);
-		untouched(&off_ctx, "state_established_without_flows", IN, &xm);
-	}
-	tcpflags_bpf__destroy(off_ctx.skel);
+		     "count\nrule 3 state established xmas drop\n"))
+		run_steps(&off_ctx, "state_none_off", state_none_off);
+	hx_close(&off_ctx.h);
 
 	if (load(&on_ctx, "on", true))
 		return 1;
@@ -1672,6 +1543,6 @@ int main(void)
 	test_state_slot(&on_ctx);
 	test_directions(&on_ctx);
 	test_default(&on_ctx);
-	tcpflags_bpf__destroy(on_ctx.skel);
-	return check_done("test_policy");
+	hx_close(&on_ctx.h);
+	return hx_done("test_policy");
 }
