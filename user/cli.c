@@ -590,37 +590,6 @@ int cli_dispatch(const struct cli_command *cmd, int argc, char **argv)
 	return ret;
 }
 
-/* the hand-written parsers' helpers, until every command has a table */
-int cli_opt_error(const char *cmd, int opt, char **argv, const char *usage)
-{
-	const char *arg = argv[optind - 1];
-
-	if (opt == ':')
-		pr_warn("%s: option '%s' needs a value", cmd, arg);
-	else if (optopt)
-		pr_warn("%s: unknown option '-%c'", cmd, optopt);
-	else
-		pr_warn("%s: unknown option '%s'", cmd, arg);
-	fputs(usage, stderr);
-	return EXIT_USAGE;
-}
-
-int cli_positional(const char *cmd, int argc, char **argv, int want,
-		   const char *what, const char *usage)
-{
-	int have = argc - optind;
-
-	if (have == want)
-		return 0;
-	if (have < want)
-		pr_warn("%s: missing %s", cmd, what);
-	else
-		pr_warn("%s: unexpected argument '%s'", cmd,
-			argv[optind + want]);
-	fputs(usage, stderr);
-	return EXIT_USAGE;
-}
-
 void json_string(const char *s)
 {
 	putchar('"');

@@ -89,6 +89,14 @@ struct cli_command {
 	const struct cli_command *const *subs;	/* ended by NULL */
 };
 
+/* The IFACE argument (a struct cli_iface member), and --json (a bool). */
+#define CLI_ARG_IFACE(type, member)					\
+	{ .name = "interface", .kind = CLI_IFACE,			\
+	  .offset = offsetof(type, member), .metavar = "IFACE" }
+#define CLI_OPT_JSON(type, member)					\
+	{ .name = "json", .short_name = 'j', .kind = CLI_FLAG,		\
+	  .offset = offsetof(type, member), .help = "one JSON object" }
+
 /* cli_parse: the options are parsed, go on and run the command. */
 #define CLI_RUN (-1)
 
@@ -129,11 +137,6 @@ int cli_parse_seconds(const char *s, double lo, double hi, double *v,
 		      char *why, size_t size);
 int cli_parse_enum(const char *s, const struct cli_word *words, int *v,
 		   char *why, size_t size);
-
-/* The hand-written parsers' helpers, until every command has a table. */
-int cli_opt_error(const char *cmd, int opt, char **argv, const char *usage);
-int cli_positional(const char *cmd, int argc, char **argv, int want,
-		   const char *what, const char *usage);
 
 /* Print s as a JSON string, quoted and escaped. */
 void json_string(const char *s);
