@@ -1,9 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* test_user.c - userspace unit tests: flag names, validity, counter names. */
+/* test_user.c - userspace unit tests: flag names, validity, counter names,
+ * the command-line parser (user/cli.c). */
+#include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "tcpflags.h"
+#include "cli.h"
 #include "counters.h"
+#include "log.h"
 #include "rules.h"
 #include "check.h"
 
@@ -25,6 +31,362 @@ static void valid_is(__u8 flags, int want, const char *what)
 	check_report(tcpf_flags_valid(flags) == want, name,
 		     "0x%02x valid=%d, want %d", flags,
 		     tcpf_flags_valid(flags), want);
+}
+
+/* ------------------------------------------------------ the cli parser */
+
+static void int_is(const char *s, long long lo, long long hi, int want_ret,
+		   long long want, const char *want_why)
+{
+	char why[128] = "", name[80];
+	long long v = -12345;
+	int ret = cli_parse_int(s, lo, hi, &v, why, sizeof(why));
+
+	snprintf(name, sizeof(name), "cli_int_'%s'_%lld..%lld", s, lo, hi);
+	check_report(ret == want_ret && (ret ? !strcmp(why, want_why)
+					     : v == want), name,
+		     "ret %d v %lld why '%s', want %d %lld '%s'", ret, v, why,
+		     want_ret, want, want_why);
+}
+
+static void seconds_is(const char *s, int want_ret, double want,
+		       const char *want_why)
+{
+	char why[128] = "", name[80];
+	double v = -1;
+	int ret = cli_parse_seconds(s, 0.1, 3600, &v, why, sizeof(why));
+
+	snprintf(name, sizeof(name), "cli_seconds_'%s'", s);
+	check_report(ret == want_ret && (ret ? !strcmp(why, want_why)
+					     : v == want), name,
+		     "ret %d v %g why '%s', want %d %g '%s'", ret, v, why,
+		     want_ret, want, want_why);
+}
+
+static const struct cli_word test_modes[] = {
+	{ "native", 1, false }, { "drv", 1, true }, { "skb", 2, false },
+	{ NULL, 0, false },
+};
+
+static void enum_is(const char *s, int want_ret, int want,
+		    const char *want_why)
+{
+	char why[128] = "", name[80];
+	int v = -1, ret = cli_parse_enum(s, test_modes, &v, why, sizeof(why));
+
+	snprintf(name, sizeof(name), "cli_enum_'%s'", s);
+	check_report(ret == want_ret && (ret ? !strcmp(why, want_why)
+					     : v == want), name,
+		     "ret %d v %d why '%s', want %d %d '%s'", ret, v, why,
+		     want_ret, want, want_why);
+}
+
+struct topts {
+	struct cli_iface iface;
+	bool json;
+	long n;
+	unsigned int count;
+	double secs;
+	int mode;
+	const char *file;
+	int tags;
+	struct cli_list rest;
+};
+
+static int count_tag(const char *arg, void *opts, char *why, size_t size)
+{
+	if (!strcmp(arg, "bad")) {
+		snprintf(why, size, "'%s' is a bad tag", arg);
+		return -1;
+	}
+	((struct topts *)opts)->tags++;
+	return 0;
+}
+
+#define T(m) offsetof(struct topts, m)
+static const struct cli_opt t_args[] = {
+	{ .name = "interface", .kind = CLI_IFACE, .offset = T(iface),
+	  .metavar = "IFACE" },
+	{ 0 },
+};
+static const struct cli_opt t_opts[] = {
+	{ .name = "json", .short_name = 'j', .kind = CLI_FLAG,
+	  .offset = T(json), .help = "JSON" },
+	{ .name = "n", .kind = CLI_INT, .offset = T(n), .metavar = "N",
+	  .lo = -5, .hi = 5 },
+	{ .name = "count", .short_name = 'c', .kind = CLI_COUNT,
+	  .offset = T(count), .metavar = "N", .lo = 64, .hi = 1 << 24 },
+	{ .name = "interval", .kind = CLI_SECONDS, .offset = T(secs),
+	  .metavar = "SECONDS", .dlo = 0.1, .dhi = 3600 },
+	{ .name = "mode", .kind = CLI_ENUM, .offset = T(mode),
+	  .words = test_modes },
+	{ .name = "file", .kind = CLI_PATH, .offset = T(file),
+	  .metavar = "FILE", .flags = CLI_REQUIRED },
+	{ .name = "tag", .kind = CLI_CALL, .call = count_tag,
+	  .metavar = "TAG", .flags = CLI_REPEAT },
+	{ .name = "secret", .kind = CLI_FLAG, .offset = T(json),
+	  .flags = CLI_HIDDEN },
+	{ 0 },
+};
+static const struct cli_command t_cmd = {
+	.name = "t", .args = t_args, .opts = t_opts, .size = sizeof(struct topts),
+};
+
+/* Run f with stdout and stderr into files; their first lines into out
+ * and err. */
+static int captured(int (*f)(void *), void *arg, char *out, char *err,
+		    size_t size)
+{
+	FILE *fo = tmpfile(), *fe = tmpfile();
+	int so = dup(1), se = dup(2), ret;
+
+	fflush(stdout);
+	fflush(stderr);
+	dup2(fileno(fo), 1);
+	dup2(fileno(fe), 2);
+	ret = f(arg);
+	fflush(stdout);
+	fflush(stderr);
+	dup2(so, 1);
+	dup2(se, 2);
+	close(so);
+	close(se);
+	out[0] = err[0] = '\0';
+	rewind(fo);
+	rewind(fe);
+	if (!fgets(out, (int)size, fo))
+		out[0] = '\0';
+	if (!fgets(err, (int)size, fe))
+		err[0] = '\0';
+	out[strcspn(out, "\n")] = err[strcspn(err, "\n")] = '\0';
+	fclose(fo);
+	fclose(fe);
+	return ret;
+}
+
+struct parse_call {
+	const struct cli_command *cmd;
+	char **argv;
+	int argc;
+	struct topts o;
+};
+
+static int do_parse(void *arg)
+{
+	struct parse_call *c = arg;
+
+	return cli_parse(c->cmd, c->argc, c->argv, &c->o);
+}
+
+/* cli_parse of t_cmd on the words of line; its result and first error. */
+static int parse_line(const char *line, struct topts *o, char *out,
+		      char *err)
+{
+	char buf[512], *words[32], *save = NULL;
+	struct parse_call c = { .cmd = &t_cmd, .argv = words };
+	int ret;
+
+	snprintf(buf, sizeof(buf), "t %s", line);
+	for (char *w = strtok_r(buf, " ", &save); w && c.argc < 31;
+	     w = strtok_r(NULL, " ", &save))
+		words[c.argc++] = !strcmp(w, "''") ? "" : w;
+	words[c.argc] = NULL;
+	ret = captured(do_parse, &c, out, err, 256);
+	*o = c.o;
+	return ret;
+}
+
+static void parse_fails(const char *line, int want_ret, const char *want)
+{
+	char out[256], err[256], name[128];
+	struct topts o;
+	int ret = parse_line(line, &o, out, err);
+
+	snprintf(name, sizeof(name), "cli_parse_error '%s'", line);
+	check_report(ret == want_ret && !strcmp(err, want), name,
+		     "ret %d err '%s', want %d '%s'", ret, err, want_ret, want);
+}
+
+static void cli_parse_checks(void)
+{
+	char out[256], err[256];
+	struct topts o;
+	int ret;
+
+	ret = parse_line("lo --file F -j --n -5 -c 64 --interval 0.25 "
+			 "--mode drv --tag a --tag b", &o, out, err);
+	check_report(ret == CLI_RUN && o.json && o.n == -5 && o.count == 64 &&
+		     o.secs == 0.25 && o.mode == 1 && !strcmp(o.file, "F") &&
+		     o.tags == 2 && !strcmp(o.iface.name, "lo") &&
+		     o.iface.ifindex == 1 && !err[0], "cli_parse_all_kinds",
+		     "ret %d json %d n %ld count %u secs %g mode %d tags %d "
+		     "ifindex %u err '%s'", ret, o.json, o.n, o.count, o.secs,
+		     o.mode, o.tags, o.iface.ifindex, err);
+	ret = parse_line("--file=G lo", &o, out, err);
+	check_report(ret == CLI_RUN && !o.json && o.n == 0 && o.tags == 0 &&
+		     !strcmp(o.file, "G"), "cli_parse_defaults_and_order",
+		     "ret %d json %d n %ld tags %d", ret, o.json, o.n, o.tags);
+	parse_fails("lo --file F --interval 0", 2,
+		    "tcpflags: --interval: 0 is out of range 0.1..3600");
+	parse_fails("lo --file F --interval 3600.5", 2,
+		    "tcpflags: --interval: 3600.5 is out of range 0.1..3600");
+	parse_fails("lo --file F --interval inf", 2,
+		    "tcpflags: --interval: 'inf' is not a number of seconds");
+	parse_fails("lo --file F --n 6", 2,
+		    "tcpflags: --n: 6 is out of range -5..5");
+	parse_fails("lo --file F -c 63", 2,
+		    "tcpflags: --count: 63 is out of range 64..16777216");
+	parse_fails("lo --file F -c 1k", 2,
+		    "tcpflags: --count: '1k' is not a whole number");
+	parse_fails("lo --file F --mode turbo", 2,
+		    "tcpflags: --mode: unknown value 'turbo' (native or skb)");
+	parse_fails("lo --file F --tag bad", 2,
+		    "tcpflags: --tag: 'bad' is a bad tag");
+	parse_fails("lo --file F --interval", 2,
+		    "tcpflags: t: option '--interval' needs a value");
+	parse_fails("lo --file F --bogus", 2,
+		    "tcpflags: t: unknown option '--bogus'");
+	parse_fails("lo --file F -x", 2, "tcpflags: t: unknown option '-x'");
+	parse_fails("--file F", 2, "tcpflags: t: missing interface");
+	parse_fails("lo extra --file F", 2,
+		    "tcpflags: t: unexpected argument 'extra'");
+	parse_fails("lo", 2, "tcpflags: t: missing --file FILE");
+	parse_fails("nosuch0 --file F", 2,
+		    "tcpflags: cannot find interface nosuch0: no such interface");
+	ret = parse_line("--help", &o, out, err);
+	check_report(ret == EXIT_OK && !strcmp(out, "usage: tcpflags t "
+		     "--file FILE IFACE [--json] [--n N] [--count N]") &&
+		     !err[0], "cli_help_usage_line", "ret %d out '%s'", ret,
+		     out);
+}
+
+struct sopts {
+	struct cli_iface iface;
+	long id;
+	struct cli_list words;
+};
+
+static int sub_ran;
+static struct sopts sub_seen;
+
+static int sub_run(void *opts)
+{
+	sub_ran++;
+	sub_seen = *(struct sopts *)opts;
+	return 7;
+}
+
+static const struct cli_opt sub_args[] = {
+	{ .name = "interface", .kind = CLI_STRING,
+	  .offset = offsetof(struct sopts, iface), .metavar = "IFACE" },
+	{ .name = "rule id", .kind = CLI_INT, .offset = offsetof(struct sopts, id),
+	  .metavar = "ID", .lo = 1, .hi = 256 },
+	{ 0 },
+};
+static const struct cli_opt raw_args[] = {
+	{ .name = "interface", .kind = CLI_STRING,
+	  .offset = offsetof(struct sopts, iface), .metavar = "IFACE" },
+	{ .name = "rule", .kind = CLI_WORDS,
+	  .offset = offsetof(struct sopts, words), .metavar = "RULE...",
+	  .lo = 1 },
+	{ 0 },
+};
+static const struct cli_command sub_del = {
+	.name = "g del", .args = sub_args, .size = sizeof(struct sopts),
+	.run = sub_run,
+};
+static const struct cli_command sub_add = {
+	.name = "g add", .args = raw_args, .raw = true,
+	.size = sizeof(struct sopts), .run = sub_run,
+};
+static const struct cli_command *const g_subs[] = { &sub_add, &sub_del, NULL };
+static const struct cli_command g_cmd = { .name = "g", .subs = g_subs };
+
+struct dispatch_call {
+	char *argv[8];
+	int argc;
+};
+
+static int do_dispatch(void *arg)
+{
+	struct dispatch_call *c = arg;
+
+	return cli_dispatch(&g_cmd, c->argc, c->argv);
+}
+
+static void dispatch_is(struct dispatch_call c, int want_ret,
+			const char *want_err, const char *name)
+{
+	char out[256], err[256];
+	int ret;
+
+	for (c.argc = 0; c.argv[c.argc]; c.argc++)
+		;
+	ret = captured(do_dispatch, &c, out, err, 256);
+	check_report(ret == want_ret && !strcmp(err, want_err), name,
+		     "ret %d err '%s', want %d '%s'", ret, err, want_ret,
+		     want_err);
+}
+
+static void cli_dispatch_checks(void)
+{
+	sub_ran = 0;
+	dispatch_is((struct dispatch_call){ .argv = { "g", "del", "eth0", "3" } }, 7,
+		    "", "cli_dispatch_sub_runs");
+	check_report(sub_ran == 1 && sub_seen.id == 3 &&
+		     !strcmp(sub_seen.iface.name, "eth0"),
+		     "cli_dispatch_sub_options", "ran %d id %ld", sub_ran,
+		     sub_seen.id);
+	dispatch_is((struct dispatch_call){ .argv = { "g", "add", "eth0", "--syn",
+					      "drop" } }, 7, "",
+		    "cli_dispatch_raw_words");
+	check_report(sub_seen.words.n == 2 &&
+		     !strcmp(sub_seen.words.v[0], "--syn") &&
+		     !strcmp(sub_seen.words.v[1], "drop"),
+		     "cli_raw_words_kept", "%d words", sub_seen.words.n);
+	dispatch_is((struct dispatch_call){ .argv = { "g" } }, 2,
+		    "tcpflags: g: missing subcommand", "cli_dispatch_missing");
+	dispatch_is((struct dispatch_call){ .argv = { "g", "mod", "eth0" } }, 2,
+		    "tcpflags: g: unknown subcommand 'mod'",
+		    "cli_dispatch_unknown");
+	dispatch_is((struct dispatch_call){ .argv = { "g", "del", "eth0", "0" } }, 2,
+		    "tcpflags: g del: invalid rule id: 0 is out of range 1..256",
+		    "cli_dispatch_bad_positional");
+	dispatch_is((struct dispatch_call){ .argv = { "g", "add", "eth0" } }, 2,
+		    "tcpflags: g add: missing rule", "cli_dispatch_missing_words");
+	check_report(sub_ran == 2, "cli_dispatch_errors_run_nothing",
+		     "ran %d times, want 2", sub_ran);
+}
+
+static void cli_checks(void)
+{
+	int_is("42", 1, 100, 0, 42, "");
+	int_is("0", 1, 100, -22, 0, "0 is out of range 1..100");
+	int_is("101", 1, 100, -22, 0, "101 is out of range 1..100");
+	int_is("abc", 1, 100, -22, 0, "'abc' is not a whole number");
+	int_is("12x", 1, 100, -22, 0, "'12x' is not a whole number");
+	int_is("", 1, 100, -22, 0, "'' is not a whole number");
+	int_is(" 5", 1, 100, -22, 0, "' 5' is not a whole number");
+	int_is("-3", -5, 5, 0, -3, "");
+	int_is("99999999999999999999", 1, 100, -22, 0,
+	       "99999999999999999999 is out of range 1..100");
+	int_is("0", 1, 9223372036854775807LL, -22, 0, "0 is less than 1");
+	seconds_is("0.5", 0, 0.5, "");
+	seconds_is("3600", 0, 3600, "");
+	seconds_is("1e1", 0, 10, "");
+	seconds_is("0", -22, 0, "0 is out of range 0.1..3600");
+	seconds_is("0.05", -22, 0, "0.05 is out of range 0.1..3600");
+	seconds_is("-1", -22, 0, "-1 is out of range 0.1..3600");
+	seconds_is("abc", -22, 0, "'abc' is not a number of seconds");
+	seconds_is("nan", -22, 0, "'nan' is not a number of seconds");
+	seconds_is("0x10", -22, 0, "'0x10' is not a number of seconds");
+	seconds_is("1s", -22, 0, "'1s' is not a number of seconds");
+	enum_is("native", 0, 1, "");
+	enum_is("drv", 0, 1, "");
+	enum_is("skb", 0, 2, "");
+	enum_is("SKB", -22, 0, "unknown value 'SKB' (native or skb)");
+	cli_parse_checks();
+	cli_dispatch_checks();
 }
 
 int main(void)
@@ -97,5 +459,6 @@ int main(void)
 				     ret ? err : "");
 		}
 	}
+	cli_checks();
 	return check_done("test_user");
 }

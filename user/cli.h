@@ -1,19 +1,142 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * cli.h - what every subcommand's argument parsing shares: getopt errors and
- * wrong argument counts reported as one "tcpflags: ..." line, then usage.
+ * cli.h - commands and their options declared as data.  Each command
+ * describes itself in a struct cli_command: its positional arguments and
+ * options (struct cli_opt: name, kind of value, range, where the value goes
+ * in the command's own options struct, help), whether it needs root, and
+ * the function that runs it.  One parser turns that into getopt_long
+ * parsing, one-line errors (exit 2), --help and the usage line; one
+ * dispatcher picks the command, or the subcommand, by name.
  */
 #ifndef TCPF_CLI_H
 #define TCPF_CLI_H
 
-/* Start every optstring with ':' so a missing value is reported as such. */
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
 
-/* A getopt error (opt is '?' or ':'): print it; returns EXIT_USAGE. */
-int cli_opt_error(const char *cmd, int opt, char **argv, const char *usage);
+/* What a value is, and the C type it is stored as at its offset. */
+enum cli_kind {
+	CLI_FLAG,	/* bool: true when the option is given */
+	CLI_INT,	/* long, a whole number in lo..hi */
+	CLI_COUNT,	/* unsigned int, a whole number in lo..hi */
+	CLI_SECONDS,	/* double, a decimal number of seconds in dlo..dhi */
+	CLI_ENUM,	/* int: the value of the word given (words) */
+	CLI_IFACE,	/* struct cli_iface: the name, its index looked up */
+	CLI_STRING,	/* const char * */
+	CLI_PATH,	/* const char *: a file's name */
+	CLI_CALL,	/* call() parses and stores it (e.g. STATE=SECONDS) */
+	CLI_WORDS,	/* positional, last: struct cli_list, the words left */
+	CLI_IFACES,	/* the same, each an interface that must exist */
+};
 
-/* After options: exactly `want` positional arguments (named `what`)? */
-int cli_positional(const char *cmd, int argc, char **argv, int want,
-		   const char *what, const char *usage);
+#define CLI_REQUIRED	0x1	/* an option that must be given (a string,
+				 * path or interface: NULL is missing) */
+#define CLI_REPEAT	0x2	/* may be given again (usage says "...") */
+#define CLI_HIDDEN	0x4	/* not in --help (make bench's options) */
+
+struct cli_word {
+	const char *word;
+	int value;
+	bool alias;		/* accepted, not shown in --help */
+};
+
+struct cli_iface {
+	const char *name;
+	unsigned int ifindex;	/* set after the root check */
+};
+
+struct cli_list {
+	char **v;
+	int n;
+};
+
+struct cli_opt {
+	const char *name;	/* long option without "--"; for a positional
+				 * argument its name in messages */
+	char short_name;	/* 0: none */
+	enum cli_kind kind;
+	size_t offset;		/* offsetof(the command's struct, member) */
+	const char *metavar;	/* the value in usage (N, FILE); enums: the
+				 * words joined by '|' when NULL */
+	const char *help;	/* one line for --help */
+	long long lo, hi;	/* CLI_INT, CLI_COUNT; the number of words of
+				 * CLI_WORDS/CLI_IFACES (hi 0: any) */
+	double dlo, dhi;	/* CLI_SECONDS */
+	const struct cli_word *words;	/* CLI_ENUM, ended by { NULL } */
+	/* CLI_CALL: store arg into opts; on a bad value write why (what is
+	 * wrong, for "tcpflags: --NAME: WHY") and return nonzero */
+	int (*call)(const char *arg, void *opts, char *why, size_t size);
+	unsigned int flags;	/* CLI_REQUIRED, CLI_REPEAT, CLI_HIDDEN */
+};
+
+struct cli_command {
+	const char *name;	/* "attach"; a subcommand's full name: "rule add" */
+	const char *summary;	/* one line for tcpflags --help */
+	const char *about;	/* the lines --help prints under the usage */
+	const struct cli_opt *args;	/* positional arguments, ended by {} */
+	const struct cli_opt *opts;	/* options, ended by {} */
+	bool root;		/* needs root: checked before interfaces */
+	bool raw;		/* options only before the first positional (the
+				 * words of a rule start with "--" too) */
+	size_t size;		/* sizeof the options struct run() takes */
+	const void *defaults;	/* its value before parsing; NULL: zeros */
+	/* after the parse, before root: checks that need more than one value
+	 * or a file (CLI_RUN, else the exit code); NULL: none */
+	int (*check)(void *opts);
+	int (*run)(void *opts);	/* after a successful parse: the exit code */
+	/* a command of subcommands has these instead of args, opts, run */
+	const struct cli_command *const *subs;	/* ended by NULL */
+};
+
+/* The IFACE argument (a struct cli_iface member), and --json (a bool). */
+#define CLI_ARG_IFACE(type, member)					\
+	{ .name = "interface", .kind = CLI_IFACE,			\
+	  .offset = offsetof(type, member), .metavar = "IFACE" }
+#define CLI_OPT_JSON(type, member)					\
+	{ .name = "json", .short_name = 'j', .kind = CLI_FLAG,		\
+	  .offset = offsetof(type, member), .help = "one JSON object" }
+
+/* cli_parse: the options are parsed, go on and run the command. */
+#define CLI_RUN (-1)
+
+/*
+ * argv[0] is the command's name.  Fill opts (cmd->size bytes, already
+ * holding the defaults) from the command line, check the positional
+ * arguments, run cmd->check, check root, and look the interfaces up.  CLI_RUN, or the exit code
+ * to return now: EXIT_OK after --help, EXIT_USAGE after a usage error,
+ * EXIT_FAIL when root is needed.  Errors are one "tcpflags: ..." line.
+ */
+int cli_parse(const struct cli_command *cmd, int argc, char **argv,
+	      void *opts);
+
+/* Parse and run cmd (argv[0] its name), or the subcommand argv[1] names
+ * if cmd has subcommands: the exit code. */
+int cli_dispatch(const struct cli_command *cmd, int argc, char **argv);
+
+/* The command of that name in a NULL-ended table, or NULL.  A
+ * subcommand's name is matched on its last word ("add" in "rule add"). */
+const struct cli_command *cli_find(const struct cli_command *const *table,
+				   const char *name);
+
+/* The usage lines and what --help says about cmd. */
+void cli_usage(const struct cli_command *cmd, FILE *f);
+void cli_help(const struct cli_command *cmd, FILE *f);
+
+/* One line per command of the table: name, short synopsis, summary. */
+void cli_table(const struct cli_command *const *table, FILE *f);
+
+/*
+ * The typed parsers behind the kinds: 0, or -EINVAL with why (e.g.
+ * "0 is out of range 0.1..3600") written.  Exposed for CLI_CALL parsers
+ * and the unit tests.
+ */
+int cli_parse_int(const char *s, long long lo, long long hi, long long *v,
+		  char *why, size_t size);
+int cli_parse_seconds(const char *s, double lo, double hi, double *v,
+		      char *why, size_t size);
+int cli_parse_enum(const char *s, const struct cli_word *words, int *v,
+		   char *why, size_t size);
 
 /* Print s as a JSON string, quoted and escaped. */
 void json_string(const char *s);

@@ -17,7 +17,7 @@
  * SIGTERM.
  */
 #include <errno.h>
-#include <getopt.h>
+#include <stddef.h>
 #include <limits.h>
 #include <net/if.h>
 #include <netdb.h>
@@ -548,17 +548,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 
 /* ------------------------------------------------------------ command */
 
-static const char exporter_usage[] =
-	"usage: tcpflags exporter --listen ADDR:PORT [IFACE...]\n"
-	"  Serve the counters of IFACE (default: every interface attached in\n"
-	"  this network namespace) as Prometheus metrics on GET /metrics.\n"
-	"  ADDR is an IPv4 address or a bracketed IPv6 one: 0.0.0.0:9742,\n"
-	"  127.0.0.1:9742, [::]:9742 (IPv4 too), [::1]:9742.\n";
-
 static int listen_error(const char *spec, const char *why)
 {
 	pr_warn("exporter: invalid --listen '%s': %s", spec, why);
-	fputs(exporter_usage, stderr);
+	cli_usage(&exporter_command, stderr);
 	return EXIT_USAGE;
 }
 
@@ -665,15 +658,14 @@ static int listen_on(const char *spec, const struct addrinfo *ai)
 }
 
 /* The interfaces named: known, attached.  Exit code, 0 when all are. */
-static int add_named(struct exporter *x, int argc, char **argv)
+static int add_named(struct exporter *x, const struct cli_list *names)
 {
-	unsigned int ifindex;
 	struct target *t;
 
-	for (int i = optind; i < argc; i++) {
-		if (iface_lookup(argv[i], &ifindex))
-			return EXIT_USAGE;
-		t = target_add(x, argv[i]);
+	for (int i = 0; i < names->n; i++) {
+		const char *name = names->v[i];
+
+		t = target_add(x, name);
 		if (!t) {
 			pr_warn("exporter: too many interfaces (at most %d)",
 				TARGETS_MAX);
@@ -682,7 +674,7 @@ static int add_named(struct exporter *x, int argc, char **argv)
 		target_read(t);
 		if (!t->up) {
 			pr_warn("%s is not attached; run 'tcpflags attach %s'",
-				argv[i], argv[i]);
+				name, name);
 			return EXIT_FAIL;
 		}
 		/* the start's read is no scrape error */
@@ -705,11 +697,11 @@ static void exporter_free(struct exporter *x)
 }
 
 /*
- * The targets: the IFACEs argv[optind..] (each attached now; they stay
+ * The targets: the IFACEs named (each attached now; they stay
  * whatever happens to them), or none yet and every attached interface
  * found at each scrape.  Exit code; *xp is freed by the caller.
  */
-static int make_targets(int argc, char **argv, struct exporter **xp)
+static int make_targets(const struct cli_list *names, struct exporter **xp)
 {
 	struct exporter *x = calloc(1, sizeof(*x));
 
@@ -718,8 +710,8 @@ static int make_targets(int argc, char **argv, struct exporter **xp)
 		pr_warn("exporter: out of memory");
 		return EXIT_FAIL;
 	}
-	x->all = optind == argc;
-	return add_named(x, argc, argv);
+	x->all = !names->n;
+	return add_named(x, names);
 }
 
 /* Serve x on spec (ai) until SIGINT or SIGTERM: EXIT_OK, or EXIT_FAIL if
@@ -758,54 +750,52 @@ static int serve(struct exporter *x, const char *spec,
 	return EXIT_OK;
 }
 
-/* The options: --listen into *spec.  -1 to go on, else the exit code
- * (--help, a usage error). */
-static int exporter_options(int argc, char **argv, const char **spec)
-{
-	static const struct option longopts[] = {
-		{ "listen", required_argument, NULL, 'l' },
-		{ "help", no_argument, NULL, 'h' },
-		{},
-	};
-	int opt;
+struct exporter_opts {
+	const char *listen;
+	struct cli_list ifaces;
+	struct addrinfo *ai;	/* listen's, made before root */
+};
 
-	while ((opt = getopt_long(argc, argv, ":l:h", longopts, NULL)) != -1) {
-		switch (opt) {
-		case 'l':
-			*spec = optarg;
-			break;
-		case 'h':
-			fputs(exporter_usage, stdout);
-			return EXIT_OK;
-		default:
-			return cli_opt_error("exporter", opt, argv,
-					     exporter_usage);
-		}
-	}
-	if (!*spec) {
-		pr_warn("exporter: missing --listen ADDR:PORT");
-		fputs(exporter_usage, stderr);
-		return EXIT_USAGE;
-	}
-	return -1;
+static int exporter_check(void *opts)
+{
+	struct exporter_opts *o = opts;
+
+	return parse_listen(o->listen, &o->ai) ? EXIT_USAGE : CLI_RUN;
 }
 
-int cmd_exporter(int argc, char **argv)
+static int cmd_exporter(void *opts)
 {
-	struct addrinfo *ai = NULL;
+	struct exporter_opts *o = opts;
 	struct exporter *x = NULL;
-	const char *spec = NULL;
-	int ret = exporter_options(argc, argv, &spec);
+	int ret = make_targets(&o->ifaces, &x);
 
-	if (ret >= 0)
-		return ret;
-	if (parse_listen(spec, &ai))
-		return EXIT_USAGE;
-	ret = require_root("exporter") ? EXIT_FAIL :
-	      make_targets(argc, argv, &x);
 	if (ret == EXIT_OK)
-		ret = serve(x, spec, ai);
+		ret = serve(x, o->listen, o->ai);
 	exporter_free(x);
-	freeaddrinfo(ai);
+	freeaddrinfo(o->ai);
 	return ret;
 }
+
+static const struct cli_opt exporter_args[] = {
+	{ .name = "interfaces", .kind = CLI_IFACES,
+	  .offset = offsetof(struct exporter_opts, ifaces),
+	  .metavar = "[IFACE...]" },
+	{ 0 },
+};
+
+static const struct cli_opt exporter_options[] = {
+	{ .name = "listen", .short_name = 'l', .kind = CLI_STRING,
+	  .offset = offsetof(struct exporter_opts, listen),
+	  .metavar = "ADDR:PORT", .flags = CLI_REQUIRED,
+	  .help = "127.0.0.1:9742, [::1]:9742; [::]:9742 is IPv4 too" },
+	{ 0 },
+};
+
+const struct cli_command exporter_command = {
+	.name = "exporter", .summary = "serve Prometheus /metrics",
+	.about = "  Serve the counters of IFACE (default: every interface attached in\n"
+		 "  this network namespace) as Prometheus metrics on GET /metrics.\n",
+	.args = exporter_args, .opts = exporter_options, .root = true,
+	.size = sizeof(struct exporter_opts), .check = exporter_check,
+	.run = cmd_exporter,
+};

@@ -6,6 +6,8 @@
 #ifndef TCPF_EXPORTER_H
 #define TCPF_EXPORTER_H
 
-int cmd_exporter(int argc, char **argv);
+#include "cli.h"
+
+extern const struct cli_command exporter_command;
 
 #endif

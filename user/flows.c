@@ -5,7 +5,8 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <getopt.h>
+#include <stddef.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -136,61 +137,37 @@ static void show_syn(struct flows_query *q, const void *v)
 		     h->opener, h->local, 0, h->seen, pkts, h->flags_seen);
 }
 
-static const char flows_usage[] =
-	"usage: tcpflags flows IFACE [--state STATE] [--json] [--limit N]\n"
-	"  The connections in the flow table IFACE uses (shared by the\n"
-	"  namespace's attached interfaces), then the half-open handshakes.\n";
+struct flows_opts {
+	struct cli_iface iface;
+	int state;		/* -1: every state */
+	long limit;		/* 0: no limit */
+	bool json;
+};
 
-int cmd_flows(int argc, char **argv)
+/* --state STATE */
+static int parse_state(const char *arg, void *opts, char *why, size_t size)
 {
-	static const struct option longopts[] = {
-		{ "state", required_argument, NULL, 's' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "limit", required_argument, NULL, 'l' },
-		{ "help", no_argument, NULL, 'h' },
-		{},
-	};
-	struct flows_query q = { .state = -1 };
-	int ffd = -1, sfd = -1, err, opt;
-	unsigned int ifindex;
-	struct timespec ts;
-	char *end;
+	int st = state_parse(arg);
 
-	while ((opt = getopt_long(argc, argv, ":s:jl:h", longopts, NULL)) != -1) {
-		switch (opt) {
-		case 's':
-			q.state = state_parse(optarg);
-			if (q.state < 0) {
-				pr_warn("flows: unknown state '%s'", optarg);
-				return EXIT_USAGE;
-			}
-			break;
-		case 'j':
-			q.json = true;
-			break;
-		case 'l':
-			errno = 0;
-			q.limit = strtoull(optarg, &end, 10);
-			if (errno || *end || optarg[0] == '-' || !q.limit) {
-				pr_warn("flows: invalid --limit '%s' (a whole "
-					"number from 1)", optarg);
-				return EXIT_USAGE;
-			}
-			break;
-		case 'h':
-			fputs(flows_usage, stdout);
-			return EXIT_OK;
-		default:
-			return cli_opt_error("flows", opt, argv, flows_usage);
-		}
+	if (st < 0) {
+		snprintf(why, size, "unknown state '%s'", arg);
+		return -EINVAL;
 	}
-	if (cli_positional("flows", argc, argv, 1, "interface", flows_usage))
-		return EXIT_USAGE;
-	if (require_root("flows"))
-		return EXIT_FAIL;
-	if (iface_lookup(argv[optind], &ifindex))
-		return EXIT_USAGE;
-	if (pins_open_map(argv[optind], "tcpf_meta", &ffd) == 0) {
+	((struct flows_opts *)opts)->state = st;
+	return 0;
+}
+
+static int cmd_flows(void *opts)
+{
+	const struct flows_opts *o = opts;
+	const char *ifname = o->iface.name;
+	struct flows_query q = {
+		.state = o->state, .limit = (__u64)o->limit, .json = o->json,
+	};
+	int ffd = -1, sfd = -1, err;
+	struct timespec ts;
+
+	if (pins_open_map(ifname, "tcpf_meta", &ffd) == 0) {
 		close(ffd);
 		ffd = -1;
 		if (pins_open_shared("tcpf_flows", &ffd) == 0)
@@ -200,14 +177,14 @@ int cmd_flows(int argc, char **argv)
 		if (ffd >= 0)
 			close(ffd);
 		pr_warn("%s is not attached (no flow table); run "
-			"'tcpflags attach %s'", argv[optind], argv[optind]);
+			"'tcpflags attach %s'", ifname, ifname);
 		return EXIT_FAIL;
 	}
 	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
 	q.now = (__u32)ts.tv_sec;
 	if (q.json) {
 		printf("{\"interface\": ");
-		json_string(argv[optind]);
+		json_string(ifname);
 		printf(", \"flows\": [");
 	}
 	else
@@ -233,3 +210,31 @@ int cmd_flows(int argc, char **argv)
 	}
 	return EXIT_OK;
 }
+
+#define FLOWS(m) offsetof(struct flows_opts, m)
+
+static const struct cli_opt flows_args[] = {
+	CLI_ARG_IFACE(struct flows_opts, iface), { 0 },
+};
+
+static const struct cli_opt flows_options[] = {
+	{ .name = "state", .short_name = 's', .kind = CLI_CALL,
+	  .call = parse_state, .metavar = "STATE",
+	  .help = "only the connections in STATE (established, ...)" },
+	CLI_OPT_JSON(struct flows_opts, json),
+	{ .name = "limit", .short_name = 'l', .kind = CLI_INT,
+	  .offset = FLOWS(limit), .metavar = "N", .lo = 1, .hi = LONG_MAX,
+	  .help = "show at most N of them (all are counted)" },
+	{ 0 },
+};
+
+static const struct flows_opts flows_defaults = { .state = -1 };
+
+const struct cli_command flows_command = {
+	.name = "flows", .summary = "the connections followed",
+	.about = "  The connections in the flow table IFACE uses (shared by the\n"
+		 "  namespace's attached interfaces), then the half-open handshakes.\n",
+	.args = flows_args, .opts = flows_options, .root = true,
+	.size = sizeof(struct flows_opts), .defaults = &flows_defaults,
+	.run = cmd_flows,
+};

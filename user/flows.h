@@ -3,6 +3,8 @@
 #ifndef TCPF_FLOWS_H
 #define TCPF_FLOWS_H
 
-int cmd_flows(int argc, char **argv);
+#include "cli.h"
+
+extern const struct cli_command flows_command;
 
 #endif

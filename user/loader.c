@@ -5,7 +5,7 @@
  * allows one), replace it atomically on re-attach, detach it, and report.
  */
 #include <errno.h>
-#include <getopt.h>
+#include <stddef.h>
 #include <limits.h>
 #include <net/if.h>
 #include <stdbool.h>
@@ -43,16 +43,13 @@ const char *mode_name(__u32 mode)
 	}
 }
 
-static int parse_mode(const char *s, __u32 *mode)
-{
-	if (!strcmp(s, "native") || !strcmp(s, "drv"))
-		*mode = XDP_MODE_NATIVE;
-	else if (!strcmp(s, "skb") || !strcmp(s, "generic"))
-		*mode = XDP_MODE_SKB;
-	else
-		return -EINVAL;
-	return 0;
-}
+static const struct cli_word mode_words[] = {
+	{ "native", XDP_MODE_NATIVE, false },
+	{ "drv", XDP_MODE_NATIVE, true },
+	{ "skb", XDP_MODE_SKB, false },
+	{ "generic", XDP_MODE_SKB, true },
+	{ NULL, 0, false },
+};
 
 static __u32 xdp_flags_of(__u32 mode)
 {
@@ -187,20 +184,6 @@ static int record_meta(struct tcpflags_bpf *skel, const char *ifname,
 	return meta_write(fd, &meta);
 }
 
-static const char attach_usage[] =
-	"usage: tcpflags attach IFACE [--mode native|skb] [--ingress-only]\n"
-	"                [--no-flows] [--flows N] [--half-open N]\n"
-	"                [--timeout STATE=SECONDS]...\n"
-	"  Load the classifier and attach it to IFACE (XDP, plus a TC egress\n"
-	"  observer unless --ingress-only); re-attaching keeps the counters.\n"
-	"  --flows N       connections the flow table holds (default 262144)\n"
-	"  --half-open N   half-open handshake slots (default 65536)\n"
-	"  --timeout S=N   idle timeout of state S (syn_sent syn_recv established\n"
-	"                  fin_wait1 fin_wait2 close_wait last_ack closing\n"
-	"                  time_wait) in seconds\n"
-	"  --no-flows      count flag patterns only: no flow table, no phases\n"
-	"  --rules FILE    start with FILE's rule set (see 'tcpflags apply')\n";
-
 /* conntrack's defaults (nf_conntrack_proto_tcp.c), in seconds */
 static const __u32 default_timeout[TCPF_ST_MAX] = {
 	[TCPF_ST_SYN_SENT] = 120,
@@ -223,6 +206,16 @@ struct flow_opts {
 	bool timeout_set[TCPF_ST_MAX];
 };
 
+/* attach's command line */
+struct attach_opts {
+	struct cli_iface iface;
+	int mode;                  /* XDP_MODE_* */
+	bool ingress_only, no_flows;
+	struct flow_opts fo;       /* --flows, --half-open, --timeout */
+	const char *rules_file;
+	struct ruleset *rules;     /* rules_file's, parsed before root */
+};
+
 /* The maps one flow table per namespace is made of. */
 static const char *const shared_maps[] = {
 	"tcpf_flows", "tcpf_syns", "tcpf_ctl", "tcpf_conns", "tcpf_timer",
@@ -237,43 +230,28 @@ static __u32 pow2_ceil(__u32 v)
 	return p;
 }
 
-static int parse_count(const char *opt, const char *arg, __u32 min,
-		       __u32 max, __u32 *out)
+/* --timeout STATE=SECONDS, into the attach options' flow_opts. */
+static int parse_timeout(const char *arg, void *opts, char *why, size_t size)
 {
-	char *end;
-	unsigned long v;
-
-	errno = 0;
-	v = strtoul(arg, &end, 10);
-	if (errno || end == arg || *end || arg[0] == '-' || v < min ||
-	    v > max) {
-		pr_warn("invalid %s '%s' (a whole number from %u to %u)", opt,
-			arg, min, max);
-		return -EINVAL;
-	}
-	*out = (__u32)v;
-	return 0;
-}
-
-static int parse_timeout(const char *arg, struct flow_opts *fo)
-{
-	char name[32], *eq = strchr(arg, '=');
-	__u32 secs;
+	struct flow_opts *fo = &((struct attach_opts *)opts)->fo;
+	char name[32];
+	const char *eq = strchr(arg, '=');
+	long long secs;
 	int st;
 
 	if (!eq || (size_t)(eq - arg) >= sizeof(name)) {
-		pr_warn("invalid --timeout '%s' (STATE=SECONDS)", arg);
+		snprintf(why, size, "'%s' is not STATE=SECONDS", arg);
 		return -EINVAL;
 	}
 	snprintf(name, sizeof(name), "%.*s", (int)(eq - arg), arg);
 	st = state_parse(name);
 	if (st < 0) {
-		pr_warn("invalid --timeout '%s': unknown state '%s'", arg, name);
+		snprintf(why, size, "unknown state '%s' in '%s'", name, arg);
 		return -EINVAL;
 	}
-	if (parse_count("--timeout seconds", eq + 1, 0, 1u << 30, &secs))
+	if (cli_parse_int(eq + 1, 0, 1u << 30, &secs, why, size))
 		return -EINVAL;
-	fo->timeout[st] = secs;
+	fo->timeout[st] = (__u32)secs;
 	fo->timeout_set[st] = true;
 	return 0;
 }
@@ -367,91 +345,42 @@ static int setup_flows(struct tcpflags_bpf *skel, const struct flow_opts *fo,
 	return run.retval == XDP_PASS ? 0 : -EIO;
 }
 
-int cmd_attach(int argc, char **argv)
+/* --rules FILE: a bad file is refused before anything is touched */
+static int attach_check(void *opts)
 {
-	static const struct option longopts[] = {
-		{ "mode", required_argument, NULL, 'm' },
-		{ "ingress-only", no_argument, NULL, 'i' },
-		{ "no-flows", no_argument, NULL, 'n' },
-		{ "flows", required_argument, NULL, 'f' },
-		{ "half-open", required_argument, NULL, 'o' },
-		{ "timeout", required_argument, NULL, 't' },
-		{ "rules", required_argument, NULL, 'r' },
-		{ "help", no_argument, NULL, 'h' },
-		{},
-	};
-	LIBBPF_OPTS(bpf_object_open_opts, oopts);
-	struct ruleset *rules = NULL;
+	struct attach_opts *o = opts;
 	char rerr[512];
-	struct flow_opts fo = { .track = true, .egress = true };
+
+	if (!o->rules_file)
+		return CLI_RUN;
+	o->rules = malloc(sizeof(*o->rules));
+	if (!o->rules ||
+	    ruleset_parse_file(o->rules_file, o->rules, rerr, sizeof(rerr))) {
+		pr_warn("%s", o->rules ? rerr : "out of memory");
+		free(o->rules);
+		o->rules = NULL;
+		return EXIT_USAGE;
+	}
+	return CLI_RUN;
+}
+
+static int cmd_attach(void *opts)
+{
+	struct attach_opts *o = opts;
+	LIBBPF_OPTS(bpf_object_open_opts, oopts);
+	struct ruleset *rules = o->rules;
+	struct flow_opts fo = o->fo;
 	struct tcpflags_bpf *skel = NULL;
 	char dir[PATH_MAX], stats_pin[PATH_MAX + 16];
-	__u32 mode = XDP_MODE_NATIVE, egress_id;
+	__u32 mode = (__u32)o->mode, egress_id;
 	struct attached cur;
-	unsigned int ifindex;
-	const char *ifname, *bad;
+	unsigned int ifindex = o->iface.ifindex;
+	const char *ifname = o->iface.name, *bad;
 	bool fresh, fresh_shared = false, attached = false, had_egress = false;
-	int opt, err;
+	int err;
 
-	while ((opt = getopt_long(argc, argv, ":m:inf:o:t:r:h", longopts,
-				  NULL)) != -1) {
-		switch (opt) {
-		case 'r':
-			/* a bad file is refused before anything is touched */
-			if (rules)
-				ruleset_free(rules);
-			free(rules);
-			rules = malloc(sizeof(*rules));
-			if (!rules ||
-			    ruleset_parse_file(optarg, rules, rerr, sizeof(rerr))) {
-				pr_warn("%s", rules ? rerr : "out of memory");
-				free(rules);
-				return EXIT_USAGE;
-			}
-			break;
-		case 'm':
-			if (parse_mode(optarg, &mode)) {
-				pr_warn("invalid mode '%s' (native or skb)",
-					optarg);
-				return EXIT_USAGE;
-			}
-			break;
-		case 'i':
-			fo.egress = false;
-			break;
-		case 'n':
-			fo.track = false;
-			fo.egress = false;
-			break;
-		case 'f':
-			if (parse_count("--flows", optarg, 64, 1u << 24,
-					&fo.flows))
-				return EXIT_USAGE;
-			break;
-		case 'o':
-			if (parse_count("--half-open", optarg, 16, 1u << 24,
-					&fo.half_open))
-				return EXIT_USAGE;
-			break;
-		case 't':
-			if (parse_timeout(optarg, &fo))
-				return EXIT_USAGE;
-			break;
-		case 'h':
-			fputs(attach_usage, stdout);
-			return EXIT_OK;
-		default:
-			return cli_opt_error("attach", opt, argv, attach_usage);
-		}
-	}
-	if (cli_positional("attach", argc, argv, 1, "interface", attach_usage))
-		return EXIT_USAGE;
-	ifname = argv[optind];
-	if (require_root("attach"))
-		return EXIT_FAIL;
-	if (iface_lookup(ifname, &ifindex))
-		return EXIT_USAGE;
-
+	fo.track = !o->no_flows;
+	fo.egress = !o->no_flows && !o->ingress_only;
 	err = query_attached(ifindex, &cur);
 	if (err) {
 		pr_warn("cannot query XDP on %s: %s", ifname, strerror(-err));
@@ -576,42 +505,66 @@ fail:
 	return EXIT_FAIL;
 }
 
-static const char detach_usage[] =
-	"usage: tcpflags detach IFACE [--keep-maps]\n"
-	"  Detach from IFACE and remove its pinned counters unless --keep-maps.\n";
+#define ATTACH(m) offsetof(struct attach_opts, m)
 
-int cmd_detach(int argc, char **argv)
+static const struct cli_opt attach_args[] = {
+	CLI_ARG_IFACE(struct attach_opts, iface), { 0 },
+};
+
+static const struct cli_opt attach_options[] = {
+	{ .name = "mode", .short_name = 'm', .kind = CLI_ENUM,
+	  .offset = ATTACH(mode), .words = mode_words,
+	  .help = "the driver's hook (default) or generic XDP" },
+	{ .name = "ingress-only", .short_name = 'i', .kind = CLI_FLAG,
+	  .offset = ATTACH(ingress_only),
+	  .help = "no TC egress observer: one direction" },
+	{ .name = "no-flows", .short_name = 'n', .kind = CLI_FLAG,
+	  .offset = ATTACH(no_flows),
+	  .help = "count flag patterns only: no flow table, no phases" },
+	{ .name = "flows", .short_name = 'f', .kind = CLI_COUNT,
+	  .offset = ATTACH(fo.flows), .metavar = "N", .lo = 64, .hi = 1 << 24,
+	  .help = "connections the flow table holds (default 262144)" },
+	{ .name = "half-open", .short_name = 'o', .kind = CLI_COUNT,
+	  .offset = ATTACH(fo.half_open), .metavar = "N", .lo = 16,
+	  .hi = 1 << 24, .help = "half-open handshake slots (default 65536)" },
+	{ .name = "timeout", .short_name = 't', .kind = CLI_CALL,
+	  .call = parse_timeout, .metavar = "STATE=SECONDS",
+	  .flags = CLI_REPEAT, .help = "idle timeout of a state (see above)" },
+	{ .name = "rules", .short_name = 'r', .kind = CLI_PATH,
+	  .offset = ATTACH(rules_file), .metavar = "FILE",
+	  .help = "start with FILE's rule set (see 'tcpflags apply')" },
+	{ 0 },
+};
+
+static const struct attach_opts attach_defaults = { .mode = XDP_MODE_NATIVE };
+
+const struct cli_command attach_command = {
+	.name = "attach", .summary = "load, attach, pin the counters",
+	.about = "  Load the classifier and attach it to IFACE (XDP, plus a TC egress\n"
+		 "  observer unless --ingress-only); re-attaching keeps the counters.\n"
+		 "  STATE of --timeout, in seconds: syn_sent syn_recv established\n"
+		 "  fin_wait1 fin_wait2 close_wait last_ack closing time_wait.\n",
+	.args = attach_args, .opts = attach_options, .root = true,
+	.size = sizeof(struct attach_opts), .defaults = &attach_defaults,
+	.check = attach_check, .run = cmd_attach,
+};
+
+struct detach_opts {
+	const char *ifname;	/* not looked up: it may be gone */
+	bool keep;
+};
+
+static int cmd_detach(void *opts)
 {
-	static const struct option longopts[] = {
-		{ "keep-maps", no_argument, NULL, 'k' },
-		{ "help", no_argument, NULL, 'h' },
-		{},
-	};
+	const struct detach_opts *o = opts;
 	char dir[PATH_MAX];
 	struct attached cur = {};
 	unsigned int ifindex = 0;
-	const char *ifname;
-	bool keep = false, pinned;
+	const char *ifname = o->ifname;
+	bool keep = o->keep, pinned;
 	__u32 egress_id;
-	int opt, err;
+	int err;
 
-	while ((opt = getopt_long(argc, argv, ":kh", longopts, NULL)) != -1) {
-		switch (opt) {
-		case 'k':
-			keep = true;
-			break;
-		case 'h':
-			fputs(detach_usage, stdout);
-			return EXIT_OK;
-		default:
-			return cli_opt_error("detach", opt, argv, detach_usage);
-		}
-	}
-	if (cli_positional("detach", argc, argv, 1, "interface", detach_usage))
-		return EXIT_USAGE;
-	ifname = argv[optind];
-	if (require_root("detach"))
-		return EXIT_FAIL;
 	if (pins_iface_dir(ifname, dir, sizeof(dir)))
 		return EXIT_USAGE;
 	pinned = access(dir, F_OK) == 0;
@@ -665,6 +618,26 @@ int cmd_detach(int argc, char **argv)
 	return EXIT_OK;
 }
 
+static const struct cli_opt detach_args[] = {
+	{ .name = "interface", .kind = CLI_STRING,
+	  .offset = offsetof(struct detach_opts, ifname), .metavar = "IFACE" },
+	{ 0 },
+};
+
+static const struct cli_opt detach_options[] = {
+	{ .name = "keep-maps", .short_name = 'k', .kind = CLI_FLAG,
+	  .offset = offsetof(struct detach_opts, keep),
+	  .help = "keep the pinned counters for a later attach" },
+	{ 0 },
+};
+
+const struct cli_command detach_command = {
+	.name = "detach", .summary = "detach, drop the pins",
+	.about = "  Detach from IFACE and remove its pinned counters unless --keep-maps.\n",
+	.args = detach_args, .opts = detach_options, .root = true,
+	.size = sizeof(struct detach_opts), .run = cmd_detach,
+};
+
 /* One line or one JSON object per pinned interface of this namespace. */
 static void status_one(const char *ifname, bool json, bool first)
 {
@@ -712,39 +685,18 @@ static void status_one(const char *ifname, bool json, bool first)
 	       cur.ours ? cur.prog_id : 0, egress ? "yes" : "no", since);
 }
 
-static const char status_usage[] =
-	"usage: tcpflags status [--json]\n"
-	"  What is attached in this network namespace.\n";
+struct status_opts {
+	bool json;
+};
 
-int cmd_status(int argc, char **argv)
+static int cmd_status(void *opts)
 {
-	static const struct option longopts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{},
-	};
 	static char names[1024][IF_NAMESIZE];
-	bool json = false;
-	int opt, n, shown = 0;
+	bool json = ((const struct status_opts *)opts)->json;
+	int n, shown = 0;
 	unsigned long long conns;
 	__u32 buckets, slots;
 
-	while ((opt = getopt_long(argc, argv, ":jh", longopts, NULL)) != -1) {
-		switch (opt) {
-		case 'j':
-			json = true;
-			break;
-		case 'h':
-			fputs(status_usage, stdout);
-			return EXIT_OK;
-		default:
-			return cli_opt_error("status", opt, argv, status_usage);
-		}
-	}
-	if (cli_positional("status", argc, argv, 0, "", status_usage))
-		return EXIT_USAGE;
-	if (require_root("status"))
-		return EXIT_FAIL;
 	n = pins_ifaces(names, 1024);
 	if (n < 0) {
 		pr_warn("cannot list the attachments: %s", strerror(-n));
@@ -782,3 +734,14 @@ int cmd_status(int argc, char **argv)
 	}
 	return EXIT_OK;
 }
+
+static const struct cli_opt status_options[] = {
+	CLI_OPT_JSON(struct status_opts, json), { 0 },
+};
+
+const struct cli_command status_command = {
+	.name = "status", .summary = "what is attached here",
+	.about = "  What is attached in this network namespace.\n",
+	.opts = status_options, .root = true,
+	.size = sizeof(struct status_opts), .run = cmd_status,
+};

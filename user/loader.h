@@ -4,11 +4,11 @@
 #define TCPF_LOADER_H
 
 #include "attached.h"
+#include "cli.h"
 #include "tcpflags.h"
 
-int cmd_attach(int argc, char **argv);
-int cmd_detach(int argc, char **argv);
-int cmd_status(int argc, char **argv);
+extern const struct cli_command attach_command, detach_command,
+	status_command;
 
 /* "native", "skb" (and "?" for anything else). */
 const char *mode_name(__u32 mode);

@@ -14,12 +14,7 @@
 #include "policy.h"
 #include "rulecmd.h"
 
-static const char rule_usage[] =
-	"usage: tcpflags rule add IFACE [--priority N] MATCH... ACTION\n"
-	"       tcpflags rule del IFACE ID\n"
-	"       tcpflags rule list IFACE [--json]\n"
-	"       tcpflags rule flush IFACE\n"
-	"       tcpflags rule default IFACE pass|drop\n"
+static const char rule_grammar[] =
 	"  MATCH   --tcp-flags MASK COMP | flags COMP/MASK | --syn | valid |\n"
 	"          invalid | nullscan | xmas | synfin | synrst | finnoack |\n"
 	"          phase P[,P] | state S[,S] | ingress | egress | ipv4 | ipv6 |\n"
@@ -27,31 +22,24 @@ static const char rule_usage[] =
 	"  ACTION  pass | drop | count |\n"
 	"          ratelimit RATE[/s|/m] [burst N] per src|src/LEN|global\n";
 
-static const char apply_usage[] =
-	"usage: tcpflags apply IFACE FILE\n"
-	"  Replace IFACE's rule set with FILE's, atomically: one rule per\n"
-	"  line as for 'rule add', '#' comments, 'set NAME PFX...' prefix sets\n"
-	"  (used as @NAME), 'default pass|drop'.\n";
+/* Every rule subcommand's command line (each uses some of it). */
+struct rule_opts {
+	struct cli_iface iface;
+	struct cli_list words;	/* add: the rule */
+	long id;		/* del */
+	int action;		/* default: TCPF_ACT_PASS or TCPF_ACT_DROP */
+	bool json;		/* list */
+	const char *file;	/* apply */
+};
 
 static const __u32 no_ids[1];
 
-static int usage_error(const char *what)
+/* The interface has its rule maps pinned (root and the interface are
+ * checked by the parser): EXIT_OK, else EXIT_FAIL after the line. */
+static int target(const char *ifname)
 {
-	pr_warn("%s", what);
-	fputs(rule_usage, stderr);
-	return EXIT_USAGE;
-}
-
-/* Root, a known interface, attached: the common preamble. */
-static int target(const char *cmd, const char *ifname)
-{
-	unsigned int ifindex;
 	int fd;
 
-	if (require_root(cmd))
-		return EXIT_FAIL;
-	if (iface_lookup(ifname, &ifindex))
-		return EXIT_USAGE;
 	if (pins_open_map(ifname, "tcpf_rulesets", &fd)) {
 		pr_warn("%s is not attached (no rule maps); run 'tcpflags "
 			"attach %s'", ifname, ifname);
@@ -74,8 +62,9 @@ static int install(const char *ifname, struct ruleset *rs, const __u32 *fresh,
 	return EXIT_OK;
 }
 
-static int rule_add(const char *ifname, int argc, char **argv)
+static int rule_add(const struct rule_opts *o)
 {
+	const char *ifname = o->iface.name;
 	struct ruleset *rs = malloc(sizeof(*rs));
 	struct rule r;
 	char err[512];
@@ -88,7 +77,7 @@ static int rule_add(const char *ifname, int argc, char **argv)
 		free(rs);
 		return EXIT_FAIL;
 	}
-	if (rule_parse(argc, argv, rs, &r, err, sizeof(err))) {
+	if (rule_parse(o->words.n, o->words.v, rs, &r, err, sizeof(err))) {
 		pr_warn("rule add: %s", err);
 		free(r.src);
 		free(r.dst);
@@ -115,19 +104,13 @@ static int rule_add(const char *ifname, int argc, char **argv)
 	return ret;
 }
 
-static int rule_del(const char *ifname, const char *idstr)
+static int rule_del(const struct rule_opts *o)
 {
 	struct ruleset *rs = malloc(sizeof(*rs));
-	char *end;
-	long id;
+	const char *ifname = o->iface.name;
+	long id = o->id;
 	int ret;
 
-	errno = 0;
-	id = strtol(idstr, &end, 10);
-	if (errno || *end || id < 1 || id > TCPF_RULES_MAX) {
-		free(rs);
-		return usage_error("rule del: invalid rule id");
-	}
 	if (!rs || policy_load(ifname, rs)) {
 		free(rs);
 		return EXIT_FAIL;
@@ -264,60 +247,59 @@ int rules_print_table(const char *ifname)
 	return 0;
 }
 
-int cmd_rule(int argc, char **argv)
+static int rule_flush(const struct rule_opts *o)
 {
-	const char *sub, *ifname;
-	int ret;
+	return rule_flush_default(o->iface.name, 0, true);
+}
 
-	if (argc >= 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
-		fputs(rule_usage, stdout);
-		return EXIT_OK;
-	}
-	if (argc < 3)
-		return usage_error(argc < 2 ? "rule: missing subcommand"
-					    : "rule: missing interface");
-	sub = argv[1];
-	ifname = argv[2];
-	if (strcmp(sub, "add") && strcmp(sub, "del") && strcmp(sub, "list") &&
-	    strcmp(sub, "flush") && strcmp(sub, "default")) {
-		pr_warn("rule: unknown subcommand '%s'", sub);
-		fputs(rule_usage, stderr);
-		return EXIT_USAGE;
-	}
-	if (!strcmp(sub, "del") && argc != 4)
-		return usage_error("rule del: needs an interface and a rule id");
-	if ((!strcmp(sub, "flush") && argc != 3) ||
-	    (!strcmp(sub, "default") && (argc != 4 ||
-	     (strcmp(argv[3], "pass") && strcmp(argv[3], "drop")))))
-		return usage_error(!strcmp(sub, "flush") ?
-				   "rule flush: needs only an interface" :
-				   "rule default: needs pass or drop");
-	if (!strcmp(sub, "list") && !(argc == 3 ||
-	    (argc == 4 && !strcmp(argv[3], "--json"))))
-		return usage_error("rule list: needs an interface (and --json)");
-	if (!strcmp(sub, "add") && argc < 4)
-		return usage_error("rule add: missing the rule");
-	ret = target(sub, ifname);
+static int rule_default(const struct rule_opts *o)
+{
+	return rule_flush_default(o->iface.name, o->action, false);
+}
+
+/* A change: one at a time, each rewrites the unused rule set. */
+static int locked(const struct rule_opts *o,
+		  int (*change)(const struct rule_opts *o))
+{
+	int ret = target(o->iface.name), lock;
+
 	if (ret != EXIT_OK)
 		return ret;
-	if (strcmp(sub, "list")) {
-		/* one change at a time: each rewrites the unused rule set */
-		int lock = policy_lock(ifname);
+	lock = policy_lock(o->iface.name);
+	ret = change(o);
+	policy_unlock(lock);
+	return ret;
+}
 
-		if (!strcmp(sub, "add"))
-			ret = rule_add(ifname, argc - 3, argv + 3);
-		else if (!strcmp(sub, "del"))
-			ret = rule_del(ifname, argv[3]);
-		else if (!strcmp(sub, "flush"))
-			ret = rule_flush_default(ifname, 0, true);
-		else
-			ret = rule_flush_default(ifname, argv[3][0] == 'd' ?
-						 TCPF_ACT_DROP : TCPF_ACT_PASS,
-						 false);
-		policy_unlock(lock);
+static int run_add(void *opts)
+{
+	return locked(opts, rule_add);
+}
+
+static int run_del(void *opts)
+{
+	return locked(opts, rule_del);
+}
+
+static int run_flush(void *opts)
+{
+	return locked(opts, rule_flush);
+}
+
+static int run_default(void *opts)
+{
+	return locked(opts, rule_default);
+}
+
+static int run_list(void *opts)
+{
+	const struct rule_opts *o = opts;
+	const char *ifname = o->iface.name;
+	int ret = target(ifname);
+
+	if (ret != EXIT_OK)
 		return ret;
-	}
-	if (argc == 4) {
+	if (o->json) {
 		printf("{\"interface\": ");
 		json_string(ifname);
 		printf(", ");
@@ -334,45 +316,125 @@ int cmd_rule(int argc, char **argv)
 	return EXIT_OK;
 }
 
-int cmd_apply(int argc, char **argv)
+static int run_apply(void *opts)
 {
+	const struct rule_opts *o = opts;
+	const char *ifname = o->iface.name;
 	struct ruleset *rs;
 	char err[512];
-	int ret, lock;
+	int ret = target(ifname), lock;
 
-	if (argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
-		fputs(apply_usage, stdout);
-		return EXIT_OK;
-	}
-	if (argc != 3) {
-		pr_warn("apply: needs an interface and a file");
-		fputs(apply_usage, stderr);
-		return EXIT_USAGE;
-	}
-	ret = target("apply", argv[1]);
 	if (ret != EXIT_OK)
 		return ret;
 	rs = malloc(sizeof(*rs));
 	if (!rs)
 		return EXIT_FAIL;
-	if (ruleset_parse_file(argv[2], rs, err, sizeof(err))) {
+	if (ruleset_parse_file(o->file, rs, err, sizeof(err))) {
 		/* one bad line rejects the whole file: nothing changes */
 		pr_warn("%s", err);
 		free(rs);
 		return EXIT_USAGE;
 	}
-	lock = policy_lock(argv[1]);
-	ret = policy_replace(argv[1], rs);
+	lock = policy_lock(ifname);
+	ret = policy_replace(ifname, rs);
 	policy_unlock(lock);
 	if (ret)
-		pr_warn("cannot install the rules of %s: %s", argv[1],
+		pr_warn("cannot install the rules of %s: %s", ifname,
 			policy_strerror(ret));
 	/* a set too large for the tables is bad input, like a bad line */
 	ret = ret == -E2BIG ? EXIT_USAGE : ret ? EXIT_FAIL : EXIT_OK;
 	if (ret == EXIT_OK)
 		pr_info("tcpflags: %d rules applied to %s (default %s)",
-			rs->nrules, argv[1], action_name(rs->default_action));
+			rs->nrules, ifname, action_name(rs->default_action));
 	ruleset_free(rs);
 	free(rs);
 	return ret;
 }
+
+/* ------------------------------------------------------- the tables */
+
+#define RULE(m) offsetof(struct rule_opts, m)
+#define IFACE_ARG CLI_ARG_IFACE(struct rule_opts, iface)
+
+static const struct cli_word action_words[] = {
+	{ "pass", TCPF_ACT_PASS, false },
+	{ "drop", TCPF_ACT_DROP, false },
+	{ NULL, 0, false },
+};
+
+static const struct cli_opt iface_only[] = { IFACE_ARG, { 0 } };
+
+static const struct cli_opt add_args[] = {
+	IFACE_ARG,
+	{ .name = "rule", .kind = CLI_WORDS, .offset = RULE(words),
+	  .metavar = "[--priority N] MATCH... ACTION", .lo = 1 },
+	{ 0 },
+};
+
+static const struct cli_opt del_args[] = {
+	IFACE_ARG,
+	{ .name = "rule id", .kind = CLI_INT, .offset = RULE(id),
+	  .metavar = "ID", .lo = 1, .hi = TCPF_RULES_MAX },
+	{ 0 },
+};
+
+static const struct cli_opt default_args[] = {
+	IFACE_ARG,
+	{ .name = "action", .kind = CLI_ENUM, .offset = RULE(action),
+	  .words = action_words },
+	{ 0 },
+};
+
+static const struct cli_opt list_options[] = {
+	CLI_OPT_JSON(struct rule_opts, json),
+	{ 0 },
+};
+
+static const struct cli_opt apply_args[] = {
+	IFACE_ARG,
+	{ .name = "file", .kind = CLI_PATH, .offset = RULE(file),
+	  .metavar = "FILE" },
+	{ 0 },
+};
+
+#define RULE_CMD .root = true, .size = sizeof(struct rule_opts)
+
+static const struct cli_command rule_add_cmd = {
+	.name = "rule add", .summary = "add a rule (live)",
+	.about = rule_grammar, .args = add_args, .raw = true,
+	.run = run_add, RULE_CMD,
+};
+static const struct cli_command rule_del_cmd = {
+	.name = "rule del", .summary = "remove a rule",
+	.args = del_args, .run = run_del, RULE_CMD,
+};
+static const struct cli_command rule_list_cmd = {
+	.name = "rule list", .summary = "the rules with their hits",
+	.args = iface_only, .opts = list_options, .run = run_list, RULE_CMD,
+};
+static const struct cli_command rule_flush_cmd = {
+	.name = "rule flush", .summary = "remove every rule",
+	.args = iface_only, .run = run_flush, RULE_CMD,
+};
+static const struct cli_command rule_default_cmd = {
+	.name = "rule default", .summary = "what no rule matches gets",
+	.args = default_args, .run = run_default, RULE_CMD,
+};
+
+static const struct cli_command *const rule_subs[] = {
+	&rule_add_cmd, &rule_del_cmd, &rule_list_cmd, &rule_flush_cmd,
+	&rule_default_cmd, NULL,
+};
+
+const struct cli_command rule_command = {
+	.name = "rule", .summary = "change the rules live",
+	.about = rule_grammar, .subs = rule_subs,
+};
+
+const struct cli_command apply_command = {
+	.name = "apply", .summary = "replace the rule set",
+	.about = "  Replace IFACE's rule set with FILE's, atomically: one rule per\n"
+		 "  line as for 'rule add', '#' comments, 'set NAME PFX...' prefix sets\n"
+		 "  (used as @NAME), 'default pass|drop'.\n",
+	.args = apply_args, .run = run_apply, RULE_CMD,
+};

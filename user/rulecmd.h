@@ -6,8 +6,9 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-int cmd_rule(int argc, char **argv);
-int cmd_apply(int argc, char **argv);
+#include "cli.h"
+
+extern const struct cli_command rule_command, apply_command;
 
 /* The "rules" and "drops" members of a JSON object (stats, rule list). */
 int rules_print_json(const char *ifname);

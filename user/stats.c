@@ -2,7 +2,7 @@
 /* stats.c - print the counters as a table or as JSON, once or every N s. */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <getopt.h>
+#include <stddef.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -257,52 +257,20 @@ static int stats_once(const char *ifname, bool json)
 	return err;
 }
 
-static const char stats_usage[] =
-	"usage: tcpflags stats IFACE [--json] [--watch SECONDS]\n";
-static const char reset_usage[] = "usage: tcpflags reset IFACE\n";
+struct stats_opts {
+	struct cli_iface iface;
+	bool json;
+	long watch;		/* seconds between reports, 0: once */
+};
 
-int cmd_stats(int argc, char **argv)
+static int cmd_stats(void *opts)
 {
-	static const struct option longopts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "watch", required_argument, NULL, 'w' },
-		{ "help", no_argument, NULL, 'h' },
-		{},
-	};
-	bool json = false;
-	long watch = 0;
-	unsigned int ifindex;
-	char *end;
-	int opt;
+	const struct stats_opts *o = opts;
+	const char *ifname = o->iface.name;
+	bool json = o->json;
+	long watch = o->watch;
 
-	while ((opt = getopt_long(argc, argv, ":jw:h", longopts, NULL)) != -1) {
-		switch (opt) {
-		case 'j':
-			json = true;
-			break;
-		case 'w':
-			errno = 0;
-			watch = strtol(optarg, &end, 10);
-			if (errno || *end || watch < 1 || watch > 86400) {
-				pr_warn("invalid --watch '%s' (whole seconds, "
-					"1 to 86400)", optarg);
-				return EXIT_USAGE;
-			}
-			break;
-		case 'h':
-			fputs(stats_usage, stdout);
-			return EXIT_OK;
-		default:
-			return cli_opt_error("stats", opt, argv, stats_usage);
-		}
-	}
-	if (cli_positional("stats", argc, argv, 1, "interface", stats_usage))
-		return EXIT_USAGE;
-	if (require_root("stats"))
-		return EXIT_FAIL;
-	if (iface_lookup(argv[optind], &ifindex))
-		return EXIT_USAGE;
-	if (stats_once(argv[optind], json))
+	if (stats_once(ifname, json))
 		return EXIT_FAIL;
 	if (!watch)
 		return EXIT_OK;
@@ -314,60 +282,79 @@ int cmd_stats(int argc, char **argv)
 			break;
 		if (!json)
 			printf("\n");
-		if (stats_once(argv[optind], json))
+		if (stats_once(ifname, json))
 			return EXIT_FAIL;
 	}
 	return EXIT_OK;
 }
 
-int cmd_reset(int argc, char **argv)
-{
-	static const struct option longopts[] = {
-		{ "help", no_argument, NULL, 'h' },
-		{},
-	};
-	unsigned int ifindex;
-	int opt, fd, err;
+static const struct cli_opt stats_args[] = {
+	CLI_ARG_IFACE(struct stats_opts, iface), { 0 },
+};
 
-	while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
-		if (opt == 'h') {
-			fputs(reset_usage, stdout);
-			return EXIT_OK;
-		}
-		return cli_opt_error("reset", opt, argv, reset_usage);
-	}
-	if (cli_positional("reset", argc, argv, 1, "interface", reset_usage))
-		return EXIT_USAGE;
-	if (require_root("reset"))
-		return EXIT_FAIL;
-	if (iface_lookup(argv[optind], &ifindex))
-		return EXIT_USAGE;
-	if (open_pinned(argv[optind], "tcpf_stats", &fd))
+static const struct cli_opt stats_options[] = {
+	CLI_OPT_JSON(struct stats_opts, json),
+	{ .name = "watch", .short_name = 'w', .kind = CLI_INT,
+	  .offset = offsetof(struct stats_opts, watch), .metavar = "SECONDS",
+	  .lo = 1, .hi = 86400, .help = "again every SECONDS until ^C" },
+	{ 0 },
+};
+
+const struct cli_command stats_command = {
+	.name = "stats", .summary = "the counters",
+	.about = "  The counters of IFACE: flag patterns, phases, rules, drops\n"
+		 "  (with --watch and --json, one JSON object a line).\n",
+	.args = stats_args, .opts = stats_options, .root = true,
+	.size = sizeof(struct stats_opts), .run = cmd_stats,
+};
+
+struct reset_opts {
+	struct cli_iface iface;
+};
+
+static int cmd_reset(void *opts)
+{
+	const char *ifname = ((const struct reset_opts *)opts)->iface.name;
+	int fd, err;
+
+	if (open_pinned(ifname, "tcpf_stats", &fd))
 		return EXIT_FAIL;
 	err = counters_reset(fd);
 	close(fd);
-	if (!err && pins_open_map(argv[optind], "tcpf_phases", &fd) == 0) {
+	if (!err && pins_open_map(ifname, "tcpf_phases", &fd) == 0) {
 		err = percpu_u64_reset(fd, TCPF_PHASE_ENTRIES);
 		close(fd);
 	}
 	/* rule hits and drops are counters too */
-	if (!err && pins_open_map(argv[optind], "tcpf_rhits", &fd) == 0) {
+	if (!err && pins_open_map(ifname, "tcpf_rhits", &fd) == 0) {
 		err = percpu_count_reset(fd, TCPF_RULES_MAX + 1);
 		close(fd);
 	}
-	if (!err && pins_open_map(argv[optind], "tcpf_drops", &fd) == 0) {
+	if (!err && pins_open_map(ifname, "tcpf_drops", &fd) == 0) {
 		err = percpu_count_reset(fd, TCPF_DROP_MAX);
 		close(fd);
 	}
-	if (!err && pins_open_map(argv[optind], "tcpf_srcs", &fd) == 0) {
+	if (!err && pins_open_map(ifname, "tcpf_srcs", &fd) == 0) {
 		err = srcs_reset(fd);
 		close(fd);
 	}
 	if (err) {
-		pr_warn("cannot reset the counters of %s: %s", argv[optind],
+		pr_warn("cannot reset the counters of %s: %s", ifname,
 			strerror(-err));
 		return EXIT_FAIL;
 	}
-	pr_info("tcpflags: counters of %s reset", argv[optind]);
+	pr_info("tcpflags: counters of %s reset", ifname);
 	return EXIT_OK;
 }
+
+static const struct cli_opt reset_args[] = {
+	CLI_ARG_IFACE(struct reset_opts, iface), { 0 },
+};
+
+const struct cli_command reset_command = {
+	.name = "reset", .summary = "zero the counters",
+	.about = "  Zero IFACE's counters (flag patterns, phases, rule hits, drops,\n"
+		 "  SYN sources); the flow table and the rules stay.\n",
+	.args = reset_args, .root = true,
+	.size = sizeof(struct reset_opts), .run = cmd_reset,
+};

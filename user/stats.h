@@ -3,7 +3,8 @@
 #ifndef TCPF_STATS_H
 #define TCPF_STATS_H
 
-int cmd_stats(int argc, char **argv);
-int cmd_reset(int argc, char **argv);
+#include "cli.h"
+
+extern const struct cli_command stats_command, reset_command;
 
 #endif

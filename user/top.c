@@ -21,7 +21,7 @@
  * the terminal session.
  */
 #include <errno.h>
-#include <getopt.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,28 +34,6 @@
 #include "top_model.h"
 
 /* ---------------------------------------------------------- options */
-
-static const char top_usage[] =
-	"usage: tcpflags top [IFACE...] [--interval SECONDS]\n"
-	"  A live dashboard of the named interfaces (all attached in this\n"
-	"  network namespace when none is named), refreshed every SECONDS\n"
-	"  (0.1 to 60, default 1).  Keys: q quit, p pause, s sort, r reset the\n"
-	"  on-screen totals, Tab or 1-4 views, h help.\n";
-
-static int parse_interval(const char *s, double *out)
-{
-	char *end;
-	double v;
-
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno || end == s || *end || !(v >= 0.1 && v <= 60)) {
-		pr_warn("invalid --interval '%s' (seconds, 0.1 to 60)", s);
-		return -EINVAL;
-	}
-	*out = v;
-	return 0;
-}
 
 static int not_attached(const char *name, int err)
 {
@@ -119,58 +97,8 @@ static int open_all(struct top *t)
 struct top_opts {
 	double interval;
 	long bench;                /* --bench N refreshes; 0: the screen */
-	char **names;              /* the IFACEs named */
-	int nnames;
+	struct cli_list ifaces;    /* the IFACEs named */
 };
-
-/* The command line into o; -1 when done (--help), else an exit code. */
-static int top_options(int argc, char **argv, struct top_opts *o)
-{
-	static const struct option longopts[] = {
-		{ "interval", required_argument, NULL, 'i' },
-		{ "bench", required_argument, NULL, 'B' }, /* make bench */
-		{ "help", no_argument, NULL, 'h' },
-		{},
-	};
-	unsigned int ifindex;
-	char *end;
-	int opt;
-
-	o->interval = 1;
-	o->bench = 0;
-	while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
-		switch (opt) {
-		case 'i':
-			if (parse_interval(optarg, &o->interval))
-				return EXIT_USAGE;
-			break;
-		case 'B':
-			o->bench = strtol(optarg, &end, 10);
-			if (*end || o->bench < 1 || o->bench > 100000) {
-				pr_warn("invalid --bench '%s'", optarg);
-				return EXIT_USAGE;
-			}
-			break;
-		case 'h':
-			fputs(top_usage, stdout);
-			return -1;
-		default:
-			return cli_opt_error("top", opt, argv, top_usage);
-		}
-	}
-	o->names = argv + optind;
-	o->nnames = argc - optind;
-	if (o->nnames > IFACES_MAX) {
-		pr_warn("top: at most %d interfaces", IFACES_MAX);
-		return EXIT_USAGE;
-	}
-	if (require_root("top"))
-		return EXIT_FAIL;
-	for (int i = 0; i < o->nnames; i++)
-		if (iface_lookup(o->names[i], &ifindex))
-			return EXIT_USAGE;
-	return EXIT_OK;
-}
 
 /* The bench, or the screen when there is a terminal. */
 static int top_run(struct top *t, long bench)
@@ -184,25 +112,54 @@ static int top_run(struct top *t, long bench)
 	return top_screen(t);
 }
 
-int cmd_top(int argc, char **argv)
+static int cmd_top(void *opts)
 {
-	struct top_opts o = { 0 };
+	const struct top_opts *o = opts;
 	struct top *t;
-	int ret = top_options(argc, argv, &o);
+	int ret;
 
-	if (ret)
-		return ret < 0 ? EXIT_OK : ret;
 	t = calloc(1, sizeof(*t));
 	if (!t) {
 		pr_warn("top: out of memory");
 		return EXIT_FAIL;
 	}
-	t->interval = o.interval;
-	ret = o.nnames ? open_named(t, o.names, o.nnames) : open_all(t);
+	t->interval = o->interval;
+	ret = o->ifaces.n ? open_named(t, o->ifaces.v, o->ifaces.n)
+			  : open_all(t);
 	if (ret == EXIT_OK)
-		ret = top_run(t, o.bench);
+		ret = top_run(t, o->bench);
 	for (int i = 0; i < t->nifs; i++)
 		iface_close(&t->ifs[i]);
 	free(t);
 	return ret;
 }
+
+static const struct cli_opt top_args[] = {
+	{ .name = "interfaces", .kind = CLI_IFACES,
+	  .offset = offsetof(struct top_opts, ifaces), .metavar = "[IFACE...]",
+	  .lo = 0, .hi = IFACES_MAX },
+	{ 0 },
+};
+
+static const struct cli_opt top_options[] = {
+	{ .name = "interval", .kind = CLI_SECONDS,
+	  .offset = offsetof(struct top_opts, interval), .metavar = "SECONDS",
+	  .dlo = 0.1, .dhi = 60, .help = "refresh every SECONDS (default 1)" },
+	/* make bench: N refreshes of every view, the CPU each took */
+	{ .name = "bench", .kind = CLI_INT,
+	  .offset = offsetof(struct top_opts, bench), .metavar = "N",
+	  .lo = 1, .hi = 100000, .flags = CLI_HIDDEN },
+	{ 0 },
+};
+
+static const struct top_opts top_defaults = { .interval = 1 };
+
+const struct cli_command top_command = {
+	.name = "top", .summary = "live dashboard",
+	.about = "  A live dashboard of the named interfaces (all attached in this\n"
+		 "  network namespace when none is named).  Keys: q quit, p pause,\n"
+		 "  s sort, r reset the on-screen totals, Tab or 1-4 views, h help.\n",
+	.args = top_args, .opts = top_options, .root = true,
+	.size = sizeof(struct top_opts), .defaults = &top_defaults,
+	.run = cmd_top,
+};

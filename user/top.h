@@ -6,6 +6,8 @@
 #ifndef TCPF_TOP_H
 #define TCPF_TOP_H
 
-int cmd_top(int argc, char **argv);
+#include "cli.h"
+
+extern const struct cli_command top_command;
 
 #endif

@@ -145,6 +145,8 @@ PIN_CLI=$(if_pins "$CLI_A" "$LAB_CLI_IF")
 tf "$SRV_A" --help
 check_eq "--help: exit code" "$RC" 0
 check_has "--help: usage on stdout" "$OUT" usage attach detach status stats reset
+check_has "--help: stats says --watch SECONDS, as stats --help does" \
+    "$(grep '^  stats ' <<<"$OUT")" "--watch SECONDS"
 tf "$SRV_A" bogus
 check_usage "unknown command" bogus
 
@@ -425,7 +427,24 @@ check_usage "stats --bogus" --bogus
 tf "$SRV_A" status --bogus
 check_usage "status --bogus" --bogus
 tf "$SRV_A" stats "$IF" --watch 0
-check_usage "stats --watch 0" watch
+check_err "stats --watch 0" 2
+check_eq "stats --watch 0: the message names the range" "$ERR" \
+    "tcpflags: --watch: 0 is out of range 1..86400"
+tf "$SRV_A" attach "$IF" --flows 63
+check_eq "attach --flows 63: the range" "$RC $ERR" \
+    "2 tcpflags: --flows: 63 is out of range 64..16777216"
+tf "$SRV_A" attach "$IF" --timeout syn_recv=x
+check_eq "attach --timeout syn_recv=x" "$RC $ERR" \
+    "2 tcpflags: --timeout: 'x' is not a whole number"
+tf "$SRV_A" attach "$IF" --timeout nosuch=1
+check_eq "attach --timeout nosuch=1" "$RC $ERR" \
+    "2 tcpflags: --timeout: unknown state 'nosuch' in 'nosuch=1'"
+tf "$SRV_A" rule
+check_usage "rule without a subcommand" "rule: missing subcommand"
+tf "$SRV_A" rule bogus "$IF"
+check_usage "rule bogus" "rule: unknown subcommand 'bogus'"
+tf "$SRV_A" rule default "$IF" maybe
+check_usage "rule default maybe" "invalid action" "maybe" "pass or drop"
 tf "$SRV_A" --bogus
 check_usage "tcpflags --bogus" --bogus
 check_eq "usage errors: nothing attached, nothing pinned" \

@@ -447,8 +447,11 @@ tf top nosuch0
 check_err "unknown interface" 2 "cannot find interface nosuch0"
 for bad in 0.05 61 abc ""; do
     tf top "$IF" --interval "$bad"
-    check_err "--interval '$bad'" 2 "invalid --interval"
+    check_err "--interval '$bad'" 2 "--interval: "
 done
+tf top "$IF" --interval 0.05
+check_eq "--interval 0.05: the message names the range" "$ERR" \
+    "tcpflags: --interval: 0.05 is out of range 0.1..60"
 # in a terminal, not attached: the one line, no screen
 top_start err 100 30 -- "$IF"
 wait_shot err 5 '^TOP-EXIT-' || fail "not attached in a terminal" "no exit"
