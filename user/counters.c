@@ -7,6 +7,7 @@
 #include <bpf/libbpf.h>
 #include <unistd.h>
 #include "counters.h"
+#include "maps.h"
 #include "pins.h"
 
 static const char *const counter_names[TCPF_CNT_MAX] = {
@@ -181,42 +182,9 @@ int percpu_count_read(int fd, struct tcpf_count *out, __u32 n)
 	return percpu_sum(fd, (__u64 *)out, n, 2);
 }
 
-static int percpu_zero(int fd, __u32 n, size_t vsize)
-{
-	int ncpu = libbpf_num_possible_cpus();
-	void *zero;
-	int err = 0;
-
-	if (ncpu < 0)
-		return ncpu;
-	zero = calloc(ncpu, vsize);
-	if (!zero)
-		return -ENOMEM;
-	for (__u32 key = 0; key < n && !err; key++)
-		if (bpf_map_update_elem(fd, &key, zero, BPF_ANY))
-			err = -errno;
-	free(zero);
-	return err;
-}
-
-int counters_reset(int fd)
-{
-	return percpu_zero(fd, TCPF_STATS_ENTRIES, sizeof(struct tcpf_count));
-}
-
 int srcs_reset(int fd)
 {
-	return percpu_zero(fd, TCPF_SRC_SLOTS, sizeof(struct tcpf_src));
-}
-
-int percpu_u64_reset(int fd, __u32 n)
-{
-	return percpu_zero(fd, n, sizeof(__u64));
-}
-
-int percpu_count_reset(int fd, __u32 n)
-{
-	return percpu_zero(fd, n, sizeof(struct tcpf_count));
+	return map_zero(fd);
 }
 
 int flowstats_read(const char *ifname, struct tcpf_flowstats *fs)

@@ -25,6 +25,7 @@
 #include "egress.h"
 #include "loader.h"
 #include "log.h"
+#include "maps.h"
 #include "pins.h"
 #include "policy.h"
 #include "timefmt.h"
@@ -223,11 +224,6 @@ struct flow_opts {
 	bool timeout_set[TCPF_ST_MAX];
 };
 
-/* The maps one flow table per namespace is made of. */
-static const char *const shared_maps[] = {
-	"tcpf_flows", "tcpf_syns", "tcpf_ctl", "tcpf_conns", "tcpf_timer",
-};
-
 static __u32 pow2_ceil(__u32 v)
 {
 	__u32 p = 1;
@@ -278,44 +274,20 @@ static int parse_timeout(const char *arg, struct flow_opts *fo)
 	return 0;
 }
 
-/* Entries of a pinned shared map, or 0 when it is not pinned yet. */
-static __u32 pinned_entries(const char *name)
-{
-	struct bpf_map_info info = {};
-	__u32 len = sizeof(info);
-	int fd;
-
-	if (pins_open_shared(name, &fd))
-		return 0;
-	if (bpf_obj_get_info_by_fd(fd, &info, &len))
-		info.max_entries = 0;
-	close(fd);
-	return info.max_entries;
-}
-
 /*
- * Point the namespace-wide maps at their shared pins and size the tables:
- * an existing table keeps its size (the interfaces share it).
+ * Point every map at its pin (the registry says where) and size the
+ * tables: an existing table keeps its size (the interfaces share it).
  */
-static int setup_shared(struct tcpflags_bpf *skel, const struct flow_opts *fo,
-			bool *fresh)
+static int setup_shared(struct tcpflags_bpf *skel, const char *ifname,
+			const struct flow_opts *fo, bool *fresh)
 {
-	char ns[PATH_MAX], path[PATH_MAX + 32];
-	__u32 buckets = pinned_entries("tcpf_flows");
-	__u32 slots = pinned_entries("tcpf_syns");
-	struct bpf_map *map;
-	int err = pins_ns_dir(ns, sizeof(ns));
+	__u32 buckets = map_pinned_entries(TCPF_MAP_FLOWS, ifname);
+	__u32 slots = map_pinned_entries(TCPF_MAP_SYNS, ifname);
+	int err = maps_set_pins(skel->obj, ifname);
 
 	if (err)
 		return err;
 	*fresh = !buckets;
-	for (size_t i = 0; i < sizeof(shared_maps) / sizeof(shared_maps[0]);
-	     i++) {
-		map = bpf_object__find_map_by_name(skel->obj, shared_maps[i]);
-		snprintf(path, sizeof(path), "%s/%s", ns, shared_maps[i]);
-		if (!map || bpf_map__set_pin_path(map, path))
-			return -EINVAL;
-	}
 	if (buckets && fo->flows &&
 	    buckets * TCPF_FLOW_WAYS != pow2_ceil(fo->flows))
 		pr_warn("the flow table of this namespace already holds %u "
@@ -385,11 +357,11 @@ int cmd_attach(int argc, char **argv)
 	char rerr[512];
 	struct flow_opts fo = { .track = true, .egress = true };
 	struct tcpflags_bpf *skel = NULL;
-	char dir[PATH_MAX], stats_pin[PATH_MAX + 16];
+	char dir[PATH_MAX], stats_pin[PATH_MAX], why[128];
 	__u32 mode = XDP_MODE_NATIVE, egress_id;
 	struct attached cur;
 	unsigned int ifindex;
-	const char *ifname, *bad;
+	const char *ifname;
 	bool fresh, fresh_shared = false, attached = false, had_egress = false;
 	int opt, err;
 
@@ -471,28 +443,29 @@ int cmd_attach(int argc, char **argv)
 		pr_warn("cannot make pin directory %s: %s", dir, strerror(-err));
 		return EXIT_FAIL;
 	}
-	snprintf(stats_pin, sizeof(stats_pin), "%s/tcpf_stats", dir);
-	fresh = access(stats_pin, F_OK) != 0;
+	fresh = map_pin_path(TCPF_MAP_STATS, ifname, stats_pin,
+			     sizeof(stats_pin)) || access(stats_pin, F_OK) != 0;
 
-	/* per-interface maps are pinned in dir, the flow table one level up */
-	oopts.pin_root_path = dir;
 	skel = tcpflags_bpf__open_opts(&oopts);
 	if (!skel) {
 		err = -errno;
 		pr_warn("cannot open the BPF object: %s", strerror(-err));
 		goto fail;
 	}
-	err = setup_shared(skel, &fo, &fresh_shared);
+	err = maps_check_obj(skel->obj, why, sizeof(why));
+	if (err) {
+		pr_warn("the BPF object and the map registry differ: %s", why);
+		goto fail;
+	}
+	err = setup_shared(skel, ifname, &fo, &fresh_shared);
 	if (err) {
 		pr_warn("cannot set up the flow table: %s", strerror(-err));
 		goto fail;
 	}
-	bad = pins_incompatible(skel->obj);
-	if (bad) {
-		pr_warn("cannot attach to %s: its pinned map %s has another "
-			"layout (made by another version of tcpflags); "
-			"'tcpflags detach %s' removes the pins, and their "
-			"counters", ifname, bad, ifname);
+	if (maps_check_pins(ifname, why, sizeof(why))) {
+		pr_warn("cannot attach to %s: %s (made by another version of "
+			"tcpflags); 'tcpflags detach %s' removes the pins, and "
+			"their counters", ifname, why, ifname);
 		goto fail;
 	}
 	err = tcpflags_bpf__load(skel);
@@ -678,7 +651,7 @@ static void status_one(const char *ifname, bool json, bool first)
 	int fd;
 
 	pins_iface_dir(ifname, dir, sizeof(dir));
-	if (pins_open_map(ifname, "tcpf_meta", &fd) == 0) {
+	if (map_open(TCPF_MAP_META, ifname, true, &fd) == 0) {
 		meta_read(fd, &meta);
 		close(fd);
 	}
@@ -710,6 +683,27 @@ static void status_one(const char *ifname, bool json, bool first)
 	printf("%-16s %7u  %-8s %-14s %8u  %-6s %s\n", ifname, ifindex,
 	       mode_name(cur.ours ? cur.mode : meta.mode), state,
 	       cur.ours ? cur.prog_id : 0, egress ? "yes" : "no", since);
+	if (meta.prog_id && meta.abi != TCPF_ABI_VERSION)
+		printf("  (its pins are of map ABI %u, this tcpflags' %u: "
+		       "'tcpflags detach %s' before attaching it)\n", meta.abi,
+		       TCPF_ABI_VERSION, ifname);
+}
+
+/* The registry's pins, by scope, and the map ABI they are made for. */
+static void status_pins(void)
+{
+	char ns[PATH_MAX];
+
+	if (pins_ns_dir(ns, sizeof(ns)))
+		return;
+	printf("\npins (map ABI %u) in %s/:", TCPF_ABI_VERSION, ns);
+	for (int scope = MAP_IFACE; scope <= MAP_NS; scope++) {
+		printf("\n  %s:", scope == MAP_NS ? "shared" : "IFACE/");
+		for (int id = 0; id < TCPF_NMAPS; id++)
+			if (map_defs[id].scope == (enum map_scope)scope)
+				printf(" %s", map_defs[id].name);
+	}
+	printf("\n");
 }
 
 static const char status_usage[] =
@@ -758,8 +752,8 @@ int cmd_status(int argc, char **argv)
 		       "SINCE");
 	for (int i = 0; i < n; i++)
 		status_one(names[i], json, shown++ == 0);
-	buckets = pinned_entries("tcpf_flows");
-	slots = pinned_entries("tcpf_syns");
+	buckets = map_pinned_entries(TCPF_MAP_FLOWS, NULL);
+	slots = map_pinned_entries(TCPF_MAP_SYNS, NULL);
 	conns = (unsigned long long)buckets * TCPF_FLOW_WAYS;
 	if (json && !buckets) {
 		printf("]}\n");	/* no flow table: nothing attached here */
@@ -780,5 +774,7 @@ int cmd_status(int argc, char **argv)
 		       slots, sizeof(struct tcpf_syn),
 		       (double)slots * sizeof(struct tcpf_syn) / 1048576.0);
 	}
+	if (!json && shown)
+		status_pins();
 	return EXIT_OK;
 }

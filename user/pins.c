@@ -269,29 +269,3 @@ int meta_write(int fd, const struct tcpf_meta *meta)
 		return -errno;
 	return 0;
 }
-
-const char *pins_incompatible(struct bpf_object *obj)
-{
-	struct bpf_map *map;
-
-	bpf_object__for_each_map(map, obj) {
-		const char *path = bpf_map__pin_path(map);
-		struct bpf_map_info info = {};
-		__u32 len = sizeof(info);
-		int fd, bad;
-
-		if (!path || access(path, F_OK))
-			continue;
-		fd = bpf_obj_get(path);
-		if (fd < 0)
-			continue;	/* the load will say why */
-		bad = !bpf_obj_get_info_by_fd(fd, &info, &len) &&
-		      (info.type != bpf_map__type(map) ||
-		       info.key_size != bpf_map__key_size(map) ||
-		       info.value_size != bpf_map__value_size(map));
-		close(fd);
-		if (bad)
-			return bpf_map__name(map);
-	}
-	return NULL;
-}

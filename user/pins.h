@@ -45,14 +45,6 @@ int pins_open_shared_ro(const char *map, int *fd);
  * returns how many, or -errno. */
 int pins_ifaces(char (*names)[IF_NAMESIZE], int max);
 
-/*
- * A map pinned where obj would reuse one, but of another layout (made by
- * another version of tcpflags): its name, else NULL.  libbpf would only
- * fail the load with EINVAL.
- */
-struct bpf_object;
-const char *pins_incompatible(struct bpf_object *obj);
-
 /* Remove an interface's pins and its directory; the namespace's shared
  * maps go with its last interface. */
 int pins_remove(const char *ifname);

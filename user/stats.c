@@ -13,6 +13,7 @@
 #include "counters.h"
 #include "loader.h"
 #include "log.h"
+#include "maps.h"
 #include "pins.h"
 #include "rulecmd.h"
 #include "snapshot.h"
@@ -38,16 +39,6 @@ static void pinned_error(const char *ifname, int err)
 	else if (err)
 		pr_warn("cannot read the counters of %s: %s", ifname,
 			strerror(-err));
-}
-
-/* Open an attached interface's pinned map, with one line on failure. */
-static int open_pinned(const char *ifname, const char *map, int *fd)
-{
-	int err = pins_open_map(ifname, map, fd);
-
-	if (err)
-		pinned_error(ifname, err);
-	return err;
 }
 
 static void count_pattern(const struct tcpf_snapshot *s, int f,
@@ -327,7 +318,7 @@ int cmd_reset(int argc, char **argv)
 		{},
 	};
 	unsigned int ifindex;
-	int opt, fd, err;
+	int opt, err;
 
 	while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
 		if (opt == 'h') {
@@ -342,26 +333,11 @@ int cmd_reset(int argc, char **argv)
 		return EXIT_FAIL;
 	if (iface_lookup(argv[optind], &ifindex))
 		return EXIT_USAGE;
-	if (open_pinned(argv[optind], "tcpf_stats", &fd))
+	/* every map the registry marks reset: rule hits and drops too */
+	err = maps_reset(argv[optind]);
+	if (err == -ENOENT || err == -EACCES || err == -EPERM) {
+		pinned_error(argv[optind], err);
 		return EXIT_FAIL;
-	err = counters_reset(fd);
-	close(fd);
-	if (!err && pins_open_map(argv[optind], "tcpf_phases", &fd) == 0) {
-		err = percpu_u64_reset(fd, TCPF_PHASE_ENTRIES);
-		close(fd);
-	}
-	/* rule hits and drops are counters too */
-	if (!err && pins_open_map(argv[optind], "tcpf_rhits", &fd) == 0) {
-		err = percpu_count_reset(fd, TCPF_RULES_MAX + 1);
-		close(fd);
-	}
-	if (!err && pins_open_map(argv[optind], "tcpf_drops", &fd) == 0) {
-		err = percpu_count_reset(fd, TCPF_DROP_MAX);
-		close(fd);
-	}
-	if (!err && pins_open_map(argv[optind], "tcpf_srcs", &fd) == 0) {
-		err = srcs_reset(fd);
-		close(fd);
 	}
 	if (err) {
 		pr_warn("cannot reset the counters of %s: %s", argv[optind],
