@@ -8,7 +8,6 @@
 #include <unistd.h>
 #include "counters.h"
 #include "maps.h"
-#include "pins.h"
 
 static const char *const counter_names[TCPF_CNT_MAX] = {
 	TCPF_COUNTERS(TCPF_X_NAME)
@@ -193,11 +192,11 @@ int flowstats_read(const char *ifname, struct tcpf_flowstats *fs)
 	__u32 zero = 0;
 
 	memset(fs, 0, sizeof(*fs));
-	err = pins_open_map_ro(ifname, "tcpf_phases", &pfd);
+	err = map_open(TCPF_MAP_PHASES, ifname, true, &pfd);
 	if (!err)
-		err = pins_open_shared_ro("tcpf_conns", &cfd);
+		err = map_open(TCPF_MAP_CONNS, ifname, true, &cfd);
 	if (!err)
-		err = pins_open_shared_ro("tcpf_ctl", &tfd);
+		err = map_open(TCPF_MAP_CTL, ifname, true, &tfd);
 	if (!err)
 		err = percpu_u64_read(pfd, &fs->phase[0][0], TCPF_PHASE_ENTRIES);
 	if (!err)

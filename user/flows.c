@@ -17,6 +17,7 @@
 #include "counters.h"
 #include "flows.h"
 #include "log.h"
+#include "maps.h"
 #include "pins.h"
 
 #define BATCH 1024
@@ -190,11 +191,10 @@ int cmd_flows(int argc, char **argv)
 		return EXIT_FAIL;
 	if (iface_lookup(argv[optind], &ifindex))
 		return EXIT_USAGE;
-	if (pins_open_map(argv[optind], "tcpf_meta", &ffd) == 0) {
+	if (map_open(TCPF_MAP_META, argv[optind], true, &ffd) == 0) {
 		close(ffd);
-		ffd = -1;
-		if (pins_open_shared("tcpf_flows", &ffd) == 0)
-			pins_open_shared("tcpf_syns", &sfd);
+		if (map_open(TCPF_MAP_FLOWS, argv[optind], true, &ffd) == 0)
+			map_open(TCPF_MAP_SYNS, argv[optind], true, &sfd);
 	}
 	if (ffd < 0 || sfd < 0) {
 		if (ffd >= 0)

@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include "cli.h"
 #include "log.h"
+#include "maps.h"
 #include "pins.h"
 #include "policy.h"
 #include "rulecmd.h"
@@ -52,7 +53,7 @@ static int target(const char *cmd, const char *ifname)
 		return EXIT_FAIL;
 	if (iface_lookup(ifname, &ifindex))
 		return EXIT_USAGE;
-	if (pins_open_map(ifname, "tcpf_rulesets", &fd)) {
+	if (map_open(TCPF_MAP_RULESETS, ifname, true, &fd)) {
 		pr_warn("%s is not attached (no rule maps); run 'tcpflags "
 			"attach %s'", ifname, ifname);
 		return EXIT_FAIL;
