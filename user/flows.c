@@ -18,6 +18,7 @@
 #include "flows.h"
 #include "log.h"
 #include "maps.h"
+#include "report.h"
 #include "pins.h"
 
 #define BATCH 1024
@@ -199,9 +200,7 @@ int cmd_flows(int argc, char **argv)
 	if (ffd < 0 || sfd < 0) {
 		if (ffd >= 0)
 			close(ffd);
-		pr_warn("%s is not attached (no flow table); run "
-			"'tcpflags attach %s'", argv[optind], argv[optind]);
-		return EXIT_FAIL;
+		return not_attached(argv[optind], -ENOENT);
 	}
 	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
 	q.now = (__u32)ts.tv_sec;

@@ -20,6 +20,7 @@
 #include <bpf/libbpf.h>
 #include <xdp/libxdp.h>
 #include "tcpflags.skel.h"
+#include "attached.h"
 #include "cli.h"
 #include "counters.h"
 #include "egress.h"
@@ -28,21 +29,8 @@
 #include "maps.h"
 #include "pins.h"
 #include "policy.h"
+#include "report.h"
 #include "timefmt.h"
-
-const char *mode_name(__u32 mode)
-{
-	switch (mode) {
-	case XDP_MODE_NATIVE:
-		return "native";
-	case XDP_MODE_SKB:
-		return "skb";
-	case XDP_MODE_HW:
-		return "hw";
-	default:
-		return "?";
-	}
-}
 
 static int parse_mode(const char *s, __u32 *mode)
 {
@@ -605,10 +593,8 @@ int cmd_detach(int argc, char **argv)
 		pr_warn("cannot query XDP on %s: %s", ifname, strerror(-err));
 		return EXIT_FAIL;
 	}
-	if (!cur.ours && !pinned && egress_query(ifindex, &egress_id)) {
-		pr_warn("%s is not attached", ifname);
-		return EXIT_FAIL;
-	}
+	if (!cur.ours && !pinned && egress_query(ifindex, &egress_id))
+		return not_attached(ifname, -ENOENT);
 	if (cur.ours) {
 		err = detach_ours(ifindex, &cur);
 		if (err) {

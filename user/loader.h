@@ -3,14 +3,8 @@
 #ifndef TCPF_LOADER_H
 #define TCPF_LOADER_H
 
-#include "attached.h"
-#include "tcpflags.h"
-
 int cmd_attach(int argc, char **argv);
 int cmd_detach(int argc, char **argv);
 int cmd_status(int argc, char **argv);
-
-/* "native", "skb" (and "?" for anything else). */
-const char *mode_name(__u32 mode);
 
 #endif

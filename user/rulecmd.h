@@ -9,9 +9,4 @@
 int cmd_rule(int argc, char **argv);
 int cmd_apply(int argc, char **argv);
 
-/* The "rules" and "drops" members of a JSON object (stats, rule list). */
-int rules_print_json(const char *ifname);
-/* The rules table (stats, rule list). */
-int rules_print_table(const char *ifname);
-
 #endif

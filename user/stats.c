@@ -11,11 +11,10 @@
 #include <unistd.h>
 #include "cli.h"
 #include "counters.h"
-#include "loader.h"
 #include "log.h"
 #include "maps.h"
 #include "pins.h"
-#include "rulecmd.h"
+#include "report.h"
 #include "snapshot.h"
 #include "stats.h"
 
@@ -25,20 +24,6 @@ static void on_signal(int sig)
 {
 	(void)sig;
 	stop = 1;
-}
-
-/* The one line for a failure to read an interface's pins. */
-static void pinned_error(const char *ifname, int err)
-{
-	if (err == -ENOENT)
-		pr_warn("%s is not attached (no pinned counters); run "
-			"'tcpflags attach %s'", ifname, ifname);
-	else if (err == -EACCES || err == -EPERM)
-		pr_warn("cannot read the counters of %s: permission denied "
-			"(run as root)", ifname);
-	else if (err)
-		pr_warn("cannot read the counters of %s: %s", ifname,
-			strerror(-err));
 }
 
 static void count_pattern(const struct tcpf_snapshot *s, int f,
@@ -170,8 +155,7 @@ static void print_json(const struct iface_snapshot *x)
 		print_flows_json(fs);
 	print_srcs_json(x);
 	printf(", ");
-	if (rules_print_json(m->ifname))
-		printf("\"rules\": [], \"drops\": {}");
+	report_rules_json(x);
 	printf("}\n");
 }
 
@@ -224,7 +208,7 @@ static void print_table(const struct iface_snapshot *x)
 		print_flows_table(fs);
 	print_srcs_table(x);
 	printf("\n");
-	rules_print_table(m->ifname);
+	report_rules_table(x);
 }
 
 static int stats_once(const char *ifname, bool json)
@@ -233,7 +217,7 @@ static int stats_once(const char *ifname, bool json)
 	int err = x ? snapshot_read(ifname, x, SNAP_SRCS) : -ENOMEM;
 
 	if (err) {
-		pinned_error(ifname, err);
+		not_attached(ifname, err);
 	} else {
 		snprintf(x->meta.ifname, sizeof(x->meta.ifname), "%s", ifname);
 		if (json)
@@ -335,10 +319,8 @@ int cmd_reset(int argc, char **argv)
 		return EXIT_USAGE;
 	/* every map the registry marks reset: rule hits and drops too */
 	err = maps_reset(argv[optind]);
-	if (err == -ENOENT || err == -EACCES || err == -EPERM) {
-		pinned_error(argv[optind], err);
-		return EXIT_FAIL;
-	}
+	if (err == -ENOENT || err == -EACCES || err == -EPERM)
+		return not_attached(argv[optind], err);
 	if (err) {
 		pr_warn("cannot reset the counters of %s: %s", argv[optind],
 			strerror(-err));

@@ -29,6 +29,7 @@
 #include "cli.h"
 #include "log.h"
 #include "pins.h"
+#include "report.h"
 #include "top.h"
 #include "top_input.h"
 #include "top_model.h"
@@ -55,20 +56,6 @@ static int parse_interval(const char *s, double *out)
 	}
 	*out = v;
 	return 0;
-}
-
-static int not_attached(const char *name, int err)
-{
-	if (!err || err == -ENOENT)
-		pr_warn("%s is not attached; run 'tcpflags attach %s'", name,
-			name);
-	else if (err == -EACCES || err == -EPERM)
-		pr_warn("cannot read the counters of %s: permission denied "
-			"(run as root)", name);
-	else
-		pr_warn("cannot read the counters of %s: %s", name,
-			strerror(-err));
-	return EXIT_FAIL;
 }
 
 static int open_named(struct top *t, char **names, int n)
