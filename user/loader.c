@@ -327,6 +327,226 @@ static int setup_flows(struct tcpflags_bpf *skel, const struct flow_opts *fo,
 	return run.retval == XDP_PASS ? 0 : -EIO;
 }
 
+/* What attach was asked to do: the parsed command line. */
+struct attach_opts {
+	const char *ifname;
+	unsigned int ifindex;
+	__u32 mode;
+	struct flow_opts fo;
+	struct ruleset *rules;  /* --rules FILE's set, or NULL */
+};
+
+/* How far commit got, in order: what a roll back undoes. */
+enum attach_step { STEP_NONE, STEP_LOADED, STEP_XDP, STEP_EGRESS, STEP_RULES };
+
+/* What prepare found, and how far commit got. */
+struct attach_state {
+	struct tcpflags_bpf *skel;
+	struct attached cur;    /* what ran on the interface before */
+	char dir[PATH_MAX];     /* the interface's pins */
+	bool fresh;             /* no counters were pinned: the pins are new */
+	bool fresh_shared;      /* nor a flow table in the namespace */
+	bool had_egress;        /* our egress observer was on the hook */
+	enum attach_step done;
+};
+
+/* Nothing foreign on the hook, bpffs and the pin directory there. */
+static int attach_check(const struct attach_opts *o, struct attach_state *s)
+{
+	char stats_pin[PATH_MAX];
+	__u32 egress_id;
+	int err = query_attached(o->ifindex, &s->cur);
+
+	if (err) {
+		pr_warn("cannot query XDP on %s: %s", o->ifname,
+			strerror(-err));
+		return err;
+	}
+	if (s->cur.foreign[0]) {
+		pr_warn("cannot attach to %s: XDP program %s is attached; "
+			"detach it first", o->ifname, s->cur.foreign);
+		return -EBUSY;
+	}
+	err = bpffs_ensure();
+	if (err)
+		return err;
+	err = pins_iface_dir(o->ifname, s->dir, sizeof(s->dir));
+	if (!err)
+		err = mkdir_p(s->dir);
+	if (err) {
+		pr_warn("cannot make pin directory %s: %s", s->dir,
+			strerror(-err));
+		return err;
+	}
+	s->fresh = map_pin_path(TCPF_MAP_STATS, o->ifname, stats_pin,
+				sizeof(stats_pin)) ||
+		   access(stats_pin, F_OK) != 0;
+	s->had_egress = egress_query(o->ifindex, &egress_id) == 0;
+	return 0;
+}
+
+/* Open the object, point its maps at their pins, size the tables, and
+ * refuse pins of another layout or ABI: nothing is changed yet. */
+static int attach_open(const struct attach_opts *o, struct attach_state *s)
+{
+	char why[128];
+	int err;
+
+	s->skel = tcpflags_bpf__open();
+	if (!s->skel) {
+		err = -errno;
+		pr_warn("cannot open the BPF object: %s", strerror(-err));
+		return err;
+	}
+	err = maps_check_obj(s->skel->obj, why, sizeof(why));
+	if (err) {
+		pr_warn("the BPF object and the map registry differ: %s", why);
+		return err;
+	}
+	err = setup_shared(s->skel, o->ifname, &o->fo, &s->fresh_shared);
+	if (err) {
+		pr_warn("cannot set up the flow table: %s", strerror(-err));
+		return err;
+	}
+	err = maps_check_pins(o->ifname, why, sizeof(why));
+	if (err)
+		pr_warn("cannot attach to %s: %s (made by another version of "
+			"tcpflags); 'tcpflags detach %s' removes the pins, and "
+			"their counters", o->ifname, why, o->ifname);
+	return err;
+}
+
+/* Load against the pins and start the reaper. */
+static int attach_load(const struct attach_opts *o, struct attach_state *s)
+{
+	int err = tcpflags_bpf__load(s->skel);
+
+	if (err) {
+		pr_warn("cannot load the XDP program%s: %s (run with -v for "
+			"the verifier log)", s->fresh ? "" :
+			" with the pinned maps", strerror(-err));
+		return err;
+	}
+	err = setup_flows(s->skel, &o->fo, s->fresh_shared);
+	if (err)
+		pr_warn("cannot start the flow table's reaper: %s",
+			strerror(-err));
+	return err;
+}
+
+/* The TC egress observer on (or, asked without it, off) the hook. */
+static int attach_egress(const struct attach_opts *o,
+			 const struct attach_state *s)
+{
+	int err = 0;
+
+	if (o->fo.egress)
+		err = egress_attach(o->ifindex,
+				    bpf_program__fd(s->skel->progs.tcpf_egress));
+	else if (s->had_egress)
+		err = egress_detach(o->ifindex);
+	if (err)
+		pr_warn("cannot %s the egress observer on %s: %s",
+			o->fo.egress ? "attach" : "remove", o->ifname,
+			strerror(-err));
+	return err;
+}
+
+/* Load, attach XDP, attach TC, install the rules, record: s->done says
+ * how far it got. */
+static int attach_commit(const struct attach_opts *o, struct attach_state *s)
+{
+	int err = attach_load(o, s);
+
+	if (err)
+		return err;
+	s->done = STEP_LOADED;
+	err = attach_prog(o->ifindex, bpf_program__fd(s->skel->progs.tcpf_xdp),
+			  o->mode, &s->cur);
+	if (err) {
+		attach_error(o->ifname, o->mode, err);
+		return err;
+	}
+	s->done = STEP_XDP;
+	err = attach_egress(o, s);
+	if (err)
+		return err;
+	s->done = STEP_EGRESS;
+	/* on a re-attach, rules that stay keep their counters */
+	err = o->rules ? policy_replace(o->ifname, o->rules) : 0;
+	if (err) {
+		pr_warn("cannot install the rules on %s: %s", o->ifname,
+			policy_strerror(err));
+		return err;
+	}
+	s->done = STEP_RULES;
+	err = record_meta(s->skel, o->ifname, o->ifindex, o->mode, s->fresh);
+	if (err)
+		pr_warn("attached, but cannot record status: %s",
+			strerror(-err));
+	return 0;
+}
+
+/* Nothing half-attached: a new attachment goes whole, new pins with it
+ * (a re-attach leaves the program it replaced or the new one running). */
+static void attach_rollback(const struct attach_opts *o,
+			    const struct attach_state *s)
+{
+	struct attached now;
+
+	if (s->done >= STEP_XDP && !s->cur.ours) {
+		if (query_attached(o->ifindex, &now) == 0 && now.ours)
+			detach_ours(o->ifindex, &now);
+		if (!s->had_egress)
+			egress_detach(o->ifindex);
+	}
+	tcpflags_bpf__destroy(s->skel);
+	if (s->fresh) {
+		pins_remove(o->ifname);
+		policy_forget(o->ifname);
+	}
+}
+
+static void attach_report(const struct attach_opts *o,
+			  const struct attach_state *s)
+{
+	const struct flow_opts *fo = &o->fo;
+
+	pr_info("tcpflags: %s %s in %s mode%s (%s counters in %s)",
+		s->cur.ours ? "re-attached to" : "attached to", o->ifname,
+		mode_name(o->mode), fo->egress ? " with the egress observer" :
+		fo->track ? ", ingress only" : ", flows off",
+		s->fresh ? "new" : "kept", s->dir);
+	if (o->rules)
+		pr_info("tcpflags: %d rules on %s (default %s)",
+			o->rules->nrules, o->ifname,
+			action_name(o->rules->default_action));
+}
+
+/* parse (cmd_attach) -> prepare -> commit -> report, or roll back. */
+static int attach_run(struct attach_opts *o)
+{
+	struct attach_state *s = calloc(1, sizeof(*s));
+	int ret = EXIT_FAIL;
+
+	if (!s) {
+		pr_warn("attach: out of memory");
+	} else if (attach_check(o, s)) {
+		/* nothing made yet */
+	} else if (attach_open(o, s) || attach_commit(o, s)) {
+		attach_rollback(o, s);
+	} else {
+		attach_report(o, s);
+		tcpflags_bpf__destroy(s->skel);
+		ret = EXIT_OK;
+	}
+	if (o->rules)
+		ruleset_free(o->rules);
+	free(o->rules);
+	free(s);
+	return ret;
+}
+
 int cmd_attach(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -340,18 +560,13 @@ int cmd_attach(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{},
 	};
-	LIBBPF_OPTS(bpf_object_open_opts, oopts);
 	struct ruleset *rules = NULL;
 	char rerr[512];
 	struct flow_opts fo = { .track = true, .egress = true };
-	struct tcpflags_bpf *skel = NULL;
-	char dir[PATH_MAX], stats_pin[PATH_MAX], why[128];
-	__u32 mode = XDP_MODE_NATIVE, egress_id;
-	struct attached cur;
+	__u32 mode = XDP_MODE_NATIVE;
 	unsigned int ifindex;
 	const char *ifname;
-	bool fresh, fresh_shared = false, attached = false, had_egress = false;
-	int opt, err;
+	int opt;
 
 	while ((opt = getopt_long(argc, argv, ":m:inf:o:t:r:h", longopts,
 				  NULL)) != -1) {
@@ -411,135 +626,86 @@ int cmd_attach(int argc, char **argv)
 		return EXIT_FAIL;
 	if (iface_lookup(ifname, &ifindex))
 		return EXIT_USAGE;
-
-	err = query_attached(ifindex, &cur);
-	if (err) {
-		pr_warn("cannot query XDP on %s: %s", ifname, strerror(-err));
-		return EXIT_FAIL;
-	}
-	if (cur.foreign[0]) {
-		pr_warn("cannot attach to %s: XDP program %s is attached; "
-			"detach it first", ifname, cur.foreign);
-		return EXIT_FAIL;
-	}
-	if (bpffs_ensure())
-		return EXIT_FAIL;
-	err = pins_iface_dir(ifname, dir, sizeof(dir));
-	if (!err)
-		err = mkdir_p(dir);
-	if (err) {
-		pr_warn("cannot make pin directory %s: %s", dir, strerror(-err));
-		return EXIT_FAIL;
-	}
-	fresh = map_pin_path(TCPF_MAP_STATS, ifname, stats_pin,
-			     sizeof(stats_pin)) || access(stats_pin, F_OK) != 0;
-
-	skel = tcpflags_bpf__open_opts(&oopts);
-	if (!skel) {
-		err = -errno;
-		pr_warn("cannot open the BPF object: %s", strerror(-err));
-		goto fail;
-	}
-	err = maps_check_obj(skel->obj, why, sizeof(why));
-	if (err) {
-		pr_warn("the BPF object and the map registry differ: %s", why);
-		goto fail;
-	}
-	err = setup_shared(skel, ifname, &fo, &fresh_shared);
-	if (err) {
-		pr_warn("cannot set up the flow table: %s", strerror(-err));
-		goto fail;
-	}
-	if (maps_check_pins(ifname, why, sizeof(why))) {
-		pr_warn("cannot attach to %s: %s (made by another version of "
-			"tcpflags); 'tcpflags detach %s' removes the pins, and "
-			"their counters", ifname, why, ifname);
-		goto fail;
-	}
-	err = tcpflags_bpf__load(skel);
-	if (err) {
-		pr_warn("cannot load the XDP program%s: %s (run with -v for "
-			"the verifier log)", fresh ? "" :
-			" with the pinned maps", strerror(-err));
-		goto fail;
-	}
-	err = setup_flows(skel, &fo, fresh_shared);
-	if (err) {
-		pr_warn("cannot start the flow table's reaper: %s",
-			strerror(-err));
-		goto fail;
-	}
-	err = attach_prog(ifindex, bpf_program__fd(skel->progs.tcpf_xdp),
-			  mode, &cur);
-	if (err) {
-		attach_error(ifname, mode, err);
-		goto fail;
-	}
-	attached = true;
-	had_egress = egress_query(ifindex, &egress_id) == 0;
-	if (fo.egress)
-		err = egress_attach(ifindex,
-				    bpf_program__fd(skel->progs.tcpf_egress));
-	else if (egress_query(ifindex, &egress_id) == 0)
-		err = egress_detach(ifindex);
-	if (err) {
-		pr_warn("cannot %s the egress observer on %s: %s",
-			fo.egress ? "attach" : "remove", ifname,
-			strerror(-err));
-		goto fail;
-	}
-	if (rules) {
-		/* on a re-attach, rules that stay keep their counters */
-		err = policy_replace(ifname, rules);
-		if (err) {
-			pr_warn("cannot install the rules on %s: %s", ifname,
-				policy_strerror(err));
-			goto fail;
-		}
-	}
-	err = record_meta(skel, ifname, ifindex, mode, fresh);
-	if (err)
-		pr_warn("attached, but cannot record status: %s",
-			strerror(-err));
-	pr_info("tcpflags: %s %s in %s mode%s (%s counters in %s)",
-		cur.ours ? "re-attached to" : "attached to", ifname,
-		mode_name(mode), fo.egress ? " with the egress observer" :
-		fo.track ? ", ingress only" : ", flows off",
-		fresh ? "new" : "kept", dir);
-	tcpflags_bpf__destroy(skel);
-	if (rules) {
-		pr_info("tcpflags: %d rules on %s (default %s)",
-			rules->nrules, ifname,
-			action_name(rules->default_action));
-		ruleset_free(rules);
-		free(rules);
-	}
-	return EXIT_OK;
-fail:
-	if (rules) {
-		ruleset_free(rules);
-		free(rules);
-	}
-	/* nothing half-attached: a new attachment goes whole */
-	if (attached && !cur.ours) {
-		struct attached now;
-
-		if (query_attached(ifindex, &now) == 0 && now.ours)
-			detach_ours(ifindex, &now);
-		if (!had_egress)
-			egress_detach(ifindex);
-	}
-	tcpflags_bpf__destroy(skel);
-	if (fresh) {
-		pins_remove(ifname);
-		policy_forget(ifname);
-	}
-	return EXIT_FAIL;
+	return attach_run(&(struct attach_opts){
+		.ifname = ifname, .ifindex = ifindex, .mode = mode, .fo = fo,
+		.rules = rules,
+	});
 }
 
 static const char detach_usage[] =
 	"usage: tcpflags detach IFACE [--keep-maps]\n"
 	"  Detach from IFACE and remove its pinned counters unless --keep-maps.\n";
+
+/* Remove ifname's pins (and its saved rules) unless keep. */
+static int detach_pins(const char *ifname, const char *dir, bool keep)
+{
+	int err;
+
+	if (keep)
+		return 0;
+	policy_forget(ifname);
+	err = pins_remove(ifname);
+	if (err)
+		pr_warn("detached from %s, but cannot remove %s: %s", ifname,
+			dir, strerror(-err));
+	return err;
+}
+
+/* Take our XDP program and the egress observer off ifindex. */
+static int detach_hooks(const char *ifname, unsigned int ifindex,
+			const struct attached *cur)
+{
+	int err = cur->ours ? detach_ours(ifindex, cur) : 0;
+
+	if (err) {
+		pr_warn("cannot detach from %s: %s", ifname, strerror(-err));
+		return err;
+	}
+	err = egress_detach(ifindex);
+	if (err && err != -ENOENT) {
+		pr_warn("cannot remove the egress observer of %s: %s", ifname,
+			strerror(-err));
+		return err;
+	}
+	return 0;
+}
+
+static int detach_iface(const char *ifname, bool keep)
+{
+	char dir[PATH_MAX];
+	struct attached cur = {};
+	unsigned int ifindex;
+	__u32 egress_id;
+	bool pinned;
+	int err;
+
+	if (pins_iface_dir(ifname, dir, sizeof(dir)))
+		return EXIT_USAGE;
+	pinned = access(dir, F_OK) == 0;
+	if (pinned && !if_nametoindex(ifname)) {
+		/* the interface went away: only its pins are left to clean */
+		detach_pins(ifname, dir, keep);
+		pr_info("tcpflags: %s is gone; %s its counters", ifname,
+			keep ? "kept" : "removed");
+		return EXIT_OK;
+	}
+	if (iface_lookup(ifname, &ifindex))
+		return EXIT_USAGE;
+	err = query_attached(ifindex, &cur);
+	if (err) {
+		pr_warn("cannot query XDP on %s: %s", ifname, strerror(-err));
+		return EXIT_FAIL;
+	}
+	if (!cur.ours && !pinned && egress_query(ifindex, &egress_id))
+		return not_attached(ifname, -ENOENT);
+	if (detach_hooks(ifname, ifindex, &cur) ||
+	    (pinned && detach_pins(ifname, dir, keep)))
+		return EXIT_FAIL;
+	pr_info("tcpflags: %s %s%s", cur.ours ? "detached from" :
+		"was not attached to", ifname,
+		keep ? " (counters kept)" : "");
+	return EXIT_OK;
+}
 
 int cmd_detach(int argc, char **argv)
 {
@@ -548,13 +714,9 @@ int cmd_detach(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{},
 	};
-	char dir[PATH_MAX];
-	struct attached cur = {};
-	unsigned int ifindex = 0;
 	const char *ifname;
-	bool keep = false, pinned;
-	__u32 egress_id;
-	int opt, err;
+	bool keep = false;
+	int opt;
 
 	while ((opt = getopt_long(argc, argv, ":kh", longopts, NULL)) != -1) {
 		switch (opt) {
@@ -573,55 +735,7 @@ int cmd_detach(int argc, char **argv)
 	ifname = argv[optind];
 	if (require_root("detach"))
 		return EXIT_FAIL;
-	if (pins_iface_dir(ifname, dir, sizeof(dir)))
-		return EXIT_USAGE;
-	pinned = access(dir, F_OK) == 0;
-	if (pinned && !if_nametoindex(ifname)) {
-		/* the interface went away: only its pins are left to clean */
-		if (!keep) {
-			policy_forget(ifname);
-			pins_remove(ifname);
-		}
-		pr_info("tcpflags: %s is gone; %s its counters", ifname,
-			keep ? "kept" : "removed");
-		return EXIT_OK;
-	}
-	if (iface_lookup(ifname, &ifindex))
-		return EXIT_USAGE;
-	err = query_attached(ifindex, &cur);
-	if (err) {
-		pr_warn("cannot query XDP on %s: %s", ifname, strerror(-err));
-		return EXIT_FAIL;
-	}
-	if (!cur.ours && !pinned && egress_query(ifindex, &egress_id))
-		return not_attached(ifname, -ENOENT);
-	if (cur.ours) {
-		err = detach_ours(ifindex, &cur);
-		if (err) {
-			pr_warn("cannot detach from %s: %s", ifname,
-				strerror(-err));
-			return EXIT_FAIL;
-		}
-	}
-	err = egress_detach(ifindex);
-	if (err && err != -ENOENT) {
-		pr_warn("cannot remove the egress observer of %s: %s", ifname,
-			strerror(-err));
-		return EXIT_FAIL;
-	}
-	if (!keep && pinned) {
-		policy_forget(ifname);
-		err = pins_remove(ifname);
-		if (err) {
-			pr_warn("detached from %s, but cannot remove %s: %s",
-				ifname, dir, strerror(-err));
-			return EXIT_FAIL;
-		}
-	}
-	pr_info("tcpflags: %s %s%s", cur.ours ? "detached from" :
-		"was not attached to", ifname,
-		keep ? " (counters kept)" : "");
-	return EXIT_OK;
+	return detach_iface(ifname, keep);
 }
 
 /* One line or one JSON object per pinned interface of this namespace. */
