@@ -57,7 +57,8 @@
 	X(CONNS,     conns,     NS,    false, PERCPU_ARRAY, __u32,	\
 	  __u64, TCPF_CONN_MAX)						\
 	X(TIMER,     timer,     NS,    false, ARRAY,        __u32,	\
-	  struct tcpf_timer, 1)
+	  struct tcpf_timer, 1)						\
+	/* a new map: its row above this line */
 
 enum map_scope { MAP_IFACE, MAP_NS };
 
