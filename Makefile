@@ -45,8 +45,8 @@ LIBS       := $(shell pkg-config --libs libxdp libbpf 2>/dev/null || \
 BPF_OBJS := tcpflags empty livegen xdpdrop
 SKELS    := tcpflags empty livegen
 # userspace: the core (loading, pins, maps, rules) and the commands on it
-CORE     := log cli rules pfxtable policy pins counters attached snapshot \
-	    timefmt
+CORE     := log cli rules pfxtable policy pins maps counters attached \
+	    snapshot report timefmt
 CMDS     := main loader egress stats flows rulecmd exporter top top_model \
 	    top_draw top_input
 # test and bench programs: tests/NAME.c, linked with the core ...

@@ -51,16 +51,6 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } tcpf_drops SEC(".maps");
 
-/* A token bucket; the slot is taken over when another key hashes to it. */
-struct tcpf_rl_bucket {
-	struct bpf_spin_lock lock;
-	__u32 rule;              /* rule id | (family + 1) << 9 per source
-				  * | the rule's salt << 16 */
-	__u64 credit;            /* ns of sending time banked */
-	__u64 last;              /* bpf_ktime_get_ns() of the last refill */
-	__u32 key[4];            /* the (masked) source it limits */
-};
-
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, TCPF_RL_SLOTS);

@@ -15,10 +15,6 @@
 
 #define TCPF_CLOCK_MONOTONIC 1
 
-struct tcpf_timer {
-	struct bpf_timer timer;
-};
-
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);

@@ -10,6 +10,7 @@
 #define TCPFLAGS_H
 
 #include <linux/types.h>
+#include <linux/bpf.h>        /* bpf_spin_lock, bpf_timer in map values */
 
 /* The TCP flag byte: byte 13 of the TCP header, low bit first. */
 #define TCPF_FIN 0x01
@@ -113,6 +114,12 @@ struct tcpf_meta {
 };
 _Static_assert(sizeof(struct tcpf_meta) == 48, "tcpf_meta layout");
 
+/*
+ * The pinned maps' ABI, recorded in tcpf_meta: bump it when a map's meaning
+ * changes in a way its layout (type, key, value, entries) does not show.
+ * Attach refuses pins of another ABI, as it refuses another layout
+ * (user/maps.h); `status` prints it.
+ */
 #define TCPF_ABI_VERSION 1
 
 /* ------------------------------------------------------------------ */
@@ -361,6 +368,12 @@ struct tcpf_ctl {
 };
 _Static_assert(sizeof(struct tcpf_ctl) == 88, "tcpf_ctl layout");
 
+/* tcpf_timer (per namespace, one entry): the reaper's once-a-second timer. */
+struct tcpf_timer {
+	struct bpf_timer timer;
+};
+_Static_assert(sizeof(struct tcpf_timer) == 16, "tcpf_timer layout");
+
 /*
  * SYN sources (tcpf_srcs, per CPU, per interface): who opens connections
  * to this host, bounded and flood-safe.  A source's address picks one
@@ -575,6 +588,17 @@ enum tcpf_drop_reason { TCPF_DROP_REASONS(TCPF_X_ENUM) TCPF_DROP_MAX };
 
 /* tcpf_ratelimit: token buckets, a direct-mapped array (bounded, no insert). */
 #define TCPF_RL_SLOTS 65536
+
+/* A token bucket; the slot is taken over when another key hashes to it. */
+struct tcpf_rl_bucket {
+	struct bpf_spin_lock lock;
+	__u32 rule;              /* rule id | (family + 1) << 9 per source
+				  * | the rule's salt << 16 */
+	__u64 credit;            /* ns of sending time banked */
+	__u64 last;              /* bpf_ktime_get_ns() of the last refill */
+	__u32 key[4];            /* the (masked) source it limits */
+};
+_Static_assert(sizeof(struct tcpf_rl_bucket) == 40, "tcpf_rl_bucket layout");
 
 /*
  * Validity of a flag byte, as the kernel's conntrack judges it

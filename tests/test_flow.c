@@ -46,6 +46,7 @@
 #include "harness.h"
 #include "counters.h"
 #include "flowkey.h"
+#include "maps.h"
 
 #define NBUCKETS 64
 #define NSLOTS 256
@@ -179,8 +180,8 @@ static void reset(const struct hx *h)
 		bpf_map_update_elem(h->flows, &k, &b, BPF_ANY);
 	for (__u32 k = 0; k < NSLOTS; k++)
 		bpf_map_update_elem(h->syns, &k, &s, BPF_ANY);
-	percpu_u64_reset(h->conns, TCPF_CONN_MAX);
-	percpu_u64_reset(h->phases, TCPF_PHASE_ENTRIES);
+	map_zero(h->conns);
+	map_zero(h->phases);
 	for (int i = 0; i < TCPF_ST_MAX; i++)
 		ctl.timeout[i] = 60;
 	ctl.timeout[TCPF_ST_ESTABLISHED] = 432000;

@@ -1,6 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* test_user.c - userspace unit tests: flag names, validity, counter names,
- * the command-line parser (user/cli.c). */
+ * the command-line parser (user/cli.c), the map registry against the BPF
+ * object and the README. */
+#include <errno.h>
+#include <libgen.h>
+#include <limits.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,8 +14,115 @@
 #include "cli.h"
 #include "counters.h"
 #include "log.h"
+#include "maps.h"
 #include "rules.h"
 #include "check.h"
+#include "tcpflags.skel.h"
+
+/* The registry names every map the object pins, each as the object
+ * defines it; and the check sees a map drift or go unregistered. */
+static void registry_matches_object(void)
+{
+	struct tcpflags_bpf *skel = tcpflags_bpf__open();
+	char why[128] = "";
+	int err;
+
+	if (!skel) {
+		check_report(0, "maps_object", "cannot open the skeleton");
+		return;
+	}
+	err = maps_check_obj(skel->obj, why, sizeof(why));
+	check_report(!err, "maps_object", "%s", why);
+	bpf_map__set_value_size(skel->maps.tcpf_drops, 8);
+	err = maps_check_obj(skel->obj, why, sizeof(why));
+	check_report(err == -EPROTO && !strcmp(why, "map tcpf_drops differs "
+		     "from its row"), "maps_object_drift", "%d %s", err, why);
+	tcpflags_bpf__destroy(skel);
+
+	skel = tcpflags_bpf__open();
+	if (!skel)
+		return;
+	/* a registered map the object does not pin */
+	bpf_map__set_pin_path(skel->maps.tcpf_conns, NULL);
+	err = maps_check_obj(skel->obj, why, sizeof(why));
+	check_report(err == -EPROTO && !strcmp(why, "map tcpf_conns is not "
+		     "pinned"), "maps_object_unpinned", "%d %s", err, why);
+	tcpflags_bpf__destroy(skel);
+}
+
+/* README.md beside build/: this binary is build/test_user. */
+static FILE *open_readme(void)
+{
+	char exe[PATH_MAX], path[PATH_MAX + 16];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+
+	if (n <= 0)
+		return NULL;
+	exe[n] = '\0';
+	snprintf(path, sizeof(path), "%s/../README.md", dirname(exe));
+	return fopen(path, "r");
+}
+
+/* A README pin row, "| `tcpf_x` | interface | zeroed | ... |" (name at
+ * most 31 characters): its map's id if its place and reset agree with
+ * the registry, else -1. */
+static int readme_row(const char *line, char *name)
+{
+	char where[32], reset[32];
+
+	if (sscanf(line, "| `%31[a-z_]` | %31[a-z] | %31[a-z] |", name, where,
+		   reset) != 3)
+		return -2;
+	for (int id = 0; id < TCPF_NMAPS; id++) {
+		const struct map_def *d = &map_defs[id];
+
+		if (strcmp(d->name, name))
+			continue;
+		return !strcmp(where, d->scope == MAP_NS ? "namespace"
+							  : "interface") &&
+		       !strcmp(reset, d->reset ? "zeroed" : "kept") ? id : -1;
+	}
+	return -1;
+}
+
+/* The README's pin table lists every registered map once, as it is. */
+static void registry_matches_readme(void)
+{
+	FILE *f = open_readme();
+	char line[512], name[32];
+	int seen[TCPF_NMAPS] = {}, rows = 0, bad = 0;
+
+	if (!f) {
+		check_report(0, "maps_readme", "cannot open README.md");
+		return;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		const char *row = line + strspn(line, " ");
+		int id;
+
+		if (strncmp(row, "| `tcpf_", 8))
+			continue;
+		rows++;
+		id = readme_row(row, name);
+		if (id < 0) {
+			check_report(0, "maps_readme_row", "README row of %s "
+				     "disagrees with the registry", name);
+			bad++;
+		} else {
+			seen[id]++;
+		}
+	}
+	fclose(f);
+	for (int id = 0; id < TCPF_NMAPS; id++)
+		if (seen[id] != 1) {
+			check_report(0, "maps_readme_rows", "%s is in the "
+				     "README's pin table %d times",
+				     map_defs[id].name, seen[id]);
+			bad++;
+		}
+	check_report(!bad && rows == TCPF_NMAPS, "maps_readme",
+		     "%d rows, %d registered, %d wrong", rows, TCPF_NMAPS, bad);
+}
 
 static void name_is(__u8 flags, const char *want)
 {
@@ -460,5 +571,7 @@ int main(void)
 		}
 	}
 	cli_checks();
+	registry_matches_object();
+	registry_matches_readme();
 	return check_done("test_user");
 }

@@ -7,7 +7,7 @@
 #include <bpf/libbpf.h>
 #include <unistd.h>
 #include "counters.h"
-#include "pins.h"
+#include "maps.h"
 
 static const char *const counter_names[TCPF_CNT_MAX] = {
 	TCPF_COUNTERS(TCPF_X_NAME)
@@ -181,42 +181,9 @@ int percpu_count_read(int fd, struct tcpf_count *out, __u32 n)
 	return percpu_sum(fd, (__u64 *)out, n, 2);
 }
 
-static int percpu_zero(int fd, __u32 n, size_t vsize)
-{
-	int ncpu = libbpf_num_possible_cpus();
-	void *zero;
-	int err = 0;
-
-	if (ncpu < 0)
-		return ncpu;
-	zero = calloc(ncpu, vsize);
-	if (!zero)
-		return -ENOMEM;
-	for (__u32 key = 0; key < n && !err; key++)
-		if (bpf_map_update_elem(fd, &key, zero, BPF_ANY))
-			err = -errno;
-	free(zero);
-	return err;
-}
-
-int counters_reset(int fd)
-{
-	return percpu_zero(fd, TCPF_STATS_ENTRIES, sizeof(struct tcpf_count));
-}
-
 int srcs_reset(int fd)
 {
-	return percpu_zero(fd, TCPF_SRC_SLOTS, sizeof(struct tcpf_src));
-}
-
-int percpu_u64_reset(int fd, __u32 n)
-{
-	return percpu_zero(fd, n, sizeof(__u64));
-}
-
-int percpu_count_reset(int fd, __u32 n)
-{
-	return percpu_zero(fd, n, sizeof(struct tcpf_count));
+	return map_zero(fd);
 }
 
 int flowstats_read(const char *ifname, struct tcpf_flowstats *fs)
@@ -225,11 +192,11 @@ int flowstats_read(const char *ifname, struct tcpf_flowstats *fs)
 	__u32 zero = 0;
 
 	memset(fs, 0, sizeof(*fs));
-	err = pins_open_map_ro(ifname, "tcpf_phases", &pfd);
+	err = map_open(TCPF_MAP_PHASES, ifname, true, &pfd);
 	if (!err)
-		err = pins_open_shared_ro("tcpf_conns", &cfd);
+		err = map_open(TCPF_MAP_CONNS, ifname, true, &cfd);
 	if (!err)
-		err = pins_open_shared_ro("tcpf_ctl", &tfd);
+		err = map_open(TCPF_MAP_CTL, ifname, true, &tfd);
 	if (!err)
 		err = percpu_u64_read(pfd, &fs->phase[0][0], TCPF_PHASE_ENTRIES);
 	if (!err)

@@ -19,12 +19,6 @@ struct tcpf_totals {
 
 /* Sum every CPU's counters of a tcpf_stats map. */
 int counters_read(int stats_fd, struct tcpf_snapshot *snap);
-/* Zero every counter on every CPU. */
-int counters_reset(int stats_fd);
-/* Zero a per-CPU array of n __u64 counters. */
-int percpu_u64_reset(int fd, __u32 n);
-/* Zero a per-CPU array of n struct tcpf_count. */
-int percpu_count_reset(int fd, __u32 n);
 void counters_totals(const struct tcpf_snapshot *snap, struct tcpf_totals *t);
 
 /* Phases, connection events and state gauges of one interface. */

@@ -35,10 +35,10 @@
 #include <microhttpd.h>
 #include "cli.h"
 #include "exporter.h"
-#include "loader.h"
 #include "log.h"
 #include "pins.h"
 #include "policy.h"
+#include "report.h"
 #include "snapshot.h"
 
 #define TARGETS_MAX 256
@@ -672,11 +672,8 @@ static int add_named(struct exporter *x, const struct cli_list *names)
 			return EXIT_USAGE;
 		}
 		target_read(t);
-		if (!t->up) {
-			pr_warn("%s is not attached; run 'tcpflags attach %s'",
-				name, name);
-			return EXIT_FAIL;
-		}
+		if (!t->up)
+			return not_attached(name, -ENOENT);
 		/* the start's read is no scrape error */
 		t->errors = 0;
 	}

@@ -18,6 +18,8 @@
 #include "counters.h"
 #include "flows.h"
 #include "log.h"
+#include "maps.h"
+#include "report.h"
 #include "pins.h"
 
 #define BATCH 1024
@@ -167,18 +169,15 @@ static int cmd_flows(void *opts)
 	int ffd = -1, sfd = -1, err;
 	struct timespec ts;
 
-	if (pins_open_map(ifname, "tcpf_meta", &ffd) == 0) {
+	if (map_open(TCPF_MAP_META, ifname, true, &ffd) == 0) {
 		close(ffd);
-		ffd = -1;
-		if (pins_open_shared("tcpf_flows", &ffd) == 0)
-			pins_open_shared("tcpf_syns", &sfd);
+		if (map_open(TCPF_MAP_FLOWS, ifname, true, &ffd) == 0)
+			map_open(TCPF_MAP_SYNS, ifname, true, &sfd);
 	}
 	if (ffd < 0 || sfd < 0) {
 		if (ffd >= 0)
 			close(ffd);
-		pr_warn("%s is not attached (no flow table); run "
-			"'tcpflags attach %s'", ifname, ifname);
-		return EXIT_FAIL;
+		return not_attached(ifname, -ENOENT);
 	}
 	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
 	q.now = (__u32)ts.tv_sec;

@@ -20,28 +20,17 @@
 #include <bpf/libbpf.h>
 #include <xdp/libxdp.h>
 #include "tcpflags.skel.h"
+#include "attached.h"
 #include "cli.h"
 #include "counters.h"
 #include "egress.h"
 #include "loader.h"
 #include "log.h"
+#include "maps.h"
 #include "pins.h"
 #include "policy.h"
+#include "report.h"
 #include "timefmt.h"
-
-const char *mode_name(__u32 mode)
-{
-	switch (mode) {
-	case XDP_MODE_NATIVE:
-		return "native";
-	case XDP_MODE_SKB:
-		return "skb";
-	case XDP_MODE_HW:
-		return "hw";
-	default:
-		return "?";
-	}
-}
 
 static const struct cli_word mode_words[] = {
 	{ "native", XDP_MODE_NATIVE, false },
@@ -206,6 +195,15 @@ struct flow_opts {
 	bool timeout_set[TCPF_ST_MAX];
 };
 
+static __u32 pow2_ceil(__u32 v)
+{
+	__u32 p = 1;
+
+	while (p < v)
+		p <<= 1;
+	return p;
+}
+
 /* attach's command line */
 struct attach_opts {
 	struct cli_iface iface;
@@ -215,20 +213,6 @@ struct attach_opts {
 	const char *rules_file;
 	struct ruleset *rules;     /* rules_file's, parsed before root */
 };
-
-/* The maps one flow table per namespace is made of. */
-static const char *const shared_maps[] = {
-	"tcpf_flows", "tcpf_syns", "tcpf_ctl", "tcpf_conns", "tcpf_timer",
-};
-
-static __u32 pow2_ceil(__u32 v)
-{
-	__u32 p = 1;
-
-	while (p < v)
-		p <<= 1;
-	return p;
-}
 
 /* --timeout STATE=SECONDS, into the attach options' flow_opts. */
 static int parse_timeout(const char *arg, void *opts, char *why, size_t size)
@@ -256,44 +240,20 @@ static int parse_timeout(const char *arg, void *opts, char *why, size_t size)
 	return 0;
 }
 
-/* Entries of a pinned shared map, or 0 when it is not pinned yet. */
-static __u32 pinned_entries(const char *name)
-{
-	struct bpf_map_info info = {};
-	__u32 len = sizeof(info);
-	int fd;
-
-	if (pins_open_shared(name, &fd))
-		return 0;
-	if (bpf_obj_get_info_by_fd(fd, &info, &len))
-		info.max_entries = 0;
-	close(fd);
-	return info.max_entries;
-}
-
 /*
- * Point the namespace-wide maps at their shared pins and size the tables:
- * an existing table keeps its size (the interfaces share it).
+ * Point every map at its pin (the registry says where) and size the
+ * tables: an existing table keeps its size (the interfaces share it).
  */
-static int setup_shared(struct tcpflags_bpf *skel, const struct flow_opts *fo,
-			bool *fresh)
+static int setup_shared(struct tcpflags_bpf *skel, const char *ifname,
+			const struct flow_opts *fo, bool *fresh)
 {
-	char ns[PATH_MAX], path[PATH_MAX + 32];
-	__u32 buckets = pinned_entries("tcpf_flows");
-	__u32 slots = pinned_entries("tcpf_syns");
-	struct bpf_map *map;
-	int err = pins_ns_dir(ns, sizeof(ns));
+	__u32 buckets = map_pinned_entries(TCPF_MAP_FLOWS, ifname);
+	__u32 slots = map_pinned_entries(TCPF_MAP_SYNS, ifname);
+	int err = maps_set_pins(skel->obj, ifname);
 
 	if (err)
 		return err;
 	*fresh = !buckets;
-	for (size_t i = 0; i < sizeof(shared_maps) / sizeof(shared_maps[0]);
-	     i++) {
-		map = bpf_object__find_map_by_name(skel->obj, shared_maps[i]);
-		snprintf(path, sizeof(path), "%s/%s", ns, shared_maps[i]);
-		if (!map || bpf_map__set_pin_path(map, path))
-			return -EINVAL;
-	}
 	if (buckets && fo->flows &&
 	    buckets * TCPF_FLOW_WAYS != pow2_ceil(fo->flows))
 		pr_warn("the flow table of this namespace already holds %u "
@@ -345,8 +305,219 @@ static int setup_flows(struct tcpflags_bpf *skel, const struct flow_opts *fo,
 	return run.retval == XDP_PASS ? 0 : -EIO;
 }
 
+/* How far commit got, in order: what a roll back undoes. */
+enum attach_step { STEP_NONE, STEP_LOADED, STEP_XDP, STEP_EGRESS, STEP_RULES };
+
+/* What prepare found, and how far commit got. */
+struct attach_state {
+	struct tcpflags_bpf *skel;
+	struct attached cur;    /* what ran on the interface before */
+	char dir[PATH_MAX];     /* the interface's pins */
+	bool fresh;             /* no counters were pinned: the pins are new */
+	bool fresh_shared;      /* nor a flow table in the namespace */
+	bool had_egress;        /* our egress observer was on the hook */
+	enum attach_step done;
+};
+
+/* Nothing foreign on the hook, bpffs and the pin directory there. */
+static int attach_check(const struct attach_opts *o, struct attach_state *s)
+{
+	char stats_pin[PATH_MAX];
+	__u32 egress_id;
+	int err = query_attached(o->iface.ifindex, &s->cur);
+
+	if (err) {
+		pr_warn("cannot query XDP on %s: %s", o->iface.name,
+			strerror(-err));
+		return err;
+	}
+	if (s->cur.foreign[0]) {
+		pr_warn("cannot attach to %s: XDP program %s is attached; "
+			"detach it first", o->iface.name, s->cur.foreign);
+		return -EBUSY;
+	}
+	err = bpffs_ensure();
+	if (err)
+		return err;
+	err = pins_iface_dir(o->iface.name, s->dir, sizeof(s->dir));
+	if (!err)
+		err = mkdir_p(s->dir);
+	if (err) {
+		pr_warn("cannot make pin directory %s: %s", s->dir,
+			strerror(-err));
+		return err;
+	}
+	s->fresh = map_pin_path(TCPF_MAP_STATS, o->iface.name, stats_pin,
+				sizeof(stats_pin)) ||
+		   access(stats_pin, F_OK) != 0;
+	s->had_egress = egress_query(o->iface.ifindex, &egress_id) == 0;
+	return 0;
+}
+
+/* Open the object, point its maps at their pins, size the tables, and
+ * refuse pins of another layout or ABI: nothing is changed yet. */
+static int attach_open(const struct attach_opts *o, struct attach_state *s)
+{
+	char why[128];
+	int err;
+
+	s->skel = tcpflags_bpf__open();
+	if (!s->skel) {
+		err = -errno;
+		pr_warn("cannot open the BPF object: %s", strerror(-err));
+		return err;
+	}
+	err = maps_check_obj(s->skel->obj, why, sizeof(why));
+	if (err) {
+		pr_warn("the BPF object and the map registry differ: %s", why);
+		return err;
+	}
+	err = setup_shared(s->skel, o->iface.name, &o->fo, &s->fresh_shared);
+	if (err) {
+		pr_warn("cannot set up the flow table: %s", strerror(-err));
+		return err;
+	}
+	err = maps_check_pins(o->iface.name, why, sizeof(why));
+	if (err)
+		pr_warn("cannot attach to %s: %s (made by another version of "
+			"tcpflags); 'tcpflags detach %s' removes the pins, and "
+			"their counters", o->iface.name, why, o->iface.name);
+	return err;
+}
+
+/* Load against the pins and start the reaper. */
+static int attach_load(const struct attach_opts *o, struct attach_state *s)
+{
+	int err = tcpflags_bpf__load(s->skel);
+
+	if (err) {
+		pr_warn("cannot load the XDP program%s: %s (run with -v for "
+			"the verifier log)", s->fresh ? "" :
+			" with the pinned maps", strerror(-err));
+		return err;
+	}
+	err = setup_flows(s->skel, &o->fo, s->fresh_shared);
+	if (err)
+		pr_warn("cannot start the flow table's reaper: %s",
+			strerror(-err));
+	return err;
+}
+
+/* The TC egress observer on (or, asked without it, off) the hook. */
+static int attach_egress(const struct attach_opts *o,
+			 const struct attach_state *s)
+{
+	int err = 0;
+
+	if (o->fo.egress)
+		err = egress_attach(o->iface.ifindex,
+				    bpf_program__fd(s->skel->progs.tcpf_egress));
+	else if (s->had_egress)
+		err = egress_detach(o->iface.ifindex);
+	if (err)
+		pr_warn("cannot %s the egress observer on %s: %s",
+			o->fo.egress ? "attach" : "remove", o->iface.name,
+			strerror(-err));
+	return err;
+}
+
+/* Load, attach XDP, attach TC, install the rules, record: s->done says
+ * how far it got. */
+static int attach_commit(const struct attach_opts *o, struct attach_state *s)
+{
+	int err = attach_load(o, s);
+
+	if (err)
+		return err;
+	s->done = STEP_LOADED;
+	err = attach_prog(o->iface.ifindex, bpf_program__fd(s->skel->progs.tcpf_xdp),
+			  (__u32)o->mode, &s->cur);
+	if (err) {
+		attach_error(o->iface.name, (__u32)o->mode, err);
+		return err;
+	}
+	s->done = STEP_XDP;
+	err = attach_egress(o, s);
+	if (err)
+		return err;
+	s->done = STEP_EGRESS;
+	/* on a re-attach, rules that stay keep their counters */
+	err = o->rules ? policy_replace(o->iface.name, o->rules) : 0;
+	if (err) {
+		pr_warn("cannot install the rules on %s: %s", o->iface.name,
+			policy_strerror(err));
+		return err;
+	}
+	s->done = STEP_RULES;
+	err = record_meta(s->skel, o->iface.name, o->iface.ifindex, (__u32)o->mode, s->fresh);
+	if (err)
+		pr_warn("attached, but cannot record status: %s",
+			strerror(-err));
+	return 0;
+}
+
+/* Nothing half-attached: a new attachment goes whole, new pins with it
+ * (a re-attach leaves the program it replaced or the new one running). */
+static void attach_rollback(const struct attach_opts *o,
+			    const struct attach_state *s)
+{
+	struct attached now;
+
+	if (s->done >= STEP_XDP && !s->cur.ours) {
+		if (query_attached(o->iface.ifindex, &now) == 0 && now.ours)
+			detach_ours(o->iface.ifindex, &now);
+		if (!s->had_egress)
+			egress_detach(o->iface.ifindex);
+	}
+	tcpflags_bpf__destroy(s->skel);
+	if (s->fresh) {
+		pins_remove(o->iface.name);
+		policy_forget(o->iface.name);
+	}
+}
+
+static void attach_report(const struct attach_opts *o,
+			  const struct attach_state *s)
+{
+	const struct flow_opts *fo = &o->fo;
+
+	pr_info("tcpflags: %s %s in %s mode%s (%s counters in %s)",
+		s->cur.ours ? "re-attached to" : "attached to", o->iface.name,
+		mode_name((__u32)o->mode), fo->egress ? " with the egress observer" :
+		fo->track ? ", ingress only" : ", flows off",
+		s->fresh ? "new" : "kept", s->dir);
+	if (o->rules)
+		pr_info("tcpflags: %d rules on %s (default %s)",
+			o->rules->nrules, o->iface.name,
+			action_name(o->rules->default_action));
+}
+
+/* parse (cmd_attach) -> prepare -> commit -> report, or roll back. */
+static int attach_run(struct attach_opts *o)
+{
+	struct attach_state *s = calloc(1, sizeof(*s));
+	int ret = EXIT_FAIL;
+
+	if (!s) {
+		pr_warn("attach: out of memory");
+	} else if (attach_check(o, s)) {
+		/* nothing made yet */
+	} else if (attach_open(o, s) || attach_commit(o, s)) {
+		attach_rollback(o, s);
+	} else {
+		attach_report(o, s);
+		tcpflags_bpf__destroy(s->skel);
+		ret = EXIT_OK;
+	}
+	if (o->rules)
+		ruleset_free(o->rules);
+	free(o->rules);
+	free(s);
+	return ret;
+}
+
 /* --rules FILE: a bad file is refused before anything is touched */
-static int attach_check(void *opts)
+static int attach_rules_file(void *opts)
 {
 	struct attach_opts *o = opts;
 	char rerr[512];
@@ -367,142 +538,10 @@ static int attach_check(void *opts)
 static int cmd_attach(void *opts)
 {
 	struct attach_opts *o = opts;
-	LIBBPF_OPTS(bpf_object_open_opts, oopts);
-	struct ruleset *rules = o->rules;
-	struct flow_opts fo = o->fo;
-	struct tcpflags_bpf *skel = NULL;
-	char dir[PATH_MAX], stats_pin[PATH_MAX + 16];
-	__u32 mode = (__u32)o->mode, egress_id;
-	struct attached cur;
-	unsigned int ifindex = o->iface.ifindex;
-	const char *ifname = o->iface.name, *bad;
-	bool fresh, fresh_shared = false, attached = false, had_egress = false;
-	int err;
 
-	fo.track = !o->no_flows;
-	fo.egress = !o->no_flows && !o->ingress_only;
-	err = query_attached(ifindex, &cur);
-	if (err) {
-		pr_warn("cannot query XDP on %s: %s", ifname, strerror(-err));
-		return EXIT_FAIL;
-	}
-	if (cur.foreign[0]) {
-		pr_warn("cannot attach to %s: XDP program %s is attached; "
-			"detach it first", ifname, cur.foreign);
-		return EXIT_FAIL;
-	}
-	if (bpffs_ensure())
-		return EXIT_FAIL;
-	err = pins_iface_dir(ifname, dir, sizeof(dir));
-	if (!err)
-		err = mkdir_p(dir);
-	if (err) {
-		pr_warn("cannot make pin directory %s: %s", dir, strerror(-err));
-		return EXIT_FAIL;
-	}
-	snprintf(stats_pin, sizeof(stats_pin), "%s/tcpf_stats", dir);
-	fresh = access(stats_pin, F_OK) != 0;
-
-	/* per-interface maps are pinned in dir, the flow table one level up */
-	oopts.pin_root_path = dir;
-	skel = tcpflags_bpf__open_opts(&oopts);
-	if (!skel) {
-		err = -errno;
-		pr_warn("cannot open the BPF object: %s", strerror(-err));
-		goto fail;
-	}
-	err = setup_shared(skel, &fo, &fresh_shared);
-	if (err) {
-		pr_warn("cannot set up the flow table: %s", strerror(-err));
-		goto fail;
-	}
-	bad = pins_incompatible(skel->obj);
-	if (bad) {
-		pr_warn("cannot attach to %s: its pinned map %s has another "
-			"layout (made by another version of tcpflags); "
-			"'tcpflags detach %s' removes the pins, and their "
-			"counters", ifname, bad, ifname);
-		goto fail;
-	}
-	err = tcpflags_bpf__load(skel);
-	if (err) {
-		pr_warn("cannot load the XDP program%s: %s (run with -v for "
-			"the verifier log)", fresh ? "" :
-			" with the pinned maps", strerror(-err));
-		goto fail;
-	}
-	err = setup_flows(skel, &fo, fresh_shared);
-	if (err) {
-		pr_warn("cannot start the flow table's reaper: %s",
-			strerror(-err));
-		goto fail;
-	}
-	err = attach_prog(ifindex, bpf_program__fd(skel->progs.tcpf_xdp),
-			  mode, &cur);
-	if (err) {
-		attach_error(ifname, mode, err);
-		goto fail;
-	}
-	attached = true;
-	had_egress = egress_query(ifindex, &egress_id) == 0;
-	if (fo.egress)
-		err = egress_attach(ifindex,
-				    bpf_program__fd(skel->progs.tcpf_egress));
-	else if (egress_query(ifindex, &egress_id) == 0)
-		err = egress_detach(ifindex);
-	if (err) {
-		pr_warn("cannot %s the egress observer on %s: %s",
-			fo.egress ? "attach" : "remove", ifname,
-			strerror(-err));
-		goto fail;
-	}
-	if (rules) {
-		/* on a re-attach, rules that stay keep their counters */
-		err = policy_replace(ifname, rules);
-		if (err) {
-			pr_warn("cannot install the rules on %s: %s", ifname,
-				policy_strerror(err));
-			goto fail;
-		}
-	}
-	err = record_meta(skel, ifname, ifindex, mode, fresh);
-	if (err)
-		pr_warn("attached, but cannot record status: %s",
-			strerror(-err));
-	pr_info("tcpflags: %s %s in %s mode%s (%s counters in %s)",
-		cur.ours ? "re-attached to" : "attached to", ifname,
-		mode_name(mode), fo.egress ? " with the egress observer" :
-		fo.track ? ", ingress only" : ", flows off",
-		fresh ? "new" : "kept", dir);
-	tcpflags_bpf__destroy(skel);
-	if (rules) {
-		pr_info("tcpflags: %d rules on %s (default %s)",
-			rules->nrules, ifname,
-			action_name(rules->default_action));
-		ruleset_free(rules);
-		free(rules);
-	}
-	return EXIT_OK;
-fail:
-	if (rules) {
-		ruleset_free(rules);
-		free(rules);
-	}
-	/* nothing half-attached: a new attachment goes whole */
-	if (attached && !cur.ours) {
-		struct attached now;
-
-		if (query_attached(ifindex, &now) == 0 && now.ours)
-			detach_ours(ifindex, &now);
-		if (!had_egress)
-			egress_detach(ifindex);
-	}
-	tcpflags_bpf__destroy(skel);
-	if (fresh) {
-		pins_remove(ifname);
-		policy_forget(ifname);
-	}
-	return EXIT_FAIL;
+	o->fo.track = !o->no_flows;
+	o->fo.egress = !o->no_flows && !o->ingress_only;
+	return attach_run(o);
 }
 
 #define ATTACH(m) offsetof(struct attach_opts, m)
@@ -546,7 +585,7 @@ const struct cli_command attach_command = {
 		 "  fin_wait1 fin_wait2 close_wait last_ack closing time_wait.\n",
 	.args = attach_args, .opts = attach_options, .root = true,
 	.size = sizeof(struct attach_opts), .defaults = &attach_defaults,
-	.check = attach_check, .run = cmd_attach,
+	.check = attach_rules_file, .run = cmd_attach,
 };
 
 struct detach_opts {
@@ -554,15 +593,47 @@ struct detach_opts {
 	bool keep;
 };
 
-static int cmd_detach(void *opts)
+/* Remove ifname's pins (and its saved rules) unless keep. */
+static int detach_pins(const char *ifname, const char *dir, bool keep)
 {
-	const struct detach_opts *o = opts;
+	int err;
+
+	if (keep)
+		return 0;
+	policy_forget(ifname);
+	err = pins_remove(ifname);
+	if (err)
+		pr_warn("detached from %s, but cannot remove %s: %s", ifname,
+			dir, strerror(-err));
+	return err;
+}
+
+/* Take our XDP program and the egress observer off ifindex. */
+static int detach_hooks(const char *ifname, unsigned int ifindex,
+			const struct attached *cur)
+{
+	int err = cur->ours ? detach_ours(ifindex, cur) : 0;
+
+	if (err) {
+		pr_warn("cannot detach from %s: %s", ifname, strerror(-err));
+		return err;
+	}
+	err = egress_detach(ifindex);
+	if (err && err != -ENOENT) {
+		pr_warn("cannot remove the egress observer of %s: %s", ifname,
+			strerror(-err));
+		return err;
+	}
+	return 0;
+}
+
+static int detach_iface(const char *ifname, bool keep)
+{
 	char dir[PATH_MAX];
 	struct attached cur = {};
-	unsigned int ifindex = 0;
-	const char *ifname = o->ifname;
-	bool keep = o->keep, pinned;
+	unsigned int ifindex;
 	__u32 egress_id;
+	bool pinned;
 	int err;
 
 	if (pins_iface_dir(ifname, dir, sizeof(dir)))
@@ -570,10 +641,7 @@ static int cmd_detach(void *opts)
 	pinned = access(dir, F_OK) == 0;
 	if (pinned && !if_nametoindex(ifname)) {
 		/* the interface went away: only its pins are left to clean */
-		if (!keep) {
-			policy_forget(ifname);
-			pins_remove(ifname);
-		}
+		detach_pins(ifname, dir, keep);
 		pr_info("tcpflags: %s is gone; %s its counters", ifname,
 			keep ? "kept" : "removed");
 		return EXIT_OK;
@@ -585,37 +653,22 @@ static int cmd_detach(void *opts)
 		pr_warn("cannot query XDP on %s: %s", ifname, strerror(-err));
 		return EXIT_FAIL;
 	}
-	if (!cur.ours && !pinned && egress_query(ifindex, &egress_id)) {
-		pr_warn("%s is not attached", ifname);
+	if (!cur.ours && !pinned && egress_query(ifindex, &egress_id))
+		return not_attached(ifname, -ENOENT);
+	if (detach_hooks(ifname, ifindex, &cur) ||
+	    (pinned && detach_pins(ifname, dir, keep)))
 		return EXIT_FAIL;
-	}
-	if (cur.ours) {
-		err = detach_ours(ifindex, &cur);
-		if (err) {
-			pr_warn("cannot detach from %s: %s", ifname,
-				strerror(-err));
-			return EXIT_FAIL;
-		}
-	}
-	err = egress_detach(ifindex);
-	if (err && err != -ENOENT) {
-		pr_warn("cannot remove the egress observer of %s: %s", ifname,
-			strerror(-err));
-		return EXIT_FAIL;
-	}
-	if (!keep && pinned) {
-		policy_forget(ifname);
-		err = pins_remove(ifname);
-		if (err) {
-			pr_warn("detached from %s, but cannot remove %s: %s",
-				ifname, dir, strerror(-err));
-			return EXIT_FAIL;
-		}
-	}
 	pr_info("tcpflags: %s %s%s", cur.ours ? "detached from" :
 		"was not attached to", ifname,
 		keep ? " (counters kept)" : "");
 	return EXIT_OK;
+}
+
+static int cmd_detach(void *opts)
+{
+	const struct detach_opts *o = opts;
+
+	return detach_iface(o->ifname, o->keep);
 }
 
 static const struct cli_opt detach_args[] = {
@@ -651,7 +704,7 @@ static void status_one(const char *ifname, bool json, bool first)
 	int fd;
 
 	pins_iface_dir(ifname, dir, sizeof(dir));
-	if (pins_open_map(ifname, "tcpf_meta", &fd) == 0) {
+	if (map_open(TCPF_MAP_META, ifname, true, &fd) == 0) {
 		meta_read(fd, &meta);
 		close(fd);
 	}
@@ -683,6 +736,27 @@ static void status_one(const char *ifname, bool json, bool first)
 	printf("%-16s %7u  %-8s %-14s %8u  %-6s %s\n", ifname, ifindex,
 	       mode_name(cur.ours ? cur.mode : meta.mode), state,
 	       cur.ours ? cur.prog_id : 0, egress ? "yes" : "no", since);
+	if (meta.prog_id && meta.abi != TCPF_ABI_VERSION)
+		printf("  (its pins are of map ABI %u, this tcpflags' %u: "
+		       "'tcpflags detach %s' before attaching it)\n", meta.abi,
+		       TCPF_ABI_VERSION, ifname);
+}
+
+/* The registry's pins, by scope, and the map ABI they are made for. */
+static void status_pins(void)
+{
+	char ns[PATH_MAX];
+
+	if (pins_ns_dir(ns, sizeof(ns)))
+		return;
+	printf("\npins (map ABI %u) in %s/:", TCPF_ABI_VERSION, ns);
+	for (int scope = MAP_IFACE; scope <= MAP_NS; scope++) {
+		printf("\n  %s:", scope == MAP_NS ? "shared" : "IFACE/");
+		for (int id = 0; id < TCPF_NMAPS; id++)
+			if (map_defs[id].scope == (enum map_scope)scope)
+				printf(" %s", map_defs[id].name);
+	}
+	printf("\n");
 }
 
 struct status_opts {
@@ -710,8 +784,8 @@ static int cmd_status(void *opts)
 		       "SINCE");
 	for (int i = 0; i < n; i++)
 		status_one(names[i], json, shown++ == 0);
-	buckets = pinned_entries("tcpf_flows");
-	slots = pinned_entries("tcpf_syns");
+	buckets = map_pinned_entries(TCPF_MAP_FLOWS, NULL);
+	slots = map_pinned_entries(TCPF_MAP_SYNS, NULL);
 	conns = (unsigned long long)buckets * TCPF_FLOW_WAYS;
 	if (json && !buckets) {
 		printf("]}\n");	/* no flow table: nothing attached here */
@@ -732,6 +806,8 @@ static int cmd_status(void *opts)
 		       slots, sizeof(struct tcpf_syn),
 		       (double)slots * sizeof(struct tcpf_syn) / 1048576.0);
 	}
+	if (!json && shown)
+		status_pins();
 	return EXIT_OK;
 }
 

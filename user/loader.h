@@ -10,7 +10,4 @@
 extern const struct cli_command attach_command, detach_command,
 	status_command;
 
-/* "native", "skb" (and "?" for anything else). */
-const char *mode_name(__u32 mode);
-
 #endif

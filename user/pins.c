@@ -2,7 +2,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <stdlib.h>
-#include <stdbool.h>
 #include <limits.h>
 #include <net/if.h>
 #include <stdio.h>
@@ -14,7 +13,6 @@
 #include <unistd.h>
 #include <linux/magic.h>
 #include <bpf/bpf.h>
-#include <bpf/libbpf.h>
 #include "log.h"
 #include "pins.h"
 
@@ -139,50 +137,6 @@ int pins_iface_dir(const char *ifname, char *buf, size_t size)
 	return 0;
 }
 
-/* Open dir/map, read-only when ro (the kernel then refuses any write). */
-static int open_pinned(const char *dir, const char *map, bool ro, int *fd)
-{
-	LIBBPF_OPTS(bpf_obj_get_opts, opts,
-		    .file_flags = ro ? BPF_F_RDONLY : 0);
-	char path[PATH_MAX + 32];
-
-	snprintf(path, sizeof(path), "%s/%s", dir, map);
-	*fd = bpf_obj_get_opts(path, &opts);
-	return *fd < 0 ? -errno : 0;
-}
-
-int pins_open_map(const char *ifname, const char *map, int *fd)
-{
-	char dir[PATH_MAX];
-	int err = pins_iface_dir(ifname, dir, sizeof(dir));
-
-	return err ? err : open_pinned(dir, map, false, fd);
-}
-
-int pins_open_map_ro(const char *ifname, const char *map, int *fd)
-{
-	char dir[PATH_MAX];
-	int err = pins_iface_dir(ifname, dir, sizeof(dir));
-
-	return err ? err : open_pinned(dir, map, true, fd);
-}
-
-int pins_open_shared(const char *map, int *fd)
-{
-	char dir[PATH_MAX];
-	int err = pins_ns_dir(dir, sizeof(dir));
-
-	return err ? err : open_pinned(dir, map, false, fd);
-}
-
-int pins_open_shared_ro(const char *map, int *fd)
-{
-	char dir[PATH_MAX];
-	int err = pins_ns_dir(dir, sizeof(dir));
-
-	return err ? err : open_pinned(dir, map, true, fd);
-}
-
 int pins_ifaces(char (*names)[IF_NAMESIZE], int max)
 {
 	char dir[PATH_MAX];
@@ -268,30 +222,4 @@ int meta_write(int fd, const struct tcpf_meta *meta)
 	if (bpf_map_update_elem(fd, &key, meta, BPF_ANY))
 		return -errno;
 	return 0;
-}
-
-const char *pins_incompatible(struct bpf_object *obj)
-{
-	struct bpf_map *map;
-
-	bpf_object__for_each_map(map, obj) {
-		const char *path = bpf_map__pin_path(map);
-		struct bpf_map_info info = {};
-		__u32 len = sizeof(info);
-		int fd, bad;
-
-		if (!path || access(path, F_OK))
-			continue;
-		fd = bpf_obj_get(path);
-		if (fd < 0)
-			continue;	/* the load will say why */
-		bad = !bpf_obj_get_info_by_fd(fd, &info, &len) &&
-		      (info.type != bpf_map__type(map) ||
-		       info.key_size != bpf_map__key_size(map) ||
-		       info.value_size != bpf_map__value_size(map));
-		close(fd);
-		if (bad)
-			return bpf_map__name(map);
-	}
-	return NULL;
 }

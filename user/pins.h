@@ -3,11 +3,9 @@
  * pins.h - where an attachment's maps live in bpffs, and the interface it
  * belongs to.  Pins are per network namespace (by its cookie, which the
  * kernel never reuses) and per interface name:
- *     /sys/fs/bpf/tcpflags/ns<cookie>/<ifname>/   tcpf_stats, tcpf_meta,
- *                                                  tcpf_phases
- *     /sys/fs/bpf/tcpflags/ns<cookie>/            tcpf_flows, tcpf_syns,
- *          tcpf_ctl, tcpf_conns, tcpf_timer: one flow table per namespace,
- *          so a connection crossing two attached interfaces is one entry
+ *     /sys/fs/bpf/tcpflags/ns<cookie>/<ifname>/   the per-interface maps
+ *     /sys/fs/bpf/tcpflags/ns<cookie>/            the per-namespace maps
+ * Which map is which, and opening one: the registry, maps.h.
  */
 #ifndef TCPF_PINS_H
 #define TCPF_PINS_H
@@ -31,27 +29,9 @@ int pins_ns_dir(char *buf, size_t size);
 /* The directory of one interface's pins in this network namespace. */
 int pins_iface_dir(const char *ifname, char *buf, size_t size);
 
-/* Open a pinned map of an interface; -ENOENT when not attached. */
-int pins_open_map(const char *ifname, const char *map, int *fd);
-
-/* Open a map shared by the namespace's interfaces (the flow table...). */
-int pins_open_shared(const char *map, int *fd);
-
-/* The same, read-only: for readers, which must never write a map. */
-int pins_open_map_ro(const char *ifname, const char *map, int *fd);
-int pins_open_shared_ro(const char *map, int *fd);
-
 /* The interfaces with pins in this namespace, sorted, at most max;
  * returns how many, or -errno. */
 int pins_ifaces(char (*names)[IF_NAMESIZE], int max);
-
-/*
- * A map pinned where obj would reuse one, but of another layout (made by
- * another version of tcpflags): its name, else NULL.  libbpf would only
- * fail the load with EINVAL.
- */
-struct bpf_object;
-const char *pins_incompatible(struct bpf_object *obj);
 
 /* Remove an interface's pins and its directory; the namespace's shared
  * maps go with its last interface. */

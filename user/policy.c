@@ -13,6 +13,7 @@
 #include "counters.h"
 #include "log.h"
 #include "pfxtable.h"
+#include "maps.h"
 #include "pins.h"
 #include "policy.h"
 
@@ -206,11 +207,11 @@ static int write_set(int fd, __u32 set, const struct compiled *c)
 	return err;
 }
 
-static int open_maps(const char *ifname, int *fds, const char *const *names,
+static int open_maps(const char *ifname, int *fds, const enum map_id *ids,
 		     int n)
 {
 	for (int i = 0; i < n; i++) {
-		int err = pins_open_map(ifname, names[i], &fds[i]);
+		int err = map_open(ids[i], ifname, false, &fds[i]);
 
 		if (err) {
 			while (i--)
@@ -221,10 +222,10 @@ static int open_maps(const char *ifname, int *fds, const char *const *names,
 	return 0;
 }
 
-static const char *const map_names[] = {
-	"tcpf_policy", "tcpf_rulesets", "tcpf_rhits",
+static const enum map_id map_ids[] = {
+	TCPF_MAP_POLICY, TCPF_MAP_RULESETS, TCPF_MAP_RHITS,
 };
-#define NMAPS ((int)(sizeof(map_names) / sizeof(map_names[0])))
+#define NMAPS ((int)(sizeof(map_ids) / sizeof(map_ids[0])))
 
 int policy_write(const struct policy_maps *m, const struct ruleset *rs,
 		 const __u32 *fresh_ids, int nfresh)
@@ -271,7 +272,7 @@ int policy_write(const struct policy_maps *m, const struct ruleset *rs,
 int policy_install(const char *ifname, const struct ruleset *rs,
 		   const __u32 *fresh_ids, int nfresh)
 {
-	int fds[NMAPS], err = open_maps(ifname, fds, map_names, NMAPS);
+	int fds[NMAPS], err = open_maps(ifname, fds, map_ids, NMAPS);
 	char path[PATH_MAX], tmp[PATH_MAX + 8];
 	struct policy_maps m;
 
@@ -298,9 +299,9 @@ int policy_read_counts(const char *ifname,
 {
 	int fds[2] = { -1, -1 }, err;
 
-	err = pins_open_map_ro(ifname, "tcpf_rhits", &fds[0]);
+	err = map_open(TCPF_MAP_RHITS, ifname, true, &fds[0]);
 	if (!err)
-		err = pins_open_map_ro(ifname, "tcpf_drops", &fds[1]);
+		err = map_open(TCPF_MAP_DROPS, ifname, true, &fds[1]);
 
 	if (err)
 		return err;

@@ -10,9 +10,12 @@
 #include <unistd.h>
 #include "cli.h"
 #include "log.h"
+#include "maps.h"
 #include "pins.h"
 #include "policy.h"
+#include "report.h"
 #include "rulecmd.h"
+#include "snapshot.h"
 
 static const char rule_grammar[] =
 	"  MATCH   --tcp-flags MASK COMP | flags COMP/MASK | --syn | valid |\n"
@@ -40,11 +43,8 @@ static int target(const char *ifname)
 {
 	int fd;
 
-	if (pins_open_map(ifname, "tcpf_rulesets", &fd)) {
-		pr_warn("%s is not attached (no rule maps); run 'tcpflags "
-			"attach %s'", ifname, ifname);
-		return EXIT_FAIL;
-	}
+	if (map_open(TCPF_MAP_RULESETS, ifname, true, &fd))
+		return not_attached(ifname, -ENOENT);
 	close(fd);
 	return EXIT_OK;
 }
@@ -165,86 +165,32 @@ static int rule_flush_default(const char *ifname, int deflt, bool flush)
 	return ret;
 }
 
-/* The saved rule set with its hit and drop counters; NULL on error. */
-static struct ruleset *load_counted(const char *ifname,
-				    struct tcpf_count *hits,
-				    struct tcpf_count *drops, int *err)
+/* `rule list`: the rules and their hits from one snapshot. */
+static int rule_list(const char *ifname, bool json)
 {
-	struct ruleset *rs = malloc(sizeof(*rs));
+	struct iface_snapshot *s = calloc(1, sizeof(*s));
+	int err = s ? snapshot_read(ifname, s, 0) : -ENOMEM;
 
-	*err = rs ? policy_load(ifname, rs) : -ENOMEM;
-	if (!*err)
-		*err = policy_read_counts(ifname, hits, drops);
-	if (*err) {
-		free(rs);
-		return NULL;
+	if (err) {
+		pr_warn("cannot read the rules of %s: %s", ifname,
+			strerror(-err));
+	} else if (s->rules_error[0]) {
+		pr_warn("the saved rules of %s do not parse: %s", ifname,
+			s->rules_error);
+		err = -EINVAL;
+	} else if (json) {
+		printf("{\"interface\": ");
+		json_string(ifname);
+		printf(", ");
+		report_rules_json(s);
+		printf("}\n");
+	} else {
+		report_rules_table(s);
 	}
-	return rs;
-}
-
-int rules_print_json(const char *ifname)
-{
-	static struct tcpf_count hits[TCPF_RULES_MAX + 1];
-	struct tcpf_count drops[TCPF_DROP_MAX];
-	int err;
-	struct ruleset *rs = load_counted(ifname, hits, drops, &err);
-
-	if (!rs)
-		return err;
-	printf("\"default\": \"%s\", \"rules\": [",
-	       action_name(rs->default_action));
-	for (int i = 0; i < rs->nrules; i++) {
-		const struct rule *r = &rs->rules[i];
-
-		printf("%s{\"id\": %u, \"priority\": %d, \"text\": ",
-		       i ? ", " : "", r->id, r->priority);
-		json_string(r->text);
-		printf(", \"action\": \"%s\", \"packets\": %llu, "
-		       "\"bytes\": %llu}", action_name(r->action),
-		       (unsigned long long)hits[r->id].packets,
-		       (unsigned long long)hits[r->id].bytes);
-	}
-	printf("], \"drops\": {");
-	for (int d = 0; d < TCPF_DROP_MAX; d++)
-		printf("%s\"%s\": %llu", d ? ", " : "", drop_reason_name(d),
-		       (unsigned long long)drops[d].packets);
-	printf("}");
-	ruleset_free(rs);
-	free(rs);
-	return 0;
-}
-
-int rules_print_table(const char *ifname)
-{
-	static struct tcpf_count hits[TCPF_RULES_MAX + 1];
-	struct tcpf_count drops[TCPF_DROP_MAX];
-	int err;
-	struct ruleset *rs = load_counted(ifname, hits, drops, &err);
-
-	if (!rs)
-		return err;
-	printf("rules (first match decides; default %s):\n",
-	       action_name(rs->default_action));
-	if (!rs->nrules)
-		printf("  (none)\n");
-	else
-		printf("  %4s %6s %10s %12s  %s\n", "ID", "PRIO", "PACKETS",
-		       "BYTES", "RULE");
-	for (int i = 0; i < rs->nrules; i++) {
-		const struct rule *r = &rs->rules[i];
-
-		printf("  %4u %6d %10llu %12llu  %s\n", r->id, r->priority,
-		       (unsigned long long)hits[r->id].packets,
-		       (unsigned long long)hits[r->id].bytes, r->text);
-	}
-	printf("drops:");
-	for (int d = 0; d < TCPF_DROP_MAX; d++)
-		printf(" %s %llu", drop_reason_name(d),
-		       (unsigned long long)drops[d].packets);
-	printf("\n");
-	ruleset_free(rs);
-	free(rs);
-	return 0;
+	if (s)
+		snapshot_free(s);
+	free(s);
+	return err ? EXIT_FAIL : EXIT_OK;
 }
 
 static int rule_flush(const struct rule_opts *o)
@@ -299,21 +245,7 @@ static int run_list(void *opts)
 
 	if (ret != EXIT_OK)
 		return ret;
-	if (o->json) {
-		printf("{\"interface\": ");
-		json_string(ifname);
-		printf(", ");
-		ret = rules_print_json(ifname);
-		printf("}\n");
-	} else {
-		ret = rules_print_table(ifname);
-	}
-	if (ret) {
-		pr_warn("cannot read the rules of %s: %s", ifname,
-			strerror(-ret));
-		return EXIT_FAIL;
-	}
-	return EXIT_OK;
+	return rule_list(ifname, o->json);
 }
 
 static int run_apply(void *opts)

@@ -10,9 +10,4 @@
 
 extern const struct cli_command rule_command, apply_command;
 
-/* The "rules" and "drops" members of a JSON object (stats, rule list). */
-int rules_print_json(const char *ifname);
-/* The rules table (stats, rule list). */
-int rules_print_table(const char *ifname);
-
 #endif

@@ -6,6 +6,7 @@
 #include <unistd.h>
 #include <bpf/libbpf.h>
 #include "attached.h"
+#include "maps.h"
 #include "pins.h"
 #include "policy.h"
 #include "snapshot.h"
@@ -17,7 +18,7 @@ static int read_srcs(const char *ifname, struct iface_snapshot *s)
 
 	s->nsrcs = 0;
 	/* attachments made before SYN sources were counted have no map */
-	if (pins_open_map_ro(ifname, "tcpf_srcs", &fd))
+	if (map_open(TCPF_MAP_SRCS, ifname, true, &fd))
 		return 0;
 	if (ncpu > 0 && s->srcs_cap < ncpu * TCPF_SRC_SLOTS) {
 		free(s->srcs);
@@ -38,9 +39,9 @@ static int read_meta_counts(const char *ifname, struct iface_snapshot *s)
 {
 	int sfd = -1, mfd = -1, err;
 
-	err = pins_open_map_ro(ifname, "tcpf_stats", &sfd);
+	err = map_open(TCPF_MAP_STATS, ifname, true, &sfd);
 	if (!err)
-		err = pins_open_map_ro(ifname, "tcpf_meta", &mfd);
+		err = map_open(TCPF_MAP_META, ifname, true, &mfd);
 	if (!err)
 		err = counters_read(sfd, &s->count);
 	if (!err)

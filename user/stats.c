@@ -11,10 +11,10 @@
 #include <unistd.h>
 #include "cli.h"
 #include "counters.h"
-#include "loader.h"
 #include "log.h"
+#include "maps.h"
 #include "pins.h"
-#include "rulecmd.h"
+#include "report.h"
 #include "snapshot.h"
 #include "stats.h"
 
@@ -24,30 +24,6 @@ static void on_signal(int sig)
 {
 	(void)sig;
 	stop = 1;
-}
-
-/* The one line for a failure to read an interface's pins. */
-static void pinned_error(const char *ifname, int err)
-{
-	if (err == -ENOENT)
-		pr_warn("%s is not attached (no pinned counters); run "
-			"'tcpflags attach %s'", ifname, ifname);
-	else if (err == -EACCES || err == -EPERM)
-		pr_warn("cannot read the counters of %s: permission denied "
-			"(run as root)", ifname);
-	else if (err)
-		pr_warn("cannot read the counters of %s: %s", ifname,
-			strerror(-err));
-}
-
-/* Open an attached interface's pinned map, with one line on failure. */
-static int open_pinned(const char *ifname, const char *map, int *fd)
-{
-	int err = pins_open_map(ifname, map, fd);
-
-	if (err)
-		pinned_error(ifname, err);
-	return err;
 }
 
 static void count_pattern(const struct tcpf_snapshot *s, int f,
@@ -179,8 +155,7 @@ static void print_json(const struct iface_snapshot *x)
 		print_flows_json(fs);
 	print_srcs_json(x);
 	printf(", ");
-	if (rules_print_json(m->ifname))
-		printf("\"rules\": [], \"drops\": {}");
+	report_rules_json(x);
 	printf("}\n");
 }
 
@@ -233,7 +208,7 @@ static void print_table(const struct iface_snapshot *x)
 		print_flows_table(fs);
 	print_srcs_table(x);
 	printf("\n");
-	rules_print_table(m->ifname);
+	report_rules_table(x);
 }
 
 static int stats_once(const char *ifname, bool json)
@@ -242,7 +217,7 @@ static int stats_once(const char *ifname, bool json)
 	int err = x ? snapshot_read(ifname, x, SNAP_SRCS) : -ENOMEM;
 
 	if (err) {
-		pinned_error(ifname, err);
+		not_attached(ifname, err);
 	} else {
 		snprintf(x->meta.ifname, sizeof(x->meta.ifname), "%s", ifname);
 		if (json)
@@ -315,29 +290,12 @@ struct reset_opts {
 static int cmd_reset(void *opts)
 {
 	const char *ifname = ((const struct reset_opts *)opts)->iface.name;
-	int fd, err;
+	int err;
 
-	if (open_pinned(ifname, "tcpf_stats", &fd))
-		return EXIT_FAIL;
-	err = counters_reset(fd);
-	close(fd);
-	if (!err && pins_open_map(ifname, "tcpf_phases", &fd) == 0) {
-		err = percpu_u64_reset(fd, TCPF_PHASE_ENTRIES);
-		close(fd);
-	}
-	/* rule hits and drops are counters too */
-	if (!err && pins_open_map(ifname, "tcpf_rhits", &fd) == 0) {
-		err = percpu_count_reset(fd, TCPF_RULES_MAX + 1);
-		close(fd);
-	}
-	if (!err && pins_open_map(ifname, "tcpf_drops", &fd) == 0) {
-		err = percpu_count_reset(fd, TCPF_DROP_MAX);
-		close(fd);
-	}
-	if (!err && pins_open_map(ifname, "tcpf_srcs", &fd) == 0) {
-		err = srcs_reset(fd);
-		close(fd);
-	}
+	/* every map the registry marks reset: rule hits and drops too */
+	err = maps_reset(ifname);
+	if (err == -ENOENT || err == -EACCES || err == -EPERM)
+		return not_attached(ifname, err);
 	if (err) {
 		pr_warn("cannot reset the counters of %s: %s", ifname,
 			strerror(-err));

@@ -29,25 +29,12 @@
 #include "cli.h"
 #include "log.h"
 #include "pins.h"
+#include "report.h"
 #include "top.h"
 #include "top_input.h"
 #include "top_model.h"
 
 /* ---------------------------------------------------------- options */
-
-static int not_attached(const char *name, int err)
-{
-	if (!err || err == -ENOENT)
-		pr_warn("%s is not attached; run 'tcpflags attach %s'", name,
-			name);
-	else if (err == -EACCES || err == -EPERM)
-		pr_warn("cannot read the counters of %s: permission denied "
-			"(run as root)", name);
-	else
-		pr_warn("cannot read the counters of %s: %s", name,
-			strerror(-err));
-	return EXIT_FAIL;
-}
 
 static int open_named(struct top *t, char **names, int n)
 {

@@ -12,8 +12,8 @@
 #include <arpa/inet.h>
 #include <curses.h>
 #include "counters.h"
-#include "loader.h"
 #include "policy.h"
+#include "report.h"
 #include "timefmt.h"
 #include "top_draw.h"
 

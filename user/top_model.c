@@ -8,6 +8,7 @@
 #include <unistd.h>
 #include "attached.h"
 #include "counters.h"
+#include "maps.h"
 #include "pins.h"
 #include "timefmt.h"
 #include "top_model.h"
@@ -179,7 +180,7 @@ static bool pinned_attached(const char *name)
 	__u32 mode;
 	int fd, err;
 
-	if (pins_open_map_ro(name, "tcpf_meta", &fd))
+	if (map_open(TCPF_MAP_META, name, true, &fd))
 		return false;
 	err = meta_read(fd, &m);
 	close(fd);
