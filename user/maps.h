@@ -27,37 +27,22 @@
 
 #define SIZED 0u
 
-/*      id         name       scope  reset  type          key    value \
- *                                                               entries */
-#define TCPF_MAP_TABLE(X)						\
-	X(STATS,     stats,     IFACE, true,  PERCPU_ARRAY, __u32,	\
-	  struct tcpf_count, TCPF_STATS_ENTRIES)			\
-	X(META,      meta,      IFACE, false, ARRAY,        __u32,	\
-	  struct tcpf_meta, 1)						\
-	X(PHASES,    phases,    IFACE, true,  PERCPU_ARRAY, __u32,	\
-	  __u64, TCPF_PHASE_ENTRIES)					\
-	X(SRCS,      srcs,      IFACE, true,  PERCPU_ARRAY, __u32,	\
-	  struct tcpf_src, TCPF_SRC_SLOTS)				\
-	X(POLICY,    policy,    IFACE, false, ARRAY,        __u32,	\
-	  struct tcpf_policy, 1)					\
-	X(RULESETS,  rulesets,  IFACE, false, ARRAY,        __u32,	\
-	  struct tcpf_set, TCPF_RULESETS)				\
-	X(RHITS,     rhits,     IFACE, true,  PERCPU_ARRAY, __u32,	\
-	  struct tcpf_count, TCPF_RULES_MAX + 1)			\
-	X(DROPS,     drops,     IFACE, true,  PERCPU_ARRAY, __u32,	\
-	  struct tcpf_count, TCPF_DROP_MAX)				\
-	X(RATELIMIT, ratelimit, IFACE, false, ARRAY,        __u32,	\
-	  struct tcpf_rl_bucket, TCPF_RL_SLOTS)				\
-	X(FLOWS,     flows,     NS,    false, ARRAY,        __u32,	\
-	  struct tcpf_flow_bucket, SIZED)				\
-	X(SYNS,      syns,      NS,    false, ARRAY,        __u32,	\
-	  struct tcpf_syn, SIZED)					\
-	X(CTL,       ctl,       NS,    false, ARRAY,        __u32,	\
-	  struct tcpf_ctl, 1)						\
-	X(CONNS,     conns,     NS,    false, PERCPU_ARRAY, __u32,	\
-	  __u64, TCPF_CONN_MAX)						\
-	X(TIMER,     timer,     NS,    false, ARRAY,        __u32,	\
-	  struct tcpf_timer, 1)						\
+/* X(id, name, scope, reset, type, key, value, max_entries) */
+#define TCPF_MAP_TABLE(X)                                                                         \
+	X(STATS, stats, IFACE, true, PERCPU_ARRAY, __u32, struct tcpf_count, TCPF_STATS_ENTRIES)  \
+	X(META, meta, IFACE, false, ARRAY, __u32, struct tcpf_meta, 1)                            \
+	X(PHASES, phases, IFACE, true, PERCPU_ARRAY, __u32, __u64, TCPF_PHASE_ENTRIES)            \
+	X(SRCS, srcs, IFACE, true, PERCPU_ARRAY, __u32, struct tcpf_src, TCPF_SRC_SLOTS)          \
+	X(POLICY, policy, IFACE, false, ARRAY, __u32, struct tcpf_policy, 1)                      \
+	X(RULESETS, rulesets, IFACE, false, ARRAY, __u32, struct tcpf_set, TCPF_RULESETS)         \
+	X(RHITS, rhits, IFACE, true, PERCPU_ARRAY, __u32, struct tcpf_count, TCPF_RULES_MAX + 1)  \
+	X(DROPS, drops, IFACE, true, PERCPU_ARRAY, __u32, struct tcpf_count, TCPF_DROP_MAX)       \
+	X(RATELIMIT, ratelimit, IFACE, false, ARRAY, __u32, struct tcpf_rl_bucket, TCPF_RL_SLOTS) \
+	X(FLOWS, flows, NS, false, ARRAY, __u32, struct tcpf_flow_bucket, SIZED)                  \
+	X(SYNS, syns, NS, false, ARRAY, __u32, struct tcpf_syn, SIZED)                            \
+	X(CTL, ctl, NS, false, ARRAY, __u32, struct tcpf_ctl, 1)                                  \
+	X(CONNS, conns, NS, false, PERCPU_ARRAY, __u32, __u64, TCPF_CONN_MAX)                     \
+	X(TIMER, timer, NS, false, ARRAY, __u32, struct tcpf_timer, 1)                            \
 	/* a new map: its row above this line */
 
 enum map_scope { MAP_IFACE, MAP_NS };

@@ -26,13 +26,20 @@ static void on_signal(int sig)
 	stop = 1;
 }
 
-static void count_pattern(const struct tcpf_snapshot *s, int f,
-			  struct tcpf_count *out)
+/* The next flag byte after *f that was counted (IPv4 and IPv6 added up):
+ * false when there is none. */
+static bool next_pattern(const struct tcpf_snapshot *s, int *f,
+			 struct tcpf_count *c)
 {
-	out->packets = s->flags[TCPF_IPV4][f].packets +
-		       s->flags[TCPF_IPV6][f].packets;
-	out->bytes = s->flags[TCPF_IPV4][f].bytes +
-		     s->flags[TCPF_IPV6][f].bytes;
+	while (++*f < TCPF_PATTERNS) {
+		c->packets = s->flags[TCPF_IPV4][*f].packets +
+			     s->flags[TCPF_IPV6][*f].packets;
+		c->bytes = s->flags[TCPF_IPV4][*f].bytes +
+			   s->flags[TCPF_IPV6][*f].bytes;
+		if (c->packets)
+			return true;
+	}
+	return false;
 }
 
 static __u64 phase_total(const struct tcpf_flowstats *fs, int ph)
@@ -108,122 +115,137 @@ static void print_srcs_table(const struct iface_snapshot *x)
 		printf("\n");
 }
 
-static void print_json(const struct iface_snapshot *x)
+/* The counted flag patterns, as the JSON array's members. */
+static void print_patterns_json(const struct tcpf_snapshot *s)
 {
-	const struct tcpf_meta *m = &x->meta;
-	const struct tcpf_snapshot *s = &x->count;
-	const struct tcpf_flowstats *fs = x->flows ? &x->fs : NULL;
-	struct tcpf_totals t;
+	struct tcpf_count pc;
 	char name[40];
 	bool first = true;
 
-	counters_totals(s, &t);
-	printf("{\"interface\": ");
-	json_string(m->ifname);
-	printf(", \"ifindex\": %u, \"mode\": \"%s\", ", m->ifindex,
-	       mode_name(m->mode));
-	printf("\"packets\": {\"total\": %llu, \"tcp\": %llu, "
-	       "\"ipv4_tcp\": %llu, \"ipv6_tcp\": %llu, \"non_tcp\": %llu, "
-	       "\"tcp_fragment\": %llu, \"malformed\": %llu}, ",
-	       (unsigned long long)t.total, (unsigned long long)t.tcp,
-	       (unsigned long long)t.ipv4_tcp, (unsigned long long)t.ipv6_tcp,
-	       (unsigned long long)t.non_tcp,
-	       (unsigned long long)t.tcp_fragment,
-	       (unsigned long long)t.malformed);
-	printf("\"malformed\": {");
-	for (int c = TCPF_CNT_MAL_FIRST; c < TCPF_CNT_MAX; c++)
-		printf("%s\"%s\": %llu", c == TCPF_CNT_MAL_FIRST ? "" : ", ",
-		       counter_name(c),
-		       (unsigned long long)s->cnt[c].packets);
-	printf("}, \"flags\": [");
-	for (int f = 0; f < TCPF_PATTERNS; f++) {
-		struct tcpf_count c;
-
-		count_pattern(s, f, &c);
-		if (!c.packets)
-			continue;
+	for (int f = -1; next_pattern(s, &f, &pc);) {
 		printf("%s{\"bits\": %d, \"name\": \"%s\", \"valid\": %s, "
 		       "\"packets\": %llu, \"bytes\": %llu}", first ? "" : ", ",
 		       f, flags_name(f, name, sizeof(name)),
 		       tcpf_flags_valid(f) ? "true" : "false",
-		       (unsigned long long)c.packets,
-		       (unsigned long long)c.bytes);
+		       (unsigned long long)pc.packets,
+		       (unsigned long long)pc.bytes);
 		first = false;
 	}
-	printf("]");
-	if (fs)
-		print_flows_json(fs);
-	print_srcs_json(x);
+}
+
+/* The counted flag patterns, a row each, with their share of tcp. */
+static void print_patterns_table(const struct tcpf_snapshot *s, __u64 tcp)
+{
+	struct tcpf_count pc;
+	char name[40];
+
+	for (int f = -1; next_pattern(s, &f, &pc);) {
+		printf("%-31s %12llu %14llu %6.1f%%  %s\n",
+		       flags_name(f, name, sizeof(name)),
+		       (unsigned long long)pc.packets,
+		       (unsigned long long)pc.bytes,
+		       100.0 * (double)pc.packets / (double)tcp,
+		       tcpf_flags_valid(f) ? "yes" : "NO");
+	}
+}
+
+static void print_rules_json(const struct iface_snapshot *x)
+{
 	printf(", ");
 	report_rules_json(x);
+}
+
+static void print_rules_table(const struct iface_snapshot *x)
+{
+	printf("\n");
+	report_rules_table(x);
+}
+
+/* What follows the counters and the connections, in order, each in both
+ * forms. */
+static const struct {
+	void (*json)(const struct iface_snapshot *x);
+	void (*table)(const struct iface_snapshot *x);
+} sections[] = {
+	{ print_srcs_json, print_srcs_table },
+	{ print_rules_json, print_rules_table },
+};
+
+static void print_sections(const struct iface_snapshot *x, bool json)
+{
+	if (x->flows)
+		(json ? print_flows_json : print_flows_table)(&x->fs);
+	for (size_t i = 0; i < sizeof(sections) / sizeof(sections[0]); i++)
+		(json ? sections[i].json : sections[i].table)(x);
+}
+
+static void print_json(const struct iface_snapshot *x,
+		       const struct tcpf_totals *t)
+{
+	printf("{\"interface\": ");
+	json_string(x->meta.ifname);
+	printf(", \"ifindex\": %u, \"mode\": \"%s\", ", x->meta.ifindex,
+	       mode_name(x->meta.mode));
+	printf("\"packets\": {\"total\": %llu, \"tcp\": %llu, "
+	       "\"ipv4_tcp\": %llu, \"ipv6_tcp\": %llu, \"non_tcp\": %llu, "
+	       "\"tcp_fragment\": %llu, \"malformed\": %llu}, ",
+	       t->total, t->tcp, t->ipv4_tcp, t->ipv6_tcp, t->non_tcp,
+	       t->tcp_fragment, t->malformed);
+	printf("\"malformed\": {");
+	for (int c = TCPF_CNT_MAL_FIRST; c < TCPF_CNT_MAX; c++)
+		printf("%s\"%s\": %llu", c == TCPF_CNT_MAL_FIRST ? "" : ", ",
+		       counter_name(c),
+		       (unsigned long long)x->count.cnt[c].packets);
+	printf("}, \"flags\": [");
+	print_patterns_json(&x->count);
+	printf("]");
+	print_sections(x, true);
 	printf("}\n");
 }
 
-static void print_table(const struct iface_snapshot *x)
+static void print_table(const struct iface_snapshot *x,
+			const struct tcpf_totals *t)
 {
-	const struct tcpf_meta *m = &x->meta;
-	const struct tcpf_snapshot *s = &x->count;
-	const struct tcpf_flowstats *fs = x->flows ? &x->fs : NULL;
-	struct tcpf_totals t;
-	char name[40];
 	bool any = false;
 
-	counters_totals(s, &t);
 	printf("%s (ifindex %u, %s mode): %llu frames: %llu TCP "
 	       "(IPv4 %llu, IPv6 %llu), %llu non-TCP, %llu TCP fragments, "
-	       "%llu malformed\n\n", m->ifname, m->ifindex,
-	       mode_name(m->mode), (unsigned long long)t.total,
-	       (unsigned long long)t.tcp, (unsigned long long)t.ipv4_tcp,
-	       (unsigned long long)t.ipv6_tcp, (unsigned long long)t.non_tcp,
-	       (unsigned long long)t.tcp_fragment,
-	       (unsigned long long)t.malformed);
+	       "%llu malformed\n\n", x->meta.ifname, x->meta.ifindex,
+	       mode_name(x->meta.mode), t->total, t->tcp, t->ipv4_tcp,
+	       t->ipv6_tcp, t->non_tcp, t->tcp_fragment, t->malformed);
 	printf("%-31s %12s %14s %7s  %s\n", "PATTERN", "PACKETS", "BYTES",
 	       "SHARE", "VALID");
-	for (int f = 0; f < TCPF_PATTERNS; f++) {
-		struct tcpf_count c;
-
-		count_pattern(s, f, &c);
-		if (!c.packets)
-			continue;
-		printf("%-31s %12llu %14llu %6.1f%%  %s\n",
-		       flags_name(f, name, sizeof(name)),
-		       (unsigned long long)c.packets,
-		       (unsigned long long)c.bytes,
-		       100.0 * (double)c.packets / (double)t.tcp,
-		       tcpf_flags_valid(f) ? "yes" : "NO");
-	}
-	if (!t.tcp)
+	print_patterns_table(&x->count, t->tcp);
+	if (!t->tcp)
 		printf("(no TCP segments yet)\n");
 	for (int c = TCPF_CNT_MAL_FIRST; c < TCPF_CNT_MAX; c++) {
-		if (!s->cnt[c].packets)
+		if (!x->count.cnt[c].packets)
 			continue;
 		printf("%s %s %llu", any ? "," : "\nmalformed:",
 		       counter_name(c),
-		       (unsigned long long)s->cnt[c].packets);
+		       (unsigned long long)x->count.cnt[c].packets);
 		any = true;
 	}
 	if (any)
 		printf("\n");
-	if (fs)
-		print_flows_table(fs);
-	print_srcs_table(x);
-	printf("\n");
-	report_rules_table(x);
+	print_sections(x, false);
 }
 
 static int stats_once(const char *ifname, bool json)
 {
 	struct iface_snapshot *x = calloc(1, sizeof(*x));
 	int err = x ? snapshot_read(ifname, x, SNAP_SRCS) : -ENOMEM;
+	struct tcpf_totals t;
 
 	if (err) {
 		not_attached(ifname, err);
 	} else {
 		snprintf(x->meta.ifname, sizeof(x->meta.ifname), "%s", ifname);
+		counters_totals(&x->count, &t);
 		if (json)
-			print_json(x);
+			print_json(x, &t);
 		else
-			print_table(x);
+			print_table(x, &t);
 		fflush(stdout);
 	}
 	if (x)
