@@ -12,7 +12,6 @@
  * segment untracked) for the pure match tests, flows on for phase and
  * state matches.
  */
-#define _GNU_SOURCE
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -1331,7 +1330,7 @@ static int step_line(struct ctx *x, char *line)
 	static const int drop_of[] = { 1, 0, 0, 0 };
 	static const int reason_of[] = { R_RULE, R_WOULD, NONE, NONE };
 	char *w[10];
-	int nw = hx_words(line, w, 10), flags, o = -1;
+	int nw = line_words(line, w, 10), flags, o = -1;
 	struct frame_spec s;
 
 	if (nw == 0 || w[0][0] == '#')
@@ -1358,21 +1357,16 @@ static int step_line(struct ctx *x, char *line)
 	return 0;
 }
 
+static int steps_line(void *arg, char *line, int lineno)
+{
+	(void)lineno;
+	return step_line(arg, line);
+}
+
 static void run_steps(struct ctx *x, const char *name, const char *steps)
 {
-	int lineno = 0;
-
-	for (const char *p = steps; *p; lineno++) {
-		const char *e = strchrnul(p, '\n');
-		char line[256];
-
-		snprintf(line, sizeof(line), "%.*s", (int)(e - p), p);
-		p = *e ? e + 1 : e;
-		if (step_line(x, line)) {
-			hx_check(&x->h, 0, name, "step %d does not read", lineno + 1);
-			return;
-		}
-	}
+	if (lines_each(steps, steps_line, x))
+		hx_check(&x->h, 0, name, "a step does not read");
 }
 
 static void flows_reset(struct ctx *x)
