@@ -80,19 +80,20 @@ static char *trim(char *s)
 	return s;
 }
 
-int line_fields(char *line, char sep, char **f, int max)
+int line_fields(char *line, const char *sep, char **f, int max)
 {
+	size_t len = strlen(sep);
 	int n = 0;
 
 	for (char *p = line; n < max; ) {
-		char *e = strchr(p, sep);
+		char *e = strstr(p, sep);
 
 		if (e)
 			*e = '\0';
 		f[n++] = trim(p);
 		if (!e)
 			break;
-		p = e + 1;
+		p = e + len;
 	}
 	return n;
 }

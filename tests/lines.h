@@ -2,7 +2,7 @@
 /*
  * lines.h - the suites' one reader of text tables: a text (a string in a
  * suite, or a file of a corpus) line by line, blank lines and # comments
- * skipped, each line split into words or into "|" fields.
+ * skipped, each line split into words or into fields (" | " between them).
  */
 #ifndef TCPF_LINES_H
 #define TCPF_LINES_H
@@ -23,8 +23,9 @@ int lines_file(const char *path, line_fn fn, void *arg);
 
 /* Split line in place on blanks: at most max words; their count. */
 int line_words(char *line, char **w, int max);
-/* Split line in place at each sep, blanks around a field trimmed: at most
- * max fields; their count. */
-int line_fields(char *line, char sep, char **f, int max);
+/* Split line in place at each sep (a string: " | "), blanks around a
+ * field trimmed: at most max fields (the last holds the rest); their
+ * count. */
+int line_fields(char *line, const char *sep, char **f, int max);
 
 #endif
