@@ -550,7 +550,8 @@ static const struct file_case file_bads[] = {
 	  "nosuch drop\nnullscan drop\n",
 	  1, "unknown word 'nosuch'" },
 	{ "file_bad_line_counts_comments",
-	  "# c\n\n  \nset a 10.0.0.0/8\n# c # c\nsrc @a drop\n\n" "dport 100-50 drop\nnullscan drop\n",
+	  "# c\n\n  \nset a 10.0.0.0/8\n# c # c\nsrc @a drop\n\n"
+	  "dport 100-50 drop\nnullscan drop\n",
 	  8, "empty port range" },
 	{ "file_bad_last_line_no_newline",
 	  "nullscan drop\nxmas drop\nsrc 10.0.0.0/33 drop",
