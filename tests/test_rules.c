@@ -3,8 +3,8 @@
  * test_rules.c - the rule language (user/rules.c) without BPF: every valid
  * form parses to exactly the sets it names (the 256-bit flag set checked
  * against an independent predicate), every bad input (the corpus
- * tests/rules/bad.txt) is refused with a message that says why, files are parsed whole or not at all with
- * "FILE:LINE:" errors, ruleset_write round-trips, and ruleset_compile
+ * tests/rules/bad.txt) is refused with a message that says why, files are
+ * parsed whole or not at all with "FILE:LINE:" errors, ruleset_write round-trips, and ruleset_compile
  * orders rules and builds the prefix and port bitmaps.
  */
 #include <errno.h>
