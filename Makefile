@@ -58,6 +58,8 @@ LONE_PROGS := bench_top livegen
 FRAME_PROGS := test_bpf test_flow test_policy bench bench_policy bench_top
 # the BPF suites: scenario tables run by tests/harness.c
 HARNESS_PROGS := test_bpf test_flow test_policy
+# the suites that read text tables (tests/lines.c)
+LINES_PROGS := test_flow test_policy test_rules
 
 TOOL_LIBS := $(shell pkg-config --libs ncursesw libmicrohttpd 2>/dev/null || \
 	       echo -lncursesw -lmicrohttpd)
@@ -107,6 +109,7 @@ $(BUILD)/tcpflags: $(cmd_objs) $(core_objs)
 $(addprefix $(BUILD)/,$(CORE_PROGS)): $(core_objs)
 $(addprefix $(BUILD)/,$(FRAME_PROGS)): $(BUILD)/tests/frames.o
 $(addprefix $(BUILD)/,$(HARNESS_PROGS)): $(BUILD)/tests/harness.o
+$(addprefix $(BUILD)/,$(LINES_PROGS)): $(BUILD)/tests/lines.o
 $(progs): $(BUILD)/%: $(BUILD)/tests/%.o
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LIBS) -o $@

@@ -285,16 +285,6 @@ int hx_done(const char *suite)
 	return check_done(suite);
 }
 
-int hx_words(char *line, char **w, int max)
-{
-	int n = 0;
-
-	for (char *save = NULL, *t = strtok_r(line, " \t", &save);
-	     t && n < max; t = strtok_r(NULL, " \t", &save))
-		w[n++] = t;
-	return n;
-}
-
 int hx_flags(const char *s)
 {
 	static const char letters[] = "FSRPAUEC";

@@ -7,8 +7,9 @@
  * egress), the verdict it must get and the counters it must move; every
  * other counter of the classes the suite watches must stay still.
  * Suites write their scenarios as tables of steps (test_flow.c and
- * test_policy.c as text, one step a line, read by the words helpers
- * below; test_bpf.c as structs) and hand each step to hx_frame().
+ * test_policy.c as text, one step a line, read by tests/lines.h, whose
+ * words the helpers below read; test_bpf.c as structs) and hand each
+ * step to hx_frame().
  */
 #ifndef TCPF_HARNESS_H
 #define TCPF_HARNESS_H
@@ -18,6 +19,7 @@
 #include <linux/types.h>
 #include "tcpflags.h"
 #include "tcpflags.skel.h"
+#include "lines.h"
 
 #define HX_IN TCPF_DIR_INGRESS
 #define HX_EG TCPF_DIR_EGRESS
@@ -111,8 +113,6 @@ void hx_check(const struct hx *h, int ok, const char *name,
 int hx_failed(void);
 int hx_done(const char *suite);
 
-/* Words of a step line: split in place on blanks, at most max; count. */
-int hx_words(char *line, char **w, int max);
 /* Flag letters F S R P A U E C (FIN..CWR), "-" for none; -1 if bad. */
 int hx_flags(const char *s);
 /* Index i in [0, max) whose name(i) is s, or -1. */

@@ -188,74 +188,65 @@ static void reset(const struct hx *h)
 	ctl_write(h, &ctl);
 }
 
-/* One more live entry counted in *live (if given); whether it is k's. */
-static int key_seen(const struct tcpf_flow_key *a, const struct tcpf_flow_key *k,
-		    int *live)
-{
-	if (live)
-		(*live)++;
-	return !memcmp(a, k, sizeof(*k));
-}
+/* What a table holds for a key: the flow table (NBUCKETS buckets of
+ * TCPF_FLOW_WAYS ways) or the half-open one (NSLOTS slots of one). */
+enum { T_FLOWS, T_SYNS };
 
-/* The live entry of key (its bucket in *bucket), or 0; *live: live ways. */
-static int flow_lookup(const struct hx *h, const struct tcpf_flow_key *k,
-		       struct tcpf_flow *out, __u32 *bucket, int *live)
-{
-	struct tcpf_flow_bucket b;
-	int found = 0;
+struct found {
+	int n;                   /* live entries that are the key's */
+	int live;                /* live entries in all */
+	__u32 at;                /* the bucket or slot of the last of them */
+	struct tcpf_flow flow;   /* T_FLOWS: the entry */
+	struct tcpf_syn syn;     /* T_SYNS: the slot */
+};
 
-	if (live)
-		*live = 0;
-	for (__u32 i = 0; i < NBUCKETS; i++) {
-		if (bpf_map_lookup_elem(h->flows, &i, &b))
-			memset(&b, 0, sizeof(b));      /* no live way */
-		for (int w = 0; w < TCPF_FLOW_WAYS; w++) {
-			if (b.way[w].flow.state == TCPF_ST_NONE ||
-			    !key_seen(&b.way[w].key, k, live))
+/* Scan table t for key k; returns f->n. */
+static int key_find(const struct hx *h, int t, const struct tcpf_flow_key *k,
+		    struct found *f)
+{
+	__u32 rows = t == T_SYNS ? NSLOTS : NBUCKETS;
+	int fd = t == T_SYNS ? h->syns : h->flows;
+	int ways = t == T_SYNS ? 1 : TCPF_FLOW_WAYS;
+
+	memset(f, 0, sizeof(*f));
+	for (__u32 i = 0; i < rows; i++) {
+		struct tcpf_flow_bucket b;
+		struct tcpf_syn s;
+
+		if (bpf_map_lookup_elem(fd, &i, t == T_SYNS ? (void *)&s
+							    : (void *)&b))
+			continue;
+		for (int w = 0; w < ways; w++) {
+			const struct tcpf_flow_key *key = t == T_SYNS ? &s.key
+							  : &b.way[w].key;
+
+			if (t == T_SYNS ? s.stage == TCPF_HS_EMPTY
+					: b.way[w].flow.state == TCPF_ST_NONE)
 				continue;
-			found++;
-			if (out)
-				*out = b.way[w].flow;
-			if (bucket)
-				*bucket = i;
+			f->live++;
+			if (memcmp(key, k, sizeof(*k)))
+				continue;
+			f->n++;
+			f->at = i;
+			if (t == T_SYNS)
+				f->syn = s;
+			else
+				f->flow = b.way[w].flow;
 		}
 	}
-	return found;
-}
-
-/* The busy half-open slot of key (its index in *slot), or 0; *busy: all. */
-static int syn_lookup(const struct hx *h, const struct tcpf_flow_key *k,
-		      struct tcpf_syn *out, __u32 *slot, int *busy)
-{
-	struct tcpf_syn s;
-	int found = 0;
-
-	if (busy)
-		*busy = 0;
-	for (__u32 i = 0; i < NSLOTS; i++) {
-		if (bpf_map_lookup_elem(h->syns, &i, &s) ||
-		    s.stage == TCPF_HS_EMPTY || !key_seen(&s.key, k, busy))
-			continue;
-		if (out)
-			*out = s;
-		if (slot)
-			*slot = i;
-		found++;
-	}
-	return found;
+	return f->n;
 }
 
 /* The local endpoint's state, as the reaper's gauges count it. */
 static int conn_state(const struct hx *h, const struct conn *c)
 {
-	struct tcpf_flow f;
-	struct tcpf_syn s;
+	struct found f;
 
-	if (flow_lookup(h, &c->key, &f, NULL, NULL))
-		return f.state;
-	if (syn_lookup(h, &c->key, &s, NULL, NULL))
-		return s.opener == s.local ? TCPF_ST_SYN_SENT
-					   : TCPF_ST_SYN_RECV;
+	if (key_find(h, T_FLOWS, &c->key, &f))
+		return f.flow.state;
+	if (key_find(h, T_SYNS, &c->key, &f))
+		return f.syn.opener == f.syn.local ? TCPF_ST_SYN_SENT
+						   : TCPF_ST_SYN_RECV;
 	return TCPF_ST_NONE;
 }
 
@@ -362,10 +353,10 @@ static int do_slot(struct run *r, char **w, int nw)
 	static const int stage_of[] = { TCPF_HS_EMPTY, TCPF_HS_SYN, TCPF_HS_SYN2,
 					TCPF_HS_SYNACK };
 	const struct conn *c = &r->c[r->cur];
-	struct tcpf_syn s;
+	struct found f;
+	const struct tcpf_syn *s = &f.syn;
 	char name[96];
-	__u32 slot = 0;
-	int stage = -1, n = syn_lookup(r->h, &c->key, &s, &slot, NULL);
+	int stage = -1, n = key_find(r->h, T_SYNS, &c->key, &f);
 	int opener, local;
 
 	for (int i = 0; i < 4; i++)
@@ -374,20 +365,20 @@ static int do_slot(struct run *r, char **w, int nw)
 	cname(r, "_slot", name, sizeof(name));
 	if (stage == TCPF_HS_EMPTY && nw == 2)
 		return hx_check(r->h, n == 0, name, "the slot is still busy "
-				"(stage %u)", s.stage), 0;
+				"(stage %u)", s->stage), 0;
 	if (stage < 0 || nw != 4 || side(w[2]) < 0 || side(w[3]) < 0)
 		return -1;
 	opener = side(w[2]) ? c->cside : !c->cside;
 	local = side(w[3]) ? c->cside : !c->cside;
 	if (n != 1)
 		hx_check(r->h, 0, name, "%d busy slots hold the key, want 1", n);
-	else if (slot != key_slot(&c->key))
+	else if (f.at != key_slot(&c->key))
 		hx_check(r->h, 0, name, "in slot %u, the replicated hash says %u",
-			 slot, key_slot(&c->key));
+			 f.at, key_slot(&c->key));
 	else
-		hx_check(r->h, s.stage == stage && s.opener == opener &&
-			 s.local == local, name, "stage %u opener %u local %u, "
-			 "want %d %d %d", s.stage, s.opener, s.local, stage,
+		hx_check(r->h, s->stage == stage && s->opener == opener &&
+			 s->local == local, name, "stage %u opener %u local %u, "
+			 "want %d %d %d", s->stage, s->opener, s->local, stage,
 			 opener, local);
 	return 0;
 }
@@ -397,9 +388,10 @@ static int do_slot(struct run *r, char **w, int nw)
 static int do_entry(struct run *r, char **w, int nw)
 {
 	const struct conn *c = &r->c[r->cur];
-	struct tcpf_flow f;
+	struct found fd;
+	const struct tcpf_flow *f = &fd.flow;
 	char name[96];
-	__u32 bucket = 0, cnext, snext;
+	__u32 cnext, snext;
 	int cs = c->cside, ss = !c->cside, opener, local;
 
 	if (nw != 4 || side(w[1]) < 0 || value(r, w[2], &cnext) ||
@@ -408,19 +400,19 @@ static int do_entry(struct run *r, char **w, int nw)
 	opener = side(w[1]) ? cs : ss;
 	local = c->local_server ? ss : cs;
 	cname(r, "_entry", name, sizeof(name));
-	if (flow_lookup(r->h, &c->key, &f, &bucket, NULL) != 1)
+	if (key_find(r->h, T_FLOWS, &c->key, &fd) != 1)
 		hx_check(r->h, 0, name, "no single entry for the key");
-	else if (bucket != key_bucket(&c->key))
+	else if (fd.at != key_bucket(&c->key))
 		hx_check(r->h, 0, name, "in bucket %u, the replicated hash says "
-			 "%u", bucket, key_bucket(&c->key));
+			 "%u", fd.at, key_bucket(&c->key));
 	else
-		hx_check(r->h, f.opener == opener && f.local == local &&
-			 f.isn[cs] == c->x && f.isn[ss] == c->y &&
-			 f.next[cs] == cnext && f.next[ss] == snext, name,
+		hx_check(r->h, f->opener == opener && f->local == local &&
+			 f->isn[cs] == c->x && f->isn[ss] == c->y &&
+			 f->next[cs] == cnext && f->next[ss] == snext, name,
 			 "opener %u local %u isn c=%#x s=%#x next c=%#x s=%#x; "
 			 "want opener %d local %d isn c=%#x s=%#x next c=%#x "
-			 "s=%#x", f.opener, f.local, f.isn[cs], f.isn[ss],
-			 f.next[cs], f.next[ss], opener, local, c->x, c->y,
+			 "s=%#x", f->opener, f->local, f->isn[cs], f->isn[ss],
+			 f->next[cs], f->next[ss], opener, local, c->x, c->y,
 			 cnext, snext);
 	return 0;
 }
@@ -453,19 +445,19 @@ static int do_empty(struct run *r, char **w, int nw)
 {
 	const struct conn *c = &r->c[r->cur];
 	char name[96];
-	int busy;
+	struct found f;
 
 	if (nw != 1)
 		return -1;
 	if (!strcmp(w[0], "gone")) {
-		hx_check(r->h, flow_lookup(r->h, &c->key, NULL, NULL, NULL) == 0,
+		hx_check(r->h, key_find(r->h, T_FLOWS, &c->key, &f) == 0,
 			 cname(r, "_entry_removed", name, sizeof(name)),
 			 "the key still has an entry");
 		return 0;
 	}
-	syn_lookup(r->h, &c->key, NULL, NULL, &busy);
-	hx_check(r->h, busy == 0, cname(r, "_no_slot", name, sizeof(name)),
-		 "%d half-open slots taken", busy);
+	key_find(r->h, T_SYNS, &c->key, &f);
+	hx_check(r->h, f.live == 0, cname(r, "_no_slot", name, sizeof(name)),
+		 "%d half-open slots taken", f.live);
 	return 0;
 }
 
@@ -506,37 +498,35 @@ static const struct {
 	{ "use", do_set },
 };
 
+/* One line of a script: a command of the table above, or a segment. */
+static int script_line(void *arg, char *line, int lineno)
+{
+	struct run *r = arg;
+	char copy[LINE_MAX_LEN], *w[12];
+	int nw;
+	size_t i;
+
+	memcpy(copy, line, sizeof(copy));
+	nw = line_words(line, w, 12);
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (!strcmp(w[0], commands[i].word))
+			break;
+	if (i < sizeof(commands) / sizeof(commands[0])
+	    ? commands[i].run(r, w, nw) : do_step(r, w, nw)) {
+		hx_check(r->h, 0, r->c[0].name, "script line %d does not read: "
+			 "'%s'", lineno, copy);
+		return 1;
+	}
+	return 0;
+}
+
 /* Run script over connections c[0..n); a line it cannot read is a FAIL. */
 static void run_script(struct hx *h, struct conn *c, int n, const char *script)
 {
 	struct run r = { .h = h, .c = c, .n = n, .step = "start" };
-	const char *p = script;
-	int lineno = 0;
 
-	while (*p) {
-		const char *e = strchrnul(p, '\n');
-		char line[256], copy[256], *w[12];
-		int nw, err = -1;
-		size_t i;
-
-		snprintf(line, sizeof(line), "%.*s", (int)(e - p), p);
-		memcpy(copy, line, sizeof(copy));
-		p = *e ? e + 1 : e;
-		lineno++;
-		nw = hx_words(line, w, 12);
-		if (!nw || w[0][0] == '#')
-			continue;
-		for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-			if (!strcmp(w[0], commands[i].word))
-				break;
-		err = i < sizeof(commands) / sizeof(commands[0])
-		      ? commands[i].run(&r, w, nw) : do_step(&r, w, nw);
-		if (err) {
-			hx_check(h, 0, c[0].name, "script line %d does not read: "
-				 "'%s'", lineno, copy);
-			return;
-		}
-	}
+	if (lines_each(script, script_line, &r) < 0)
+		hx_check(h, 0, c[0].name, "a script line is too long");
 }
 
 /* ---------------------------------------------------------- scenarios */
@@ -807,6 +797,7 @@ static const struct scenario {
 static void scenario_vlan_keyed(struct hx *h, const struct scenario *s)
 {
 	struct conn c[2];
+	struct found f;
 	char name[64];
 
 	conn_init(&c[0], s->name, s->family, s->cport, 1, s->x, s->y);
@@ -820,7 +811,7 @@ static void scenario_vlan_keyed(struct hx *h, const struct scenario *s)
 	run_script(h, c, 2, HANDSHAKE);
 	snprintf(name, sizeof(name), "%s_ack_key_vlan", s->name);
 	hx_check(h, c[0].key.vlan == s->vlan &&
-		 flow_lookup(h, &c[0].key, NULL, NULL, NULL) == 1, name,
+		 key_find(h, T_FLOWS, &c[0].key, &f) == 1, name,
 		 "no entry keyed with VLAN %u", s->vlan);
 	run_script(h, c, 2, "use 1\n"
 		"ack_other_flow    in A    x+1      y+1      0    out_of_state      none\n"
@@ -851,16 +842,17 @@ static void scenario_flood(struct hx *h)
 	enum { NSYN = 1000 };
 	static struct hx_counts ph0, ph1, w;
 	struct conn c, s;
-	struct tcpf_flow before, after;
+	struct found fb, fa;
+	const struct tcpf_flow *before = &fb.flow, *after = &fa.flow;
 	__u8 buf[FRAME_MAX], src[4] = { 198, 18, 0, 0 };
 	__u64 want[TCPF_CONN_MAX] = { [TCPF_CONN_OPENED] = 1 };
-	int taken[NSLOTS] = { 0 }, distinct = 0, live, busy, ok = 1;
+	int taken[NSLOTS] = { 0 }, distinct = 0, ok = 1;
 	char why[512] = "";
 
 	reset(h);
 	conn_init(&c, "flood", 4, 40014, 1, 5000u, 6000u);
 	run_script(h, &c, 1, HANDSHAKE);
-	flow_lookup(h, &c.key, &before, NULL, NULL);
+	key_find(h, T_FLOWS, &c.key, &fb);
 
 	hx_snap(h, HX_WATCH(HX_PHASES), &ph0);
 	for (int i = 0; i < NSYN && ok; i++) {
@@ -894,21 +886,21 @@ static void scenario_flood(struct hx *h)
 	hx_check(h, !conns_differ(h, want, why, sizeof(why)),
 		 "flood_syns_conns", "%s", why);
 
-	flow_lookup(h, &c.key, &after, NULL, &live);
-	hx_check(h, live == 1, "flood_table_one_connection",
-		 "%d live entries, want 1", live);
-	hx_check(h, after.state == TCPF_ST_ESTABLISHED &&
-		 after.created == before.created &&
-		 after.isn[0] == before.isn[0] && after.isn[1] == before.isn[1],
-		 "flood_established_intact",
+	key_find(h, T_FLOWS, &c.key, &fa);
+	hx_check(h, fa.live == 1, "flood_table_one_connection",
+		 "%d live entries, want 1", fa.live);
+	hx_check(h, after->state == TCPF_ST_ESTABLISHED &&
+		 after->created == before->created &&
+		 after->isn[0] == before->isn[0] &&
+		 after->isn[1] == before->isn[1], "flood_established_intact",
 		 "state %s created %u, want established %u",
-		 state_name(after.state), after.created, before.created);
-	syn_lookup(h, &c.key, NULL, NULL, &busy);
-	hx_check(h, busy == distinct, "flood_slots_taken",
-		 "%d busy slots, want %d", busy, distinct);
-	hx_check(h, (__u64)busy + want[TCPF_CONN_HALF_OPEN_EVICTED] == NSYN,
+		 state_name(after->state), after->created, before->created);
+	key_find(h, T_SYNS, &c.key, &fa);
+	hx_check(h, fa.live == distinct, "flood_slots_taken",
+		 "%d busy slots, want %d", fa.live, distinct);
+	hx_check(h, (__u64)fa.live + want[TCPF_CONN_HALF_OPEN_EVICTED] == NSYN,
 		 "flood_evicted_plus_taken", "%d taken + %llu evicted != %d",
-		 busy, (unsigned long long)want[TCPF_CONN_HALF_OPEN_EVICTED],
+		 fa.live, (unsigned long long)want[TCPF_CONN_HALF_OPEN_EVICTED],
 		 NSYN);
 	run_script(h, &c, 1,
 		"after_data        in PA   5001     6001     100  established       established\n");
@@ -1003,6 +995,7 @@ static void run_mates(struct hx *h)
 	for (size_t i = 0; i < sizeof(mates) / sizeof(mates[0]); i++) {
 		const struct mates *m = &mates[i];
 		struct conn c[5];
+		struct found f;
 		char name[64];
 		int n;
 
@@ -1024,8 +1017,9 @@ static void run_mates(struct hx *h)
 			hx_check(h, st == want, name, "state %s, want %s",
 				 state_name(st), state_name(want));
 		}
-		flow_lookup(h, &c[0].key, NULL, NULL, &n);
-		hx_check(h, n == 4, "evict_table_four", "%d live entries", n);
+		key_find(h, T_FLOWS, &c[0].key, &f);
+		hx_check(h, f.live == 4, "evict_table_four", "%d live entries",
+			 f.live);
 	}
 }
 
@@ -1135,14 +1129,17 @@ static void scenario_reaper(struct hx *h)
 /* ------------------------------------------------------- SYN sources */
 
 /*
- * tcpf_srcs (bpf/srcs.bpf.h): per CPU, so the scenario runs pinned to one
+ * tcpf_srcs (bpf/srcs.bpf.x): per CPU, so the scenario runs pinned to one
  * CPU and reads that CPU's copy of a slot (every other CPU's must stay
  * empty), except the merge case, which uses two CPUs on purpose.
  */
-static int srcs_cpu = -1, srcs_cpu2 = -1;
-static int srcs_failed_runs;
-static char srcs_run_why[256];
-static __u16 srcs_port = 1024;
+struct srcs {
+	struct hx *h;
+	int cpu, cpu2;           /* the CPU it runs on; a second one, or -1 */
+	int failed_runs;         /* frames that did not pass */
+	char run_why[256];       /* why the first of them failed */
+	__u16 port;              /* the next segment's source port */
+};
 
 static int pin_cpu(int cpu)
 {
@@ -1169,7 +1166,7 @@ static __u32 src_slot_of(int family, const __u8 *addr)
 }
 
 /* n segments with the flag byte flags from addr, on dir (VLAN vlan). */
-static void src_send(struct hx *h, int family, const __u8 *addr, int dir, __u8 flags,
+static void src_send(struct srcs *x, int family, const __u8 *addr, int dir, __u8 flags,
 		     int n, __u16 vlan)
 {
 	__u8 buf[FRAME_MAX];
@@ -1178,46 +1175,46 @@ static void src_send(struct hx *h, int family, const __u8 *addr, int dir, __u8 f
 	for (int i = 0; i < n; i++) {
 		struct frame_spec s = {
 			.family = family, .l4 = IPPROTO_TCP, .flags = flags,
-			.seqack = 1, .seq = 0x10000000u + srcs_port,
+			.seqack = 1, .seq = 0x10000000u + x->port,
 			.ack = flags & ACK ? 0x20000000u : 0,
 			.saddr = addr, .daddr = family == 4 ? server4 : server6,
-			.sport = srcs_port, .dport = 80,
+			.sport = x->port, .dport = 80,
 		};
 		struct frame_layout lay;
 		__u32 len;
 
-		srcs_port = srcs_port == 65535 ? 1024 : srcs_port + 1;
+		x->port = x->port == 65535 ? 1024 : x->port + 1;
 		if (vlan) {
 			s.nvlan = 1;
 			s.tpid[0] = 0x8100;
 			s.vid[0] = vlan;
 		}
 		len = frame_build(&s, buf, &lay);
-		if (hx_run_pass(h, dir, buf, len, why, sizeof(why)) &&
-		    !srcs_failed_runs++)
-			snprintf(srcs_run_why, sizeof(srcs_run_why), "%s", why);
+		if (hx_run_pass(x->h, dir, buf, len, why, sizeof(why)) &&
+		    !x->failed_runs++)
+			snprintf(x->run_why, sizeof(x->run_why), "%s", why);
 	}
 }
 
-static void syns4(struct hx *h, const __u8 *addr, int n)
+static void syns4(struct srcs *x, const __u8 *addr, int n)
 {
-	src_send(h, 4, addr, HX_IN, SYN, n, 0);
+	src_send(x, 4, addr, HX_IN, SYN, n, 0);
 }
 
-/* A slot on every CPU; returns on how many it is used, *mine: srcs_cpu's. */
-static int src_get(struct hx *h, __u32 slot, struct tcpf_src *mine)
+/* A slot on every CPU; returns on how many it is used, *mine: x->cpu's. */
+static int src_get(struct srcs *x, __u32 slot, struct tcpf_src *mine)
 {
-	struct tcpf_src *v = calloc((size_t)h->ncpus, sizeof(*v));
+	struct tcpf_src *v = calloc((size_t)x->h->ncpus, sizeof(*v));
 	int used = 0;
 
 	memset(mine, 0, sizeof(*mine));
-	if (!v || bpf_map_lookup_elem(h->srcs, &slot, v)) {
+	if (!v || bpf_map_lookup_elem(x->h->srcs, &slot, v)) {
 		free(v);
 		return -1;
 	}
-	for (int c = 0; c < h->ncpus; c++)
+	for (int c = 0; c < x->h->ncpus; c++)
 		used += v[c].used != 0;
-	*mine = v[srcs_cpu];
+	*mine = v[x->cpu];
 	free(v);
 	return used;
 }
@@ -1233,35 +1230,35 @@ static void fmt_src(char *buf, size_t n, int family, const void *addr)
 }
 
 /* addr's slot holds addr (family 4 or 6) with exactly syns and score. */
-static void expect_src(struct hx *h, const char *name, int family, const __u8 *addr,
+static void expect_src(struct srcs *x, const char *name, int family, const __u8 *addr,
 		       __u64 syns, __u32 score)
 {
 	struct tcpf_src s;
 	__u32 w[4];
 	__u8 fam = family == 4 ? TCPF_IPV4 : TCPF_IPV6;
 	char got[64], want[64];
-	int used = src_get(h, src_slot_of(family, addr), &s);
+	int used = src_get(x, src_slot_of(family, addr), &s);
 
 	src_words(family, addr, w);
 	fmt_src(got, sizeof(got), s.family == TCPF_IPV4 ? 4 : 6, s.addr);
 	fmt_src(want, sizeof(want), family, w);
-	hx_check(h, used == 1 && s.used == 1 && s.family == fam &&
+	hx_check(x->h, used == 1 && s.used == 1 && s.family == fam &&
 		     !memcmp(s.addr, w, sizeof(w)) && s.syns == syns &&
 		     s.score == score, name,
 		     "slot %u: used on %d CPUs (want 1: cpu %d), used %u %s "
 		     "syns %llu score %u; want %s syns %llu score %u",
-		     src_slot_of(family, addr), used, srcs_cpu, s.used, got,
+		     src_slot_of(family, addr), used, x->cpu, s.used, got,
 		     (unsigned long long)s.syns, s.score, want,
 		     (unsigned long long)syns, score);
 }
 
-/* The whole table, every CPU (SLOTS x h->ncpus), or NULL. */
-static struct tcpf_src *srcs_dump(struct hx *h)
+/* The whole table, every CPU (SLOTS x ncpus), or NULL. */
+static struct tcpf_src *srcs_dump(struct srcs *x)
 {
-	struct tcpf_src *d = calloc((size_t)TCPF_SRC_SLOTS * h->ncpus, sizeof(*d));
+	struct tcpf_src *d = calloc((size_t)TCPF_SRC_SLOTS * x->h->ncpus, sizeof(*d));
 
 	for (__u32 k = 0; d && k < TCPF_SRC_SLOTS; k++)
-		if (bpf_map_lookup_elem(h->srcs, &k, &d[(size_t)k * h->ncpus])) {
+		if (bpf_map_lookup_elem(x->h->srcs, &k, &d[(size_t)k * x->h->ncpus])) {
 			free(d);
 			return NULL;
 		}
@@ -1269,41 +1266,41 @@ static struct tcpf_src *srcs_dump(struct hx *h)
 }
 
 /* How many (slot, CPU) copies are used. */
-static int srcs_used(struct hx *h)
+static int srcs_used(struct srcs *x)
 {
-	struct tcpf_src *d = srcs_dump(h);
+	struct tcpf_src *d = srcs_dump(x);
 	int n = 0;
 
 	if (!d)
 		return -1;
-	for (size_t i = 0; i < (size_t)TCPF_SRC_SLOTS * h->ncpus; i++)
+	for (size_t i = 0; i < (size_t)TCPF_SRC_SLOTS * x->h->ncpus; i++)
 		n += d[i].used != 0;
 	free(d);
 	return n;
 }
 
 /* Segments that are not an arriving SYN: the table must not change. */
-static void expect_unchanged(struct hx *h, const char *name, int family, const __u8 *addr,
+static void expect_unchanged(struct srcs *x, const char *name, int family, const __u8 *addr,
 			     int dir, __u8 flags)
 {
-	struct tcpf_src *before = srcs_dump(h), *after;
-	size_t sz = (size_t)TCPF_SRC_SLOTS * h->ncpus * sizeof(*before);
+	struct tcpf_src *before = srcs_dump(x), *after;
+	size_t sz = (size_t)TCPF_SRC_SLOTS * x->h->ncpus * sizeof(*before);
 	int same;
 
-	src_send(h, family, addr, dir, flags, 3, 0);
-	after = srcs_dump(h);
+	src_send(x, family, addr, dir, flags, 3, 0);
+	after = srcs_dump(x);
 	same = before && after && !memcmp(before, after, sz);
-	hx_check(h, same, name, "%s segments with flags %#x changed tcpf_srcs",
+	hx_check(x->h, same, name, "%s segments with flags %#x changed tcpf_srcs",
 		     dir == HX_IN ? "ingress" : "egress", flags);
 	free(before);
 	free(after);
 }
 
-static void do_srcs_reset(struct hx *h, const char *name)
+static void do_srcs_reset(struct srcs *x, const char *name)
 {
-	int err = srcs_reset(h->srcs), used = srcs_used(h);
+	int err = srcs_reset(x->h->srcs), used = srcs_used(x);
 
-	hx_check(h, !err && used == 0, name, "srcs_reset: %d, %d used copies",
+	hx_check(x->h, !err && used == 0, name, "srcs_reset: %d, %d used copies",
 		     err, used);
 }
 
@@ -1332,13 +1329,13 @@ struct want_src {
 	__u64 syns;
 };
 
-static void expect_read(struct hx *h, const char *name, int max, const struct want_src *want,
+static void expect_read(struct srcs *x, const char *name, int max, const struct want_src *want,
 			int n, int count)
 {
 	struct src_count *got = calloc(TCPF_SRC_SLOTS, sizeof(*got));
 	char why[1024], g[64], w[64];
 	size_t used = 0;
-	int m = got ? srcs_read(h->srcs, got, max) : -ENOMEM;
+	int m = got ? srcs_read(x->h->srcs, got, max) : -ENOMEM;
 
 	why[0] = 0;
 	if (m != count)
@@ -1359,11 +1356,26 @@ static void expect_read(struct hx *h, const char *name, int max, const struct wa
 			(unsigned long long)got[i].syns, w,
 			(unsigned long long)want[i].syns);
 	}
-	hx_check(h, used == 0, name, "%s", why);
+	hx_check(x->h, used == 0, name, "%s", why);
 	free(got);
 }
 
-static void srcs_basic(struct hx *h)
+/*
+ * The IPv4 source winner, back in the slot the source loser (family lfam,
+ * one SYN) took from it: its first SYN takes loser's score to 0 (loser
+ * keeps the slot), its second takes the slot, counting from one.
+ */
+static void srcs_retake(struct srcs *x, const char *lowers,
+			const char *retakes, int lfam, const __u8 *loser,
+			const __u8 *winner)
+{
+	syns4(x, winner, 1);
+	expect_src(x, lowers, lfam, loser, 1, 0);
+	syns4(x, winner, 1);
+	expect_src(x, retakes, 4, winner, 1, 1);
+}
+
+static void srcs_basic(struct srcs *x)
 {
 	const __u8 a[4] = { 198, 18, 0, 1 }, c[4] = { 198, 18, 77, 7 };
 	const __u8 a6[16] = { 0x20, 0x01, 0, 2, 0, 0, 0, 1, [15] = 0x42 };
@@ -1371,75 +1383,73 @@ static void srcs_basic(struct hx *h)
 	__u32 from = 2, slot = src_slot_of(4, a);
 	int n;
 
-	do_srcs_reset(h, "srcs_reset_empty");
-	syns4(h, a, 1);
-	expect_src(h, "srcs_one_syn", 4, a, 1, 1);
-	n = srcs_used(h);
-	hx_check(h, n == 1, "srcs_one_syn_one_slot",
+	do_srcs_reset(x, "srcs_reset_empty");
+	syns4(x, a, 1);
+	expect_src(x, "srcs_one_syn", 4, a, 1, 1);
+	n = srcs_used(x);
+	hx_check(x->h, n == 1, "srcs_one_syn_one_slot",
 		     "%d used copies, want 1", n);
-	syns4(h, a, 3);
-	expect_src(h, "srcs_four_syns", 4, a, 4, 4);
+	syns4(x, a, 3);
+	expect_src(x, "srcs_four_syns", 4, a, 4, 4);
 
 	/* only arriving segments with SYN set and ACK, RST, FIN clear count */
-	expect_unchanged(h, "srcs_synack_not_counted", 4, a, HX_IN, SYN | ACK);
-	expect_unchanged(h, "srcs_ack_not_counted", 4, a, HX_IN, ACK);
-	expect_unchanged(h, "srcs_pshack_not_counted", 4, a, HX_IN, PSH | ACK);
-	expect_unchanged(h, "srcs_rst_not_counted", 4, a, HX_IN, RST);
-	expect_unchanged(h, "srcs_rstack_not_counted", 4, a, HX_IN, RST | ACK);
-	expect_unchanged(h, "srcs_fin_not_counted", 4, a, HX_IN, FIN);
-	expect_unchanged(h, "srcs_finack_not_counted", 4, a, HX_IN, FIN | ACK);
-	expect_unchanged(h, "srcs_null_not_counted", 4, a, HX_IN, 0);
+	expect_unchanged(x, "srcs_synack_not_counted", 4, a, HX_IN, SYN | ACK);
+	expect_unchanged(x, "srcs_ack_not_counted", 4, a, HX_IN, ACK);
+	expect_unchanged(x, "srcs_pshack_not_counted", 4, a, HX_IN, PSH | ACK);
+	expect_unchanged(x, "srcs_rst_not_counted", 4, a, HX_IN, RST);
+	expect_unchanged(x, "srcs_rstack_not_counted", 4, a, HX_IN, RST | ACK);
+	expect_unchanged(x, "srcs_fin_not_counted", 4, a, HX_IN, FIN);
+	expect_unchanged(x, "srcs_finack_not_counted", 4, a, HX_IN, FIN | ACK);
+	expect_unchanged(x, "srcs_null_not_counted", 4, a, HX_IN, 0);
 	/* scans, not connection requests */
-	expect_unchanged(h, "srcs_synfin_not_counted", 4, a, HX_IN, SYN | FIN);
-	expect_unchanged(h, "srcs_synrst_not_counted", 4, a, HX_IN, SYN | RST);
-	expect_unchanged(h, "srcs_egress_syn_not_counted", 4, a, HX_EG, SYN);
-	expect_unchanged(h, "srcs_egress_syn_new_source_not_counted", 4, c,
+	expect_unchanged(x, "srcs_synfin_not_counted", 4, a, HX_IN, SYN | FIN);
+	expect_unchanged(x, "srcs_synrst_not_counted", 4, a, HX_IN, SYN | RST);
+	expect_unchanged(x, "srcs_egress_syn_not_counted", 4, a, HX_EG, SYN);
+	expect_unchanged(x, "srcs_egress_syn_new_source_not_counted", 4, c,
 			 HX_EG, SYN);
-	expect_unchanged(h, "srcs_egress_syn6_not_counted", 6, a6, HX_EG, SYN);
-	expect_src(h, "srcs_still_four", 4, a, 4, 4);
+	expect_unchanged(x, "srcs_egress_syn6_not_counted", 6, a6, HX_EG, SYN);
+	expect_src(x, "srcs_still_four", 4, a, 4, 4);
 
 	/* an ECN setup SYN is a SYN; so are one with PSH|URG and a tagged one */
-	src_send(h, 4, a, HX_IN, SYN | TCPF_ECE | TCPF_CWR, 1, 0);
-	expect_src(h, "srcs_ecn_syn_counted", 4, a, 5, 5);
-	src_send(h, 4, a, HX_IN, SYN | PSH | TCPF_URG, 1, 0);
-	expect_src(h, "srcs_syn_psh_urg_counted", 4, a, 6, 6);
-	src_send(h, 4, a, HX_IN, SYN, 1, 100);
-	expect_src(h, "srcs_vlan_syn_counted", 4, a, 7, 7);
-	n = srcs_used(h);
-	hx_check(h, n == 1, "srcs_still_one_slot",
+	src_send(x, 4, a, HX_IN, SYN | TCPF_ECE | TCPF_CWR, 1, 0);
+	expect_src(x, "srcs_ecn_syn_counted", 4, a, 5, 5);
+	src_send(x, 4, a, HX_IN, SYN | PSH | TCPF_URG, 1, 0);
+	expect_src(x, "srcs_syn_psh_urg_counted", 4, a, 6, 6);
+	src_send(x, 4, a, HX_IN, SYN, 1, 100);
+	expect_src(x, "srcs_vlan_syn_counted", 4, a, 7, 7);
+	n = srcs_used(x);
+	hx_check(x->h, n == 1, "srcs_still_one_slot",
 		     "%d used copies, want 1", n);
 
 	/* B shares A's slot: each B SYN costs A one point of score */
 	if (!find4_in_slot(slot, &from, b)) {
-		hx_check(h, 0, "srcs_collider_found",
+		hx_check(x->h, 0, "srcs_collider_found",
 			     "no address of 198.18.0.0/15 in slot %u", slot);
 		return;
 	}
 	printf("# srcs: 198.18.0.1 and %u.%u.%u.%u share slot %u\n", b[0], b[1],
 	       b[2], b[3], slot);
-	syns4(h, b, 1);
-	expect_src(h, "srcs_collider_lowers_score", 4, a, 7, 6);
-	syns4(h, b, 5);
-	expect_src(h, "srcs_collider_score_1", 4, a, 7, 1);
-	syns4(h, b, 1);
-	expect_src(h, "srcs_collider_score_0_a_kept", 4, a, 7, 0);
-	syns4(h, b, 1);
-	expect_src(h, "srcs_collider_takes_slot", 4, b, 1, 1);
-	n = srcs_used(h);
-	hx_check(h, n == 1, "srcs_collider_one_slot",
+	syns4(x, b, 1);
+	expect_src(x, "srcs_collider_lowers_score", 4, a, 7, 6);
+	syns4(x, b, 5);
+	expect_src(x, "srcs_collider_score_1", 4, a, 7, 1);
+	syns4(x, b, 1);
+	expect_src(x, "srcs_collider_score_0_a_kept", 4, a, 7, 0);
+	syns4(x, b, 1);
+	expect_src(x, "srcs_collider_takes_slot", 4, b, 1, 1);
+	n = srcs_used(x);
+	hx_check(x->h, n == 1, "srcs_collider_one_slot",
 		     "%d used copies, want 1", n);
-	expect_read(h, "srcs_read_collider_only", TCPF_SRC_SLOTS,
+	expect_read(x, "srcs_read_collider_only", TCPF_SRC_SLOTS,
 		    (struct want_src[]){ { 4, b, 1 } }, 1, 1);
 	/* and A, back, must win it again from zero: its old count is gone */
-	syns4(h, a, 1);
-	expect_src(h, "srcs_a_back_lowers_b", 4, b, 1, 0);
-	syns4(h, a, 1);
-	expect_src(h, "srcs_a_retakes_from_one", 4, a, 1, 1);
-	do_srcs_reset(h, "srcs_reset_after_collision");
+	srcs_retake(x, "srcs_a_back_lowers_b", "srcs_a_retakes_from_one", 4, b,
+		    a);
+	do_srcs_reset(x, "srcs_reset_after_collision");
 }
 
 /* An IPv6 source whose first 32 bits are an IPv4 source's address. */
-static void srcs_family(struct hx *h)
+static void srcs_family(struct srcs *x)
 {
 	const __u8 x4[4] = { 198, 18, 9, 9 };
 	const __u8 x6[16] = { 198, 18, 9, 9 };   /* c612:909:: */
@@ -1447,34 +1457,32 @@ static void srcs_family(struct hx *h)
 	struct src_count got[4];
 	int n;
 
-	hx_check(h, src_slot_of(4, x4) == src_slot_of(6, x6),
+	hx_check(x->h, src_slot_of(4, x4) == src_slot_of(6, x6),
 		     "srcs_v6_prefix_same_slot", "slots %u and %u",
 		     src_slot_of(4, x4), src_slot_of(6, x6));
-	syns4(h, x4, 2);
-	expect_src(h, "srcs_family_v4_two", 4, x4, 2, 2);
-	src_send(h, 6, x6, HX_IN, SYN, 1, 0);
-	expect_src(h, "srcs_family_v6_is_another_source", 4, x4, 2, 1);
-	expect_read(h, "srcs_family_read_v4_only", TCPF_SRC_SLOTS,
+	syns4(x, x4, 2);
+	expect_src(x, "srcs_family_v4_two", 4, x4, 2, 2);
+	src_send(x, 6, x6, HX_IN, SYN, 1, 0);
+	expect_src(x, "srcs_family_v6_is_another_source", 4, x4, 2, 1);
+	expect_read(x, "srcs_family_read_v4_only", TCPF_SRC_SLOTS,
 		    (struct want_src[]){ { 4, x4, 2 } }, 1, 1);
-	src_send(h, 6, x6, HX_IN, SYN, 1, 0);
-	expect_src(h, "srcs_family_v4_score_0", 4, x4, 2, 0);
-	src_send(h, 6, x6, HX_IN, SYN, 1, 0);
-	expect_src(h, "srcs_family_v6_takes_slot", 6, x6, 1, 1);
-	n = srcs_read(h->srcs, got, 4);
-	hx_check(h, n == 1 && got[0].family == TCPF_IPV6 && got[0].syns == 1 &&
+	src_send(x, 6, x6, HX_IN, SYN, 1, 0);
+	expect_src(x, "srcs_family_v4_score_0", 4, x4, 2, 0);
+	src_send(x, 6, x6, HX_IN, SYN, 1, 0);
+	expect_src(x, "srcs_family_v6_takes_slot", 6, x6, 1, 1);
+	n = srcs_read(x->h->srcs, got, 4);
+	hx_check(x->h, n == 1 && got[0].family == TCPF_IPV6 && got[0].syns == 1 &&
 		     !strcmp(src_name(&got[0], name, sizeof(name)), "c612:909::"),
 		     "srcs_family_read_v6_name", "%d sources, first %s %llu",
 		     n, n > 0 ? src_name(&got[0], name, sizeof(name)) : "-",
 		     n > 0 ? (unsigned long long)got[0].syns : 0ULL);
-	syns4(h, x4, 1);
-	expect_src(h, "srcs_family_v4_lowers_v6", 6, x6, 1, 0);
-	syns4(h, x4, 1);
-	expect_src(h, "srcs_family_v4_retakes", 4, x4, 1, 1);
-	do_srcs_reset(h, "srcs_reset_after_family");
+	srcs_retake(x, "srcs_family_v4_lowers_v6", "srcs_family_v4_retakes", 6,
+		    x6, x4);
+	do_srcs_reset(x, "srcs_reset_after_family");
 }
 
 /* IPv6 sources in one slot that differ in one 32-bit word only. */
-static void srcs_words(struct hx *h)
+static void srcs_words(struct srcs *x)
 {
 	for (int w = 1; w < 4; w++) {
 		__u8 p[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 0x99 }, q[16];
@@ -1493,40 +1501,40 @@ static void srcs_words(struct hx *h)
 				break;
 		}
 		snprintf(name, sizeof(name), "srcs_v6_word%d_found", w);
-		hx_check(h, k < (1u << 24), name, "no collider in word %d", w);
-		src_send(h, 6, p, HX_IN, SYN, 2, 0);
-		src_send(h, 6, q, HX_IN, SYN, 1, 0);
+		hx_check(x->h, k < (1u << 24), name, "no collider in word %d", w);
+		src_send(x, 6, p, HX_IN, SYN, 2, 0);
+		src_send(x, 6, q, HX_IN, SYN, 1, 0);
 		snprintf(name, sizeof(name), "srcs_v6_word%d_differs", w);
-		expect_src(h, name, 6, p, 2, 1);
+		expect_src(x, name, 6, p, 2, 1);
 		snprintf(name, sizeof(name), "srcs_reset_after_word%d", w);
-		do_srcs_reset(h, name);
+		do_srcs_reset(x, name);
 	}
 }
 
 /* The score stops at TCPF_SRC_SCORE_MAX: that is all a source banks. */
-static void srcs_saturate(struct hx *h)
+static void srcs_saturate(struct srcs *x)
 {
 	const __u8 s[4] = { 198, 19, 50, 5 };
 	__u8 b[4];
 	__u32 from = 0, slot = src_slot_of(4, s);
 
-	syns4(h, s, TCPF_SRC_SCORE_MAX + 50);
-	expect_src(h, "srcs_score_saturates", 4, s, TCPF_SRC_SCORE_MAX + 50,
+	syns4(x, s, TCPF_SRC_SCORE_MAX + 50);
+	expect_src(x, "srcs_score_saturates", 4, s, TCPF_SRC_SCORE_MAX + 50,
 		   TCPF_SRC_SCORE_MAX);
 	if (!find4_in_slot(slot, &from, b)) {
-		hx_check(h, 0, "srcs_saturate_collider",
+		hx_check(x->h, 0, "srcs_saturate_collider",
 			     "no address of 198.18.0.0/15 in slot %u", slot);
 		return;
 	}
-	syns4(h, b, TCPF_SRC_SCORE_MAX - 1);
-	expect_src(h, "srcs_saturated_max_minus_1_collisions", 4, s,
+	syns4(x, b, TCPF_SRC_SCORE_MAX - 1);
+	expect_src(x, "srcs_saturated_max_minus_1_collisions", 4, s,
 		   TCPF_SRC_SCORE_MAX + 50, 1);
-	syns4(h, b, 1);
-	expect_src(h, "srcs_saturated_max_collisions", 4, s,
+	syns4(x, b, 1);
+	expect_src(x, "srcs_saturated_max_collisions", 4, s,
 		   TCPF_SRC_SCORE_MAX + 50, 0);
-	syns4(h, b, 1);
-	expect_src(h, "srcs_saturated_then_taken", 4, b, 1, 1);
-	do_srcs_reset(h, "srcs_reset_after_saturate");
+	syns4(x, b, 1);
+	expect_src(x, "srcs_saturated_then_taken", 4, b, 1, 1);
+	do_srcs_reset(x, "srcs_reset_after_saturate");
 }
 
 /*
@@ -1535,7 +1543,7 @@ static void srcs_saturate(struct hx *h)
  * 198.18.0.0/15 holds only 28-37 addresses per slot, so the flood goes on
  * with IPv6 sources of 2001:db8::/96 in the same slot.
  */
-static void srcs_heavy(struct hx *h)
+static void srcs_heavy(struct srcs *x)
 {
 	enum { ROUNDS = 300 };
 	const __u8 heavy[4] = { 198, 19, 100, 100 };
@@ -1564,19 +1572,19 @@ static void srcs_heavy(struct hx *h)
 	}
 	printf("# srcs: heavy source's slot %u: %d flood sources from "
 	       "198.18.0.0/15, %d from 2001:db8::/96\n", slot, n4, nf - n4);
-	hx_check(h, nf == ROUNDS, "srcs_heavy_flood_found",
+	hx_check(x->h, nf == ROUNDS, "srcs_heavy_flood_found",
 		     "%d colliding sources, want %d", nf, ROUNDS);
 	for (int i = 0; i < nf; i++) {
-		syns4(h, heavy, 2);
-		src_send(h, fam[i], flood[i], HX_IN, SYN, 1, 0);
+		syns4(x, heavy, 2);
+		src_send(x, fam[i], flood[i], HX_IN, SYN, 1, 0);
 	}
-	expect_src(h, "srcs_heavy_keeps_slot", 4, heavy, 2 * (__u64)nf,
+	expect_src(x, "srcs_heavy_keeps_slot", 4, heavy, 2 * (__u64)nf,
 		   (__u32)nf);
-	expect_read(h, "srcs_heavy_read_only_heavy", TCPF_SRC_SLOTS,
+	expect_read(x, "srcs_heavy_read_only_heavy", TCPF_SRC_SLOTS,
 		    (struct want_src[]){ { 4, heavy, 2 * (__u64)nf } }, 1, 1);
 	free(flood);
 	free(fam);
-	do_srcs_reset(h, "srcs_reset_after_heavy");
+	do_srcs_reset(x, "srcs_reset_after_heavy");
 }
 
 /*
@@ -1585,7 +1593,7 @@ static void srcs_heavy(struct hx *h)
  * every other slot the flood reached holds one source with one SYN (in a
  * slot of k flood sources, the k-th if k is odd, else the (k-1)-th).
  */
-static void srcs_top(struct hx *h)
+static void srcs_top(struct srcs *x)
 {
 	enum { NFLOOD = 2000, NTOP = 20 };
 	const __u8 t[4] = { 198, 19, 200, 1 };
@@ -1602,8 +1610,8 @@ static void srcs_top(struct hx *h)
 		__u32 s = src_slot_of(4, a);
 
 		if (i % (NFLOOD / NTOP) == 0)
-			syns4(h, t, 1);
-		syns4(h, a, 1);
+			syns4(x, t, 1);
+		syns4(x, a, 1);
 		if (!hits[s]++ && s != tslot)
 			slots++;
 		if (hits[s] % 2)
@@ -1611,12 +1619,12 @@ static void srcs_top(struct hx *h)
 	}
 	printf("# srcs: %d flood sources over %d slots, %d in the top "
 	       "source's\n", NFLOOD, slots + !!hits[tslot], hits[tslot]);
-	hx_check(h, hits[tslot] < NTOP / 2, "srcs_top_few_in_its_slot",
+	hx_check(x->h, hits[tslot] < NTOP / 2, "srcs_top_few_in_its_slot",
 		     "%d flood sources share its slot", hits[tslot]);
-	expect_src(h, "srcs_top_slot", 4, t, NTOP, NTOP - hits[tslot]);
-	expect_read(h, "srcs_top_first_of_10", 10,
+	expect_src(x, "srcs_top_slot", 4, t, NTOP, NTOP - hits[tslot]);
+	expect_read(x, "srcs_top_first_of_10", 10,
 		    (struct want_src[]){ { 4, t, NTOP } }, 1, 10);
-	m = got ? srcs_read(h->srcs, got, TCPF_SRC_SLOTS) : -1;
+	m = got ? srcs_read(x->h->srcs, got, TCPF_SRC_SLOTS) : -1;
 	if (m != slots + 1)
 		snprintf(why, sizeof(why), "%d sources, want %d", m, slots + 1);
 	for (int i = 1; i < m && !why[0]; i++) {
@@ -1634,74 +1642,76 @@ static void srcs_top(struct hx *h)
 			memcmp(got[0].addr, t, 4)))
 		snprintf(why, sizeof(why), "first has %llu SYNs",
 			 m > 0 ? (unsigned long long)got[0].syns : 0ULL);
-	hx_check(h, !why[0], "srcs_top_all_sources", "%s", why);
+	hx_check(x->h, !why[0], "srcs_top_all_sources", "%s", why);
 	free(got);
-	do_srcs_reset(h, "srcs_reset_after_top");
+	do_srcs_reset(x, "srcs_reset_after_top");
 }
 
 /* One source on two CPUs: srcs_read shows it once, its SYNs summed. */
-static void srcs_two_cpus(struct hx *h)
+static void srcs_two_cpus(struct srcs *x)
 {
 	const __u8 a[4] = { 198, 18, 3, 3 }, b[4] = { 198, 18, 4, 4 };
 	struct tcpf_src s;
-	int first = srcs_cpu, used;
+	int first = x->cpu, used;
 
-	if (srcs_cpu2 < 0) {
+	if (x->cpu2 < 0) {
 		printf("# srcs: one CPU only, no merge case\n");
 		return;
 	}
-	syns4(h, a, 3);
-	if (pin_cpu(srcs_cpu2)) {
-		hx_check(h, 0, "srcs_two_cpus_pin", "%s", strerror(errno));
+	syns4(x, a, 3);
+	if (pin_cpu(x->cpu2)) {
+		hx_check(x->h, 0, "srcs_two_cpus_pin", "%s", strerror(errno));
 		return;
 	}
-	syns4(h, a, 4);
-	syns4(h, b, 6);
+	syns4(x, a, 4);
+	syns4(x, b, 6);
 	pin_cpu(first);
-	used = src_get(h, src_slot_of(4, a), &s);
-	hx_check(h, used == 2 && s.syns == 3, "srcs_two_cpus_two_copies",
+	used = src_get(x, src_slot_of(4, a), &s);
+	hx_check(x->h, used == 2 && s.syns == 3, "srcs_two_cpus_two_copies",
 		     "used on %d CPUs, %llu SYNs on cpu %d", used,
 		     (unsigned long long)s.syns, first);
 	/* unmerged, b's 6 would come before a's 4 and 3 */
-	expect_read(h, "srcs_two_cpus_merged", TCPF_SRC_SLOTS,
+	expect_read(x, "srcs_two_cpus_merged", TCPF_SRC_SLOTS,
 		    (struct want_src[]){ { 4, a, 7 }, { 4, b, 6 } }, 2, 2);
-	do_srcs_reset(h, "srcs_reset_two_cpus");
+	do_srcs_reset(x, "srcs_reset_two_cpus");
 }
 
 static void scenario_srcs(struct hx *h)
 {
+	struct srcs ctx = { .h = h, .cpu = -1, .cpu2 = -1, .port = 1024 };
+	struct srcs *x = &ctx;
 	cpu_set_t orig;
 	struct timespec t0, t1;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	reset(h);
+	reset(x->h);
 	if (sched_getaffinity(0, sizeof(orig), &orig)) {
-		hx_check(h, 0, "srcs_affinity", "%s", strerror(errno));
+		hx_check(x->h, 0, "srcs_affinity", "%s", strerror(errno));
 		return;
 	}
-	for (int c = 0; c < CPU_SETSIZE && c < h->ncpus; c++) {
+	for (int c = 0; c < CPU_SETSIZE && c < x->h->ncpus; c++) {
 		if (!CPU_ISSET(c, &orig))
 			continue;
-		if (srcs_cpu < 0)
-			srcs_cpu = c;
-		else if (srcs_cpu2 < 0)
-			srcs_cpu2 = c;
+		if (x->cpu < 0)
+			x->cpu = c;
+		else if (x->cpu2 < 0)
+			x->cpu2 = c;
 	}
-	if (srcs_cpu < 0 || pin_cpu(srcs_cpu)) {
-		hx_check(h, 0, "srcs_pin", "cannot pin to a CPU");
+	if (x->cpu < 0 || pin_cpu(x->cpu)) {
+		hx_check(x->h, 0, "srcs_pin", "cannot pin to a CPU");
 		return;
 	}
-	srcs_basic(h);
-	srcs_family(h);
-	srcs_words(h);
-	srcs_saturate(h);
-	srcs_heavy(h);
-	srcs_top(h);
-	srcs_two_cpus(h);
-	hx_check(h, srcs_failed_runs == 0, "srcs_frames_ran",
-		     "%d frames failed: %s", srcs_failed_runs, srcs_run_why);
+	srcs_basic(x);
+	srcs_family(x);
+	srcs_words(x);
+	srcs_saturate(x);
+	srcs_heavy(x);
+	srcs_top(x);
+	srcs_two_cpus(x);
+	hx_check(x->h, x->failed_runs == 0, "srcs_frames_ran",
+		     "%d frames failed: %s", x->failed_runs, x->run_why);
 	sched_setaffinity(0, sizeof(orig), &orig);
-	reset(h);
+	reset(x->h);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	printf("# srcs: %.2f s\n", (double)(t1.tv_sec - t0.tv_sec) +
 	       (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);

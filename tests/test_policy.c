@@ -12,7 +12,6 @@
  * segment untracked) for the pure match tests, flows on for phase and
  * state matches.
  */
-#define _GNU_SOURCE
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -162,31 +161,6 @@ static void expect(struct ctx *x, const char *name, int dir,
 	frame_expect(x, name, dir, buf, len, drop, id, reason);
 }
 
-/* Shorthands: dropped by a rule, passed by a count rule, untouched. */
-static void dropped(struct ctx *x, const char *name, int dir,
-		    const struct frame_spec *s, int id)
-{
-	expect(x, name, dir, s, 1, id, R_RULE);
-}
-
-static void counted(struct ctx *x, const char *name, int dir,
-		    const struct frame_spec *s, int id)
-{
-	expect(x, name, dir, s, 0, id, R_WOULD);
-}
-
-static void passed(struct ctx *x, const char *name, int dir,
-		   const struct frame_spec *s, int id)
-{
-	expect(x, name, dir, s, 0, id, NONE);
-}
-
-static void untouched(struct ctx *x, const char *name, int dir,
-		      const struct frame_spec *s)
-{
-	expect(x, name, dir, s, 0, NONE, NONE);
-}
-
 /*
  * n copies of a frame, quickly: exactly npass pass, the rest are dropped
  * as over the rate; rule id hit by all n.
@@ -324,176 +298,638 @@ static void test_flag_forms(struct ctx *x)
 	sweep(x, "sweep_finnoack", "finnoack", p_finnoack, 4, 0);
 }
 
-/* ------------------------------------------------------ the tests */
+/* Non-TCP and malformed frames, which a policy never touches. */
+static void never_dropped(struct ctx *x, const char *tag)
+{
+	static const struct {
+		const char *name;
+		int dir;
+		struct frame_spec s;
+	} frames[] = {
+		{ "udp4", IN, { .family = 4, .l4 = IPPROTO_UDP, .payload = 20 } },
+		{ "udp6", IN, { .family = 6, .l4 = IPPROTO_UDP } },
+		{ "icmp4", IN, { .family = 4, .l4 = IPPROTO_ICMP } },
+		{ "icmp6", IN, { .family = 6, .l4 = IPPROTO_ICMPV6 } },
+		{ "arp", IN, { .family = 0 } },
+		/* a later fragment: no TCP header */
+		{ "tcp_later_fragment", IN,
+		  { .family = 4, .l4 = IPPROTO_TCP, .ip4_frag = 185 } },
+		{ "vlan_too_deep", IN, { .family = 4, .l4 = IPPROTO_TCP,
+		  .nvlan = 3, .tpid = { 0x88a8, 0x8100, 0x8100 } } },
+		{ "udp4_egress", EG,
+		  { .family = 4, .l4 = IPPROTO_UDP, .payload = 20 } },
+		{ "arp_egress", EG, { .family = 0 } },
+		{ "tcp_later_fragment_egress", EG,
+		  { .family = 4, .l4 = IPPROTO_TCP, .ip4_frag = 185 } },
+	};
+	struct frame_spec ok = tcp4(0);
+	__u8 buf[FRAME_MAX];
+	struct frame_layout lay;
+	char name[96];
+	__u32 len;
+
+#define N(s) (snprintf(name, sizeof(name), "%s_%s", tag, s), name)
+	for (size_t i = 0; i < sizeof(frames) / sizeof(frames[0]); i++)
+		expect(x, N(frames[i].name), frames[i].dir, &frames[i].s, 0,
+		       NONE, NONE);
+	len = frame_build(&ok, buf, &lay);
+	frame_expect(x, N("tcp_truncated"), IN, buf, lay.l4 + 10, 0, NONE,
+		     NONE);
+	frame_expect(x, N("tcp_truncated_egress"), EG, buf, lay.l4 + 10, 0,
+		     NONE, NONE);
+	buf[lay.l4 + 12] = 0x40;        /* data offset 4 */
+	frame_expect(x, N("tcp_bad_doff"), IN, buf, len, 0, NONE, NONE);
+	len = frame_build(&ok, buf, &lay);
+	buf[lay.l3] = 0x44;             /* IHL 4 */
+	frame_expect(x, N("ip4_bad_ihl"), IN, buf, len, 0, NONE, NONE);
+	frame_expect(x, N("ip4_header_truncated"), IN, buf, lay.l3 + 10, 0,
+		     NONE, NONE);
+#undef N
+}
+
+static void flows_reset(struct ctx *x)
+{
+	struct tcpf_ctl ctl = { .now = 1000 };
+	__u32 zero = 0;
+
+	for (int s = 0; s < TCPF_ST_MAX; s++)
+		ctl.timeout[s] = 60;
+	ctl.timeout[TCPF_ST_ESTABLISHED] = 432000;
+	bpf_map_update_elem(x->h.ctl, &zero, &ctl, BPF_ANY);
+}
+
+/* --------------------------------------------------- the step scripts */
+
+/*
+ * A script, one step a line (tests/lines.h: blank lines and # comments
+ * skipped):
+ *
+ *   install NAME [fresh=ID,...]: RULE; RULE...   parse and install the
+ *                      rules (";" ends a line of the rule text); fresh: the
+ *                      ids whose counters start from zero (default: all).
+ *                      The steps up to the next install are skipped when
+ *                      it fails (its FAIL line says why)
+ *   NAME DIR FLAGS [OPTION...] OUTCOME          a frame: DIR in|eg, FLAGS
+ *                      the flag letters (FSRPAUEC, - for none); OPTIONs:
+ *                      v6 (the frame's family; IPv4 by default), src=ADDR,
+ *                      dst=ADDR, sport=N, dport=N, len=N payload bytes,
+ *                      conn=PORT (a segment of the connection client
+ *                      198.19.0.1:PORT -> local 198.19.0.2:80, egress the
+ *                      other way) with seq=N ack=N.  OUTCOME: drop ID (a
+ *                      rule drops it), count ID (counted, passed), pass ID
+ *                      (a pass rule), untouched (no rule, no drop reason),
+ *                      default (no rule; the default action drops it),
+ *                      burst N PASSING ID (N copies at once: PASSING pass,
+ *                      the rest are over the rate; rule ID hit by all N)
+ *   hits NAME ID=N...  the hit counters of those ids are N (not deltas)
+ *   switched NAME      the last install flipped the active set and took
+ *                      the next generation
+ *   live NAME N        tcpf_policy's live is N
+ *   never TAG          the non-TCP and malformed frames pass untouched
+ *   rl_clear, flows_reset   empty the rate-limit buckets; reset the clock
+ *                      and the timeouts of the flow tables
+ */
+struct script {
+	struct ctx *x;
+	const char *name;
+	int skip;                      /* the last install failed */
+	struct tcpf_policy before;     /* read before the last install */
+};
+
+static const char *const outcomes[] = { "drop", "count", "pass",
+					"untouched", "default", "burst" };
+static const int outcome_args[] = { 1, 1, 1, 0, 0, 3 };
+static const int outcome_drop[] = { 1, 0, 0, 0, 1, 0 };
+static const int outcome_reason[] = { R_RULE, R_WOULD, NONE, NONE, R_DEF,
+				      R_RL };
+enum { O_BURST = 5 };
+
+/* A frame step being read. */
+struct step {
+	struct frame_spec s;
+	__u8 addr[2][16];
+	int dir, o;
+	long arg[3];
+};
+
+static int num(const char *v, long *out)
+{
+	char *end;
+
+	*out = strtol(v, &end, 0);
+	return *end || end == v ? -1 : 0;
+}
+
+static int step_addr(struct step *t, int side, const char *v)
+{
+	int fam = strchr(v, ':') ? 6 : 4;
+
+	if (fam != t->s.family ||
+	    inet_pton(fam == 4 ? AF_INET : AF_INET6, v, t->addr[side]) != 1)
+		return -1;
+	if (side)
+		t->s.daddr = t->addr[1];
+	else
+		t->s.saddr = t->addr[0];
+	return 0;
+}
+
+/* One OPTION of a frame step (v6 was seen before the others). */
+static int step_opt(struct step *t, const char *w)
+{
+	const char *v = strchr(w, '=');
+	size_t k = v ? (size_t)(v - w) : 0;
+	long n = 0;
+
+	if (!v)
+		return strcmp(w, "v6") ? -1 : 0;
+	v++;
+	if (k == 3 && (!strncmp(w, "src", 3) || !strncmp(w, "dst", 3)))
+		return step_addr(t, w[0] == 'd', v);
+	if (num(v, &n) || n < 0 || n > 0xffffffffL)
+		return -1;
+	if (k == 5 && !strncmp(w, "sport", 5))
+		t->s.sport = (__u16)n;
+	else if (k == 5 && !strncmp(w, "dport", 5))
+		t->s.dport = (__u16)n;
+	else if (k == 3 && !strncmp(w, "len", 3))
+		t->s.payload = (int)n;
+	else if (k == 3 && !strncmp(w, "seq", 3))
+		t->s.seq = (__u32)n;
+	else if (k == 3 && !strncmp(w, "ack", 3))
+		t->s.ack = (__u32)n;
+	else if (k == 4 && !strncmp(w, "conn", 4)) {
+		t->s.seqack = 1;
+		t->s.sport = (__u16)n;
+		t->s.dport = 80;
+		t->s.swap = t->dir == EG;
+	} else
+		return -1;
+	return 0;
+}
+
+/* NAME DIR FLAGS [OPTION...] OUTCOME [ARG...] */
+static int do_frame(struct script *r, char **w, int nw)
+{
+	struct step t = { .o = -1 };
+	int flags = nw >= 4 ? hx_flags(w[2]) : -1, i;
+
+	if (flags < 0 || (strcmp(w[1], "in") && strcmp(w[1], "eg")))
+		return -1;
+	t.dir = strcmp(w[1], "in") ? EG : IN;
+	t.s = tcp4((__u8)flags);
+	for (i = 3; i < nw && t.o < 0; i++) {
+		for (int o = 0; o <= O_BURST; o++)
+			if (!strcmp(w[i], outcomes[o]))
+				t.o = o;
+		if (!strcmp(w[i], "v6"))
+			t.s.family = 6;
+	}
+	if (t.o < 0 || nw - i != outcome_args[t.o])
+		return -1;
+	for (int a = 0; a < outcome_args[t.o]; a++)
+		if (num(w[i + a], &t.arg[a]))
+			return -1;
+	for (int k = 3; k < i - 1; k++)
+		if (step_opt(&t, w[k]))
+			return -1;
+	if (r->skip)
+		return 0;
+	if (t.o == O_BURST)
+		burst(r->x, w[0], t.dir, &t.s, (int)t.arg[0], (int)t.arg[1],
+		      (int)t.arg[2]);
+	else
+		expect(r->x, w[0], t.dir, &t.s, outcome_drop[t.o],
+		       outcome_args[t.o] ? (int)t.arg[0] : NONE,
+		       outcome_reason[t.o]);
+	return 0;
+}
+
+/* In place: "; " ends a line of rule text, blanks before a line go. */
+static void rules_text(char *t)
+{
+	char *o = t;
+	int start = 1;
+
+	for (char *p = t; *p; p++) {
+		if (start && (*p == ' ' || *p == '\t'))
+			continue;
+		start = *p == ';';
+		*o++ = start ? '\n' : *p;
+	}
+	*o = '\0';
+}
+
+/* install NAME [fresh=ID,...]: TEXT (the line is whole, not in words) */
+static int do_install(struct script *r, char *line)
+{
+	char *colon = strchr(line, ':'), *w[4], *p;
+	__u32 fresh[TCPF_RULES_MAX];
+	int nw, nfresh = 0;
+
+	if (!colon)
+		return -1;
+	*colon = '\0';
+	nw = line_words(line, w, 4);
+	if (nw < 2 || nw > 3 || (nw == 3 && strncmp(w[2], "fresh=", 6)))
+		return -1;
+	for (p = nw == 3 ? w[2] + 6 : NULL; p && *p && nfresh < TCPF_RULES_MAX;
+	     p += *p == ',') {
+		long id = strtol(p, &p, 10);
+
+		if (id <= 0 || (*p && *p != ','))
+			return -1;
+		fresh[nfresh++] = (__u32)id;
+	}
+	rules_text(colon + 1);
+	policy_read(r->x, &r->before);
+	r->skip = install_fresh(r->x, w[1], colon + 1, nw == 3 ? fresh : NULL,
+				nfresh) != 0;
+	return 0;
+}
+
+/* hits NAME ID=N... */
+static int do_hits(struct script *r, char **w, int nw)
+{
+	static struct hx_counts c;
+	char why[512] = "";
+	size_t used = 0;
+
+	if (nw < 3)
+		return -1;
+	hx_snap(&r->x->h, WATCH, &c);
+	for (int i = 2; i < nw; i++) {
+		char *eq = strchr(w[i], '=');
+		long id, n;
+
+		if (!eq)
+			return -1;
+		*eq = '\0';
+		if (num(w[i], &id) || num(eq + 1, &n) || id < 0 ||
+		    id > TCPF_RULES_MAX)
+			return -1;
+		if (HITS(&c, id) != (__u64)n && used < sizeof(why))
+			used += (size_t)snprintf(why + used, sizeof(why) - used,
+				"%shits[%ld] %llu, want %ld", used ? "; " : "",
+				id, (unsigned long long)HITS(&c, id), n);
+	}
+	if (!r->skip)
+		hx_check(NULL, !used, w[1], "%s", why);
+	return 0;
+}
+
+/* switched NAME, live NAME N */
+static int do_policy(struct script *r, char **w, int nw)
+{
+	struct tcpf_policy p;
+	const struct tcpf_policy *b = &r->before;
+	long live = 0;
+
+	if (nw != (strcmp(w[0], "live") ? 2 : 3) ||
+	    (nw == 3 && num(w[2], &live)))
+		return -1;
+	if (r->skip)
+		return 0;
+	policy_read(r->x, &p);
+	if (nw == 3)
+		hx_check(NULL, p.live == live, w[1], "live %u, want %ld",
+			 p.live, live);
+	else
+		hx_check(NULL, p.active == !b->active &&
+			 p.generation == b->generation + 1, w[1],
+			 "active %u -> %u, generation %u -> %u", b->active,
+			 p.active, b->generation, p.generation);
+	return 0;
+}
+
+/* never TAG, rl_clear, flows_reset */
+static int do_state(struct script *r, char **w, int nw)
+{
+	if (nw != (strcmp(w[0], "never") ? 1 : 2))
+		return -1;
+	if (r->skip)
+		return 0;
+	if (nw == 2)
+		never_dropped(r->x, w[1]);
+	else if (!strcmp(w[0], "rl_clear"))
+		rl_clear(r->x);
+	else
+		flows_reset(r->x);
+	return 0;
+}
+
+static const struct {
+	const char *word;
+	int (*run)(struct script *r, char **w, int nw);
+} commands[] = {
+	{ "hits", do_hits }, { "switched", do_policy }, { "live", do_policy },
+	{ "never", do_state }, { "rl_clear", do_state },
+	{ "flows_reset", do_state },
+};
+
+static int script_line(void *arg, char *line, int lineno)
+{
+	struct script *r = arg;
+	char copy[LINE_MAX_LEN], *w[16];
+	size_t i, n = sizeof(commands) / sizeof(commands[0]);
+	int nw, err;
+
+	memcpy(copy, line, sizeof(copy));
+	if (!strncmp(line, "install ", 8)) {
+		err = do_install(r, line);
+	} else {
+		nw = line_words(line, w, 16);
+		for (i = 0; i < n && strcmp(w[0], commands[i].word); i++)
+			;
+		err = i < n ? commands[i].run(r, w, nw) : do_frame(r, w, nw);
+	}
+	if (err)
+		hx_check(&r->x->h, 0, r->name, "line %d does not read: '%s'",
+			 lineno, copy);
+	return 0;
+}
+
+static void run_script(struct ctx *x, const char *name, const char *text)
+{
+	struct script r = { .x = x, .name = name };
+
+	if (lines_each(text, script_line, &r))
+		hx_check(&x->h, 0, name, "a line is too long");
+}
+
+/* ------------------------------------------------------ the scripts */
 
 /* Nothing installed, or an empty set: every segment passes, no count. */
-static void test_empty(struct ctx *x)
-{
-	struct frame_spec s = tcp4(0), v6 = tcp6(SYN | FIN);
+static const char empty[] =
+	"none_installed_null              in -  untouched\n"
+	"none_installed_egress            eg SF v6 untouched\n"
+	"install empty_first: nullscan drop; rule 9 --syn count\n"
+	"before_empty_null_dropped        in -  drop 1\n"
+	"install empty: # nothing;\n"
+	"empty_null                       in -  untouched\n"
+	"empty_synfin_v6                  in SF v6 untouched\n"
+	"empty_egress                     eg -  untouched\n"
+	"empty_syn                        in S  untouched\n"
+	"install default_pass_only: default pass\n"
+	"default_pass_only_null           in -  untouched\n"
+	"live policy_empty_not_live 0\n";
 
-	untouched(x, "none_installed_null", IN, &s);
-	untouched(x, "none_installed_egress", EG, &v6);
-	if (install(x, "empty_first", "nullscan drop\nrule 9 --syn count\n"))
-		return;
-	dropped(x, "before_empty_null_dropped", IN, &s, 1);
-	if (install(x, "empty", "# nothing\n\n"))
-		return;
-	untouched(x, "empty_null", IN, &s);
-	untouched(x, "empty_synfin_v6", IN, &v6);
-	untouched(x, "empty_egress", EG, &s);
-	s.flags = SYN;
-	untouched(x, "empty_syn", IN, &s);
-	if (install(x, "default_pass_only", "default pass\n"))
-		return;
-	s.flags = 0;
-	untouched(x, "default_pass_only_null", IN, &s);
-	{
-		struct tcpf_policy p;
+static const char families[] =
+	"install families: rule 1 ipv6 nullscan drop; rule 2 ipv4 xmas count\n"
+	"ipv6_rule_v6_frame               in -   v6 drop 1\n"
+	"ipv6_rule_v4_frame               in -   untouched\n"
+	"ipv4_rule_v4_frame               in FPU count 2\n"
+	"ipv4_rule_v6_frame               in FPU v6 untouched\n";
 
-		policy_read(x, &p);
-		hx_check(NULL, !p.live, "policy_empty_not_live",
-			     "live %u after an empty rule set", p.live);
-	}
-}
+static const char directions[] =
+	"install directions: rule 1 ingress nullscan drop; "
+	"rule 2 egress xmas drop; rule 3 egress ipv6 nullscan count\n"
+	"ingress_rule_ingress_frame       in -   drop 1\n"
+	"ingress_rule_egress_frame        eg -   untouched\n"
+	"egress_rule_egress_frame_shot    eg FPU drop 2\n"
+	"egress_rule_ingress_frame        in FPU untouched\n"
+	"egress_count_egress_v6           eg -   v6 count 3\n"
+	"ingress_rule_ingress_v6          in -   v6 drop 1\n";
 
-static void test_families(struct ctx *x)
-{
-	struct frame_spec n4 = tcp4(0), n6 = tcp6(0);
-	struct frame_spec x4 = tcp4(FIN | PSH | URG), x6 = tcp6(FIN | PSH | URG);
+static const char prefixes[] =
+	"# the /8 first: an address in the /24 still meets the /8 first\n"
+	"install nested_v4_wide_first: rule 1 src 10.0.0.0/8 count; "
+	"rule 2 src 10.1.2.0/24 drop\n"
+	"nested_v4_wide_first_in_24       in A src=10.1.2.3 count 1\n"
+	"nested_v4_wide_first_in_8        in A src=10.9.0.1 count 1\n"
+	"nested_v4_wide_first_outside     in A src=11.0.0.1 untouched\n"
+	"# the /24 first; the /32 of rule 3 is inside rule 1's /24\n"
+	"install nested_v4_narrow_first: rule 1 src 10.1.2.0/24 drop; "
+	"rule 2 src 10.0.0.0/8 count; rule 3 src 10.1.2.200/32 pass\n"
+	"nested_v4_narrow_first_in_24     in A src=10.1.2.3 drop 1\n"
+	"nested_v4_host_in_24             in A src=10.1.2.200 drop 1\n"
+	"nested_v4_narrow_first_in_8      in A src=10.1.3.1 count 2\n"
+	"nested_v4_narrow_first_in_8_b    in A src=10.9.0.1 count 2\n"
+	"nested_v4_narrow_first_outside   in A src=11.0.0.1 untouched\n"
+	"# destinations; a rule with both sides needs both\n"
+	"install dst_v4: rule 1 dst 192.0.2.0/24 src 10.0.0.0/8 drop; "
+	"rule 2 dst 192.0.2.0/24 count; rule 3 src 192.0.2.0/24 drop\n"
+	"dst_v4_in                        in A dst=192.0.2.9 count 2\n"
+	"dst_v4_src_and_dst               in A src=10.1.2.3 dst=192.0.2.9 drop 1\n"
+	"dst_v4_src_only                  in A src=10.1.2.3 dst=192.0.3.1 untouched\n"
+	"dst_v4_neither                   in A src=198.19.0.1 dst=198.19.0.2 untouched\n"
+	"dst_v4_sides_apart               in A src=192.0.2.9 dst=198.19.0.2 drop 3\n"
+	"# IPv6, nested\n"
+	"install nested_v6: rule 1 src 2001:db8:1::/48 drop; "
+	"rule 2 src 2001:db8::/32 count; rule 3 dst 2001:db8:1::77/128 drop\n"
+	"nested_v6_in_48                  in A v6 src=2001:db8:1::5 drop 1\n"
+	"nested_v6_in_32                  in A v6 src=2001:db8:2::5 count 2\n"
+	"nested_v6_outside                in A v6 src=2001:db9::1 untouched\n"
+	"dst_v6_host                      in A v6 dst=2001:db8:1::77 drop 3\n"
+	"dst_v6_other_host                in A v6 dst=2001:db8:1::5 untouched\n"
+	"# a family's prefixes never match the other family\n"
+	"install pfx_zero: rule 1 src 0.0.0.0/0 drop; rule 2 dst ::/0 count\n"
+	"pfx_v4_slash0_v4                 in A drop 1\n"
+	"pfx_v6_slash0_v6                 in A v6 count 2\n"
+	"install pfx_v4_only: rule 1 src 0.0.0.0/0 drop\n"
+	"pfx_v4_slash0_not_v6             in A v6 untouched\n"
+	"# sets, mixed with literal prefixes\n"
+	"install sets: set bad 10.0.0.0/8 2001:db8::/32; "
+	"set more @bad 192.0.2.0/24; rule 4 src @bad drop; "
+	"rule 5 dst @more,198.51.100.0/24 count\n"
+	"set_v4                           in A src=10.9.0.1 drop 4\n"
+	"set_v6                           in A v6 src=2001:db8:2::5 drop 4\n"
+	"set_v6_outside                   in A v6 src=2001:db9::1 untouched\n"
+	"set_of_sets_dst                  in A src=11.0.0.1 dst=192.0.2.9 count 5\n"
+	"set_of_sets_dst_from_bad         in A src=11.0.0.1 dst=10.1.2.3 count 5\n"
+	"set_outside                      in A src=11.0.0.1 dst=192.0.3.1 untouched\n";
 
-	if (install(x, "families", "rule 1 ipv6 nullscan drop\n"
-		    "rule 2 ipv4 xmas count\n"))
-		return;
-	dropped(x, "ipv6_rule_v6_frame", IN, &n6, 1);
-	untouched(x, "ipv6_rule_v4_frame", IN, &n4);
-	counted(x, "ipv4_rule_v4_frame", IN, &x4, 2);
-	untouched(x, "ipv4_rule_v6_frame", IN, &x6);
-}
+/* Port lists and ranges: at, inside and just past each edge. */
+static const char ports[] =
+	"install ports: rule 1 dport 1000-2000,3000 drop; "
+	"rule 2 sport 5353 count; rule 3 sport 65535 dport 65534-65535 count; "
+	"rule 4 sport 65535 dport 65535 drop\n"
+	"ports_40000_to_999               in S dport=999 untouched\n"
+	"ports_40000_to_1000              in S dport=1000 drop 1\n"
+	"ports_40000_to_1500              in S dport=1500 drop 1\n"
+	"ports_40000_to_2000              in S dport=2000 drop 1\n"
+	"ports_40000_to_2001              in S dport=2001 untouched\n"
+	"ports_40000_to_3000              in S dport=3000 drop 1\n"
+	"ports_40000_to_3001              in S dport=3001 untouched\n"
+	"ports_40000_to_65535             in S dport=65535 untouched\n"
+	"ports_5353_to_80                 in S sport=5353 dport=80 count 2\n"
+	"ports_5353_to_1500               in S sport=5353 dport=1500 drop 1\n"
+	"ports_5354_to_80                 in S sport=5354 dport=80 untouched\n"
+	"ports_1_to_80                    in S sport=1 dport=80 untouched\n"
+	"ports_65535_to_65534             in S sport=65535 dport=65534 count 3\n"
+	"ports_65535_to_65535             in S sport=65535 dport=65535 count 3\n"
+	"ports_65535_to_65533             in S sport=65535 dport=65533 untouched\n"
+	"ports_v6_3000                    in S v6 dport=3000 drop 1\n";
 
-static void test_directions(struct ctx *x)
-{
-	struct frame_spec n = tcp4(0), xm = tcp4(FIN | PSH | URG);
-	struct frame_spec n6 = tcp6(0);
+static const char actions[] =
+	"# pass decides: the drop after it is not reached\n"
+	"install pass_first: rule 1 flags SYN pass; rule 2 --syn drop\n"
+	"pass_stops_evaluation            in S  pass 1\n"
+	"pass_first_other_reaches_drop    in SP drop 2\n"
+	"# count decides too (the first match decides): passed, would_drop\n"
+	"install count_first: rule 1 flags SYN ingress egress count; "
+	"rule 2 --syn drop\n"
+	"count_passes_would_drop          in S  count 1\n"
+	"count_first_other_reaches_drop   in SP drop 2\n"
+	"count_egress                     eg S  count 1\n";
 
-	if (install(x, "directions", "rule 1 ingress nullscan drop\n"
-		    "rule 2 egress xmas drop\n"
-		    "rule 3 egress ipv6 nullscan count\n"))
-		return;
-	dropped(x, "ingress_rule_ingress_frame", IN, &n, 1);
-	untouched(x, "ingress_rule_egress_frame", EG, &n);
-	dropped(x, "egress_rule_egress_frame_shot", EG, &xm, 2);
-	untouched(x, "egress_rule_ingress_frame", IN, &xm);
-	counted(x, "egress_count_egress_v6", EG, &n6, 3);
-	dropped(x, "ingress_rule_ingress_v6", IN, &n6, 1);
-}
+static const char priorities[] =
+	"install prio: rule 1 --priority 5 nullscan drop; "
+	"rule 2 --priority 1 nullscan count\n"
+	"priority_lower_first             in - count 2\n"
+	"install prio_equal: rule 7 nullscan drop; rule 3 nullscan count\n"
+	"priority_equal_lower_id_first    in - count 3\n"
+	"install prio_negative: rule 1 nullscan count; "
+	"rule 2 --priority -1 nullscan drop; rule 3 --priority -1 nullscan pass\n"
+	"priority_negative_first          in - drop 2\n";
 
-static void test_prefixes(struct ctx *x)
-{
-	static const __u8 a[4] = { 10, 1, 2, 3 }, b[4] = { 10, 9, 0, 1 },
-			  c[4] = { 11, 0, 0, 1 }, d[4] = { 10, 1, 3, 1 },
-			  e[4] = { 10, 1, 2, 200 }, net[4] = { 192, 0, 2, 9 },
-			  other[4] = { 192, 0, 3, 1 };
-	static const __u8 v6a[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 1, [15] = 5 },
-			  v6b[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 2, [15] = 5 },
-			  v6c[16] = { 0x20, 0x01, 0x0d, 0xb9, [15] = 1 },
-			  v6d[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 1, 0, 0, 0, 0,
-				      0, 0, 0, 0, 0, 0x77 };
-	struct frame_spec s = tcp4(ACK), s6 = tcp6(ACK);
+static const char defaults[] =
+	"install default_drop: default drop; rule 1 flags SYN pass; "
+	"rule 2 nullscan count\n"
+	"default_drop_rule_passes         in S  pass 1\n"
+	"default_drop_unmatched           in A  default\n"
+	"default_drop_unmatched_v6        in FA v6 default\n"
+	"default_drop_count_rule          in -  count 2\n"
+	"never default_drop_never\n"
+	"install default_drop_alone: default drop\n"
+	"default_drop_alone_tcp           in A  default\n"
+	"default_drop_alone_v6            in FA v6 default\n"
+	"never default_drop_alone_never\n"
+	"live policy_default_drop_live 1\n";
 
-	/* the /8 first: an address in the /24 still meets the /8 first */
-	if (install(x, "nested_v4_wide_first", "rule 1 src 10.0.0.0/8 count\n"
-		    "rule 2 src 10.1.2.0/24 drop\n"))
-		return;
-	s.saddr = a;
-	counted(x, "nested_v4_wide_first_in_24", IN, &s, 1);
-	s.saddr = b;
-	counted(x, "nested_v4_wide_first_in_8", IN, &s, 1);
-	s.saddr = c;
-	untouched(x, "nested_v4_wide_first_outside", IN, &s);
+/* Install A, then B, then C (into A's slot again). */
+static const char switches[] =
+	"install switch_a: rule 1 flags SYN drop; rule 2 src 10.0.0.0/8 drop; "
+	"rule 3 dport 81 drop\n"
+	"hits switch_fresh_null_zeroes_all 1=0 2=0 3=0\n"
+	"switch_a_syn                     in S  drop 1\n"
+	"switch_a_syn_again               in S  drop 1\n"
+	"switch_a_src                     in A  src=10.1.1.1 drop 2\n"
+	"switch_a_dport                   in A  dport=81 drop 3\n"
+	"switch_a_fin                     in FA untouched\n"
+	"install switch_b fresh=1,4: rule 1 flags FIN,ACK drop; "
+	"rule 4 nullscan count\n"
+	"switched switch_b_flips_set\n"
+	"hits switch_b_fresh_ids_zeroed 1=0 4=0 2=1 3=1\n"
+	"switch_b_syn_no_longer           in S  untouched\n"
+	"switch_b_src_no_longer           in A  src=10.1.1.1 untouched\n"
+	"switch_b_dport_no_longer         in A  dport=81 untouched\n"
+	"switch_b_fin                     in FA drop 1\n"
+	"install switch_c fresh=5,6: rule 5 src 11.0.0.0/8 drop; "
+	"rule 6 dport 82 drop\n"
+	"switched switch_c_back_to_first_slot\n"
+	"switch_c_old_prefix_gone         in A  src=10.1.1.1 untouched\n"
+	"switch_c_old_port_gone           in A  dport=81 untouched\n"
+	"switch_c_fin_no_longer           in FA untouched\n"
+	"switch_c_src                     in A  src=11.1.1.1 drop 5\n"
+	"switch_c_dport                   in A  dport=82 drop 6\n"
+	"hits switch_c_old_counter_kept 1=1\n";
 
-	/* the /24 first */
-	if (install(x, "nested_v4_narrow_first", "rule 1 src 10.1.2.0/24 drop\n"
-		    "rule 2 src 10.0.0.0/8 count\n"
-		    "rule 3 src 10.1.2.200/32 pass\n"))
-		return;
-	s.saddr = a;
-	dropped(x, "nested_v4_narrow_first_in_24", IN, &s, 1);
-	s.saddr = e;   /* the /32 of rule 3 is inside rule 1's /24 */
-	dropped(x, "nested_v4_host_in_24", IN, &s, 1);
-	s.saddr = d;
-	counted(x, "nested_v4_narrow_first_in_8", IN, &s, 2);
-	s.saddr = b;
-	counted(x, "nested_v4_narrow_first_in_8_b", IN, &s, 2);
-	s.saddr = c;
-	untouched(x, "nested_v4_narrow_first_outside", IN, &s);
-	s.saddr = NULL;
+/* 2001:db8:0:1::1 and ::2 share a /64; c613:1:: is 198.19.0.1's bits. */
+static const char ratelimits[] =
+	"rl_clear\n"
+	"install rl_global: rule 10 nullscan ratelimit 1/s burst 3 per global\n"
+	"rl_global_not_matching           in A untouched\n"
+	"rl_global_burst                  in - src=198.19.0.1 burst 2 2 10\n"
+	"rl_global_shared_by_sources      in - src=10.0.0.1 burst 2 1 10\n"
+	"rl_global_empty                  in - v6 burst 3 0 10\n"
+	"install rl_src: rule 11 nullscan ratelimit 1/s burst 3 per src\n"
+	"rl_src_first                     in - src=198.19.0.1 burst 5 3 11\n"
+	"rl_src_second_own_bucket         in - src=198.19.0.200 burst 5 3 11\n"
+	"rl_src_first_still_empty         in - src=198.19.0.1 burst 1 0 11\n"
+	"rl_src_v6_first                  in - v6 src=2001:db8:0:1::1 burst 4 3 11\n"
+	"rl_src_v6_second                 in - v6 src=2001:db8:0:1::2 burst 4 3 11\n"
+	"install rl_src24: rule 12 nullscan ratelimit 1/s burst 3 per src/24\n"
+	"rl_src24_first                   in - src=198.19.0.1 burst 5 3 12\n"
+	"rl_src24_same_24_shares          in - src=198.19.0.200 burst 5 0 12\n"
+	"rl_src24_next_24_own             in - src=198.19.1.1 burst 5 3 12\n"
+	"install rl_src64: rule 13 nullscan ratelimit 1/s burst 2 per src/64\n"
+	"rl_src64_first                   in - v6 src=2001:db8:0:1::1 burst 3 2 13\n"
+	"rl_src64_same_64_shares          in - v6 src=2001:db8:0:1::2 burst 3 0 13\n"
+	"rl_src64_next_64_own             in - v6 src=2001:db8:0:2::1 burst 3 2 13\n"
+	"install rl_default_burst: rule 14 nullscan ratelimit 1/s per global\n"
+	"rl_default_burst_5               in - src=198.19.1.1 burst 7 5 14\n"
+	"# per src: an IPv6 source is not the IPv4 source of its top bits\n"
+	"install rl_family: rule 15 nullscan ratelimit 1/s burst 2 per src\n"
+	"rl_src_v4_exhausted              in - src=198.19.0.1 burst 3 2 15\n"
+	"rl_src_v6_not_v4_bucket          in - v6 src=c613:1:: burst 3 2 15\n"
+	"# egress: its own rule, its own bucket\n"
+	"install rl_egress: rule 16 egress nullscan ratelimit 1/s burst 1 "
+	"per global\n"
+	"rl_egress_burst                  eg - src=198.19.0.1 burst 3 1 16\n"
+	"rl_egress_not_ingress            in - src=198.19.0.1 untouched\n"
+	"# a rule changed under the same id starts from full buckets, not from\n"
+	"# what its old text left; one written again as it was keeps its own\n"
+	"install rl_changed_old: rule 17 nullscan ratelimit 1/s burst 2 per src\n"
+	"rl_changed_old_exhausted         in - src=198.19.0.1 burst 3 2 17\n"
+	"install rl_changed_new: rule 17 nullscan ratelimit 1/s burst 3 per src\n"
+	"rl_changed_new_full              in - src=198.19.0.1 burst 4 3 17\n"
+	"install rl_unchanged: rule 17 nullscan ratelimit 1/s burst 3 per src\n"
+	"rl_unchanged_keeps_bucket        in - src=198.19.0.1 burst 1 0 17\n";
 
-	/* destinations; a rule with both sides needs both */
-	if (install(x, "dst_v4", "rule 1 dst 192.0.2.0/24 src 10.0.0.0/8 drop\n"
-		    "rule 2 dst 192.0.2.0/24 count\n"
-		    "rule 3 src 192.0.2.0/24 drop\n"))
-		return;
-	s.daddr = net;
-	counted(x, "dst_v4_in", IN, &s, 2);
-	s.saddr = a;
-	dropped(x, "dst_v4_src_and_dst", IN, &s, 1);
-	s.daddr = other;
-	untouched(x, "dst_v4_src_only", IN, &s);
-	s.saddr = h4_a;
-	s.daddr = h4_b;
-	untouched(x, "dst_v4_neither", IN, &s);
-	s.saddr = net;  /* 192.0.2.9 as a source: rule 3 only */
-	dropped(x, "dst_v4_sides_apart", IN, &s, 3);
-	s.saddr = s.daddr = NULL;
+/* Client ISN 0x1000, server ISN 0x9000. */
+static const char phases[] =
+	"flows_reset\n"
+	"install phase_oos: rule 1 phase out_of_state "
+	"--tcp-flags SYN,ACK,RST ACK ingress egress drop\n"
+	"phase_oos_syn                        in S   conn=41000 seq=0x1000 ack=0 untouched\n"
+	"phase_oos_synack_egress              eg SA  conn=41000 seq=0x9000 ack=0x1001 untouched\n"
+	"phase_oos_handshake_ack              in A   conn=41000 seq=0x1001 ack=0x9001 untouched\n"
+	"phase_oos_tracked_data               in PA  conn=41000 seq=0x1001 ack=0x9001 len=100 untouched\n"
+	"phase_oos_tracked_ack_egress         eg A   conn=41000 seq=0x9001 ack=0x1065 untouched\n"
+	"phase_oos_tracked_ack                in A   conn=41000 seq=0x1065 ack=0x9001 untouched\n"
+	"phase_oos_stray_ack                  in A   conn=41001 seq=0x1065 ack=0x9001 drop 1\n"
+	"phase_oos_stray_data                 in PA  conn=41001 seq=0x1065 ack=0x9001 len=10 drop 1\n"
+	"phase_oos_stray_ack_egress           eg A   conn=41001 seq=0x9000 ack=0x1000 drop 1\n"
+	"phase_oos_stray_rst_not_matched      in RA  conn=41001 seq=0x1000 ack=0x9000 untouched\n"
+	"install phase_hs: rule 2 phase handshake_syn count; "
+	"rule 3 phase handshake_synack,handshake_ack ingress egress drop; "
+	"rule 4 phase retransmit drop\n"
+	"phase_hs_syn                         in S   conn=41002 seq=0x1000 ack=0 count 2\n"
+	"phase_hs_syn_retransmit              in S   conn=41002 seq=0x1000 ack=0 drop 4\n"
+	"phase_hs_synack                      eg SA  conn=41002 seq=0x9000 ack=0x1001 drop 3\n"
+	"phase_hs_ack                         in A   conn=41002 seq=0x1001 ack=0x9001 drop 3\n"
+	"phase_hs_established_data            in PA  conn=41002 seq=0x1001 ack=0x9001 len=50 untouched\n"
+	"phase_hs_data_retransmit             in PA  conn=41002 seq=0x1001 ack=0x9001 len=50 drop 4\n"
+	"# untracked never happens with flows on\n"
+	"install phase_untracked_on: rule 1 phase untracked drop\n"
+	"phase_untracked_with_flows           in S   conn=41003 seq=0x1000 ack=0 untouched\n"
+	"phase_untracked_with_flows_null      in -   conn=41004 seq=0x1000 ack=0 untouched\n";
 
-	/* IPv6, nested */
-	if (install(x, "nested_v6", "rule 1 src 2001:db8:1::/48 drop\n"
-		    "rule 2 src 2001:db8::/32 count\n"
-		    "rule 3 dst 2001:db8:1::77/128 drop\n"))
-		return;
-	s6.saddr = v6a;
-	dropped(x, "nested_v6_in_48", IN, &s6, 1);
-	s6.saddr = v6b;
-	counted(x, "nested_v6_in_32", IN, &s6, 2);
-	s6.saddr = v6c;
-	untouched(x, "nested_v6_outside", IN, &s6);
-	s6.saddr = NULL;
-	s6.daddr = v6d;
-	dropped(x, "dst_v6_host", IN, &s6, 3);
-	s6.daddr = v6a;
-	untouched(x, "dst_v6_other_host", IN, &s6);
-	s6.daddr = NULL;
+/* Client ISN 0x5000, server ISN 0x7000; the last ACK closes the
+ * connection: state none after it. */
+static const char states[] =
+	"flows_reset\n"
+	"install state: rule 1 state none --tcp-flags SYN,ACK ACK drop; "
+	"rule 2 state syn_recv ingress egress count; "
+	"rule 3 state close_wait ingress egress count; "
+	"rule 4 state last_ack egress count\n"
+	"state_syn_recv_syn                   in S   conn=42000 seq=0x5000 ack=0 count 2\n"
+	"state_syn_recv_synack                eg SA  conn=42000 seq=0x7000 ack=0x5001 count 2\n"
+	"state_established_ack                in A   conn=42000 seq=0x5001 ack=0x7001 untouched\n"
+	"state_established_data               in PA  conn=42000 seq=0x5001 ack=0x7001 len=20 untouched\n"
+	"state_close_wait_peer_fin            in FA  conn=42000 seq=0x5015 ack=0x7001 count 3\n"
+	"state_close_wait_ack_egress          eg A   conn=42000 seq=0x7001 ack=0x5016 count 3\n"
+	"state_last_ack_egress_fin            eg FA  conn=42000 seq=0x7001 ack=0x5016 count 4\n"
+	"state_none_after_close               in A   conn=42000 seq=0x5016 ack=0x7002 drop 1\n"
+	"state_none_stray_ack                 in A   conn=42001 seq=0x5000 ack=0x7000 drop 1\n"
+	"state_none_stray_synack_not_matched  in SA  conn=42002 seq=0x5000 ack=0x7000 untouched\n";
 
-	/* a family's prefixes never match the other family */
-	if (install(x, "pfx_zero", "rule 1 src 0.0.0.0/0 drop\n"
-		    "rule 2 dst ::/0 count\n"))
-		return;
-	dropped(x, "pfx_v4_slash0_v4", IN, &s, 1);
-	counted(x, "pfx_v6_slash0_v6", IN, &s6, 2);
-	if (install(x, "pfx_v4_only", "rule 1 src 0.0.0.0/0 drop\n"))
-		return;
-	untouched(x, "pfx_v4_slash0_not_v6", IN, &s6);
+/* Without flows: every segment untracked, its state none. */
+static const char untracked_off[] =
+	"install phase_untracked_off: rule 1 phase untracked --syn ingress "
+	"egress drop\n"
+	"phase_untracked_without_flows        in S   drop 1\n"
+	"phase_untracked_without_flows_ack    in A   untouched\n"
+	"phase_untracked_without_flows_egress eg S   drop 1\n";
 
-	/* sets, mixed with literal prefixes */
-	if (install(x, "sets", "set bad 10.0.0.0/8 2001:db8::/32\n"
-		    "set more @bad 192.0.2.0/24\n"
-		    "rule 4 src @bad drop\n"
-		    "rule 5 dst @more,198.51.100.0/24 count\n"))
-		return;
-	s.saddr = b;
-	dropped(x, "set_v4", IN, &s, 4);
-	s6.saddr = v6b;
-	dropped(x, "set_v6", IN, &s6, 4);
-	s6.saddr = v6c;
-	untouched(x, "set_v6_outside", IN, &s6);
-	s.saddr = c;
-	s.daddr = net;
-	counted(x, "set_of_sets_dst", IN, &s, 5);
-	s.daddr = a;
-	counted(x, "set_of_sets_dst_from_bad", IN, &s, 5);
-	s.daddr = other;
-	untouched(x, "set_outside", IN, &s);
-}
+static const char state_none_off[] =
+	"install state_none_off: rule 2 state none nullscan count; "
+	"rule 3 state established xmas drop\n"
+	"state_none_without_flows             in -   count 2\n"
+	"state_established_without_flows      in FPU untouched\n";
+
+/* ------------------------------------------------- tests written in C */
 
 /*
  * Prefixes by property: random (fixed-seed) rule sets of nested, sibling
@@ -942,229 +1378,6 @@ static void test_prefix_property(struct ctx *x)
 	}
 }
 
-static void test_ports(struct ctx *x)
-{
-	static const struct {
-		__u16 sport, dport;
-		int id, reason;
-	} cases[] = {
-		{ 0, 999, NONE, NONE }, { 0, 1000, 1, R_RULE },
-		{ 0, 1500, 1, R_RULE }, { 0, 2000, 1, R_RULE },
-		{ 0, 2001, NONE, NONE }, { 0, 3000, 1, R_RULE },
-		{ 0, 3001, NONE, NONE }, { 0, 65535, NONE, NONE },
-		{ 5353, 80, 2, R_WOULD }, { 5353, 1500, 1, R_RULE },
-		{ 5354, 80, NONE, NONE }, { 1, 80, NONE, NONE },
-		{ 65535, 65534, 3, R_WOULD }, { 65535, 65535, 3, R_WOULD },
-		{ 65535, 65533, NONE, NONE },
-	};
-	char name[64];
-
-	if (install(x, "ports", "rule 1 dport 1000-2000,3000 drop\n"
-		    "rule 2 sport 5353 count\n"
-		    "rule 3 sport 65535 dport 65534-65535 count\n"
-		    "rule 4 sport 65535 dport 65535 drop\n"))
-		return;
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		struct frame_spec s = tcp4(SYN);
-
-		s.sport = cases[i].sport;
-		s.dport = cases[i].dport;
-		snprintf(name, sizeof(name), "ports_%u_to_%u",
-			 cases[i].sport ? cases[i].sport : 40000,
-			 cases[i].dport);
-		expect(x, name, IN, &s, cases[i].reason == R_RULE,
-		       cases[i].id, cases[i].reason);
-	}
-	{
-		struct frame_spec s = tcp6(SYN);
-
-		s.dport = 3000;
-		dropped(x, "ports_v6_3000", IN, &s, 1);
-	}
-}
-
-static void test_actions(struct ctx *x)
-{
-	struct frame_spec syn = tcp4(SYN), synpsh = tcp4(SYN | PSH);
-
-	/* pass decides: the drop after it is not reached */
-	if (install(x, "pass_first", "rule 1 flags SYN pass\n"
-		    "rule 2 --syn drop\n"))
-		return;
-	passed(x, "pass_stops_evaluation", IN, &syn, 1);
-	dropped(x, "pass_first_other_reaches_drop", IN, &synpsh, 2);
-
-	/* count decides too (the first match decides): passed, would_drop */
-	if (install(x, "count_first", "rule 1 flags SYN ingress egress count\n"
-		    "rule 2 --syn drop\n"))
-		return;
-	counted(x, "count_passes_would_drop", IN, &syn, 1);
-	dropped(x, "count_first_other_reaches_drop", IN, &synpsh, 2);
-	counted(x, "count_egress", EG, &syn, 1);
-}
-
-static void test_priorities(struct ctx *x)
-{
-	struct frame_spec n = tcp4(0);
-
-	if (install(x, "prio", "rule 1 --priority 5 nullscan drop\n"
-		    "rule 2 --priority 1 nullscan count\n"))
-		return;
-	counted(x, "priority_lower_first", IN, &n, 2);
-	if (install(x, "prio_equal", "rule 7 nullscan drop\n"
-		    "rule 3 nullscan count\n"))
-		return;
-	counted(x, "priority_equal_lower_id_first", IN, &n, 3);
-	if (install(x, "prio_negative", "rule 1 nullscan count\n"
-		    "rule 2 --priority -1 nullscan drop\n"
-		    "rule 3 --priority -1 nullscan pass\n"))
-		return;
-	dropped(x, "priority_negative_first", IN, &n, 2);
-}
-
-/* Non-TCP and malformed frames, which a policy never touches. */
-static void never_dropped(struct ctx *x, const char *tag)
-{
-	struct frame_spec udp4 = { .family = 4, .l4 = IPPROTO_UDP, .payload = 20 };
-	struct frame_spec udp6 = { .family = 6, .l4 = IPPROTO_UDP };
-	struct frame_spec icmp4 = { .family = 4, .l4 = IPPROTO_ICMP };
-	struct frame_spec icmp6 = { .family = 6, .l4 = IPPROTO_ICMPV6 };
-	struct frame_spec arp = { .family = 0 };
-	struct frame_spec frag = tcp4(0), deep = tcp4(0), ok = tcp4(0);
-	__u8 buf[FRAME_MAX];
-	struct frame_layout lay;
-	char name[96];
-	__u32 len;
-
-	frag.ip4_frag = 185;            /* a later fragment: no TCP header */
-	deep.nvlan = 3;
-	deep.tpid[0] = 0x88a8;
-	deep.tpid[1] = deep.tpid[2] = 0x8100;
-#define N(s) (snprintf(name, sizeof(name), "%s_%s", tag, s), name)
-	untouched(x, N("udp4"), IN, &udp4);
-	untouched(x, N("udp6"), IN, &udp6);
-	untouched(x, N("icmp4"), IN, &icmp4);
-	untouched(x, N("icmp6"), IN, &icmp6);
-	untouched(x, N("arp"), IN, &arp);
-	untouched(x, N("tcp_later_fragment"), IN, &frag);
-	untouched(x, N("vlan_too_deep"), IN, &deep);
-	untouched(x, N("udp4_egress"), EG, &udp4);
-	untouched(x, N("arp_egress"), EG, &arp);
-	untouched(x, N("tcp_later_fragment_egress"), EG, &frag);
-	len = frame_build(&ok, buf, &lay);
-	frame_expect(x, N("tcp_truncated"), IN, buf, lay.l4 + 10, 0, NONE,
-		     NONE);
-	frame_expect(x, N("tcp_truncated_egress"), EG, buf, lay.l4 + 10, 0,
-		     NONE, NONE);
-	buf[lay.l4 + 12] = 0x40;        /* data offset 4 */
-	frame_expect(x, N("tcp_bad_doff"), IN, buf, len, 0, NONE, NONE);
-	len = frame_build(&ok, buf, &lay);
-	buf[lay.l3] = 0x44;             /* IHL 4 */
-	frame_expect(x, N("ip4_bad_ihl"), IN, buf, len, 0, NONE, NONE);
-	frame_expect(x, N("ip4_header_truncated"), IN, buf, lay.l3 + 10, 0,
-		     NONE, NONE);
-#undef N
-}
-
-static void test_default(struct ctx *x)
-{
-	struct frame_spec syn = tcp4(SYN), ack = tcp4(ACK), v6 = tcp6(FIN | ACK);
-
-	if (install(x, "default_drop", "default drop\nrule 1 flags SYN pass\n"
-		    "rule 2 nullscan count\n"))
-		return;
-	passed(x, "default_drop_rule_passes", IN, &syn, 1);
-	expect(x, "default_drop_unmatched", IN, &ack, 1, NONE, R_DEF);
-	expect(x, "default_drop_unmatched_v6", IN, &v6, 1, NONE, R_DEF);
-	syn.flags = 0;
-	counted(x, "default_drop_count_rule", IN, &syn, 2);
-	never_dropped(x, "default_drop_never");
-
-	if (install(x, "default_drop_alone", "default drop\n"))
-		return;
-	expect(x, "default_drop_alone_tcp", IN, &ack, 1, NONE, R_DEF);
-	expect(x, "default_drop_alone_v6", IN, &v6, 1, NONE, R_DEF);
-	never_dropped(x, "default_drop_alone_never");
-	{
-		struct tcpf_policy p;
-
-		policy_read(x, &p);
-		hx_check(NULL, p.live == 1, "policy_default_drop_live",
-			     "live %u with default drop", p.live);
-	}
-}
-
-/* Install A, then B, then C (into A's slot again). */
-static void test_switch(struct ctx *x)
-{
-	static const __u8 ten[4] = { 10, 1, 1, 1 }, eleven[4] = { 11, 1, 1, 1 };
-	static const __u32 fresh_b[] = { 1, 4 }, fresh_c[] = { 5, 6 };
-	struct frame_spec syn = tcp4(SYN), ack10 = tcp4(ACK), ack81 = tcp4(ACK);
-	struct frame_spec fin = tcp4(FIN | ACK), ack11 = tcp4(ACK);
-	struct frame_spec ack82 = tcp4(ACK);
-	struct tcpf_policy p0, p1, p2;
-	static struct hx_counts c;
-
-	ack10.saddr = ten;
-	ack11.saddr = eleven;
-	ack81.dport = 81;
-	ack82.dport = 82;
-	if (install(x, "switch_a", "rule 1 flags SYN drop\n"
-		    "rule 2 src 10.0.0.0/8 drop\n"
-		    "rule 3 dport 81 drop\n"))
-		return;
-	policy_read(x, &p0);
-	hx_snap(&x->h, WATCH, &c);
-	hx_check(NULL, HITS(&c, 1) == 0 && HITS(&c, 2) == 0 &&
-		     HITS(&c, 3) == 0, "switch_fresh_null_zeroes_all",
-		     "hits %llu %llu %llu after an install with every id fresh",
-		     (unsigned long long)HITS(&c, 1),
-		     (unsigned long long)HITS(&c, 2),
-		     (unsigned long long)HITS(&c, 3));
-	dropped(x, "switch_a_syn", IN, &syn, 1);
-	dropped(x, "switch_a_syn_again", IN, &syn, 1);
-	dropped(x, "switch_a_src", IN, &ack10, 2);
-	dropped(x, "switch_a_dport", IN, &ack81, 3);
-	untouched(x, "switch_a_fin", IN, &fin);
-
-	if (install_fresh(x, "switch_b", "rule 1 flags FIN,ACK drop\n"
-			  "rule 4 nullscan count\n", fresh_b, 2))
-		return;
-	policy_read(x, &p1);
-	hx_check(NULL, p1.active == !p0.active && p1.generation == p0.generation + 1,
-		     "switch_b_flips_set", "active %u -> %u, generation %u -> %u",
-		     p0.active, p1.active, p0.generation, p1.generation);
-	hx_snap(&x->h, WATCH, &c);
-	hx_check(NULL, HITS(&c, 1) == 0 && HITS(&c, 4) == 0 &&
-		     HITS(&c, 2) == 1 && HITS(&c, 3) == 1,
-		     "switch_b_fresh_ids_zeroed",
-		     "hits[1] %llu (want 0), [2] %llu [3] %llu (want 1, kept)",
-		     (unsigned long long)HITS(&c, 1),
-		     (unsigned long long)HITS(&c, 2),
-		     (unsigned long long)HITS(&c, 3));
-	untouched(x, "switch_b_syn_no_longer", IN, &syn);
-	untouched(x, "switch_b_src_no_longer", IN, &ack10);
-	untouched(x, "switch_b_dport_no_longer", IN, &ack81);
-	dropped(x, "switch_b_fin", IN, &fin, 1);
-
-	if (install_fresh(x, "switch_c", "rule 5 src 11.0.0.0/8 drop\n"
-			  "rule 6 dport 82 drop\n", fresh_c, 2))
-		return;
-	policy_read(x, &p2);
-	hx_check(NULL, p2.active == p0.active && p2.generation == p1.generation + 1,
-		     "switch_c_back_to_first_slot", "active %u generation %u",
-		     p2.active, p2.generation);
-	untouched(x, "switch_c_old_prefix_gone", IN, &ack10);
-	untouched(x, "switch_c_old_port_gone", IN, &ack81);
-	untouched(x, "switch_c_fin_no_longer", IN, &fin);
-	dropped(x, "switch_c_src", IN, &ack11, 5);
-	dropped(x, "switch_c_dport", IN, &ack82, 6);
-	hx_snap(&x->h, WATCH, &c);
-	hx_check(NULL, HITS(&c, 1) == 1, "switch_c_old_counter_kept",
-		     "hits[1] %llu, want 1 (rule 1 not fresh)",
-		     (unsigned long long)HITS(&c, 1));
-}
-
 /* 256 rules: rank i is rule 256 - i, matching dport 1000 + i only. */
 static void test_full(struct ctx *x)
 {
@@ -1192,14 +1405,8 @@ static void test_full(struct ctx *x)
 		expect(x, name, IN, &s, r % 2 == 0, TCPF_RULES_MAX - r,
 		       r % 2 ? R_WOULD : R_RULE);
 	}
-	{
-		struct frame_spec s = tcp4(SYN);
-
-		s.dport = 999;
-		untouched(x, "full_256_no_match", IN, &s);
-		s.dport = 1256;
-		untouched(x, "full_256_past_last", IN, &s);
-	}
+	run_script(x, "full", "full_256_no_match in S dport=999 untouched\n"
+		   "full_256_past_last in S dport=1256 untouched\n");
 
 	/* the last rule matches everything, all before it nothing here */
 	n = 0;
@@ -1207,247 +1414,11 @@ static void test_full(struct ctx *x)
 	for (int i = 1; i < TCPF_RULES_MAX; i++)
 		n += (size_t)snprintf(t + n, size - n, "dport %d drop\n", i);
 	snprintf(t + n, size - n, "--priority 9 count\n");
-	if (!install(x, "full_last_catch_all", t)) {
-		struct frame_spec s = tcp4(ACK);
-
-		s.dport = 8080;
-		counted(x, "full_256_last_rule_matches", IN, &s, 256);
-		s.dport = 255;
-		dropped(x, "full_256_rule_255", IN, &s, 255);
-	}
+	if (!install(x, "full_last_catch_all", t))
+		run_script(x, "full_last_catch_all",
+			   "full_256_last_rule_matches in A dport=8080 count 256\n"
+			   "full_256_rule_255 in A dport=255 drop 255\n");
 	free(t);
-}
-
-static void test_ratelimit(struct ctx *x)
-{
-	static const __u8 a[4] = { 198, 19, 0, 1 }, b[4] = { 198, 19, 0, 200 },
-			  c[4] = { 198, 19, 1, 1 }, d[4] = { 10, 0, 0, 1 };
-	static const __u8 v6a[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 1, [15] = 1 },
-			  v6b[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 1, [15] = 2 },
-			  v6c[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 2, [15] = 1 },
-			  /* first 32 bits = 198.19.0.1 */
-			  v6m[16] = { 198, 19, 0, 1 };
-	struct frame_spec s = tcp4(0), s6 = tcp6(0), other = tcp4(ACK);
-
-	rl_clear(x);
-	if (install(x, "rl_global", "rule 10 nullscan ratelimit 1/s burst 3 "
-		    "per global\n"))
-		return;
-	untouched(x, "rl_global_not_matching", IN, &other);
-	s.saddr = a;
-	burst(x, "rl_global_burst", IN, &s, 2, 2, 10);
-	s.saddr = d;
-	burst(x, "rl_global_shared_by_sources", IN, &s, 2, 1, 10);
-	burst(x, "rl_global_empty", IN, &s6, 3, 0, 10);
-
-	if (install(x, "rl_src", "rule 11 nullscan ratelimit 1/s burst 3 "
-		    "per src\n"))
-		return;
-	s.saddr = a;
-	burst(x, "rl_src_first", IN, &s, 5, 3, 11);
-	s.saddr = b;
-	burst(x, "rl_src_second_own_bucket", IN, &s, 5, 3, 11);
-	s.saddr = a;
-	burst(x, "rl_src_first_still_empty", IN, &s, 1, 0, 11);
-	s6.saddr = v6a;
-	burst(x, "rl_src_v6_first", IN, &s6, 4, 3, 11);
-	s6.saddr = v6b;
-	burst(x, "rl_src_v6_second", IN, &s6, 4, 3, 11);
-
-	if (install(x, "rl_src24", "rule 12 nullscan ratelimit 1/s burst 3 "
-		    "per src/24\n"))
-		return;
-	s.saddr = a;
-	burst(x, "rl_src24_first", IN, &s, 5, 3, 12);
-	s.saddr = b;
-	burst(x, "rl_src24_same_24_shares", IN, &s, 5, 0, 12);
-	s.saddr = c;
-	burst(x, "rl_src24_next_24_own", IN, &s, 5, 3, 12);
-
-	if (install(x, "rl_src64", "rule 13 nullscan ratelimit 1/s burst 2 "
-		    "per src/64\n"))
-		return;
-	s6.saddr = v6a;
-	burst(x, "rl_src64_first", IN, &s6, 3, 2, 13);
-	s6.saddr = v6b;
-	burst(x, "rl_src64_same_64_shares", IN, &s6, 3, 0, 13);
-	s6.saddr = v6c;
-	burst(x, "rl_src64_next_64_own", IN, &s6, 3, 2, 13);
-
-	if (install(x, "rl_default_burst", "rule 14 nullscan ratelimit 1/s "
-		    "per global\n"))
-		return;
-	burst(x, "rl_default_burst_5", IN, &s, 7, 5, 14);
-
-	/* per src: an IPv6 source is not the IPv4 source of its top bits */
-	if (install(x, "rl_family", "rule 15 nullscan ratelimit 1/s burst 2 "
-		    "per src\n"))
-		return;
-	s.saddr = a;
-	burst(x, "rl_src_v4_exhausted", IN, &s, 3, 2, 15);
-	s6.saddr = v6m;
-	burst(x, "rl_src_v6_not_v4_bucket", IN, &s6, 3, 2, 15);
-
-	/* egress: its own rule, its own bucket */
-	if (install(x, "rl_egress", "rule 16 egress nullscan ratelimit 1/s "
-		    "burst 1 per global\n"))
-		return;
-	burst(x, "rl_egress_burst", EG, &s, 3, 1, 16);
-	untouched(x, "rl_egress_not_ingress", IN, &s);
-
-	/* a rule changed under the same id starts from full buckets, not
-	 * from what its old text left; one written again as it was keeps
-	 * its own */
-	if (install(x, "rl_changed_old", "rule 17 nullscan ratelimit 1/s "
-		    "burst 2 per src\n"))
-		return;
-	s.saddr = a;
-	burst(x, "rl_changed_old_exhausted", IN, &s, 3, 2, 17);
-	if (install(x, "rl_changed_new", "rule 17 nullscan ratelimit 1/s "
-		    "burst 3 per src\n"))
-		return;
-	burst(x, "rl_changed_new_full", IN, &s, 4, 3, 17);
-	if (install(x, "rl_unchanged", "rule 17 nullscan ratelimit 1/s "
-		    "burst 3 per src\n"))
-		return;
-	burst(x, "rl_unchanged_keeps_bucket", IN, &s, 1, 0, 17);
-}
-
-/* ----------------------------------------------- flows: phase, state */
-
-/*
- * Steps as text, one a line:  NAME DIR FLAGS CPORT SEQ ACK LEN OUTCOME [ID]
- * A segment of the connection client 198.19.0.1:CPORT -> local
- * 198.19.0.2:80 (- for CPORT: port 40000 and the default sequence
- * numbers), on DIR (in|eg: the local host sends egress), with the flag
- * letters FLAGS (FSRPAUEC, - for none) and LEN payload bytes.  OUTCOME:
- * drop ID (a rule drops it), count ID (counted, passed), pass ID (a pass
- * rule), untouched (no rule, no drop reason).
- */
-static int step_line(struct ctx *x, char *line)
-{
-	static const char *const outcomes[] = { "drop", "count", "pass",
-						"untouched" };
-	static const int drop_of[] = { 1, 0, 0, 0 };
-	static const int reason_of[] = { R_RULE, R_WOULD, NONE, NONE };
-	char *w[10];
-	int nw = hx_words(line, w, 10), flags, o = -1;
-	struct frame_spec s;
-
-	if (nw == 0 || w[0][0] == '#')
-		return 0;
-	flags = nw >= 8 ? hx_flags(w[2]) : -1;
-	for (int i = 0; nw >= 8 && i < 4; i++)
-		if (!strcmp(w[7], outcomes[i]))
-			o = i;
-	if (flags < 0 || o < 0 || nw != (o == 3 ? 8 : 9) ||
-	    (strcmp(w[1], "in") && strcmp(w[1], "eg")))
-		return -1;
-	s = tcp4((__u8)flags);
-	if (strcmp(w[3], "-")) {
-		s.seqack = 1;
-		s.sport = (__u16)strtoul(w[3], NULL, 0);
-		s.dport = 80;
-		s.seq = (__u32)strtoul(w[4], NULL, 0);
-		s.ack = (__u32)strtoul(w[5], NULL, 0);
-		s.payload = atoi(w[6]);
-		s.swap = !strcmp(w[1], "eg");
-	}
-	expect(x, w[0], strcmp(w[1], "in") ? EG : IN, &s, drop_of[o],
-	       o == 3 ? NONE : atoi(w[8]), reason_of[o]);
-	return 0;
-}
-
-static void run_steps(struct ctx *x, const char *name, const char *steps)
-{
-	int lineno = 0;
-
-	for (const char *p = steps; *p; lineno++) {
-		const char *e = strchrnul(p, '\n');
-		char line[256];
-
-		snprintf(line, sizeof(line), "%.*s", (int)(e - p), p);
-		p = *e ? e + 1 : e;
-		if (step_line(x, line)) {
-			hx_check(&x->h, 0, name, "step %d does not read", lineno + 1);
-			return;
-		}
-	}
-}
-
-static void flows_reset(struct ctx *x)
-{
-	struct tcpf_ctl ctl = { .now = 1000 };
-	__u32 zero = 0;
-
-	for (int s = 0; s < TCPF_ST_MAX; s++)
-		ctl.timeout[s] = 60;
-	ctl.timeout[TCPF_ST_ESTABLISHED] = 432000;
-	bpf_map_update_elem(x->h.ctl, &zero, &ctl, BPF_ANY);
-}
-
-/* Client ISN 0x1000, server ISN 0x9000. */
-static const char phase_oos[] =
-	"phase_oos_syn                      in S  41000 0x1000 0      0   untouched\n"
-	"phase_oos_synack_egress            eg SA 41000 0x9000 0x1001 0   untouched\n"
-	"phase_oos_handshake_ack            in A  41000 0x1001 0x9001 0   untouched\n"
-	"phase_oos_tracked_data             in PA 41000 0x1001 0x9001 100 untouched\n"
-	"phase_oos_tracked_ack_egress       eg A  41000 0x9001 0x1065 0   untouched\n"
-	"phase_oos_tracked_ack              in A  41000 0x1065 0x9001 0   untouched\n"
-	"phase_oos_stray_ack                in A  41001 0x1065 0x9001 0   drop 1\n"
-	"phase_oos_stray_data               in PA 41001 0x1065 0x9001 10  drop 1\n"
-	"phase_oos_stray_ack_egress         eg A  41001 0x9000 0x1000 0   drop 1\n"
-	"phase_oos_stray_rst_not_matched    in RA 41001 0x1000 0x9000 0   untouched\n";
-
-static const char phase_hs[] =
-	"phase_hs_syn                       in S  41002 0x1000 0      0   count 2\n"
-	"phase_hs_syn_retransmit            in S  41002 0x1000 0      0   drop 4\n"
-	"phase_hs_synack                    eg SA 41002 0x9000 0x1001 0   drop 3\n"
-	"phase_hs_ack                       in A  41002 0x1001 0x9001 0   drop 3\n"
-	"phase_hs_established_data          in PA 41002 0x1001 0x9001 50  untouched\n"
-	"phase_hs_data_retransmit           in PA 41002 0x1001 0x9001 50  drop 4\n";
-
-/* untracked never happens with flows on */
-static const char phase_untracked_on[] =
-	"phase_untracked_with_flows         in S  41003 0x1000 0      0   untouched\n"
-	"phase_untracked_with_flows_null    in -  41004 0x1000 0      0   untouched\n";
-
-static void test_phases(struct ctx *x)
-{
-	flows_reset(x);
-	if (!install(x, "phase_oos", "rule 1 phase out_of_state "
-		     "--tcp-flags SYN,ACK,RST ACK ingress egress drop\n"))
-		run_steps(x, "phase_oos", phase_oos);
-	if (!install(x, "phase_hs", "rule 2 phase handshake_syn count\n"
-		     "rule 3 phase handshake_synack,handshake_ack ingress egress "
-		     "drop\nrule 4 phase retransmit drop\n"))
-		run_steps(x, "phase_hs", phase_hs);
-	if (!install(x, "phase_untracked_on", "rule 1 phase untracked drop\n"))
-		run_steps(x, "phase_untracked_on", phase_untracked_on);
-}
-
-/* Client ISN 0x5000, server ISN 0x7000; the last ACK closes the
- * connection: state none after it. */
-static const char states[] =
-	"state_syn_recv_syn                 in S  42000 0x5000 0      0   count 2\n"
-	"state_syn_recv_synack              eg SA 42000 0x7000 0x5001 0   count 2\n"
-	"state_established_ack              in A  42000 0x5001 0x7001 0   untouched\n"
-	"state_established_data             in PA 42000 0x5001 0x7001 20  untouched\n"
-	"state_close_wait_peer_fin          in FA 42000 0x5015 0x7001 0   count 3\n"
-	"state_close_wait_ack_egress        eg A  42000 0x7001 0x5016 0   count 3\n"
-	"state_last_ack_egress_fin          eg FA 42000 0x7001 0x5016 0   count 4\n"
-	"state_none_after_close             in A  42000 0x5016 0x7002 0   drop 1\n"
-	"state_none_stray_ack               in A  42001 0x5000 0x7000 0   drop 1\n"
-	"state_none_stray_synack_not_matched in SA 42002 0x5000 0x7000 0  untouched\n";
-
-static void test_states(struct ctx *x)
-{
-	flows_reset(x);
-	if (!install(x, "state", "rule 1 state none --tcp-flags SYN,ACK ACK drop\n"
-		     "rule 2 state syn_recv ingress egress count\n"
-		     "rule 3 state close_wait ingress egress count\n"
-		     "rule 4 state last_ack egress count\n"))
-		run_steps(x, "state", states);
 }
 
 /*
@@ -1458,7 +1429,7 @@ static void test_state_slot(struct ctx *x)
 {
 	__u32 mask = x->h.skel->rodata->tcpf_syns_mask;
 	struct tcpf_flow_key k;
-	char steps[512];
+	char steps[1024];
 	__u16 p = 0, q;
 	__u32 slot;
 
@@ -1473,20 +1444,18 @@ static void test_state_slot(struct ctx *x)
 		hx_check(NULL, 0, "on_state_slot_setup", "no port shares the slot");
 		return;
 	}
-	flows_reset(x);
-	if (install(x, "state_slot", "rule 1 state none --tcp-flags SYN,ACK "
-		    "ACK ingress egress drop\n"
-		    "rule 2 state syn_recv,syn_sent ingress egress count\n"))
-		return;
-	snprintf(steps, sizeof(steps),
-		 "state_slot_half_open_syn in S 43000 0x100 0 0 count 2\n"
-		 "state_none_stray_ack_in_busy_slot in A %u 0x200 0x300 0 drop 1\n"
-		 "state_none_stray_ack_in_busy_slot_egress eg A %u 0x300 0x200 0 "
-		 "drop 1\n", p, p);
-	run_steps(x, "state_slot", steps);
+	snprintf(steps, sizeof(steps), "flows_reset\n"
+		 "install state_slot: rule 1 state none --tcp-flags SYN,ACK ACK "
+		 "ingress egress drop; rule 2 state syn_recv,syn_sent ingress "
+		 "egress count\n"
+		 "state_slot_half_open_syn in S conn=43000 seq=0x100 ack=0 "
+		 "count 2\n"
+		 "state_none_stray_ack_in_busy_slot in A conn=%u seq=0x200 "
+		 "ack=0x300 drop 1\n"
+		 "state_none_stray_ack_in_busy_slot_egress eg A conn=%u "
+		 "seq=0x300 ack=0x200 drop 1\n", p, p);
+	run_script(x, "state_slot", steps);
 }
-
-/* ------------------------------------------------------------ main */
 
 static int load(struct ctx *x, const char *tag, bool flows)
 {
@@ -1501,48 +1470,56 @@ static int load(struct ctx *x, const char *tag, bool flows)
 	return 0;
 }
 
-/* Without flows: every segment untracked, its state none. */
-static const char untracked_off[] =
-	"phase_untracked_without_flows         in S   - - - - drop 1\n"
-	"phase_untracked_without_flows_ack     in A   - - - - untouched\n"
-	"phase_untracked_without_flows_egress  eg S   - - - - drop 1\n";
+/* ------------------------------------------------------------ main */
 
-static const char state_none_off[] =
-	"state_none_without_flows              in -   - - - - count 2\n"
-	"state_established_without_flows       in FPU - - - - untouched\n";
+/* A part of the suite: a script, or a test written in C. */
+struct part {
+	const char *name;
+	const char *script;
+	void (*run)(struct ctx *x);
+};
+
+static const struct part off_parts[] = {
+	{ "empty", empty, NULL }, { "flag_forms", NULL, test_flag_forms },
+	{ "families", families, NULL }, { "directions", directions, NULL },
+	{ "prefixes", prefixes, NULL },
+	{ "prefix_property", NULL, test_prefix_property },
+	{ "ports", ports, NULL }, { "actions", actions, NULL },
+	{ "priorities", priorities, NULL }, { "default", defaults, NULL },
+	{ "switch", switches, NULL }, { "full", NULL, test_full },
+	{ "ratelimit", ratelimits, NULL },
+	{ "phase_untracked_off", untracked_off, NULL },
+	{ "state_none_off", state_none_off, NULL },
+};
+
+static const struct part on_parts[] = {
+	{ "phases", phases, NULL }, { "states", states, NULL },
+	{ "state_slot", NULL, test_state_slot },
+	{ "directions", directions, NULL }, { "default", defaults, NULL },
+};
+
+/* Load the program (flows on or off) and run the parts on it. */
+static int run_parts(struct ctx *x, const char *tag, bool flows,
+		     const struct part *parts, size_t n)
+{
+	if (load(x, tag, flows))
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		if (parts[i].script)
+			run_script(x, parts[i].name, parts[i].script);
+		else
+			parts[i].run(x);
+	}
+	hx_close(&x->h);
+	return 0;
+}
 
 int main(void)
 {
-	if (load(&off_ctx, "off", false))
+	if (run_parts(&off_ctx, "off", false, off_parts,
+		      sizeof(off_parts) / sizeof(off_parts[0])) ||
+	    run_parts(&on_ctx, "on", true, on_parts,
+		      sizeof(on_parts) / sizeof(on_parts[0])))
 		return 1;
-	test_empty(&off_ctx);
-	test_flag_forms(&off_ctx);
-	test_families(&off_ctx);
-	test_directions(&off_ctx);
-	test_prefixes(&off_ctx);
-	test_prefix_property(&off_ctx);
-	test_ports(&off_ctx);
-	test_actions(&off_ctx);
-	test_priorities(&off_ctx);
-	test_default(&off_ctx);
-	test_switch(&off_ctx);
-	test_full(&off_ctx);
-	test_ratelimit(&off_ctx);
-	if (!install(&off_ctx, "phase_untracked_off", "rule 1 phase untracked "
-		     "--syn ingress egress drop\n"))
-		run_steps(&off_ctx, "phase_untracked_off", untracked_off);
-	if (!install(&off_ctx, "state_none_off", "rule 2 state none nullscan "
-		     "count\nrule 3 state established xmas drop\n"))
-		run_steps(&off_ctx, "state_none_off", state_none_off);
-	hx_close(&off_ctx.h);
-
-	if (load(&on_ctx, "on", true))
-		return 1;
-	test_phases(&on_ctx);
-	test_states(&on_ctx);
-	test_state_slot(&on_ctx);
-	test_directions(&on_ctx);
-	test_default(&on_ctx);
-	hx_close(&on_ctx.h);
 	return hx_done("test_policy");
 }

@@ -2,9 +2,9 @@
 /*
  * test_rules.c - the rule language (user/rules.c) without BPF: every valid
  * form parses to exactly the sets it names (the 256-bit flag set checked
- * against an independent predicate), every bad input is refused with a
- * message that says why, files are parsed whole or not at all with
- * "FILE:LINE:" errors, ruleset_write round-trips, and ruleset_compile
+ * against an independent predicate), every bad input (the corpus
+ * tests/rules/bad.txt) is refused with a message that says why, files are
+ * parsed whole or not at all with "FILE:LINE:" errors, ruleset_write round-trips, and ruleset_compile
  * orders rules and builds the prefix and port bitmaps.
  */
 #include <errno.h>
@@ -16,20 +16,11 @@
 #include "tcpflags.h"
 #include "rules.h"
 #include "check.h"
+#include "lines.h"
 
 #define ALLF 0xff
 
 /* ------------------------------------------------------------ helpers */
-
-/* Split s (modified) into words. */
-static int words(char *s, char **argv, int max)
-{
-	int n = 0;
-
-	for (char *t = strtok(s, " \t"); t && n < max; t = strtok(NULL, " \t"))
-		argv[n++] = t;
-	return n;
-}
 
 /* Parse one rule from a string; *err gets the message. */
 static int parse1(const char *text, const struct ruleset *rs, struct rule *r,
@@ -39,7 +30,7 @@ static int parse1(const char *text, const struct ruleset *rs, struct rule *r,
 	int argc;
 
 	snprintf(buf, sizeof(buf), "%s", text);
-	argc = words(buf, argv, 256);
+	argc = line_words(buf, argv, 256);
 	err[0] = '\0';
 	return rule_parse(argc, argv, rs, r, err, errlen);
 }
@@ -385,92 +376,14 @@ static void check_preset_sizes(const struct ruleset *rs)
 
 /* ------------------------------------------------------ refusals */
 
+/* A rule the parser must refuse; the cases are the corpus
+ * tests/rules/bad.txt, one a line: TEXT | WANT [| WANT2]. */
 struct bad_case {
 	const char *text;
 	const char *want;        /* a phrase the message must contain */
 	const char *want2;       /* and another, or NULL */
 };
 
-static const struct bad_case bad_cases[] = {
-	{ "--tcp-flags SYN,FOO SYN drop", "unknown TCP flag", "FOO" },
-	{ "--tcp-flags SYN,ACK BOGUS drop", "unknown TCP flag", "BOGUS" },
-	{ "flags SYN,BAR drop", "unknown TCP flag", "BAR" },
-	{ "flags SYN/ACK,BAZ drop", "unknown TCP flag", "BAZ" },
-	{ "--tcp-flags SYN SYN,ACK drop", "must be in the mask", NULL },
-	{ "--tcp-flags NONE FIN drop", "must be in the mask", NULL },
-	{ "flags SYN,ACK/SYN drop", "must be in the mask", NULL },
-	{ "--tcp-flags SYN", "needs two values", NULL },
-	{ "flags drop", "unknown TCP flag", NULL },
-	{ "flags /SYN drop", "invalid flag list", NULL },
-	{ "dport 80,80 drop", "overlapping port ranges", NULL },
-	{ "dport 1-100,50-60 drop", "overlapping port ranges", NULL },
-	{ "sport 10-20,20 drop", "overlapping port ranges", NULL },
-	{ "sport 100-50 drop", "empty port range", "100-50" },
-	{ "dport 65536 drop", "out of range", "65536" },
-	{ "dport 1-70000 drop", "out of range", NULL },
-	{ "dport 99999999999999999999 drop", "port", NULL },
-	{ "dport abc drop", "invalid port", NULL },
-	{ "dport 80- drop", "invalid port", NULL },
-	{ "dport -5 drop", "invalid port", NULL },
-	{ "dport , drop", "empty port list", NULL },
-	{ "dport 1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17 drop",
-	  "too many port ranges", NULL },
-	{ "dport 1 dport 2 drop", "given twice", NULL },
-	{ "src 10.0.0.0/33 drop", "prefix length out of range", "0 to 32" },
-	{ "dst 2001:db8::/129 drop", "prefix length out of range", "0 to 128" },
-	{ "src 10.0.0.0/-1 drop", "prefix length out of range", NULL },
-	{ "src 10.0.0.0/ drop", "prefix length out of range", NULL },
-	{ "src 10.0.0.0/8x drop", "prefix length out of range", NULL },
-	{ "src 10.0.0.256 drop", "invalid address", "10.0.0.256" },
-	{ "src example.com drop", "invalid address", NULL },
-	{ "dst 2001:db8:::1/64 drop", "invalid address", NULL },
-	{ "src 10.0.0.0/8,bogus drop", "invalid address", "bogus" },
-	{ "src , drop", "empty prefix list", NULL },
-	{ "src 10.0.0.0/8 src 11.0.0.0/8 drop", "given twice", NULL },
-	{ "src @nosuch drop", "unknown set", "@nosuch" },
-	{ "dst 10.0.0.0/8,@nosuch drop", "unknown set", NULL },
-	{ "ratelimit 0/s per src", "rate of zero", NULL },
-	{ "ratelimit 0 per global", "rate of zero", NULL },
-	{ "ratelimit 10/h per src", "invalid rate unit", NULL },
-	{ "ratelimit 10/ per src", "invalid rate unit", NULL },
-	{ "ratelimit abc per src", "invalid rate", NULL },
-	{ "ratelimit -1/s per src", "invalid rate", NULL },
-	{ "ratelimit 1.5/s per src", "invalid rate", NULL },
-	{ "ratelimit 2000000000/s per src", "out of range", NULL },
-	{ "ratelimit 10/s burst 0 per src", "invalid burst", NULL },
-	{ "ratelimit 10/s burst -3 per src", "invalid burst", NULL },
-	{ "ratelimit 10/s burst x per src", "invalid burst", NULL },
-	{ "ratelimit 10/s", "needs 'per", NULL },
-	{ "ratelimit 10/s burst 5", "needs 'per", NULL },
-	{ "ratelimit 10/s per", "needs 'per", NULL },
-	{ "ratelimit 10/s src", "needs 'per", NULL },
-	{ "ratelimit 10/s per host", "ratelimit per", "host" },
-	{ "ratelimit 10/s per src/129", "prefix length out of range", NULL },
-	{ "ratelimit 10/s per src/", "prefix length out of range", NULL },
-	{ "ratelimit", "needs a value", NULL },
-	{ "foo drop", "unknown word", "foo" },
-	{ "--syn DROP", "unknown word", "DROP" },
-	{ "drop --syn", "after the action", "--syn" },
-	{ "pass drop", "after the action", NULL },
-	{ "ratelimit 10/s per src drop", "after the action", NULL },
-	{ "count dport 80", "after the action", NULL },
-	{ "--syn", "no action", NULL },
-	{ "src 10.0.0.0/8 dport 80", "no action", NULL },
-	{ "synfin nullscan drop", "exclude every segment", NULL },
-	{ "--syn invalid drop", "exclude every segment", NULL },
-	{ "finnoack --tcp-flags ACK ACK drop", "exclude every segment", NULL },
-	{ "xmas flags SYN drop", "exclude every segment", NULL },
-	{ "phase nosuch drop", "unknown phase", "nosuch" },
-	{ "phase drop", "unknown phase", NULL },
-	{ "phase , drop", "empty phase list", NULL },
-	{ "state nosuch drop", "unknown state", "nosuch" },
-	{ "state untracked drop", "unknown state", NULL },
-	{ "--priority x drop", "invalid priority", NULL },
-	{ "--priority 1000001 drop", "invalid priority", NULL },
-	{ "--priority", "needs a value", NULL },
-	{ "dport", "needs a value", NULL },
-	{ "src", "needs a value", NULL },
-};
 
 static void check_bad(const struct bad_case *c, const struct ruleset *rs)
 {
@@ -491,6 +404,65 @@ static void check_bad(const struct bad_case *c, const struct ruleset *rs)
 			     c->want2 ? c->want2 : "", c->want2 ? "'" : "");
 	}
 	rule_release(&r);
+}
+
+/* Where the corpus files are: tests/rules/ beside build/, where this
+ * program is. */
+static int corpus_path(const char *file, char *buf, size_t n)
+{
+	char exe[4096], *slash;
+	ssize_t len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+
+	if (len <= 0)
+		return -1;
+	exe[len] = '\0';
+	slash = strrchr(exe, '/');
+	if (!slash)
+		return -1;
+	*slash = '\0';
+	snprintf(buf, n, "%s/../tests/rules/%s", exe, file);
+	return 0;
+}
+
+struct corpus {
+	const struct ruleset *rs;
+	const char *path;
+	int cases, bad_lines;
+};
+
+static int bad_line(void *arg, char *line, int lineno)
+{
+	struct corpus *k = arg;
+	char *f[4];
+	int n = line_fields(line, " | ", f, 4);
+	struct bad_case c = { f[0], n > 1 ? f[1] : "", n > 2 ? f[2] : NULL };
+
+	if (n < 2 || n > 3 || !*c.text || !*c.want || (c.want2 && !*c.want2)) {
+		check_report(0, "parse_bad_corpus_line", "%s:%d: want "
+			     "'RULE | PART' or 'RULE | PART | PART'", k->path,
+			     lineno);
+		k->bad_lines++;
+		return 0;
+	}
+	check_bad(&c, k->rs);
+	k->cases++;
+	return 0;
+}
+
+/* Every case of tests/rules/bad.txt; the file must be there and hold
+ * cases, every line of it one. */
+static void check_bad_corpus(const struct ruleset *rs)
+{
+	char path[4200];
+	struct corpus k = { .rs = rs, .path = path };
+	int err = corpus_path("bad.txt", path, sizeof(path));
+
+	if (!err)
+		err = lines_file(path, bad_line, &k);
+	printf("# %d refusal cases from %s\n", k.cases, path);
+	check_report(!err && k.cases > 0 && !k.bad_lines, "parse_bad_corpus",
+		     "%s: %s, %d cases, %d lines that do not read", path,
+		     err ? strerror(-err) : "read", k.cases, k.bad_lines);
 }
 
 static void check_bad_misc(const struct ruleset *rs)
@@ -549,22 +521,84 @@ static int rs_empty(const struct ruleset *rs)
 	       rs->default_action == TCPF_ACT_PASS;
 }
 
-/* text must be refused with an error starting "want_prefix" and saying
- * `phrase`, and leave the rule set empty. */
-static void file_bad(const char *name, const char *text,
-		     const char *want_prefix, const char *phrase)
+/* A file the parser must refuse whole: the error names its line. */
+struct file_case {
+	const char *name, *text;
+	int line;
+	const char *phrase;      /* what the message must say */
+};
+
+/* c->text must be refused with an error starting "t.rules:LINE: " and
+ * saying c->phrase, and leave the rule set empty. */
+static void file_bad(const struct file_case *c)
 {
 	struct ruleset *rs = rs_new();
-	char err[512] = "";
-	int ret = ruleset_parse_text("t.rules", text, rs, err, sizeof(err));
+	char err[512] = "", want[32];
+	int ret = ruleset_parse_text("t.rules", c->text, rs, err, sizeof(err));
 
-	check_report(ret < 0 && !strncmp(err, want_prefix, strlen(want_prefix)) &&
-		     strstr(err, phrase) && rs_empty(rs), name,
+	snprintf(want, sizeof(want), "t.rules:%d: ", c->line);
+	check_report(ret < 0 && !strncmp(err, want, strlen(want)) &&
+		     strstr(err, c->phrase) && rs_empty(rs), c->name,
 		     "ret %d err '%s' (want '%s...%s'), %d rules %d sets left",
-		     ret, err, want_prefix, phrase, rs->nrules, rs->nsets);
+		     ret, err, want, c->phrase, rs->nrules, rs->nsets);
 	ruleset_free(rs);
 	free(rs);
 }
+
+static const struct file_case file_bads[] = {
+	{ "file_bad_line_1",
+	  "nosuch drop\nnullscan drop\n",
+	  1, "unknown word 'nosuch'" },
+	{ "file_bad_line_counts_comments",
+	  "# c\n\n  \nset a 10.0.0.0/8\n# c # c\nsrc @a drop\n\n"
+	  "dport 100-50 drop\nnullscan drop\n",
+	  8, "empty port range" },
+	{ "file_bad_last_line_no_newline",
+	  "nullscan drop\nxmas drop\nsrc 10.0.0.0/33 drop",
+	  3, "prefix length out of range" },
+	{ "file_bad_crlf",
+	  "nullscan drop\r\n\r\nfoo drop\r\n",
+	  3, "unknown word 'foo'" },
+	{ "file_bad_set_before_use",
+	  "src @late drop\nset late 10.0.0.0/8\n",
+	  1, "unknown set '@late'" },
+	{ "file_bad_set_name",
+	  "set 1x 10.0.0.0/8\n",
+	  1, "invalid set name" },
+	{ "file_bad_set_twice",
+	  "set a 10.0.0.0/8\nset a 11.0.0.0/8\n",
+	  2, "defined twice" },
+	{ "file_bad_set_empty",
+	  "set a\n",
+	  1, "set needs a name and prefixes" },
+	{ "file_bad_set_prefix",
+	  "\nset a 10.0.0.0/8 2001:db8::/200\n",
+	  2, "prefix length out of range" },
+	{ "file_bad_default",
+	  "default maybe\n",
+	  1, "default takes pass or drop" },
+	{ "file_bad_default_extra",
+	  "default drop now\n",
+	  1, "default takes pass or drop" },
+	{ "file_bad_rule_id_twice",
+	  "rule 3 nullscan drop\nrule 4 xmas drop\nrule 3 synfin drop\n",
+	  3, "rule id 3 used twice" },
+	{ "file_bad_rule_id_zero",
+	  "rule 0 drop\n",
+	  1, "invalid rule id" },
+	{ "file_bad_rule_id_257",
+	  "rule 257 drop\n",
+	  1, "invalid rule id" },
+	{ "file_bad_rule_id_word",
+	  "rule x drop\n",
+	  1, "invalid rule id" },
+	{ "file_bad_rule_without_words",
+	  "rule 5\n",
+	  1, "empty rule" },
+	{ "file_bad_after_good_sets",
+	  "set a 10.0.0.0/8\ndefault drop\nsrc @a drop\ndrop drop\n",
+	  4, "after the action" },
+};
 
 static const struct rule *by_id(const struct ruleset *rs, __u32 id)
 {
@@ -640,45 +674,9 @@ static void test_files(void)
 	check_report(rs_empty(rs), "ruleset_free_empties", "not empty");
 
 	/* one bad line anywhere rejects the file, at its line number */
-	file_bad("file_bad_line_1", "nosuch drop\nnullscan drop\n",
-		 "t.rules:1: ", "unknown word 'nosuch'");
-	file_bad("file_bad_line_counts_comments",
-		 "# c\n\n  \nset a 10.0.0.0/8\n# c # c\nsrc @a drop\n\n"
-		 "dport 100-50 drop\nnullscan drop\n",
-		 "t.rules:8: ", "empty port range");
-	file_bad("file_bad_last_line_no_newline",
-		 "nullscan drop\nxmas drop\nsrc 10.0.0.0/33 drop",
-		 "t.rules:3: ", "prefix length out of range");
-	file_bad("file_bad_crlf", "nullscan drop\r\n\r\nfoo drop\r\n",
-		 "t.rules:3: ", "unknown word 'foo'");
-	file_bad("file_bad_set_before_use", "src @late drop\nset late 10.0.0.0/8\n",
-		 "t.rules:1: ", "unknown set '@late'");
-	file_bad("file_bad_set_name", "set 1x 10.0.0.0/8\n", "t.rules:1: ",
-		 "invalid set name");
-	file_bad("file_bad_set_twice", "set a 10.0.0.0/8\nset a 11.0.0.0/8\n",
-		 "t.rules:2: ", "defined twice");
-	file_bad("file_bad_set_empty", "set a\n", "t.rules:1: ",
-		 "set needs a name and prefixes");
-	file_bad("file_bad_set_prefix", "\nset a 10.0.0.0/8 2001:db8::/200\n",
-		 "t.rules:2: ", "prefix length out of range");
-	file_bad("file_bad_default", "default maybe\n", "t.rules:1: ",
-		 "default takes pass or drop");
-	file_bad("file_bad_default_extra", "default drop now\n", "t.rules:1: ",
-		 "default takes pass or drop");
-	file_bad("file_bad_rule_id_twice",
-		 "rule 3 nullscan drop\nrule 4 xmas drop\nrule 3 synfin drop\n",
-		 "t.rules:3: ", "rule id 3 used twice");
-	file_bad("file_bad_rule_id_zero", "rule 0 drop\n", "t.rules:1: ",
-		 "invalid rule id");
-	file_bad("file_bad_rule_id_257", "rule 257 drop\n", "t.rules:1: ",
-		 "invalid rule id");
-	file_bad("file_bad_rule_id_word", "rule x drop\n", "t.rules:1: ",
-		 "invalid rule id");
-	file_bad("file_bad_rule_without_words", "rule 5\n", "t.rules:1: ",
-		 "empty rule");
-	file_bad("file_bad_after_good_sets",
-		 "set a 10.0.0.0/8\ndefault drop\nsrc @a drop\ndrop drop\n",
-		 "t.rules:4: ", "after the action");
+	/* one bad line anywhere rejects the file, at its line number */
+	for (size_t i = 0; i < sizeof(file_bads) / sizeof(file_bads[0]); i++)
+		file_bad(&file_bads[i]);
 
 	/* ruleset_parse_file: the path leads the message */
 	{
@@ -1195,8 +1193,7 @@ int main(void)
 	for (size_t i = 0; i < sizeof(ok_cases) / sizeof(ok_cases[0]); i++)
 		check_ok(&ok_cases[i], rs);
 	check_preset_sizes(rs);
-	for (size_t i = 0; i < sizeof(bad_cases) / sizeof(bad_cases[0]); i++)
-		check_bad(&bad_cases[i], rs);
+	check_bad_corpus(rs);
 	check_bad_misc(rs);
 	ruleset_free(rs);
 	free(rs);
