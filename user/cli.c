@@ -531,7 +531,7 @@ int cli_parse(const struct cli_command *cmd, int argc, char **argv,
 		ret = cmd->check(opts);
 	if (ret != CLI_RUN)
 		return ret;
-	if (cmd->root && require_root(cmd->name))
+	if (!cmd->no_root && require_root(cmd->name))
 		return EXIT_FAIL;
 	ret = lookup_ifaces(cmd->opts, opts);
 	return ret == CLI_RUN ? lookup_ifaces(cmd->args, opts) : ret;

@@ -76,7 +76,8 @@ struct cli_command {
 	const char *about;	/* the lines --help prints under the usage */
 	const struct cli_opt *args;	/* positional arguments, ended by {} */
 	const struct cli_opt *opts;	/* options, ended by {} */
-	bool root;		/* needs root: checked before interfaces */
+	bool no_root;		/* runs without root; every other command is
+				 * refused without it, before interfaces */
 	bool raw;		/* options only before the first positional (the
 				 * words of a rule start with "--" too) */
 	size_t size;		/* sizeof the options struct run() takes */

@@ -792,7 +792,7 @@ const struct cli_command exporter_command = {
 	.name = "exporter", .summary = "serve Prometheus /metrics",
 	.about = "  Serve the counters of IFACE (default: every interface attached in\n"
 		 "  this network namespace) as Prometheus metrics on GET /metrics.\n",
-	.args = exporter_args, .opts = exporter_options, .root = true,
+	.args = exporter_args, .opts = exporter_options,
 	.size = sizeof(struct exporter_opts), .check = exporter_check,
 	.run = cmd_exporter,
 };

@@ -233,7 +233,7 @@ const struct cli_command flows_command = {
 	.name = "flows", .summary = "the connections followed",
 	.about = "  The connections in the flow table IFACE uses (shared by the\n"
 		 "  namespace's attached interfaces), then the half-open handshakes.\n",
-	.args = flows_args, .opts = flows_options, .root = true,
+	.args = flows_args, .opts = flows_options,
 	.size = sizeof(struct flows_opts), .defaults = &flows_defaults,
 	.run = cmd_flows,
 };

@@ -583,7 +583,7 @@ const struct cli_command attach_command = {
 		 "  observer unless --ingress-only); re-attaching keeps the counters.\n"
 		 "  STATE of --timeout, in seconds: syn_sent syn_recv established\n"
 		 "  fin_wait1 fin_wait2 close_wait last_ack closing time_wait.\n",
-	.args = attach_args, .opts = attach_options, .root = true,
+	.args = attach_args, .opts = attach_options,
 	.size = sizeof(struct attach_opts), .defaults = &attach_defaults,
 	.check = attach_rules_file, .run = cmd_attach,
 };
@@ -687,7 +687,7 @@ static const struct cli_opt detach_options[] = {
 const struct cli_command detach_command = {
 	.name = "detach", .summary = "detach, drop the pins",
 	.about = "  Detach from IFACE and remove its pinned counters unless --keep-maps.\n",
-	.args = detach_args, .opts = detach_options, .root = true,
+	.args = detach_args, .opts = detach_options,
 	.size = sizeof(struct detach_opts), .run = cmd_detach,
 };
 
@@ -818,6 +818,6 @@ static const struct cli_opt status_options[] = {
 const struct cli_command status_command = {
 	.name = "status", .summary = "what is attached here",
 	.about = "  What is attached in this network namespace.\n",
-	.opts = status_options, .root = true,
+	.opts = status_options,
 	.size = sizeof(struct status_opts), .run = cmd_status,
 };

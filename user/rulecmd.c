@@ -329,7 +329,7 @@ static const struct cli_opt apply_args[] = {
 	{ 0 },
 };
 
-#define RULE_CMD .root = true, .size = sizeof(struct rule_opts)
+#define RULE_CMD .size = sizeof(struct rule_opts)
 
 static const struct cli_command rule_add_cmd = {
 	.name = "rule add", .summary = "add a rule (live)",

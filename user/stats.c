@@ -299,9 +299,10 @@ static const struct cli_opt stats_options[] = {
 
 const struct cli_command stats_command = {
 	.name = "stats", .summary = "the counters",
-	.about = "  The counters of IFACE: flag patterns, phases, rules, drops\n"
-		 "  (with --watch and --json, one JSON object a line).\n",
-	.args = stats_args, .opts = stats_options, .root = true,
+	.about = "  The counters of IFACE: flag patterns, malformed frames, phases,\n"
+		 "  connections, SYN sources, rules and drops; with --watch, again\n"
+		 "  every SECONDS (with --json, one JSON object a line).\n",
+	.args = stats_args, .opts = stats_options,
 	.size = sizeof(struct stats_opts), .run = cmd_stats,
 };
 
@@ -335,6 +336,6 @@ const struct cli_command reset_command = {
 	.name = "reset", .summary = "zero the counters",
 	.about = "  Zero IFACE's counters (flag patterns, phases, rule hits, drops,\n"
 		 "  SYN sources); the flow table and the rules stay.\n",
-	.args = reset_args, .root = true,
+	.args = reset_args,
 	.size = sizeof(struct reset_opts), .run = cmd_reset,
 };

@@ -145,8 +145,10 @@ const struct cli_command top_command = {
 	.name = "top", .summary = "live dashboard",
 	.about = "  A live dashboard of the named interfaces (all attached in this\n"
 		 "  network namespace when none is named).  Keys: q quit, p pause,\n"
-		 "  s sort, r reset the on-screen totals, Tab or 1-4 views, h help.\n",
-	.args = top_args, .opts = top_options, .root = true,
+		 "  s sort, r reset the on-screen totals, Tab or 1-4 views, arrows,\n"
+		 "  PgUp/PgDn and Home/End scroll, h help.  It needs a terminal;\n"
+		 "  'tcpflags stats --watch' writes the same counters as lines.\n",
+	.args = top_args, .opts = top_options,
 	.size = sizeof(struct top_opts), .defaults = &top_defaults,
 	.run = cmd_top,
 };
