@@ -82,6 +82,48 @@ static int tracked_segment(struct tcpflags_bpf *tf, __u8 *buf, __u32 *len)
 /* The sides of each frame kind's set: the baseline, then the subjects. */
 enum { S_EMPTY, S_COUNT, S_TRACK, S_MAX };
 
+/*
+ * The table, a row per frame kind (sets[n]: the tracked data segment);
+ * the worst count_path ratio of the kinds it is defined on in *worst, the
+ * extra kind's in *extra.
+ */
+static const char *print_table(const struct bench_set *sets,
+			       const __u32 *lens, size_t n,
+			       struct bench_ratio *worst,
+			       struct bench_ratio *extra)
+{
+	const char *worst_kind = "";
+
+	printf("XDP per-frame cost, BPF_PROG_TEST_RUN, %d rounds of %d frames "
+	       "a timing, CPU time\n", BENCH_ROUNDS, BENCH_REPEAT);
+	printf("counting: tcpflags --no-flows; tracking: the default (flow "
+	       "table, phases)\n");
+	printf("a round: empty counting tracking tracking counting empty; "
+	       "ratio: the median of\nthe rounds' ratios to the empty "
+	       "program, min-max beside it\n\n");
+	printf("%-20s %5s %6s %7s %6s %11s %7s %6s %11s\n", "frame kind",
+	       "bytes", "empty", "counting", "ratio", "min-max", "tracking",
+	       "ratio", "min-max");
+	for (size_t k = 0; k <= n; k++) {
+		struct bench_ratio c = bench_ratio(&sets[k], S_EMPTY, S_COUNT);
+		struct bench_ratio t = bench_ratio(&sets[k], S_EMPTY, S_TRACK);
+
+		printf("%-20s %5u %6.2f %7.2f %6.2f %5.2f-%-5.2f %7.2f %6.2f "
+		       "%5.2f-%.2f\n",
+		       k < n ? frame_kinds[k].name : "tracked_data", lens[k],
+		       bench_ns(&sets[k], S_EMPTY), bench_ns(&sets[k], S_COUNT),
+		       c.median, c.lo, c.hi, bench_ns(&sets[k], S_TRACK),
+		       t.median, t.lo, t.hi);
+		if (k < n && frame_kinds[k].extra)
+			*extra = c;
+		else if (k < n && c.median > worst->median) {
+			*worst = c;
+			worst_kind = frame_kinds[k].name;
+		}
+	}
+	return worst_kind;
+}
+
 int main(void)
 {
 	struct tcpflags_bpf *count = skel_load_private(false);
@@ -126,33 +168,7 @@ int main(void)
 			return 1;
 		}
 	}
-	printf("XDP per-frame cost, BPF_PROG_TEST_RUN, %d rounds of %d frames "
-	       "a timing, CPU time\n", BENCH_ROUNDS, BENCH_REPEAT);
-	printf("counting: tcpflags --no-flows; tracking: the default (flow "
-	       "table, phases)\n");
-	printf("a round: empty counting tracking tracking counting empty; "
-	       "ratio: the median of\nthe rounds' ratios to the empty "
-	       "program, min-max beside it\n\n");
-	printf("%-20s %5s %6s %7s %6s %11s %7s %6s %11s\n", "frame kind",
-	       "bytes", "empty", "counting", "ratio", "min-max", "tracking",
-	       "ratio", "min-max");
-	for (k = 0; k <= n; k++) {
-		struct bench_ratio c = bench_ratio(&sets[k], S_EMPTY, S_COUNT);
-		struct bench_ratio t = bench_ratio(&sets[k], S_EMPTY, S_TRACK);
-
-		printf("%-20s %5u %6.2f %7.2f %6.2f %5.2f-%-5.2f %7.2f %6.2f "
-		       "%5.2f-%-5.2f\n",
-		       k < n ? frame_kinds[k].name : "tracked_data", lens[k],
-		       bench_ns(&sets[k], S_EMPTY), bench_ns(&sets[k], S_COUNT),
-		       c.median, c.lo, c.hi, bench_ns(&sets[k], S_TRACK),
-		       t.median, t.lo, t.hi);
-		if (k < n && frame_kinds[k].extra)
-			extra = c;
-		else if (k < n && c.median > worst.median) {
-			worst = c;
-			worst_kind = frame_kinds[k].name;
-		}
-	}
+	worst_kind = print_table(sets, lens, n, &worst, &extra);
 	flow = bench_ratio(&sets[n], S_EMPTY, S_TRACK);
 	printf("\ncount_path: the worst, counting, of the frame kinds the "
 	       "budget is defined on (%s)\n", worst_kind);
