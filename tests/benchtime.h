@@ -169,13 +169,16 @@ static inline struct bench_ratio bench_ratio(const struct bench_set *s,
 static inline int bench_budget(const char *name, struct bench_ratio q,
 			       double limit, bool floor)
 {
-	/* judged on the figure as printed */
-	double shown = (double)(long)(q.median * 100 + 0.5) / 100;
-	bool ok = floor ? shown >= limit : shown <= limit;
+	char shown[32];
+	double v;
+	bool ok;
 
-	printf("budget %s ratio=%.2f limit=%.1f spread=%.2f-%.2f pairs=%d %s\n",
-	       name, q.median, limit, q.lo, q.hi, q.pairs,
-	       ok ? "PASS" : "FAIL");
+	/* judged on the figure as printed */
+	snprintf(shown, sizeof(shown), "%.2f", q.median);
+	v = strtod(shown, NULL);
+	ok = floor ? v >= limit : v <= limit;
+	printf("budget %s ratio=%s limit=%.1f spread=%.2f-%.2f pairs=%d %s\n",
+	       name, shown, limit, q.lo, q.hi, q.pairs, ok ? "PASS" : "FAIL");
 	return !ok;
 }
 
