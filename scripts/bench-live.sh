@@ -20,22 +20,34 @@
 #             new source, so each takes over a rate-limit bucket (the state
 #             a flood churns; it must cost a bounded array access, not an
 #             insert per packet)
-# The receivers take turns, in rotating order, for ROUNDS rounds.  The
-# generator and the receiver's softirq work share one CPU (live frames run
-# in the caller's context and the veth's NAPI runs on that CPU), so the rate
-# the flood reaches is set by what a packet costs end to end.
-#   rate  = frames tcpf-srv received (its rx_packets) / the generator's time
+# The receivers take turns in paired rounds, ROUNDS of them: a round is a
+# palindrome, empty tcpflags tcpflags_rl tcpflags empty (the budget's two
+# twice, the info receiver once, in the middle), so a drift over the round
+# moves every receiver's runs alike, and a ratio is taken between the rates
+# of one round; a budget is the median of the rounds' ratios, their min-max
+# beside it (the same harness as tests/benchtime.h, in shell).  The generator and
+# the receiver's softirq work share one CPU (live frames run in the caller's
+# context and the veth's NAPI runs on that CPU), so the rate the flood
+# reaches is set by what a packet costs end to end.  The generator's time
+# is its CPU time, not the wall clock: the kernel's own ns per frame of the
+# live run (livegen's kernel_ns, which leaves out the stretches the run gave
+# the CPU away; livegen's whole CPU time is within 1% of it), times the
+# frames.  Seen here while other work ran: xdpdrop's runs 0.27-0.78 s of
+# wall clock for 1M frames where kernel_ns said 212-264 ns.  The generator
+# runs on one CPU (BENCH_LIVE_CPU, 0), so the runs of a pair share it.
+#   rate  = frames tcpf-srv received (its rx_packets) / the generator's time,
+#           both summed over a receiver's two runs of the round
 #   ratio = rate(empty) / rate(tcpflags) = ns per packet with tcpflags /
-#           ns per packet with the empty program, medians over the rounds
+#           ns per packet with the empty program, per round; the median
 #   info ratelimit_spoofed = ns per packet with tcpflags_rl / with tcpflags
-# Its last line:  budget flow_spoofed_syn ratio=R limit=2.0
+# Its line:  budget flow_spoofed_syn ratio=R limit=2.0 spread=A-B pairs=N PASS
 #
 # Before measuring, a check of the generator: SYNs to the receiver's own
 # addresses (IPv4 and IPv6) must all reach TCP with no checksum errors.
 #
 # Then drops: the same generator floods SYN|FIN segments (the same spoofed
-# sources, destination and path) and four receivers drop them, in rotating
-# order, for ROUNDS rounds:
+# sources, destination and path) and four receivers drop them, in paired
+# rounds as above (xdpdrop tcpflags nft iptables tcpflags xdpdrop):
 #   xdpdrop   build/xdpdrop.bpf.o, a minimal hand-written XDP program that
 #             drops SYN|FIN (the baseline)
 #   tcpflags  build/tcpflags attach tcpf-srv --rules with `synfin drop`
@@ -49,8 +61,8 @@
 # counter (ethtool -S ... xdp_drops) for xdpdrop, tcpflags' drops.rule, the
 # nft rule's counter, the iptables rule's packet count; receptions by the
 # veth's rx_packets.  rate = drops / the generator's time.
-#   policy_drop_live = rate(tcpflags) / rate(xdpdrop), medians; a floor:
-#   the budget holds when ratio >= limit (0.9).
+#   policy_drop_live = rate(tcpflags) / rate(xdpdrop), per round, the
+#   median; a floor: the budget holds when ratio >= limit (0.9).
 #   info tcpflags_vs_nft, tcpflags_vs_iptables: rate(tcpflags) / rate(netfilter)
 #   info over_xdpdrop_ns: what each receiver adds per packet to the cheapest
 #   drop on this path (its ns/pkt - xdpdrop's).  Every ns/pkt includes the
@@ -58,8 +70,13 @@
 #   it), which caps any rate ratio to netfilter at about 3.2 here.
 # nft and iptables are skipped (with a note) when the command is missing.
 #
-# Environment: BENCH_LIVE_ROUNDS (5), BENCH_LIVE_SECONDS per run (0.7; the
-# frame count of each receiver is calibrated to it), BENCH_LIVE_COUNT (a
+# Each budget line ends in PASS or FAIL; the script exits 1 when one fails
+# (after both parts).
+#
+# Environment: BENCH_LIVE_ROUNDS (9), BENCH_LIVE_SECONDS per run (0.4 s of
+# the generator's time; the frame count of each receiver is calibrated to
+# it), BENCH_LIVE_CPU (0), BENCH_LIVE_CLOCK=wall (the generator's elapsed
+# time instead of its CPU time, as this script measured before), BENCH_LIVE_COUNT (a
 # fixed frame count instead), BENCH_LIVE_IPV6=1 (flood over IPv6 instead:
 # sources 2001:2:0:ff::/64, destination 2001:2:0:1::9), BENCH_LIVE_DROP=0
 # (skip the drop part).
@@ -68,11 +85,13 @@ cd "$(dirname "$0")/.."
 . scripts/netns.sh
 
 LAB=tcpf-blive-$$
-ROUNDS=${BENCH_LIVE_ROUNDS:-5}
-SECONDS_PER_RUN=${BENCH_LIVE_SECONDS:-0.7}
+ROUNDS=${BENCH_LIVE_ROUNDS:-9}
+SECONDS_PER_RUN=${BENCH_LIVE_SECONDS:-0.4}
 FIXED_COUNT=${BENCH_LIVE_COUNT:-}
 IPV6=${BENCH_LIVE_IPV6:-0}
 DROP_PART=${BENCH_LIVE_DROP:-1}
+CPU=${BENCH_LIVE_CPU:-0}
+CLOCK=${BENCH_LIVE_CLOCK:-cpu}
 LIMIT=2.0
 DROP_LIMIT=0.9
 NFT_TABLE=tcpf_bench
@@ -89,6 +108,8 @@ for f in build/tcpflags build/livegen build/empty.bpf.o build/xdpdrop.bpf.o; do
     [ -e "$f" ] || die "$f is missing: run make first"
 done
 case "$ROUNDS" in ''|*[!0-9]*|0) die "BENCH_LIVE_ROUNDS must be a positive number" ;; esac
+case "$CPU" in ''|*[!0-9]*) die "BENCH_LIVE_CPU must be a CPU number" ;; esac
+case "$CLOCK" in cpu|wall) ;; *) die "BENCH_LIVE_CLOCK must be cpu or wall" ;; esac
 
 # netfilter receivers of the drop part, when their commands are there
 DROPPERS="xdpdrop tcpflags"
@@ -201,13 +222,19 @@ rx_packets() { srv awk -v d="$LAB_SRV_IF:" '$1 == d { print $3 }' /proc/net/dev;
 # one SNMP counter of the receiver's namespace
 snmp() { srv nstat -asz "$1" | awk -v n="$1" '$1 == n { print $2 }'; }
 
-# gen COUNT [livegen options]: run the flood, print its elapsed seconds
+# gen COUNT [livegen options]: run the flood on CPU $CPU, print the
+# generator's time in seconds: its CPU time (kernel_ns per frame, which
+# leaves out the stretches the run gave the CPU away, times the frames), or
+# with BENCH_LIVE_CLOCK=wall its elapsed time
 gen() {
     local n=$1 out
     shift
-    out=$(cli "$GEN" "$LAB_CLI_IF" "$n" --dst-mac "$SRV_MAC" "$@") ||
+    out=$(cli taskset -c "$CPU" "$GEN" "$LAB_CLI_IF" "$n" --dst-mac "$SRV_MAC" "$@") ||
         die "livegen failed: $out"
-    echo "$out" | sed -n 's/.* elapsed=\([0-9.]*\).*/\1/p'
+    echo "$out" | awk -v clock="$CLOCK" '{
+        for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] } }
+        END { if (clock == "wall") print v["elapsed"]
+              else printf "%.6f\n", v["kernel_ns"] * v["sent"] / 1e9 }'
 }
 
 # measure RECEIVER COUNT: one run; sets GOT (frames tcpf-srv received),
@@ -253,7 +280,7 @@ detach empty
 # --- how many frames make a run of SECONDS_PER_RUN, for each receiver
 echo "--syn ratelimit 1000/s burst 10 per src" > "$TMPD/rl.rules"
 RECEIVERS="empty tcpflags tcpflags_rl"
-declare -A N RATE RATIO LOST SENT
+declare -A N RATE LOST SENT
 for who in $RECEIVERS; do
     if [ -n "$FIXED_COUNT" ]; then N[$who]=$FIXED_COUNT; continue; fi
     measure "$who" 300000
@@ -263,23 +290,60 @@ for who in $RECEIVERS; do
                  if (n < lo) n = lo; if (n > hi) n = hi; print n }')
 done
 
-# --- the rounds, the receivers in rotating order
+# the runs of a round: PAIRED, MIDDLE (once each), PAIRED backwards
+palindrome() {
+    local fwd i out="$1 $2"
+    read -r -a fwd <<< "$1"
+    for ((i = ${#fwd[@]} - 1; i >= 0; i--)); do out="$out ${fwd[$i]}"; done
+    echo "$out"
+}
+
+# median and min-max of a list of numbers separated by blanks
+median() { tr -s ' ' '\n' | grep . | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+minmax() { tr -s ' ' '\n' | grep . | sort -g | awk 'NR == 1 { lo = $1 } { hi = $1 } END { print lo "-" hi }'; }
+
+# ratios ARRAY NUM DEN: per round, ARRAY[NUM,r] / ARRAY[DEN,r]
+ratios() {
+    local -n arr=$1
+    local i out=""
+    for ((i = 0; i < ROUNDS; i++)); do
+        out="$out $(awk -v a="${arr[$2,$i]}" -v b="${arr[$3,$i]}" 'BEGIN { printf "%.3f", a / b }')"
+    done
+    echo "${out# }"
+}
+
+# budget NAME RATIOS LIMIT ceiling|floor: the line, judged on its median as
+# printed; a failure is remembered for the exit status
+FAILED=0
+budget() {
+    local med spread verdict
+    med=$(echo "$2" | median)
+    spread=$(echo "$2" | tr -s ' ' '\n' | grep . | sort -g |
+             awk 'NR == 1 { lo = $1 } { hi = $1 } END { printf "%.2f-%.2f", lo, hi }')
+    verdict=$(awk -v m="$med" -v l="$3" -v k="$4" 'BEGIN {
+        m = sprintf("%.2f", m) + 0
+        ok = k == "floor" ? m >= l : m <= l
+        print ok ? "PASS" : "FAIL" }')
+    [ "$verdict" = PASS ] || FAILED=1
+    printf 'budget %s ratio=%.2f limit=%s spread=%s pairs=%d %s\n' "$1" "$med" "$3" \
+        "$spread" "$(echo "$2" | wc -w)" "$verdict"
+}
+
+# --- the rounds: each receiver twice, in a palindrome
 WARN=""
 MATCHED=0
 RLMATCHED=0
 LOST=([empty]=0 [tcpflags]=0 [tcpflags_rl]=0)
 SENT=([empty]=0 [tcpflags]=0 [tcpflags_rl]=0)
-read -r -a RARR <<< "$RECEIVERS"
+ORDER=$(palindrome "empty tcpflags" tcpflags_rl)
 for ((r = 0; r < ROUNDS; r++)); do
-    order=""
-    for ((i = 0; i < ${#RARR[@]}; i++)); do
-        order="$order ${RARR[(i + r) % ${#RARR[@]}]}"
-    done
-    for who in $order; do
+    declare -A G=() S=()
+    for who in $ORDER; do
         n=${N[$who]}
         measure "$who" "$n"
         [ "$GOT" -gt 0 ] || die "$who: the receiver got no frames"
-        RATE[$who,$r]=$(awk -v g="$GOT" -v s="$SECS" 'BEGIN { printf "%.3f", g / s / 1e6 }')
+        G[$who]=$(( ${G[$who]:-0} + GOT ))
+        S[$who]=$(awk -v a="${S[$who]:-0}" -v b="$SECS" 'BEGIN { printf "%.6f", a + b }')
         # GOT can exceed n by a stray IPv6 ND or MLD packet
         if ((GOT < n)); then LOST[$who]=$((LOST[$who] + n - GOT)); fi
         SENT[$who]=$((SENT[$who] + n))
@@ -301,29 +365,28 @@ for ((r = 0; r < ROUNDS; r++)); do
             fi
         fi
     done
-    RATIO[$r]=$(awk -v e="${RATE[empty,$r]}" -v t="${RATE[tcpflags,$r]}" 'BEGIN { printf "%.3f", e / t }')
+    for who in $RECEIVERS; do
+        RATE[$who,$r]=$(awk -v g="${G[$who]}" -v s="${S[$who]}" 'BEGIN { printf "%.3f", g / s / 1e6 }')
+    done
 done
+RUNS=$((2 * ROUNDS))   # of tcpflags (tcpflags_rl: ROUNDS)
 
-# median and min-max of a list of numbers separated by blanks
-median() { tr -s ' ' '\n' | grep . | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
-minmax() { tr -s ' ' '\n' | grep . | sort -g | awk 'NR == 1 { lo = $1 } { hi = $1 } END { print lo "-" hi }'; }
 list() { local who=$1 out="" i; for ((i = 0; i < ROUNDS; i++)); do out="$out ${RATE[$who,$i]}"; done; echo "${out# }"; }
 
 E_LIST=$(list empty)
 T_LIST=$(list tcpflags)
 RL_LIST=$(list tcpflags_rl)
 RL_MED=$(echo "$RL_LIST" | median)
-R_LIST=$(for ((i = 0; i < ROUNDS; i++)); do echo -n "${RATIO[$i]} "; done)
-R_LIST=${R_LIST% }
+R_LIST=$(ratios RATE empty tcpflags)
+RL_RATIOS=$(ratios RATE tcpflags tcpflags_rl)
 E_MED=$(echo "$E_LIST" | median)
 T_MED=$(echo "$T_LIST" | median)
-RATIO_MED=$(awk -v e="$E_MED" -v t="$T_MED" 'BEGIN { printf "%.2f", e / t }')
 
 if [ "$IPV6" = 1 ]; then what="IPv6 SYNs from 2001:2:0:ff::/64 to [2001:2:0:1::9]:80"
 else what="IPv4 SYNs from 198.18.0.0/16 to 198.19.0.9:80"; fi
 echo
 echo "Spoofed SYN flood end to end: live-frames generator -> veth -> receiver's XDP"
-echo "($what; new source per frame; median of $ROUNDS rounds)"
+echo "($what; new source per frame; $ROUNDS paired rounds, medians)"
 echo
 printf '%-11s %10s %8s %15s %8s %7s\n' receiver frames/run Mpps "min-max" ns/pkt lost
 for who in $RECEIVERS; do
@@ -343,16 +406,17 @@ echo "               tcpflags_rl $RL_LIST"
 echo "               ratio $R_LIST (spread $(echo "$R_LIST" | minmax))"
 echo "flow_spoofed_syn: $E_MED Mpps with the empty program, $T_MED Mpps with tcpflags" \
      "(absolute rates drift from run to run; the ratio is the budget)"
-echo "tcpflags' packets.total matched tcpf-srv's rx_packets (within 5) in $MATCHED of $ROUNDS rounds"
-echo "tcpflags_rl: its rate-limit rule met every frame (within 5) in $RLMATCHED of $ROUNDS rounds"
+echo "tcpflags' packets.total matched tcpf-srv's rx_packets (within 5) in $MATCHED of $RUNS runs"
+echo "tcpflags_rl: its rate-limit rule met every frame (within 5) in $RLMATCHED of $ROUNDS runs"
 if [ -n "$WARN" ]; then
     echo "bench-live: warning: a count differs from the veth's:$WARN" >&2
 fi
-echo "info ratelimit_spoofed ratio=$(awk -v t="$T_MED" -v r="$RL_MED" 'BEGIN { printf "%.2f", t / r }')" \
+echo "info ratelimit_spoofed ratio=$(echo "$RL_RATIOS" | median | awk '{ printf "%.2f", $1 }')" \
+     "spread=$(echo "$RL_RATIOS" | minmax)" \
      "(ns/pkt with a per-source rate limit every spoofed SYN meets / without rules)"
-echo "budget flow_spoofed_syn ratio=$RATIO_MED limit=$LIMIT"
+budget flow_spoofed_syn "$R_LIST" "$LIMIT" ceiling
 
-[ "$DROP_PART" = 1 ] || exit 0
+[ "$DROP_PART" = 1 ] || exit "$FAILED"
 
 # --- drops: a SYN|FIN flood, and what each receiver drops of it
 # the veth's count of frames its XDP program dropped
@@ -409,21 +473,17 @@ for who in $DROPPERS; do
                  if (n < lo) n = lo; if (n > hi) n = hi; print n }')
 done
 
-read -r -a DARR <<< "$DROPPERS"
-NDROP=${#DARR[@]}
 DWARN=""
 XMATCH=0
+ORDER=$(palindrome "xdpdrop tcpflags" "${DROPPERS#xdpdrop tcpflags}")
 for ((r = 0; r < ROUNDS; r++)); do
-    # rotate the order: each receiver takes each place in turn
-    order=""
-    for ((i = 0; i < NDROP; i++)); do
-        order="$order ${DARR[(i + r) % NDROP]}"
-    done
-    for who in $order; do
+    declare -A G=() S=()
+    for who in $ORDER; do
         n=${DN[$who]}
         measure_drop "$who" "$n"
         [ "$DROPPED" -gt 0 ] || die "$who: dropped nothing of the SYN|FIN flood"
-        DRATE[$who,$r]=$(awk -v d="$DROPPED" -v s="$SECS" 'BEGIN { printf "%.3f", d / s / 1e6 }')
+        G[$who]=$(( ${G[$who]:-0} + DROPPED ))
+        S[$who]=$(awk -v a="${S[$who]:-0}" -v b="$SECS" 'BEGIN { printf "%.6f", a + b }')
         if ((GOT < n)); then DLOST[$who]=$((DLOST[$who] + n - GOT)); fi
         DSENT[$who]=$((DSENT[$who] + n))
         # every frame is SYN|FIN: all that arrived must be dropped (within
@@ -437,23 +497,22 @@ for ((r = 0; r < ROUNDS; r++)); do
             else DWARN="$DWARN round $((r + 1)): tcpflags drops.rule $DROPPED, veth xdp_drops $XDPD;"; fi
         fi
     done
+    for who in $DROPPERS; do
+        DRATE[$who,$r]=$(awk -v d="${G[$who]}" -v s="${S[$who]}" 'BEGIN { printf "%.3f", d / s / 1e6 }')
+    done
 done
 
 dlist() { local who=$1 out="" i; for ((i = 0; i < ROUNDS; i++)); do out="$out ${DRATE[$who,$i]}"; done; echo "${out# }"; }
 declare -A DMED
 for who in $DROPPERS; do DMED[$who]=$(dlist "$who" | median); done
-# the per-round ratios show the spread of the budget
-DR_LIST=$(for ((i = 0; i < ROUNDS; i++)); do
-    awk -v t="${DRATE[tcpflags,$i]}" -v x="${DRATE[xdpdrop,$i]}" 'BEGIN { printf "%.3f ", t / x }'
-done)
-DR_LIST=${DR_LIST% }
-DROP_RATIO=$(awk -v t="${DMED[tcpflags]}" -v x="${DMED[xdpdrop]}" 'BEGIN { printf "%.2f", t / x }')
+# the per-round ratios: the budget is their median
+DR_LIST=$(ratios DRATE tcpflags xdpdrop)
 
 if [ "$IPV6" = 1 ]; then what="IPv6 SYN|FIN from 2001:2:0:ff::/64 to [2001:2:0:1::9]:80"
 else what="IPv4 SYN|FIN from 198.18.0.0/16 to 198.19.0.9:80"; fi
 echo
 echo "SYN|FIN flood drops end to end: live-frames generator -> veth -> receiver"
-echo "($what; new source per frame; median of $ROUNDS rounds, rotating order)"
+echo "($what; new source per frame; $ROUNDS paired rounds, medians)"
 echo "xdpdrop: build/xdpdrop.bpf.o; tcpflags: 'synfin drop', tracking on;"
 echo "nft: netdev ingress rule; iptables: raw PREROUTING rule${IPT_BACKEND:+ ($IPT_BACKEND backend)};"
 echo "nft and iptables behind the empty XDP program (XDP_PASS)"
@@ -470,7 +529,7 @@ for who in $DROPPERS; do printf 'rounds, Mpps:  %-9s %s\n' "$who" "$(dlist "$who
 echo "tcpflags/xdpdrop per round: $DR_LIST (spread $(echo "$DR_LIST" | minmax))"
 echo "drops counted by: xdpdrop the veth's xdp_drops, tcpflags drops.rule, nft the rule's counter,"
 echo "iptables the rule's packets; not drop = received - dropped, summed over the rounds"
-echo "tcpflags' drops.rule matched the veth's xdp_drops in $XMATCH of $ROUNDS rounds"
+echo "tcpflags' drops.rule matched the veth's xdp_drops in $XMATCH of $RUNS runs"
 if [ -n "$DWARN" ]; then echo "bench-live: warning:$DWARN" >&2; fi
 if [ -n "$NOTE" ]; then echo "bench-live: note:$NOTE" >&2; fi
 echo "policy_drop_live: tcpflags' drop rate / xdpdrop's (a floor: the budget holds when ratio >= limit)"
@@ -481,8 +540,9 @@ for who in $DROPPERS; do
 done
 for who in nft iptables; do
     case " $DROPPERS " in *" $who "*)
-        echo "info tcpflags_vs_${who} ratio=$(awk -v n="${DMED[$who]}" -v t="${DMED[tcpflags]}" 'BEGIN { printf "%.2f", t / n }') (drop rate of tcpflags / of $who)" ;;
+        echo "info tcpflags_vs_${who} ratio=$(ratios DRATE tcpflags "$who" | median | awk '{ printf "%.2f", $1 }') (drop rate of tcpflags / of $who, per round)" ;;
     esac
 done
 echo "info over_xdpdrop_ns$OVER (ns per packet above xdpdrop's, the generator's and the veth's share taken out)"
-echo "budget policy_drop_live ratio=$DROP_RATIO limit=$DROP_LIMIT"
+budget policy_drop_live "$DR_LIST" "$DROP_LIMIT" floor
+exit "$FAILED"

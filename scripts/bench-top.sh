@@ -16,7 +16,8 @@
 # (every one a full read of the snapshot and a whole-screen repaint into a
 # 160x50 curses screen on /dev/null) and measures CLOCK_PROCESS_CPUTIME_ID.
 #   ratio = CPU seconds per refresh of the costliest view / 1 s
-# Its last line:  budget top_refresh_cpu ratio=R limit=0.05
+# Its last line:  budget top_refresh_cpu ratio=R limit=0.05 PASS (or FAIL,
+# and the script exits 1)
 #
 # Environment: BENCH_TOP_REFRESHES (20 per view).
 set -eu
@@ -86,7 +87,10 @@ fi
 srv "$TCPF" top "$IF" --bench "$N" | tee "$TMP/bench"
 worst=$(sed -n 's/^worst //p' "$TMP/bench")
 [ -n "$worst" ] || die "top --bench printed no figure"
+# the budget's line ends in PASS or FAIL; exit 1 when it fails
 awk -v w="$worst" -v l="$LIMIT" 'BEGIN {
     printf "top_refresh: %.2f ms CPU per refresh of the costliest view; at a 1 s refresh, %.2f%% of one core\n", w * 1000, w * 100
-    printf "budget top_refresh_cpu ratio=%.4f limit=%.2f\n", w, l
+    ok = sprintf("%.4f", w) + 0 <= l
+    printf "budget top_refresh_cpu ratio=%.4f limit=%.2f %s\n", w, l, ok ? "PASS" : "FAIL"
+    exit !ok
 }'

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * bench.c - `make bench`: ns per frame of the tcpflags XDP program and of
- * an empty XDP_PASS program, timed by BPF_PROG_TEST_RUN in the same run,
- * interleaved, on the frame kinds of tests/frames.c.  Ratios, not times,
- * are the budgets: this machine is noisy.
+ * an empty XDP_PASS program, timed by BPF_PROG_TEST_RUN in paired rounds
+ * (tests/benchtime.h) on the frame kinds of tests/frames.c.  Ratios, not
+ * times, are the budgets: this machine is noisy.  Exits 1 when a budget
+ * fails.
  */
+#define _GNU_SOURCE /* sched_getcpu, CPU_SET: tests/benchtime.h */
 #include <errno.h>
 #include <stdbool.h>
 #include <netinet/in.h>
@@ -77,27 +79,72 @@ static int tracked_segment(struct tcpflags_bpf *tf, __u8 *buf, __u32 *len)
 	return err;
 }
 
+/* The sides of each frame kind's set: the baseline, then the subjects. */
+enum { S_EMPTY, S_COUNT, S_TRACK, S_MAX };
+
+/*
+ * The table, a row per frame kind (sets[n]: the tracked data segment);
+ * the worst count_path ratio of the kinds it is defined on in *worst, the
+ * extra kind's in *extra.
+ */
+static const char *print_table(const struct bench_set *sets,
+			       const __u32 *lens, size_t n,
+			       struct bench_ratio *worst,
+			       struct bench_ratio *extra)
+{
+	const char *worst_kind = "";
+
+	printf("XDP per-frame cost, BPF_PROG_TEST_RUN, %d rounds of %d frames "
+	       "a timing, CPU time\n", BENCH_ROUNDS, BENCH_REPEAT);
+	printf("counting: tcpflags --no-flows; tracking: the default (flow "
+	       "table, phases)\n");
+	printf("a round: empty counting tracking tracking counting empty; "
+	       "ratio: the median of\nthe rounds' ratios to the empty "
+	       "program, min-max beside it\n\n");
+	printf("%-20s %5s %6s %7s %6s %11s %7s %6s %11s\n", "frame kind",
+	       "bytes", "empty", "counting", "ratio", "min-max", "tracking",
+	       "ratio", "min-max");
+	for (size_t k = 0; k <= n; k++) {
+		struct bench_ratio c = bench_ratio(&sets[k], S_EMPTY, S_COUNT);
+		struct bench_ratio t = bench_ratio(&sets[k], S_EMPTY, S_TRACK);
+
+		printf("%-20s %5u %6.2f %7.2f %6.2f %5.2f-%-5.2f %7.2f %6.2f "
+		       "%5.2f-%.2f\n",
+		       k < n ? frame_kinds[k].name : "tracked_data", lens[k],
+		       bench_ns(&sets[k], S_EMPTY), bench_ns(&sets[k], S_COUNT),
+		       c.median, c.lo, c.hi, bench_ns(&sets[k], S_TRACK),
+		       t.median, t.lo, t.hi);
+		if (k < n && frame_kinds[k].extra)
+			*extra = c;
+		else if (k < n && c.median > worst->median) {
+			*worst = c;
+			worst_kind = frame_kinds[k].name;
+		}
+	}
+	return worst_kind;
+}
+
 int main(void)
 {
 	struct tcpflags_bpf *count = skel_load_private(false);
 	struct tcpflags_bpf *track = skel_load_private(true);
 	struct empty_bpf *em = empty_bpf__open_and_load();
 	static __u8 bufs[17][FRAME_MAX];
-	double e_ns[17][ROUNDS], c_ns[17][ROUNDS], t_ns[17][ROUNDS];
+	static struct bench_set sets[17];
 	__u32 lens[17];
-	double worst = 0, extra = 0, flow_ratio;
+	struct bench_ratio worst = { 0 }, extra = { 0 }, flow;
 	const char *worst_kind = "";
 	size_t n = frame_kinds_count, k;
-	int fds[3];
+	int fds[S_MAX], failed = 0, err;
 
 	if (!count || !track || !em || n > 16) {
 		fprintf(stderr, "bench: cannot load the BPF objects: %s\n",
 			strerror(errno));
 		return 1;
 	}
-	fds[0] = bpf_program__fd(em->progs.tcpf_empty);
-	fds[1] = bpf_program__fd(count->progs.tcpf_xdp);
-	fds[2] = bpf_program__fd(track->progs.tcpf_xdp);
+	fds[S_EMPTY] = bpf_program__fd(em->progs.tcpf_empty);
+	fds[S_COUNT] = bpf_program__fd(count->progs.tcpf_xdp);
+	fds[S_TRACK] = bpf_program__fd(track->progs.tcpf_xdp);
 	for (k = 0; k < n; k++) {
 		struct frame_layout lay;
 
@@ -109,50 +156,31 @@ int main(void)
 		fprintf(stderr, "bench: cannot open a tracked connection\n");
 		return 1;
 	}
-	/* interleave the programs so drift hits them alike */
-	for (int r = 0; r < ROUNDS; r++) {
-		for (k = 0; k <= n; k++) {
-			if (time_prog(fds[0], bufs[k], lens[k], &e_ns[k][r]) ||
-			    time_prog(fds[1], bufs[k], lens[k], &c_ns[k][r]) ||
-			    time_prog(fds[2], bufs[k], lens[k], &t_ns[k][r])) {
-				fprintf(stderr, "bench: test run failed: %s\n",
-					strerror(errno));
-				return 1;
-			}
-		}
-	}
-	printf("XDP per-frame cost, BPF_PROG_TEST_RUN, median of %d runs of "
-	       "%d frames\n", ROUNDS, REPEAT);
-	printf("counting: tcpflags --no-flows; tracking: the default (flow "
-	       "table, phases)\n\n");
-	printf("%-20s %6s %9s %9s %6s %9s %6s\n", "frame kind", "bytes",
-	       "empty ns", "counting", "ratio", "tracking", "ratio");
 	for (k = 0; k <= n; k++) {
-		double e = median(e_ns[k]), c = median(c_ns[k]);
-		double t = median(t_ns[k]);
-
-		printf("%-20s %6u %9.2f %9.2f %6.2f %9.2f %6.2f\n",
-		       k < n ? frame_kinds[k].name : "tracked_data", lens[k],
-		       e, c, c / e, t, t / e);
-		if (k < n && frame_kinds[k].extra)
-			extra = c / e;
-		else if (k < n && c / e > worst) {
-			worst = c / e;
-			worst_kind = frame_kinds[k].name;
+		sets[k].n = S_MAX;
+		for (int i = 0; i < S_MAX; i++)
+			sets[k].side[i] = (struct bench_side){
+				.fd = fds[i], .buf = bufs[k], .len = lens[k] };
+		err = bench_run(&sets[k]);
+		if (err) {
+			fprintf(stderr, "bench: test run failed: %s\n",
+				strerror(-err));
+			return 1;
 		}
 	}
-	flow_ratio = median(t_ns[n]) / median(e_ns[n]);
+	worst_kind = print_table(sets, lens, n, &worst, &extra);
+	flow = bench_ratio(&sets[n], S_EMPTY, S_TRACK);
 	printf("\ncount_path: the worst, counting, of the frame kinds the "
 	       "budget is defined on (%s)\n", worst_kind);
 	printf("info count_path_qinq_ipv6_ext ratio=%.2f (two VLAN tags and "
-	       "three IPv6 extension headers: beyond that list)\n", extra);
+	       "three IPv6 extension headers: beyond that list)\n",
+	       extra.median);
 	printf("flow_established: a data segment of a tracked connection\n");
-	printf("budget count_path ratio=%.2f limit=%.1f\n", worst,
-	       BUDGET_COUNT_PATH);
-	printf("budget flow_established ratio=%.2f limit=%.1f\n", flow_ratio,
-	       BUDGET_FLOW_ESTABLISHED);
+	failed |= bench_budget("count_path", worst, BUDGET_COUNT_PATH, false);
+	failed |= bench_budget("flow_established", flow,
+			       BUDGET_FLOW_ESTABLISHED, false);
 	tcpflags_bpf__destroy(count);
 	tcpflags_bpf__destroy(track);
 	empty_bpf__destroy(em);
-	return 0;
+	return failed;
 }

@@ -8,9 +8,9 @@
  * runs: one program and one set of maps for every rule set, so what is
  * compared is the rule sets, not where two loads of the program happened
  * to land in memory (that alone moved a timing by ~5 ns).  The timings and
- * the empty XDP_PASS program (build/empty.bpf.o) are interleaved, as in
- * tests/bench.c: BPF_PROG_TEST_RUN, wall clock around the syscall, REPEAT
- * frames, the median of ROUNDS rounds.
+ * the empty XDP_PASS program (build/empty.bpf.o) are paired rounds, as in
+ * tests/bench.c (tests/benchtime.h): each round times every row of the
+ * table down and back up, and a budget is the median of the rounds' ratios.
  *
  * The frame is a tracked IPv4 SYN, 198.18.5.7:40000 -> 198.19.0.2:443 (from
  * its second run on a retransmitted SYN: one half-open slot update).  The
@@ -30,7 +30,9 @@
  *                    none) / empty program                     limit 2.5
  *   policy_scaling   256 rules, matched by the last / the one rule alone
  *                                                              limit 1.1
+ * Exits 1 when a budget fails.
  */
+#define _GNU_SOURCE /* sched_getcpu, CPU_SET: tests/benchtime.h */
 #include <errno.h>
 #include <stdbool.h>
 #include <netinet/in.h>
@@ -262,13 +264,123 @@ static const int t_set[T_MAX] = {
 	[T_256_M] = 3,
 };
 
-int main(void)
+/* What the timings share: the program, its rule sets, the one live now. */
+struct policy_bench {
+	struct tcpflags_bpf *tf;
+	struct ruleset *rs[4];
+	int live;
+};
+
+/* bench_set's prep: make the rule set of timing k live before it runs. */
+static int prep_timing(void *ctx, int k)
+{
+	struct policy_bench *pb = ctx;
+
+	if (k == T_EMPTY_M || k == T_EMPTY_N)
+		return 0;
+	return use_set(pb->tf, pb->rs, t_set[k], &pb->live);
+}
+
+/* The rule sets of the timings: none, then 1, 64 and 256 rules. */
+static int make_sets(struct ruleset **rs, __u32 *last_id)
 {
 	static const int sizes[4] = { 0, 1, 64, 256 };
-	struct tcpflags_bpf *tf = NULL;
-	struct ruleset *rs[4] = { 0 };
+
+	for (int i = 0; i < 4; i++) {
+		if (!sizes[i]) {
+			rs[i] = calloc(1, sizeof(*rs[i]));
+			if (!rs[i])
+				return -ENOMEM;
+			ruleset_init(rs[i]);
+			continue;
+		}
+		rs[i] = make_ruleset(sizes[i]);
+		if (!rs[i])
+			return -EINVAL;
+		last_id[i] = rs[i]->rules[rs[i]->nrules - 1].id;
+	}
+	return 0;
+}
+
+/* The frames do what the budgets say, before they are timed. */
+static int check_sets(struct policy_bench *pb, const __u32 *last_id,
+		      const __u8 *m_buf, __u32 m_len, const __u8 *n_buf,
+		      __u32 n_len)
+{
+	struct tcpflags_bpf *tf = pb->tf;
+
+	return use_set(tf, pb->rs, 0, &pb->live) ||
+	       check_match("no rules, SYN to 443", tf, m_buf, m_len, XDP_PASS,
+			   0) ||
+	       use_set(tf, pb->rs, 1, &pb->live) ||
+	       check_match("1 rule, SYN to 443", tf, m_buf, m_len, XDP_DROP,
+			   last_id[1]) ||
+	       use_set(tf, pb->rs, 2, &pb->live) ||
+	       check_match("64 rules, SYN to 8080", tf, n_buf, n_len, XDP_PASS,
+			   0) ||
+	       check_match("64 rules, SYN to 443", tf, m_buf, m_len, XDP_DROP,
+			   last_id[2]) ||
+	       use_set(tf, pb->rs, 3, &pb->live) ||
+	       check_match("256 rules, SYN to 443", tf, m_buf, m_len, XDP_DROP,
+			   last_id[3]);
+}
+
+static void print_table(const struct bench_set *s, __u32 m_len)
+{
+	printf("\nRule sets on the XDP path, BPF_PROG_TEST_RUN, %d rounds of %d "
+	       "frames a timing, CPU time\n", BENCH_ROUNDS, BENCH_REPEAT);
+	printf("tcpflags with tracking on; frame: IPv4 SYN 198.18.5.7:40000 -> "
+	       "198.19.0.2:PORT (%u bytes)\n", m_len);
+	printf("matching rule, always the last: %s\n", LAST_RULE);
+	printf("a round times every row, down the table and back up; ratio: "
+	       "the median of the\nrounds' ratios to the empty program, "
+	       "min-max beside it\n\n");
+	printf("%-22s %-22s %7s %6s  %s\n", "program", "frame", "ns", "ratio",
+	       "min-max");
+	for (int k = 0; k < T_MAX; k++) {
+		bool n = k == T_EMPTY_N || k == T_64_N;
+		const char *fr = n ? "port 8080: no match" :
+				 k == T_EMPTY_M || k == T_NONE_M ?
+				 "port 443" : "port 443: last rule";
+		struct bench_ratio q =
+			bench_ratio(s, n ? T_EMPTY_N : T_EMPTY_M, k);
+
+		printf("%-22s %-22s %7.2f %6.2f  %.2f-%.2f\n", t_names[k], fr,
+		       bench_ns(s, k), q.median, q.lo, q.hi);
+	}
+}
+
+/* The budgets' lines; 1 when one fails. */
+static int judge(const struct bench_set *s)
+{
+	struct bench_ratio r64m = bench_ratio(s, T_EMPTY_M, T_64_M);
+	struct bench_ratio r64n = bench_ratio(s, T_EMPTY_N, T_64_N);
+	struct bench_ratio one = bench_ratio(s, T_NONE_M, T_ONE_M);
+	struct bench_ratio scaling = bench_ratio(s, T_ONE_M, T_256_M);
+	struct bench_ratio r64 = r64m.median > r64n.median ? r64m : r64n;
+	int failed = 0;
+
+	printf("\npolicy_64_rules: the worse of 64 rules matched by the last "
+	       "(%.2f) and by none (%.2f), / empty\n", r64m.median,
+	       r64n.median);
+	printf("policy_scaling: 256 rules / 1 rule, both matched by the last "
+	       "rule (%.2f / %.2f ns)\n", bench_ns(s, T_256_M),
+	       bench_ns(s, T_ONE_M));
+	printf("info policy_cost_64_rules ns=%.2f (64 rules - no rules, port "
+	       "443)\n", bench_ns(s, T_64_M) - bench_ns(s, T_NONE_M));
+	printf("info policy_first_rule ratio=%.2f spread=%.2f-%.2f (1 rule / "
+	       "no rules, port 443)\n", one.median, one.lo, one.hi);
+	failed |= bench_budget("policy_64_rules", r64, BUDGET_POLICY_64,
+			       false);
+	failed |= bench_budget("policy_scaling", scaling,
+			       BUDGET_POLICY_SCALING, false);
+	return failed;
+}
+
+int main(void)
+{
+	struct policy_bench pb = { .live = -1 };
 	__u32 last_id[4] = { 0 };
-	int live = -1;           /* the rule set installed now */
 	struct empty_bpf *em = empty_bpf__open_and_load();
 	struct frame_spec m_spec = {
 		.family = 4, .l4 = IPPROTO_TCP, .flags = TCPF_SYN,
@@ -278,114 +390,46 @@ int main(void)
 	struct frame_layout lay;
 	__u8 m_buf[FRAME_MAX], n_buf[FRAME_MAX];
 	__u32 m_len, n_len;
-	double ns[T_MAX][ROUNDS], med[T_MAX], r64m, r64n, r64, scaling;
-	struct { int fd; const __u8 *buf; __u32 len; } t[T_MAX];
-	int ret = 1;
+	static struct bench_set set = { .n = T_MAX, .prep = prep_timing };
+	int ret = 1, err;
 
 	n_spec.dport = 8080;
 	m_len = frame_build(&m_spec, m_buf, &lay);
 	n_len = frame_build(&n_spec, n_buf, &lay);
-	tf = skel_load_private(true);
-	if (!em || !tf) {
+	pb.tf = skel_load_private(true);
+	if (!em || !pb.tf) {
 		fprintf(stderr, "bench_policy: cannot load the BPF objects: "
 			"%s\n", strerror(errno));
 		goto out;
 	}
-	for (int i = 0; i < 4; i++) {
-		if (!sizes[i]) {
-			rs[i] = calloc(1, sizeof(*rs[i]));
-			if (!rs[i])
-				goto out;
-			ruleset_init(rs[i]);
-			continue;
-		}
-		rs[i] = make_ruleset(sizes[i]);
-		if (!rs[i])
-			goto out;
-		last_id[i] = rs[i]->rules[rs[i]->nrules - 1].id;
-	}
-	/* the frames do what the budgets say, before they are timed */
-	if (use_set(tf, rs, 0, &live) ||
-	    check_match("no rules, SYN to 443", tf, m_buf, m_len, XDP_PASS, 0) ||
-	    use_set(tf, rs, 1, &live) ||
-	    check_match("1 rule, SYN to 443", tf, m_buf, m_len, XDP_DROP,
-			last_id[1]) ||
-	    use_set(tf, rs, 2, &live) ||
-	    check_match("64 rules, SYN to 8080", tf, n_buf, n_len, XDP_PASS,
-			0) ||
-	    check_match("64 rules, SYN to 443", tf, m_buf, m_len, XDP_DROP,
-			last_id[2]) ||
-	    use_set(tf, rs, 3, &live) ||
-	    check_match("256 rules, SYN to 443", tf, m_buf, m_len, XDP_DROP,
-			last_id[3]))
+	if (make_sets(pb.rs, last_id) ||
+	    check_sets(&pb, last_id, m_buf, m_len, n_buf, n_len))
 		goto out;
-
 	for (int k = 0; k < T_MAX; k++) {
 		bool n = k == T_EMPTY_N || k == T_64_N;
 		bool empty = k == T_EMPTY_M || k == T_EMPTY_N;
 
-		t[k].fd = empty ? bpf_program__fd(em->progs.tcpf_empty)
-				: bpf_program__fd(tf->progs.tcpf_xdp);
-		t[k].buf = n ? n_buf : m_buf;
-		t[k].len = n ? n_len : m_len;
+		set.side[k] = (struct bench_side){
+			.fd = empty ? bpf_program__fd(em->progs.tcpf_empty)
+				    : bpf_program__fd(pb.tf->progs.tcpf_xdp),
+			.buf = n ? n_buf : m_buf, .len = n ? n_len : m_len };
 	}
-	/* interleaved, and each round starts one place later */
-	for (int r = 0; r < ROUNDS; r++) {
-		for (int i = 0; i < T_MAX; i++) {
-			int k = (i + r) % T_MAX;
-
-			if (k != T_EMPTY_M && k != T_EMPTY_N &&
-			    use_set(tf, rs, t_set[k], &live))
-				goto out;
-			if (time_prog(t[k].fd, t[k].buf, t[k].len, &ns[k][r])) {
-				fprintf(stderr, "bench_policy: test run failed: "
-					"%s\n", strerror(errno));
-				goto out;
-			}
-		}
+	set.ctx = &pb;
+	err = bench_run(&set);
+	if (err) {
+		fprintf(stderr, "bench_policy: test run failed: %s\n",
+			strerror(-err));
+		goto out;
 	}
-	for (int k = 0; k < T_MAX; k++)
-		med[k] = median(ns[k]);
-	r64m = med[T_64_M] / med[T_EMPTY_M];
-	r64n = med[T_64_N] / med[T_EMPTY_N];
-	r64 = r64m > r64n ? r64m : r64n;
-	scaling = med[T_256_M] / med[T_ONE_M];
-
-	printf("\nRule sets on the XDP path, BPF_PROG_TEST_RUN, median of %d "
-	       "runs of %d frames\n", ROUNDS, REPEAT);
-	printf("tcpflags with tracking on; frame: IPv4 SYN 198.18.5.7:40000 -> "
-	       "198.19.0.2:PORT (%u bytes)\n", m_len);
-	printf("matching rule, always the last: %s\n\n", LAST_RULE);
-	printf("%-22s %-22s %9s %6s  %s\n", "program", "frame", "ns", "ratio",
-	       "min-max ns");
-	for (int k = 0; k < T_MAX; k++) {
-		bool n = k == T_EMPTY_N || k == T_64_N;
-		const char *fr = n ? "port 8080: no match" :
-				 k == T_EMPTY_M || k == T_NONE_M ?
-				 "port 443" : "port 443: last rule";
-
-		printf("%-22s %-22s %9.2f %6.2f  %.2f-%.2f\n", t_names[k], fr,
-		       med[k], med[k] / med[n ? T_EMPTY_N : T_EMPTY_M],
-		       ns[k][0], ns[k][ROUNDS - 1]);
-	}
-	printf("\npolicy_64_rules: the worse of 64 rules matched by the last "
-	       "(%.2f) and by none (%.2f), / empty\n", r64m, r64n);
-	printf("policy_scaling: 256 rules / 1 rule, both matched by the last "
-	       "rule (%.2f / %.2f ns)\n", med[T_256_M], med[T_ONE_M]);
-	printf("info policy_cost_64_rules ns=%.2f (64 rules - no rules, port "
-	       "443)\n", med[T_64_M] - med[T_NONE_M]);
-	printf("budget policy_64_rules ratio=%.2f limit=%.1f\n", r64,
-	       BUDGET_POLICY_64);
-	printf("budget policy_scaling ratio=%.2f limit=%.1f\n", scaling,
-	       BUDGET_POLICY_SCALING);
-	ret = 0;
+	print_table(&set, m_len);
+	ret = judge(&set);
 out:
 	for (int i = 0; i < 4; i++)
-		if (rs[i]) {
-			ruleset_free(rs[i]);
-			free(rs[i]);
+		if (pb.rs[i]) {
+			ruleset_free(pb.rs[i]);
+			free(pb.rs[i]);
 		}
-	tcpflags_bpf__destroy(tf);
+	tcpflags_bpf__destroy(pb.tf);
 	empty_bpf__destroy(em);
 	return ret;
 }
