@@ -329,6 +329,18 @@ budget() {
         "$spread" "$(echo "$2" | wc -w)" "$verdict"
 }
 
+# tally WHO COUNT N LOST SENT: a run of N frames of which WHO counted COUNT
+# in SECS: into the round's G (frames) and S (seconds), and into the arrays
+# named LOST (frames that never arrived, GOT < N) and SENT
+tally() {
+    local who=$1 count=$2 n=$3
+    local -n lost_=$4 sent_=$5
+    G[$who]=$(( ${G[$who]:-0} + count ))
+    S[$who]=$(awk -v a="${S[$who]:-0}" -v b="$SECS" 'BEGIN { printf "%.6f", a + b }')
+    if ((GOT < n)); then lost_[$who]=$((lost_[$who] + n - GOT)); fi
+    sent_[$who]=$((sent_[$who] + n))
+}
+
 # --- the rounds: each receiver twice, in a palindrome
 WARN=""
 MATCHED=0
@@ -342,11 +354,8 @@ for ((r = 0; r < ROUNDS; r++)); do
         n=${N[$who]}
         measure "$who" "$n"
         [ "$GOT" -gt 0 ] || die "$who: the receiver got no frames"
-        G[$who]=$(( ${G[$who]:-0} + GOT ))
-        S[$who]=$(awk -v a="${S[$who]:-0}" -v b="$SECS" 'BEGIN { printf "%.6f", a + b }')
         # GOT can exceed n by a stray IPv6 ND or MLD packet
-        if ((GOT < n)); then LOST[$who]=$((LOST[$who] + n - GOT)); fi
-        SENT[$who]=$((SENT[$who] + n))
+        tally "$who" "$GOT" "$n" LOST SENT
         if [ "$who" = tcpflags ]; then
             # within a few: the cli side's IPv6 router solicitations and
             # MLD reports can land between the attach and the first read
@@ -482,10 +491,7 @@ for ((r = 0; r < ROUNDS; r++)); do
         n=${DN[$who]}
         measure_drop "$who" "$n"
         [ "$DROPPED" -gt 0 ] || die "$who: dropped nothing of the SYN|FIN flood"
-        G[$who]=$(( ${G[$who]:-0} + DROPPED ))
-        S[$who]=$(awk -v a="${S[$who]:-0}" -v b="$SECS" 'BEGIN { printf "%.6f", a + b }')
-        if ((GOT < n)); then DLOST[$who]=$((DLOST[$who] + n - GOT)); fi
-        DSENT[$who]=$((DSENT[$who] + n))
+        tally "$who" "$DROPPED" "$n" DLOST DSENT
         # every frame is SYN|FIN: all that arrived must be dropped (within
         # a few: IPv6 ND and MLD packets of the lab's own interfaces)
         if ((GOT - DROPPED > 5 || DROPPED - GOT > 5)); then
