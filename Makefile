@@ -46,9 +46,9 @@ BPF_OBJS := tcpflags empty livegen xdpdrop
 SKELS    := tcpflags empty livegen
 # userspace: the core (loading, pins, maps, rules) and the commands on it
 CORE     := log cli rules pfxtable policy pins maps counters attached \
-	    snapshot report timefmt
-CMDS     := main loader egress stats flows rulecmd exporter top top_model \
-	    top_draw top_input
+	    snapshot report timefmt egress
+CMDS     := main loader stats flows rulecmd exporter top top_model top_draw \
+	    top_input
 # test and bench programs: tests/NAME.c, linked with the core ...
 CORE_PROGS := test_bpf test_flow test_user test_rules test_policy \
 	      bench bench_policy
