@@ -41,8 +41,8 @@ LIBS       := $(shell pkg-config --libs libxdp libbpf 2>/dev/null || \
 
 # ---- what is built: each list is the only place a file is named
 
-# BPF objects; the skeleton of each in SKELS is generated for userspace
-BPF_OBJS := tcpflags empty livegen xdpdrop
+# the BPF objects whose libbpf skeleton userspace includes (every
+# bpf/NAME.bpf.c builds as build/NAME.bpf.o)
 SKELS    := tcpflags empty livegen
 # userspace: the core (loading, pins, maps, rules) and the commands on it
 CORE     := log cli rules pfxtable policy pins maps counters attached \
