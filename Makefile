@@ -59,7 +59,7 @@ FRAME_PROGS := test_bpf test_flow test_policy bench bench_policy bench_top
 # the BPF suites: scenario tables run by tests/harness.c
 HARNESS_PROGS := test_bpf test_flow test_policy
 # the suites that read text tables (tests/lines.c)
-LINES_PROGS := test_flow test_policy test_rules
+LINES_PROGS := test_flow test_policy test_rules test_user
 
 TOOL_LIBS := $(shell pkg-config --libs ncursesw libmicrohttpd 2>/dev/null || \
 	       echo -lncursesw -lmicrohttpd)

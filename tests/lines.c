@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "lines.h"
 
 static int blank_or_comment(const char *s)
@@ -96,4 +97,21 @@ int line_fields(char *line, const char *sep, char **f, int max)
 		p = e + len;
 	}
 	return n;
+}
+
+int tree_path(const char *rel, char *buf, size_t size)
+{
+	char exe[4096], *slash;
+	ssize_t len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+
+	if (len <= 0)
+		return len ? -errno : -ENOENT;
+	exe[len] = '\0';
+	slash = strrchr(exe, '/');
+	if (!slash)
+		return -ENOENT;
+	*slash = '\0';
+	if ((size_t)snprintf(buf, size, "%s/../%s", exe, rel) >= size)
+		return -ENAMETOOLONG;
+	return 0;
 }

@@ -21,6 +21,11 @@ int lines_each(const char *text, line_fn fn, void *arg);
 /* The same with the file at path: -errno when it cannot be read. */
 int lines_file(const char *path, line_fn fn, void *arg);
 
+/* The path of rel, a file of the source tree (README.md,
+ * tests/rules/bad.txt), found from the running binary in build/; 0, or
+ * -ENAMETOOLONG or -errno. */
+int tree_path(const char *rel, char *buf, size_t size);
+
 /* Split line in place on blanks: at most max words; their count. */
 int line_words(char *line, char **w, int max);
 /* Split line in place at each sep (a string: " | "), blanks around a

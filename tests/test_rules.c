@@ -406,24 +406,6 @@ static void check_bad(const struct bad_case *c, const struct ruleset *rs)
 	rule_release(&r);
 }
 
-/* Where the corpus files are: tests/rules/ beside build/, where this
- * program is. */
-static int corpus_path(const char *file, char *buf, size_t n)
-{
-	char exe[4096], *slash;
-	ssize_t len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-
-	if (len <= 0)
-		return -1;
-	exe[len] = '\0';
-	slash = strrchr(exe, '/');
-	if (!slash)
-		return -1;
-	*slash = '\0';
-	snprintf(buf, n, "%s/../tests/rules/%s", exe, file);
-	return 0;
-}
-
 struct corpus {
 	const struct ruleset *rs;
 	const char *path;
@@ -455,7 +437,7 @@ static void check_bad_corpus(const struct ruleset *rs)
 {
 	char path[4200];
 	struct corpus k = { .rs = rs, .path = path };
-	int err = corpus_path("bad.txt", path, sizeof(path));
+	int err = tree_path("tests/rules/bad.txt", path, sizeof(path));
 
 	if (!err)
 		err = lines_file(path, bad_line, &k);

@@ -3,7 +3,6 @@
  * the command-line parser (user/cli.c), the map registry against the BPF
  * object and the README. */
 #include <errno.h>
-#include <libgen.h>
 #include <limits.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -15,6 +14,7 @@
 #include "counters.h"
 #include "log.h"
 #include "maps.h"
+#include "lines.h"
 #include "rules.h"
 #include "check.h"
 #include "tcpflags.skel.h"
@@ -50,19 +50,6 @@ static void registry_matches_object(void)
 	tcpflags_bpf__destroy(skel);
 }
 
-/* README.md beside build/: this binary is build/test_user. */
-static FILE *open_readme(void)
-{
-	char exe[PATH_MAX], path[PATH_MAX + 16];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-
-	if (n <= 0)
-		return NULL;
-	exe[n] = '\0';
-	snprintf(path, sizeof(path), "%s/../README.md", dirname(exe));
-	return fopen(path, "r");
-}
-
 /* A README pin row, "| `tcpf_x` | interface | zeroed | ... |" (name at
  * most 31 characters): its map's id if its place and reset agree with
  * the registry, else -1. */
@@ -88,8 +75,9 @@ static int readme_row(const char *line, char *name)
 /* The README's pin table lists every registered map once, as it is. */
 static void registry_matches_readme(void)
 {
-	FILE *f = open_readme();
-	char line[512], name[32];
+	char line[512], name[32], path[4200];
+	FILE *f = tree_path("README.md", path, sizeof(path)) ? NULL
+							 : fopen(path, "r");
 	int seen[TCPF_NMAPS] = {}, rows = 0, bad = 0;
 
 	if (!f) {
