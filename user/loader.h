@@ -3,9 +3,7 @@
 #ifndef TCPF_LOADER_H
 #define TCPF_LOADER_H
 
-#include "attached.h"
 #include "cli.h"
-#include "tcpflags.h"
 
 extern const struct cli_command attach_command, detach_command,
 	status_command;

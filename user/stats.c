@@ -149,34 +149,15 @@ static void print_patterns_table(const struct tcpf_snapshot *s, __u64 tcp)
 	}
 }
 
-static void print_rules_json(const struct iface_snapshot *x)
-{
-	printf(", ");
-	report_rules_json(x);
-}
-
-static void print_rules_table(const struct iface_snapshot *x)
-{
-	printf("\n");
-	report_rules_table(x);
-}
-
-/* What follows the counters and the connections, in order, each in both
- * forms. */
-static const struct {
-	void (*json)(const struct iface_snapshot *x);
-	void (*table)(const struct iface_snapshot *x);
-} sections[] = {
-	{ print_srcs_json, print_srcs_table },
-	{ print_rules_json, print_rules_table },
-};
-
+/* What follows the counters, in either form: the connections, the SYN
+ * sources, the rules. */
 static void print_sections(const struct iface_snapshot *x, bool json)
 {
 	if (x->flows)
 		(json ? print_flows_json : print_flows_table)(&x->fs);
-	for (size_t i = 0; i < sizeof(sections) / sizeof(sections[0]); i++)
-		(json ? sections[i].json : sections[i].table)(x);
+	(json ? print_srcs_json : print_srcs_table)(x);
+	printf(json ? ", " : "\n");
+	(json ? report_rules_json : report_rules_table)(x);
 }
 
 static void print_json(const struct iface_snapshot *x,
