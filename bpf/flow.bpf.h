@@ -130,6 +130,12 @@ static __always_inline int seq_after_eq(__u32 a, __u32 b)
  * each stored whole: a word read back over narrower stores cannot be
  * forwarded from the store queue and waits for them (~15 cycles each).
  */
+_Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ &&
+	       __builtin_offsetof(struct tcpf_flow_key, port) == 32 &&
+	       __builtin_offsetof(struct tcpf_flow_key, vlan) == 36 &&
+	       __builtin_offsetof(struct tcpf_flow_key, family) == 38,
+	       "flow_key() writes the last word's fields at these offsets");
+
 static __always_inline __u8 flow_key(const struct tcpf_segment *in,
 				     struct tcpf_flow_key *k)
 {
