@@ -35,13 +35,6 @@ static int parse1(const char *text, const struct ruleset *rs, struct rule *r,
 	return rule_parse(argc, argv, rs, r, err, errlen);
 }
 
-static void rule_release(struct rule *r)
-{
-	free(r->src);
-	free(r->dst);
-	r->src = r->dst = NULL;
-}
-
 /* "a/len,a/len" of a prefix list, in inet_ntop's form. */
 static void pfx_list_str(const struct prefix *p, int n, char *buf, size_t size)
 {
@@ -338,7 +331,7 @@ static void check_ok(const struct ok_case *c, const struct ruleset *rs)
 		WHY("id %u before ruleset_add; ", r->id);
 #undef WHY
 	check_report(!why[0], name, "%s", why);
-	rule_release(r);
+	rule_free(r);
 	free(r);
 }
 
@@ -370,7 +363,7 @@ static void check_preset_sizes(const struct ruleset *rs)
 			n += flag_in(r.flags, b);
 		check_report(n == want[i].n, name, "%d flag bytes, want %d", n,
 			     want[i].n);
-		rule_release(&r);
+		rule_free(&r);
 	}
 }
 
@@ -403,7 +396,7 @@ static void check_bad(const struct bad_case *c, const struct ruleset *rs)
 			     err, c->want, c->want2 ? " and '" : "",
 			     c->want2 ? c->want2 : "", c->want2 ? "'" : "");
 	}
-	rule_release(&r);
+	rule_free(&r);
 }
 
 struct corpus {
@@ -458,7 +451,7 @@ static void check_bad_misc(const struct ruleset *rs)
 	ret = rule_parse(0, NULL, rs, &r, err, sizeof(err));
 	check_report(ret < 0 && strstr(err, "empty rule"), "parse_bad_empty",
 		     "ret %d '%s'", ret, err);
-	rule_release(&r);
+	rule_free(&r);
 
 	/* a rule longer than RULE_TEXT_MAX - 1 characters */
 	n = (size_t)snprintf(text, sizeof(text), "dport 1");
@@ -469,7 +462,7 @@ static void check_bad_misc(const struct ruleset *rs)
 	ret = parse1(text, rs, &r, err, sizeof(err));
 	check_report(ret < 0 && strstr(err, "too long"), "parse_bad_too_long",
 		     "ret %d '%s'", ret, err);
-	rule_release(&r);
+	rule_free(&r);
 
 	/* exactly RULE_TEXT_MAX - 1 characters still fit */
 	memset(text, 0, sizeof(text));
@@ -480,7 +473,7 @@ static void check_bad_misc(const struct ruleset *rs)
 	check_report(ret == 0 && strlen(r.text) == RULE_TEXT_MAX - 1 &&
 		     r.priority == 1, "parse_text_max_fits",
 		     "ret %d '%s' len %zu", ret, err, strlen(r.text));
-	rule_release(&r);
+	rule_free(&r);
 }
 
 /* ------------------------------------------------------------ files */
@@ -769,7 +762,7 @@ static void test_limits(void)
 		id = ruleset_add(rs, &r);
 		check_report(id == -E2BIG && rs->nrules == TCPF_RULES_MAX,
 			     "ruleset_add_257_e2big", "ruleset_add gave %d", id);
-		rule_release(&r);
+		rule_free(&r);
 		check_report(ruleset_del(rs, 17) == 0 &&
 			     rs->nrules == TCPF_RULES_MAX - 1 && !by_id(rs, 17),
 			     "ruleset_del", "rule 17 still there");

@@ -79,8 +79,7 @@ static int rule_add(const struct rule_opts *o)
 	}
 	if (rule_parse(o->words.n, o->words.v, rs, &r, err, sizeof(err))) {
 		pr_warn("rule add: %s", err);
-		free(r.src);
-		free(r.dst);
+		rule_free(&r);
 		ruleset_free(rs);
 		free(rs);
 		return EXIT_USAGE;
@@ -89,8 +88,7 @@ static int rule_add(const struct rule_opts *o)
 	if (ret < 0) {
 		pr_warn("rule add: too many rules on %s (at most %d)", ifname,
 			TCPF_RULES_MAX);
-		free(r.src);
-		free(r.dst);
+		rule_free(&r);
 		ruleset_free(rs);
 		free(rs);
 		return EXIT_FAIL;

@@ -41,7 +41,7 @@ void ruleset_init(struct ruleset *rs)
 	rs->default_action = TCPF_ACT_PASS;
 }
 
-static void rule_free(struct rule *r)
+void rule_free(struct rule *r)
 {
 	free(r->src);
 	free(r->dst);

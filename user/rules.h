@@ -98,6 +98,10 @@ struct compiled {
 void ruleset_init(struct ruleset *rs);
 void ruleset_free(struct ruleset *rs);
 
+/* Free what a parsed rule holds (its prefixes); also after rule_parse()
+ * failed, which may leave some allocated. */
+void rule_free(struct rule *r);
+
 /* Parse one rule from words; sets come from rs.  On error, a message. */
 int rule_parse(int argc, char **argv, const struct ruleset *rs,
 	       struct rule *r, char *err, size_t errlen);
