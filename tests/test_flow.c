@@ -1298,9 +1298,9 @@ static void expect_unchanged(struct srcs *x, const char *name, int family, const
 
 static void do_srcs_reset(struct srcs *x, const char *name)
 {
-	int err = srcs_reset(x->h->srcs), used = srcs_used(x);
+	int err = map_zero(x->h->srcs), used = srcs_used(x);
 
-	hx_check(x->h, !err && used == 0, name, "srcs_reset: %d, %d used copies",
+	hx_check(x->h, !err && used == 0, name, "map_zero: %d, %d used copies",
 		     err, used);
 }
 

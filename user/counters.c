@@ -181,11 +181,6 @@ int percpu_count_read(int fd, struct tcpf_count *out, __u32 n)
 	return percpu_sum(fd, (__u64 *)out, n, 2);
 }
 
-int srcs_reset(int fd)
-{
-	return map_zero(fd);
-}
-
 int flowstats_read(const char *ifname, struct tcpf_flowstats *fs)
 {
 	int pfd = -1, cfd = -1, tfd = -1, err;

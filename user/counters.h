@@ -47,8 +47,6 @@ struct src_count {
 int srcs_read(int fd, struct src_count *out, int max);
 /* Order of struct src_count by family, then address (for qsort). */
 int src_cmp(const void *a, const void *b);
-/* Empty every slot of a tcpf_srcs map. */
-int srcs_reset(int fd);
 /* "198.18.0.1", "2001:db8::1". */
 const char *src_name(const struct src_count *s, char *buf, size_t size);
 
