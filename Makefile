@@ -47,7 +47,7 @@ SKELS    := tcpflags empty livegen
 # userspace: the core (loading, pins, maps, rules) and the commands on it
 CORE     := log cli rules pfxtable policy pins maps counters attached \
 	    snapshot report timefmt egress
-CMDS     := main loader stats flows rulecmd exporter top top_model top_draw \
+CMDS     := main loader guard stats flows rulecmd exporter top top_model top_draw \
 	    top_input
 # test and bench programs: tests/NAME.c, linked with the core ...
 CORE_PROGS := test_bpf test_flow test_user test_rules test_policy \

@@ -472,6 +472,56 @@ static __always_inline __u32 syn_new(struct tcpf_syn *h,
 	return TCPF_PH_SYN;
 }
 
+/*
+ * A connection the guard accepted by its cookie: the kernel never saw its
+ * SYN and the egress observer never saw the SYN-ACK (XDP sent it), but the
+ * final ACK tells both ISNs.  Made established, as flow_establish() would.
+ */
+static __always_inline void flow_adopt(struct tcpf_segment *in)
+{
+	struct tcpf_flow_bucket *b;
+	struct tcpf_flow_entry *e;
+	struct tcpf_flow_key key;
+	struct tcpf_flow *f;
+	struct tcpf_ctl *ctl;
+	__u32 zero = 0, idx;
+	__u8 s, r;
+
+	ctl = bpf_map_lookup_elem(&tcpf_ctl, &zero);
+	if (!ctl)
+		return;
+	s = flow_key(in, &key);
+	r = s ^ 1;
+	idx = tcpf_flow_bucket(tcpf_flow_hash(&key), tcpf_buckets_mask);
+	b = bpf_map_lookup_elem(&tcpf_flows, &idx);
+	if (!b)
+		return;
+	e = flow_find(b, &key);
+	if (!e)
+		e = flow_victim(b, ctl->now);
+	__builtin_memcpy(&e->key, &key, sizeof(key));
+	f = &e->flow;
+	__builtin_memset(f, 0, sizeof(*f));
+	f->isn[s] = in->seq - 1;
+	f->isn[r] = in->ack - 1;
+	f->next[s] = in->seq + in->payload;
+	f->next[r] = in->ack;
+	/* the SYN and this ACK; the SYN-ACK */
+	f->packets[s] = 2;
+	f->packets[r] = 1;
+	f->bytes[s] = in->bytes;
+	f->flags_seen[s] = TCPF_SYN | in->flags;
+	f->flags_seen[r] = TCPF_SYN | TCPF_ACK;
+	f->created = ctl->now;
+	f->seen = ctl->now;
+	f->opener = s;
+	f->local = r;
+	f->state = TCPF_ST_ESTABLISHED;
+	conn_count(TCPF_CONN_OPENED);
+	in->phase = TCPF_PH_ACK;
+	in->state = TCPF_ST_ESTABLISHED;
+}
+
 /* Track one TCP segment: sets in->phase and in->state (the connection's). */
 static __always_inline void tcpf_track(struct tcpf_segment *in)
 {

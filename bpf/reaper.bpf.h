@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * reaper.bpf.h - once a second, in the kernel: advance the coarse clock the
- * data path reads, and remove connections and half-open handshakes idle
- * past their state's timeout.  A bpf_timer in a pinned map keeps it
+ * data path reads, remove connections and half-open handshakes idle past
+ * their state's timeout, and run the guard's second (guard_tick()).  A bpf_timer in a pinned map keeps it
  * running with no daemon; it stops when the last pin and fd go.
  */
 #ifndef TCPF_REAPER_BPF_H
@@ -12,6 +12,7 @@
 #include <bpf/bpf_helpers.h>
 #include "tcpflags.h"
 #include "flow.bpf.h"
+#include "guard.bpf.h"
 
 #define TCPF_CLOCK_MONOTONIC 1
 
@@ -96,6 +97,7 @@ static int reaper_tick(void *map, __u32 *key, struct tcpf_timer *t)
 		bpf_for_each_map_elem(&tcpf_syns, reap_syn, &rc, 0);
 		__builtin_memcpy(ctl->gauge, rc.gauge, sizeof(rc.gauge));
 		ctl->ticks++;
+		guard_tick(rc.now);
 	}
 	bpf_timer_start(&t->timer, TCPF_REAP_INTERVAL_NS, 0);
 	return 0;

@@ -15,6 +15,7 @@
 #include "reaper.bpf.h"
 #include "policy.bpf.h"
 #include "srcs.bpf.h"
+#include "guard.bpf.h"
 
 /* Set by the loader: false for `attach --no-flows` (counting only). */
 const volatile bool tcpf_flows_on = true;
@@ -43,12 +44,13 @@ static __always_inline __u32 tcpf_classify(int parsed,
  * changes (one rule-hit counter layout tried took it to ~660k): check it
  * when changing this path (every test loads the program).
  */
-static __always_inline int tcpf_segment(struct tcpf_segment *seg)
+static __always_inline int tcpf_segment(struct tcpf_segment *seg,
+					struct tcpf_guard_ctx *gx)
 {
 	const struct tcpf_ruleset *rs = NULL;
 	struct tcpf_bitmap cand;
-	__u32 first = 0;
-	int verdict;
+	__u32 first = 0, now = 0;
+	int verdict, guarded = 0;
 
 	/* seg stays in memory: split into registers, its address bytes
 	 * cost more to put back together than to reload */
@@ -56,18 +58,79 @@ static __always_inline int tcpf_segment(struct tcpf_segment *seg)
 	/* before any rule: a source a rule drops is a source to show */
 	src_count(seg);
 	verdict = tcpf_policy_early(seg, &rs, &cand, &first);
-	if (verdict == TCPF_ACT_DROP ||
-	    (!tcpf_flows_on && verdict != TCPF_DECIDE_LATER))
+	if (verdict == TCPF_ACT_DROP)
+		return verdict;
+	/* the guard, on what arrives for the ports it protects */
+	if (gx && gx->gc && guard_port(gx->gc, seg->dport)) {
+		guarded = 1;
+		now = guard_now();
+		if ((seg->flags & (TCPF_SYN | TCPF_ACK | TCPF_RST | TCPF_FIN)) ==
+		    TCPF_SYN) {
+			int g = guard_syn(gx, seg, now);
+
+			if (g != TCPF_ACT_PASS)
+				return g;
+		}
+	}
+	if (!tcpf_flows_on && verdict != TCPF_DECIDE_LATER && !guarded)
 		return verdict;
 	if (tcpf_flows_on)
 		tcpf_track(seg);
 	else
 		seg->phase = TCPF_PH_UNTRACKED;
+	if (guarded && (seg->flags & (TCPF_ACK | TCPF_SYN | TCPF_RST)) ==
+	    TCPF_ACK) {
+		if (guard_ack(gx, seg, now) == TCPF_ACT_DROP)
+			return TCPF_ACT_DROP;
+		if (gx->adopt && tcpf_flows_on)
+			flow_adopt(seg);
+	}
 	if (verdict == TCPF_DECIDE_LATER)
 		verdict = tcpf_policy_late(seg, rs, &cand, first);
 	if (tcpf_flows_on)
 		phase_count(seg->dir, seg->phase, seg->segs);
 	return verdict;
+}
+
+/* The guard's context for a frame: its config, state and TCP header. */
+static __always_inline void guard_start(struct tcpf_guard_ctx *gx, void *ctx,
+					void *data,
+					const struct tcpf_packet *pkt,
+					const struct tcpf_cursor *c)
+{
+	const struct tcpf_gconf *gc;
+	struct tcpf_gstate *gs;
+
+	if (!guard_lookup(&gc, &gs))
+		return;
+	gx->mode = guard_mode(gc, gs);
+	gx->ctx = ctx;
+	gx->gc = gc;
+	gx->gs = gs;
+	gx->tcp_off = (__u32)((void *)pkt->tcp - data);
+	gx->tcp_len = (pkt->tcp[12] >> 4) * 4;
+	gx->plain = pkt->family == TCPF_IPV4 ?
+		    gx->tcp_off - (__u32)(pkt->l3 - data) == 20 :
+		    gx->tcp_off - (__u32)(pkt->l3 - data) == 40;
+	(void)c;
+}
+
+/* Send the guard's reply; its phases are the SYN's and the reply's. */
+static __always_inline int guard_answer(struct xdp_md *ctx,
+					struct tcpf_guard_ctx *gx,
+					const struct tcpf_segment *seg)
+{
+	int act = guard_reply(ctx, gx, seg);
+
+	if (tcpf_flows_on) {
+		phase_count(TCPF_DIR_INGRESS, TCPF_PH_SYN, 1);
+		if (act == XDP_TX)
+			phase_count(TCPF_DIR_EGRESS,
+				    gx->reply == TCPF_GR_SYNACK ? TCPF_PH_SYNACK
+								: TCPF_PH_RESET,
+				    1);
+	}
+	return act;
 }
 
 SEC("xdp")
@@ -83,15 +146,19 @@ int tcpf_xdp(struct xdp_md *ctx)
 	__u32 key = tcpf_classify(parsed, &pkt);
 	int verdict = TCPF_ACT_PASS;
 	__u8 policy = parsed == TCPF_NEXT ? policy_on() : 0;
+	struct tcpf_guard_ctx gx = {};
+	struct tcpf_segment seg = {};
 
-	if (parsed == TCPF_NEXT && (tcpf_flows_on || policy)) {
-		struct tcpf_segment seg = {};
-
+	if (parsed == TCPF_NEXT)
+		guard_start(&gx, ctx, (void *)(long)ctx->data, &pkt, &c);
+	if (parsed == TCPF_NEXT && (tcpf_flows_on || policy || gx.gc)) {
 		segment_fill(&pkt, c.len, TCPF_DIR_INGRESS, &seg);
 		seg.policy = policy;
-		verdict = tcpf_segment(&seg);
+		verdict = tcpf_segment(&seg, &gx);
 	}
 	tcpf_count(key, c.len);
+	if (verdict == TCPF_GUARD_TX)
+		return guard_answer(ctx, &gx, &seg);
 	return verdict == TCPF_ACT_DROP ? XDP_DROP : XDP_PASS;
 }
 
@@ -139,8 +206,37 @@ int tcpf_egress(struct __sk_buff *skb)
 	seg.policy = policy;
 	if (skb->gso_segs > 1)
 		seg.segs = skb->gso_segs > 0xffff ? 0xffff : skb->gso_segs;
-	if (tcpf_segment(&seg) == TCPF_ACT_DROP)
+	if (tcpf_segment(&seg, NULL) == TCPF_ACT_DROP)
 		return TC_ACT_SHOT;
+	return TC_ACT_OK;
+}
+
+/*
+ * TC ingress, for the guard in cookie mode: the ACKs XDP let through
+ * with a valid cookie become the listener's connections here
+ * (guard_handoff()).  Anything else goes on untouched.
+ */
+SEC("tc")
+int tcpf_ingress(struct __sk_buff *skb)
+{
+	struct tcpf_cursor c = {
+		.pos = (void *)(long)skb->data,
+		.end = (void *)(long)skb->data_end,
+		.len = skb->len,
+	};
+	struct tcpf_packet pkt = {};
+	struct tcpf_segment seg = {};
+	struct tcpf_guard_ctx gx = {};
+
+	if (tcpf_parse(&c, &pkt) != TCPF_NEXT ||
+	    (pkt.flags & (TCPF_ACK | TCPF_SYN | TCPF_RST)) != TCPF_ACK)
+		return TC_ACT_OK;
+	guard_start(&gx, skb, (void *)(long)skb->data, &pkt, &c);
+	if (!gx.gc || gx.mode != TCPF_GM_COOKIE)
+		return TC_ACT_OK;
+	segment_fill(&pkt, skb->len, TCPF_DIR_INGRESS, &seg);
+	if (guard_port(gx.gc, seg.dport))
+		guard_handoff(skb, &gx, &seg);
 	return TC_ACT_OK;
 }
 

@@ -583,7 +583,13 @@ struct tcpf_set {
 	/* the default action */                                               \
 	X(TCPF_DROP_DEFAULT, "default")                                        \
 	/* a count rule: would have dropped */                                 \
-	X(TCPF_DROP_WOULD, "would_drop")
+	X(TCPF_DROP_WOULD, "would_drop")                                       \
+	/* the guard: an ACK with no valid cookie and no connection */         \
+	X(TCPF_DROP_GUARD_ACK, "guard_ack")                                    \
+	/* the guard: a first SYN, dropped to see it sent again */             \
+	X(TCPF_DROP_GUARD_AUTH, "guard_auth")                                  \
+	/* the guard: over its SYN rate limit */                               \
+	X(TCPF_DROP_GUARD_RATELIMIT, "guard_ratelimit")
 enum tcpf_drop_reason { TCPF_DROP_REASONS(TCPF_X_ENUM) TCPF_DROP_MAX };
 
 /* tcpf_ratelimit: token buckets, a direct-mapped array (bounded, no insert). */
@@ -599,6 +605,151 @@ struct tcpf_rl_bucket {
 	__u32 key[4];            /* the (masked) source it limits */
 };
 _Static_assert(sizeof(struct tcpf_rl_bucket) == 40, "tcpf_rl_bucket layout");
+
+
+/* ------------------------------------------------------------------ */
+/* The SYN-flood guard (bpf/guard.bpf.h, user/guard.c).                */
+
+/* What the guard does with SYNs to the ports it protects. */
+#define TCPF_GUARD_MODES(X)                                                    \
+	X(TCPF_GM_OFF, "off")                                                  \
+	/* count what cookie would do, change nothing */                       \
+	X(TCPF_GM_MONITOR, "monitor")                                          \
+	/* token buckets on SYNs, per source and global */                     \
+	X(TCPF_GM_RATELIMIT, "ratelimit")                                      \
+	/* drop a source's first SYN, pass it sent again after the RTO */      \
+	X(TCPF_GM_AUTH, "auth")                                                \
+	/* answer SYNs with SYN cookies at XDP, hand valid ACKs to the kernel */ \
+	X(TCPF_GM_COOKIE, "cookie")                                            \
+	/* cookie or auth while a flood lasts, decided by the reaper's timer */ \
+	X(TCPF_GM_AUTO, "auto")
+enum tcpf_guard_mode { TCPF_GUARD_MODES(TCPF_X_ENUM) TCPF_GM_MAX };
+
+/* tcpf_gstats (per namespace, per CPU): slot * TCPF_GC_MAX + counter. */
+#define TCPF_GUARD_COUNTERS(X)                                                 \
+	/* SYNs to a protected port (the rate auto watches) */                 \
+	X(TCPF_GC_SYN, "syns")                                                 \
+	/* handshakes completed to a protected port (its final ACK) */         \
+	X(TCPF_GC_HS_ACK, "handshakes")                                        \
+	X(TCPF_GC_COOKIE_SENT, "cookies_sent")                                 \
+	/* ACKs that carried a valid cookie */                                 \
+	X(TCPF_GC_COOKIE_VALID, "cookies_validated")                           \
+	/* ACKs with no valid cookie and no connection: dropped */             \
+	X(TCPF_GC_COOKIE_FAILED, "cookies_failed")                             \
+	/* request sockets given to the listener at TC ingress */              \
+	X(TCPF_GC_HANDOFF, "handoffs")                                         \
+	X(TCPF_GC_HANDOFF_FAILED, "handoffs_failed")                           \
+	/* SYNs to a protected port nobody listens on: answered with RST */    \
+	X(TCPF_GC_RST, "rsts_sent")                                            \
+	/* first SYNs dropped by auth */                                       \
+	X(TCPF_GC_AUTH_CHALLENGE, "auth_challenges")                           \
+	/* SYNs sent again in the window: the source is verified */            \
+	X(TCPF_GC_AUTH_PASS, "auth_passes")                                    \
+	/* SYNs of verified sources, passed to the kernel */                   \
+	X(TCPF_GC_VERIFIED, "verified_passes")                                 \
+	X(TCPF_GC_RL_DROP, "ratelimit_drops")                                  \
+	/* monitor: SYNs cookie would answer, ACKs it would drop */            \
+	X(TCPF_GC_WOULD_COOKIE, "would_cookie")                                \
+	X(TCPF_GC_WOULD_DROP, "would_drop")                                    \
+	/* SYNs left to the kernel: IPv4 options, IPv6 extension headers,      \
+	 * no room to answer */                                                \
+	X(TCPF_GC_UNSUPPORTED, "unsupported")
+enum tcpf_guard_counter { TCPF_GUARD_COUNTERS(TCPF_X_ENUM) TCPF_GC_MAX };
+
+#define TCPF_GUARD_SLOTS 32          /* interfaces with a guard, per namespace */
+#define TCPF_GUARD_PORT_WORDS 1024   /* 65536 ports, one bit each */
+#define TCPF_GUARD_AUTH_SLOTS (1 << 20)     /* first SYNs remembered */
+#define TCPF_GUARD_VERIFIED_SLOTS (1 << 16) /* verified sources */
+
+/*
+ * tcpf_gconf[slot] (per namespace): one interface's guard, as `tcpflags
+ * guard` set it; the programs of that interface read their slot
+ * (tcpf_guard_slot).  Written by userspace only.
+ */
+struct tcpf_gconf {
+	__u32 ifindex;           /* 0: a free slot */
+	__u8 mode;               /* enum tcpf_guard_mode */
+	__u8 engage;             /* auto: TCPF_GM_COOKIE or TCPF_GM_AUTH */
+	__u8 wscale;             /* the window scale SYN-ACKs offer */
+	__u8 ncpus;              /* possible CPUs: what the timer sums */
+	__u16 mss4, mss6;        /* the MSS SYN-ACKs offer */
+	__u32 rotate;            /* seconds a cookie secret lives */
+	__u32 auth_min, auth_max;/* auth: the window a SYN is sent again in */
+	__u32 verified_ttl;      /* seconds a verified source passes */
+	__u32 syn_on;            /* auto: SYNs/s that engage */
+	__u32 syn_off;           /* auto: SYNs/s under which it is calm */
+	__u32 ratio_on;          /* auto: completion per mille that engages */
+	__u32 calm;              /* auto: calm seconds before disengaging */
+	__u32 set_at;            /* CLOCK_MONOTONIC seconds of the setting */
+	__u64 key[2];            /* the master key the secrets derive from */
+	struct tcpf_rule_act rl[2]; /* ratelimit: per source, global */
+	__u64 ports[TCPF_GUARD_PORT_WORDS];
+};
+_Static_assert(sizeof(struct tcpf_gconf) == 8304, "tcpf_gconf layout");
+
+/*
+ * tcpf_gstate[slot] (per namespace): what the timer keeps: the cookie
+ * secrets (epoch e's at [e & 1], so the one before stays valid), and the
+ * auto decision with its measurements.  Written by the timer (and once by
+ * `tcpflags guard`, which sets it going).
+ */
+struct tcpf_gstate {
+	__u64 secret[2][2];      /* SipHash keys of epochs e and e - 1 */
+	__u32 epoch;             /* now / rotate */
+	__u8 engaged;            /* auto: the engage mode is in force */
+	__u8 pad[3];
+	__u32 engaged_at;        /* CLOCK_MONOTONIC s of the last engage */
+	__u32 released_at;       /* ... and of the last disengage */
+	__u32 calm_for;          /* seconds calm so far while engaged */
+	__u32 syn_rate;          /* SYNs/s to the protected ports, last tick */
+	__u32 ratio;             /* handshakes / SYNs per mille, last tick */
+	__u32 ticks;
+	__u64 syns, handshakes;  /* the totals at the last tick */
+};
+_Static_assert(sizeof(struct tcpf_gstate) == 80, "tcpf_gstate layout");
+
+/* tcpf_gauth (per namespace): first SYNs, direct-mapped by their 4-tuple. */
+struct tcpf_gauth {
+	__u32 tag;               /* a keyed hash of the 4-tuple and ISN */
+	__u32 seen;              /* CLOCK_MONOTONIC seconds */
+};
+
+/* tcpf_gverified (per namespace): sources let through, by address. */
+struct tcpf_gverified {
+	__u32 addr[4];           /* network order; IPv4 in [0] */
+	__u32 until;             /* CLOCK_MONOTONIC seconds */
+	__u32 family;            /* enum tcpf_family + 1; 0: empty */
+};
+_Static_assert(sizeof(struct tcpf_gverified) == 24, "tcpf_gverified layout");
+
+/*
+ * A SYN cookie (the ISN of the guard's SYN-ACK): bit 0 the secret's epoch
+ * parity, bits 1-2 the client's MSS (an index into the MSS tables), bits
+ * 3-31 the top 29 bits of SipHash-2-4 over the connection's addresses,
+ * ports and ISN, those three bits and the options.  Options travel in the
+ * low 6 bits of the SYN-ACK's TSval, as the kernel's cookies carry them
+ * (client's window scale, 0xf for none; SACK; ECN): a client without
+ * timestamps gets the MSS only.
+ */
+#define TCPF_COOKIE_OPT_BITS 6
+#define TCPF_COOKIE_OPT_MASK 0x3f
+#define TCPF_COOKIE_WS_NONE 0xf
+#define TCPF_COOKIE_SACK 0x10
+#define TCPF_COOKIE_ECN 0x20
+#define TCPF_COOKIE_NO_TS 0x40   /* in the hash only: the SYN had no TS */
+/* the MSS a cookie can give the client, by index: the kernel's tables */
+#define TCPF_MSS4(i) ((i) == 0 ? 536 : (i) == 1 ? 1300 : (i) == 2 ? 1440 : 1460)
+#define TCPF_MSS6(i) ((i) == 0 ? 1220 : (i) == 1 ? 1440 : (i) == 2 ? 1460 : 8940)
+
+/* Defaults of `tcpflags guard`. */
+#define TCPF_GUARD_ROTATE 30         /* s: a cookie lives 30 to 60 s */
+#define TCPF_GUARD_AUTH_MIN 1        /* s: RFC 6298's initial RTO */
+#define TCPF_GUARD_AUTH_MAX 8
+#define TCPF_GUARD_VERIFIED_TTL 3600
+#define TCPF_GUARD_SYN_ON 5000
+#define TCPF_GUARD_SYN_OFF 1000
+#define TCPF_GUARD_RATIO_ON 500      /* per mille */
+#define TCPF_GUARD_CALM 10
 
 /*
  * Validity of a flag byte, as the kernel's conntrack judges it

@@ -6,10 +6,10 @@
 #define TCPF_TC_HANDLE 0x7cf1
 #define TCPF_TC_PRIORITY 0x7cf1
 
-int egress_attach(unsigned int ifindex, int prog_fd)
+int tc_attach(unsigned int ifindex, bool ingress, int prog_fd)
 {
 	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = (int)ifindex,
-		    .attach_point = BPF_TC_EGRESS);
+		    .attach_point = ingress ? BPF_TC_INGRESS : BPF_TC_EGRESS);
 	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = TCPF_TC_HANDLE,
 		    .priority = TCPF_TC_PRIORITY, .prog_fd = prog_fd,
 		    .flags = BPF_TC_F_REPLACE);
@@ -20,23 +20,23 @@ int egress_attach(unsigned int ifindex, int prog_fd)
 	return bpf_tc_attach(&hook, &opts);
 }
 
-int egress_detach(unsigned int ifindex)
+int tc_detach(unsigned int ifindex, bool ingress)
 {
 	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = (int)ifindex,
-		    .attach_point = BPF_TC_EGRESS);
+		    .attach_point = ingress ? BPF_TC_INGRESS : BPF_TC_EGRESS);
 	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = TCPF_TC_HANDLE,
 		    .priority = TCPF_TC_PRIORITY);
 	__u32 id;
 
-	if (egress_query(ifindex, &id))
+	if (tc_query(ifindex, ingress, &id))
 		return -ENOENT;
 	return bpf_tc_detach(&hook, &opts);
 }
 
-int egress_query(unsigned int ifindex, __u32 *prog_id)
+int tc_query(unsigned int ifindex, bool ingress, __u32 *prog_id)
 {
 	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = (int)ifindex,
-		    .attach_point = BPF_TC_EGRESS);
+		    .attach_point = ingress ? BPF_TC_INGRESS : BPF_TC_EGRESS);
 	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = TCPF_TC_HANDLE,
 		    .priority = TCPF_TC_PRIORITY);
 	int err = bpf_tc_query(&hook, &opts);

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * egress.h - the TC (clsact) egress observer: XDP sees only what arrives,
- * so `attach` also hooks what the host sends, into the same flow table.
+ * egress.h - the TC (clsact) hooks: the egress observer (XDP sees only
+ * what arrives, so `attach` also hooks what the host sends, into the same
+ * flow table) and, at ingress, the guard's cookie handoff.
  * libbpf 1.1 has no TCX links: a classic clsact filter, with our own
  * handle and priority so other filters on the hook are left alone.
  */
@@ -10,10 +11,12 @@
 
 #include <linux/types.h>
 
-int egress_attach(unsigned int ifindex, int prog_fd);
+#include <stdbool.h>
+
+int tc_attach(unsigned int ifindex, bool ingress, int prog_fd);
 /* 0 when removed, -ENOENT when there was none. */
-int egress_detach(unsigned int ifindex);
+int tc_detach(unsigned int ifindex, bool ingress);
 /* 0 and the program id when attached, -ENOENT when not. */
-int egress_query(unsigned int ifindex, __u32 *prog_id);
+int tc_query(unsigned int ifindex, bool ingress, __u32 *prog_id);
 
 #endif

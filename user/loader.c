@@ -24,6 +24,7 @@
 #include "cli.h"
 #include "counters.h"
 #include "egress.h"
+#include "guard.h"
 #include "loader.h"
 #include "log.h"
 #include "maps.h"
@@ -295,8 +296,7 @@ static int setup_flows(struct tcpflags_bpf *skel, const struct flow_opts *fo,
 	ctl.now = (__u32)ts.tv_sec;
 	if (bpf_map_update_elem(fd, &zero, &ctl, BPF_ANY))
 		return -errno;
-	if (!fo->track)
-		return 0;
+	/* the clock and the guard's secrets tick with flows off too */
 	run.data_in = frame;
 	run.data_size_in = sizeof(frame);
 	if (bpf_prog_test_run_opts(bpf_program__fd(skel->progs.tcpf_reaper_arm),
@@ -316,6 +316,7 @@ struct attach_state {
 	bool fresh;             /* no counters were pinned: the pins are new */
 	bool fresh_shared;      /* nor a flow table in the namespace */
 	bool had_egress;        /* our egress observer was on the hook */
+	__u32 guard_slot;       /* the interface's slot of the guard maps */
 	enum attach_step done;
 };
 
@@ -350,7 +351,7 @@ static int attach_check(const struct attach_opts *o, struct attach_state *s)
 	s->fresh = map_pin_path(TCPF_MAP_STATS, o->iface.name, stats_pin,
 				sizeof(stats_pin)) ||
 		   access(stats_pin, F_OK) != 0;
-	s->had_egress = egress_query(o->iface.ifindex, &egress_id) == 0;
+	s->had_egress = tc_query(o->iface.ifindex, false, &egress_id) == 0;
 	return 0;
 }
 
@@ -377,6 +378,10 @@ static int attach_open(const struct attach_opts *o, struct attach_state *s)
 		pr_warn("cannot set up the flow table: %s", strerror(-err));
 		return err;
 	}
+	err = guard_prepare(s->skel, o->iface.name, o->iface.ifindex,
+			    &s->guard_slot);
+	if (err)
+		return err;
 	err = maps_check_pins(o->iface.name, why, sizeof(why));
 	if (err)
 		pr_warn("cannot attach to %s: %s (made by another version of "
@@ -397,8 +402,14 @@ static int attach_load(const struct attach_opts *o, struct attach_state *s)
 		return err;
 	}
 	err = setup_flows(s->skel, &o->fo, s->fresh_shared);
-	if (err)
+	if (err) {
 		pr_warn("cannot start the flow table's reaper: %s",
+			strerror(-err));
+		return err;
+	}
+	err = guard_claim(s->skel, s->guard_slot, o->iface.ifindex);
+	if (err)
+		pr_warn("cannot claim a guard slot for %s: %s", o->iface.name,
 			strerror(-err));
 	return err;
 }
@@ -410,14 +421,23 @@ static int attach_egress(const struct attach_opts *o,
 	int err = 0;
 
 	if (o->fo.egress)
-		err = egress_attach(o->iface.ifindex,
-				    bpf_program__fd(s->skel->progs.tcpf_egress));
+		err = tc_attach(o->iface.ifindex, false,
+				bpf_program__fd(s->skel->progs.tcpf_egress));
 	else if (s->had_egress)
-		err = egress_detach(o->iface.ifindex);
-	if (err)
+		err = tc_detach(o->iface.ifindex, false);
+	if (err) {
 		pr_warn("cannot %s the egress observer on %s: %s",
 			o->fo.egress ? "attach" : "remove", o->iface.name,
 			strerror(-err));
+		return err;
+	}
+	/* the guard's cookie handoff, where the kernel has it */
+	if (bpf_program__fd(s->skel->progs.tcpf_ingress) >= 0)
+		err = tc_attach(o->iface.ifindex, true,
+				bpf_program__fd(s->skel->progs.tcpf_ingress));
+	if (err)
+		pr_warn("cannot attach the guard's ingress hook on %s: %s",
+			o->iface.name, strerror(-err));
 	return err;
 }
 
@@ -467,7 +487,8 @@ static void attach_rollback(const struct attach_opts *o,
 		if (query_attached(o->iface.ifindex, &now) == 0 && now.ours)
 			detach_ours(o->iface.ifindex, &now);
 		if (!s->had_egress)
-			egress_detach(o->iface.ifindex);
+			tc_detach(o->iface.ifindex, false);
+		tc_detach(o->iface.ifindex, true);
 	}
 	tcpflags_bpf__destroy(s->skel);
 	if (s->fresh) {
@@ -618,10 +639,16 @@ static int detach_hooks(const char *ifname, unsigned int ifindex,
 		pr_warn("cannot detach from %s: %s", ifname, strerror(-err));
 		return err;
 	}
-	err = egress_detach(ifindex);
+	err = tc_detach(ifindex, false);
 	if (err && err != -ENOENT) {
 		pr_warn("cannot remove the egress observer of %s: %s", ifname,
 			strerror(-err));
+		return err;
+	}
+	err = tc_detach(ifindex, true);
+	if (err && err != -ENOENT) {
+		pr_warn("cannot remove the guard's ingress hook of %s: %s",
+			ifname, strerror(-err));
 		return err;
 	}
 	return 0;
@@ -653,10 +680,13 @@ static int detach_iface(const char *ifname, bool keep)
 		pr_warn("cannot query XDP on %s: %s", ifname, strerror(-err));
 		return EXIT_FAIL;
 	}
-	if (!cur.ours && !pinned && egress_query(ifindex, &egress_id))
+	if (!cur.ours && !pinned && tc_query(ifindex, false, &egress_id))
 		return not_attached(ifname, -ENOENT);
-	if (detach_hooks(ifname, ifindex, &cur) ||
-	    (pinned && detach_pins(ifname, dir, keep)))
+	if (detach_hooks(ifname, ifindex, &cur))
+		return EXIT_FAIL;
+	if (!keep)
+		guard_release(ifname, ifindex);
+	if (pinned && detach_pins(ifname, dir, keep))
 		return EXIT_FAIL;
 	pr_info("tcpflags: %s %s%s", cur.ours ? "detached from" :
 		"was not attached to", ifname,
@@ -709,7 +739,7 @@ static void status_one(const char *ifname, bool json, bool first)
 		close(fd);
 	}
 	ifindex = if_nametoindex(ifname);
-	egress = ifindex && egress_query(ifindex, &egress_id) == 0;
+	egress = ifindex && tc_query(ifindex, false, &egress_id) == 0;
 	if (!ifindex)
 		state = "interface gone";
 	else if (query_attached(ifindex, &cur) || !cur.ours)

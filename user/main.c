@@ -6,6 +6,7 @@
 #include "exporter.h"
 #include "flows.h"
 #include "loader.h"
+#include "guard.h"
 #include "rulecmd.h"
 #include "log.h"
 #include "stats.h"
@@ -17,7 +18,8 @@
 
 static const struct cli_command *const commands[] = {
 	&attach_command, &detach_command, &status_command, &stats_command,
-	&flows_command, &rule_command, &apply_command, &reset_command,
+	&flows_command, &rule_command, &apply_command, &guard_command,
+	&reset_command,
 	&top_command, &exporter_command, NULL,
 };
 

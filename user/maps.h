@@ -43,6 +43,11 @@
 	X(CTL, ctl, NS, false, ARRAY, __u32, struct tcpf_ctl, 1)                                  \
 	X(CONNS, conns, NS, false, PERCPU_ARRAY, __u32, __u64, TCPF_CONN_MAX)                     \
 	X(TIMER, timer, NS, false, ARRAY, __u32, struct tcpf_timer, 1)                            \
+	X(GCONF, gconf, NS, false, ARRAY, __u32, struct tcpf_gconf, TCPF_GUARD_SLOTS)              \
+	X(GSTATE, gstate, NS, false, ARRAY, __u32, struct tcpf_gstate, TCPF_GUARD_SLOTS)           \
+	X(GSTATS, gstats, NS, false, PERCPU_ARRAY, __u32, __u64, TCPF_GUARD_SLOTS * TCPF_GC_MAX)   \
+	X(GAUTH, gauth, NS, false, ARRAY, __u32, struct tcpf_gauth, TCPF_GUARD_AUTH_SLOTS)         \
+	X(GVERIFIED, gverified, NS, false, ARRAY, __u32, struct tcpf_gverified, TCPF_GUARD_VERIFIED_SLOTS) \
 	/* a new map: its row above this line */
 
 enum map_scope { MAP_IFACE, MAP_NS };

@@ -439,8 +439,8 @@ check_eq "attach after detach: exit code" "$RC" 0
 check_eq "attach after detach: native tcpf_xdp" "$(xdp_of "$SRV_NS" "$IF" | cut -d' ' -f1,3)" "native tcpf_xdp"
 J=$(rl)
 check_eq "attach after detach: no rules, default pass" "$(texts "$J")" "('pass', [])"
-check_eq "attach after detach: drops from zero" "$(json_get "$J" 'sorted(j["drops"].values())')" \
-    "[0, 0, 0, 0]"
+check_eq "attach after detach: drops from zero" \
+    "$(json_get "$J" 'len(j["drops"]) >= 4 and set(j["drops"].values())')" "{0}"
 
 # ------------------------------------------------------- count (task 2)
 

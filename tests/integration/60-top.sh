@@ -375,7 +375,7 @@ elif mode == "rules":      # SCREEN RULES_JSON [BASE_RULES_JSON]
         m = re.match(r"^ +(\d+) +(\S+) +(\d\S*) +(\d\S*)  (.*?)\s*$", l)
         if m:
             shown[int(m.group(1))] = (m.group(5), int(m.group(3)), int(m.group(4)))
-        m = re.match(r"^ (rule|ratelimit|default|would_drop)\s+(\S+)\s+(\d+)\s*$", l)
+        m = re.match(r"^ (" + "|".join(j["drops"]) + r")\s+(\S+)\s+(\d+)\s*$", l)
         if m:
             drops[m.group(1)] = int(m.group(3))
     out("rule ids on screen", sorted(shown), sorted(r["id"] for r in j["rules"]))

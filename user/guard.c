@@ -1,0 +1,779 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* guard.c - `tcpflags guard`: the SYN-flood guard's settings and state. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/random.h>
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+#include "tcpflags.h"
+#include "siphash.h"
+#include "tcpflags.skel.h"
+#include "cli.h"
+#include "counters.h"
+#include "guard.h"
+#include "log.h"
+#include "maps.h"
+#include "pins.h"
+#include "report.h"
+#include "timefmt.h"
+
+static const char *const mode_names[TCPF_GM_MAX] = {
+	TCPF_GUARD_MODES(TCPF_X_NAME)
+};
+static const char *const counter_names[TCPF_GC_MAX] = {
+	TCPF_GUARD_COUNTERS(TCPF_X_NAME)
+};
+
+static const struct cli_word mode_words[] = {
+	{ "off", TCPF_GM_OFF, false },
+	{ "monitor", TCPF_GM_MONITOR, false },
+	{ "ratelimit", TCPF_GM_RATELIMIT, false },
+	{ "auth", TCPF_GM_AUTH, false },
+	{ "cookie", TCPF_GM_COOKIE, false },
+	{ "auto", TCPF_GM_AUTO, false },
+	{ NULL, 0, false },
+};
+
+static const struct cli_word engage_words[] = {
+	{ "cookie", TCPF_GM_COOKIE, false },
+	{ "auth", TCPF_GM_AUTH, false },
+	{ NULL, 0, false },
+};
+
+void guard_set_init(struct guard_set *g)
+{
+	memset(g, 0, sizeof(*g));
+	g->mode = g->engage = -1;
+	g->rate = g->burst = g->global_rate = -1;
+	g->auth_min = g->auth_max = g->ttl = g->rotate = -1;
+	g->syn_on = g->syn_off = g->calm = -1;
+	g->ratio = -1;
+}
+
+int guard_ports_parse(const char *s, struct guard_set *g, char *why,
+		      size_t size)
+{
+	char *copy = strdup(s), *save = NULL, *tok;
+	int err = 0;
+
+	if (!copy)
+		return -ENOMEM;
+	for (tok = strtok_r(copy, ",", &save); tok && !err;
+	     tok = strtok_r(NULL, ",", &save)) {
+		char *dash = strchr(tok, '-'), *end;
+		long lo, hi;
+
+		lo = strtol(tok, &end, 10);
+		hi = lo;
+		if (dash && end == dash)
+			hi = strtol(dash + 1, &end, 10);
+		if (*end || end == tok || lo < 1 || hi > 65535 || lo > hi) {
+			snprintf(why, size, "'%s' is not a port (1..65535) "
+				 "nor a range N-M", tok);
+			err = -EINVAL;
+			break;
+		}
+		for (long p = lo; p <= hi; p++)
+			g->ports[p / 64] |= 1ULL << (p % 64);
+		g->ports_given = true;
+	}
+	if (!err && !g->ports_given) {
+		snprintf(why, size, "'%s' names no port", s);
+		err = -EINVAL;
+	}
+	free(copy);
+	return err;
+}
+
+/* ------------------------------------------------------------ the slot */
+
+static int slot_of(int fd, unsigned int ifindex, bool alloc, __u32 *slot)
+{
+	struct tcpf_gconf gc;
+	int free_slot = -1;
+	char name[IF_NAMESIZE];
+
+	for (__u32 i = 0; i < TCPF_GUARD_SLOTS; i++) {
+		if (bpf_map_lookup_elem(fd, &i, &gc))
+			return -errno;
+		if (gc.ifindex == ifindex) {
+			*slot = i;
+			return 0;
+		}
+		/* free, or left by an interface that is gone */
+		if (free_slot < 0 &&
+		    (!gc.ifindex || !if_indextoname(gc.ifindex, name)))
+			free_slot = (int)i;
+	}
+	if (!alloc)
+		return -ENOENT;
+	if (free_slot < 0)
+		return -ENOSPC;
+	*slot = (__u32)free_slot;
+	return 0;
+}
+
+bool guard_have_handoff(void)
+{
+	struct btf *btf = btf__load_vmlinux_btf();
+	bool have;
+
+	if (!btf)
+		return false;
+	have = btf__find_by_name_kind(btf, "bpf_sk_assign_tcp_reqsk",
+				      BTF_KIND_FUNC) > 0;
+	btf__free(btf);
+	return have;
+}
+
+int guard_prepare(struct tcpflags_bpf *skel, const char *ifname,
+		  unsigned int ifindex, __u32 *slot)
+{
+	int fd, err = map_open(TCPF_MAP_GCONF, ifname, true, &fd);
+
+	*slot = 0;
+	if (err == -ENOENT) {
+		err = 0;        /* a new namespace: slot 0 */
+	} else if (!err) {
+		err = slot_of(fd, ifindex, true, slot);
+		close(fd);
+		if (err == -ENOSPC)
+			pr_warn("cannot attach to %s: all %d guard slots of this "
+				"namespace are taken", ifname, TCPF_GUARD_SLOTS);
+	}
+	skel->rodata->tcpf_guard_slot = *slot;
+	if (!guard_have_handoff())
+		bpf_program__set_autoload(skel->progs.tcpf_ingress, false);
+	return err;
+}
+
+static int read_long(const char *path, int field, long long *v)
+{
+	FILE *f = fopen(path, "r");
+	int n = 0;
+
+	if (!f)
+		return -errno;
+	while (n <= field && fscanf(f, "%lld", v) == 1)
+		n++;
+	fclose(f);
+	return n > field ? 0 : -EINVAL;
+}
+
+/* What the kernel would offer in a SYN-ACK: its window scale, our MSS. */
+static void kernel_offer(unsigned int ifindex, struct tcpf_gconf *gc)
+{
+	long long rmem = 6291456, core = 0, mtu = 1500;
+	int sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	struct ifreq ifr = {};
+	int scale = 0;
+
+	read_long("/proc/sys/net/ipv4/tcp_rmem", 2, &rmem);
+	read_long("/proc/sys/net/core/rmem_max", 0, &core);
+	if (core > rmem)
+		rmem = core;
+	while (scale < 62 && (1LL << (scale + 1)) <= rmem)
+		scale++;
+	/* tcp_select_initial_window(): ilog2(space) - 15, within 0..14 */
+	scale -= 15;
+	gc->wscale = (__u8)(scale < 0 ? 0 : scale > 14 ? 14 : scale);
+	/* this namespace's interface (sysfs may show another namespace's) */
+	if (sock >= 0 && if_indextoname(ifindex, ifr.ifr_name) &&
+	    ioctl(sock, SIOCGIFMTU, &ifr) == 0)
+		mtu = ifr.ifr_mtu;
+	if (sock >= 0)
+		close(sock);
+	if (mtu < 1280)
+		mtu = 1280;
+	gc->mss4 = (__u16)(mtu - 40 > 65495 ? 65495 : mtu - 40);
+	gc->mss6 = (__u16)(mtu - 60 > 65475 ? 65475 : mtu - 60);
+}
+
+static void gconf_defaults(struct tcpf_gconf *gc, unsigned int ifindex)
+{
+	int ncpus = libbpf_num_possible_cpus();
+
+	memset(gc, 0, sizeof(*gc));
+	gc->ifindex = ifindex;
+	gc->mode = TCPF_GM_OFF;
+	gc->engage = TCPF_GM_COOKIE;
+	gc->ncpus = (__u8)(ncpus > 255 ? 255 : ncpus < 1 ? 1 : ncpus);
+	gc->rotate = TCPF_GUARD_ROTATE;
+	gc->auth_min = TCPF_GUARD_AUTH_MIN;
+	gc->auth_max = TCPF_GUARD_AUTH_MAX;
+	gc->verified_ttl = TCPF_GUARD_VERIFIED_TTL;
+	gc->syn_on = TCPF_GUARD_SYN_ON;
+	gc->syn_off = TCPF_GUARD_SYN_OFF;
+	gc->ratio_on = TCPF_GUARD_RATIO_ON;
+	gc->calm = TCPF_GUARD_CALM;
+	kernel_offer(ifindex, gc);
+}
+
+int guard_claim(struct tcpflags_bpf *skel, __u32 slot, unsigned int ifindex)
+{
+	int fd = bpf_map__fd(skel->maps.tcpf_gconf);
+	struct tcpf_gconf *gc = malloc(sizeof(*gc));
+	int err = 0;
+
+	if (!gc)
+		return -ENOMEM;
+	if (bpf_map_lookup_elem(fd, &slot, gc)) {
+		err = -errno;
+	} else if (gc->ifindex != ifindex) {
+		gconf_defaults(gc, ifindex);
+		if (bpf_map_update_elem(fd, &slot, gc, BPF_ANY))
+			err = -errno;
+	}
+	free(gc);
+	return err;
+}
+
+void guard_release(const char *ifname, unsigned int ifindex)
+{
+	struct tcpf_gconf *gc = calloc(1, sizeof(*gc));
+	struct tcpf_gstate gs = {};
+	int fd, sfd;
+	__u32 slot;
+
+	if (!gc || map_open(TCPF_MAP_GCONF, ifname, false, &fd)) {
+		free(gc);
+		return;
+	}
+	if (!slot_of(fd, ifindex, false, &slot)) {
+		bpf_map_update_elem(fd, &slot, gc, BPF_ANY);
+		if (!map_open(TCPF_MAP_GSTATE, ifname, false, &sfd)) {
+			bpf_map_update_elem(sfd, &slot, &gs, BPF_ANY);
+			close(sfd);
+		}
+	}
+	close(fd);
+	free(gc);
+}
+
+/* ------------------------------------------------------------ applying */
+
+static __u32 mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (__u32)ts.tv_sec;
+}
+
+/* Sum of one counter of a slot over the CPUs. */
+static int gstats_read(const char *ifname, __u32 slot, __u64 *out)
+{
+	__u64 *all = calloc(TCPF_GUARD_SLOTS * TCPF_GC_MAX, sizeof(*all));
+	int fd, err;
+
+	if (!all)
+		return -ENOMEM;
+	err = map_open(TCPF_MAP_GSTATS, ifname, true, &fd);
+	if (!err) {
+		err = percpu_u64_read(fd, all, TCPF_GUARD_SLOTS * TCPF_GC_MAX);
+		close(fd);
+	}
+	if (!err)
+		memcpy(out, all + slot * TCPF_GC_MAX, TCPF_GC_MAX * sizeof(*out));
+	free(all);
+	return err;
+}
+
+static void act_limit(struct tcpf_rule_act *a, long long rate,
+		      long long burst, int per, __u16 id)
+{
+	memset(a, 0, sizeof(*a));
+	if (rate <= 0)
+		return;
+	a->id = id;
+	a->action = TCPF_ACT_RATELIMIT;
+	a->rl_per = (__u8)per;
+	a->rl_plen = 128;
+	a->rl_cost = 1000000000ULL / (unsigned long long)rate;
+	a->rl_depth = a->rl_cost * (unsigned long long)(burst > 0 ? burst : 1);
+	a->rl_salt = (__u16)rand();
+}
+
+/* g over the current settings; why says what cannot be. */
+static int merge(struct tcpf_gconf *gc, const struct guard_set *g,
+		 __u32 slot, char *why, size_t size)
+{
+	if (g->mode >= 0)
+		gc->mode = (__u8)g->mode;
+	if (g->engage >= 0)
+		gc->engage = (__u8)g->engage;
+	if (g->ports_given)
+		memcpy(gc->ports, g->ports, sizeof(gc->ports));
+#define KEEP(field, v) do { if ((v) >= 0) gc->field = (__u32)(v); } while (0)
+	KEEP(auth_min, g->auth_min);
+	KEEP(auth_max, g->auth_max);
+	KEEP(verified_ttl, g->ttl);
+	KEEP(rotate, g->rotate);
+	KEEP(syn_on, g->syn_on);
+	KEEP(syn_off, g->syn_off);
+	KEEP(calm, g->calm);
+#undef KEEP
+	if (g->ratio >= 0)
+		gc->ratio_on = (__u32)(g->ratio * 1000 + 0.5);
+	if (g->rate >= 0 || g->burst >= 0 || !gc->rl[0].rl_cost) {
+		long long rate = g->rate >= 0 ? g->rate :
+				 gc->rl[0].rl_cost ? 1000000000LL /
+				 (long long)gc->rl[0].rl_cost : 100;
+		long long burst = g->burst >= 0 ? g->burst : 20;
+
+		act_limit(&gc->rl[0], rate, burst, TCPF_RL_SRC,
+			  (__u16)(TCPF_RULES_MAX + 1 + slot * 2));
+	}
+	if (g->global_rate >= 0)
+		act_limit(&gc->rl[1], g->global_rate, g->global_rate,
+			  TCPF_RL_GLOBAL, (__u16)(TCPF_RULES_MAX + 2 + slot * 2));
+	if (gc->auth_min > gc->auth_max) {
+		snprintf(why, size, "--auth-min %u is above --auth-max %u",
+			 gc->auth_min, gc->auth_max);
+		return -EINVAL;
+	}
+	if (gc->syn_off > gc->syn_on) {
+		snprintf(why, size, "--calm-rate %u is above --syn-rate %u",
+			 gc->syn_off, gc->syn_on);
+		return -EINVAL;
+	}
+	if (gc->mode != TCPF_GM_OFF) {
+		bool any = false;
+
+		for (int i = 0; i < TCPF_GUARD_PORT_WORDS; i++)
+			any |= gc->ports[i] != 0;
+		if (!any) {
+			snprintf(why, size, "%s needs the ports it protects "
+				 "(--port N[,N|N-M]...)", mode_names[gc->mode]);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+/* The cookie secrets of now's epoch and the one before, and the totals
+ * the timer measures the next second's rates from. */
+static int state_start(const char *ifname, __u32 slot,
+		       const struct tcpf_gconf *gc, struct tcpf_gstate *gs)
+{
+	__u64 c[TCPF_GC_MAX];
+	__u32 epoch = mono_now() / (gc->rotate ? gc->rotate : 1);
+	int err = gstats_read(ifname, slot, c);
+
+	if (err)
+		return err;
+	tcpf_guard_secret(gc->key, epoch, gs->secret[epoch & 1]);
+	tcpf_guard_secret(gc->key, epoch - 1, gs->secret[(epoch - 1) & 1]);
+	gs->epoch = epoch;
+	gs->syns = c[TCPF_GC_SYN];
+	gs->handshakes = c[TCPF_GC_HS_ACK];
+	return 0;
+}
+
+static bool uses_cookie(const struct tcpf_gconf *gc)
+{
+	return gc->mode == TCPF_GM_COOKIE ||
+	       (gc->mode == TCPF_GM_AUTO && gc->engage == TCPF_GM_COOKIE);
+}
+
+int guard_apply(const char *ifname, unsigned int ifindex,
+		const struct guard_set *g)
+{
+	struct tcpf_gconf *gc = malloc(sizeof(*gc));
+	struct tcpf_gstate gs;
+	int fd = -1, sfd = -1, err;
+	char why[160];
+	__u32 slot;
+
+	if (!gc)
+		return -ENOMEM;
+	err = map_open(TCPF_MAP_GCONF, ifname, false, &fd);
+	if (!err)
+		err = slot_of(fd, ifindex, false, &slot);
+	if (err) {
+		not_attached(ifname, err);
+		goto out;
+	}
+	err = -EIO;
+	if (bpf_map_lookup_elem(fd, &slot, gc) ||
+	    map_open(TCPF_MAP_GSTATE, ifname, false, &sfd) ||
+	    bpf_map_lookup_elem(sfd, &slot, &gs)) {
+		pr_warn("cannot read the guard of %s: %s", ifname,
+			strerror(errno));
+		goto out;
+	}
+	if (merge(gc, g, slot, why, sizeof(why))) {
+		pr_warn("guard %s: %s", ifname, why);
+		err = -EINVAL;
+		goto out;
+	}
+	if (uses_cookie(gc) && !guard_have_handoff()) {
+		pr_warn("guard %s: cookie needs Linux 6.9 or later (the "
+			"bpf_sk_assign_tcp_reqsk kfunc); auth and ratelimit work "
+			"on this kernel", ifname);
+		err = -EOPNOTSUPP;
+		goto out;
+	}
+	if (!gc->key[0] && !gc->key[1] &&
+	    getrandom(gc->key, sizeof(gc->key), 0) != sizeof(gc->key)) {
+		pr_warn("cannot make the guard's key: %s", strerror(errno));
+		goto out;
+	}
+	if (g->mode >= 0) {
+		gs.engaged = 0;
+		gs.calm_for = 0;
+		gc->set_at = mono_now();
+	}
+	/* the secrets first: the data path never sees cookie without them */
+	if (state_start(ifname, slot, gc, &gs) ||
+	    bpf_map_update_elem(sfd, &slot, &gs, BPF_ANY) ||
+	    bpf_map_update_elem(fd, &slot, gc, BPF_ANY)) {
+		pr_warn("cannot set the guard of %s: %s", ifname,
+			strerror(errno));
+		goto out;
+	}
+	err = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	if (sfd >= 0)
+		close(sfd);
+	free(gc);
+	return err;
+}
+
+/* ------------------------------------------------------------ reporting */
+
+static void ports_text(const struct tcpf_gconf *gc, char *buf, size_t size)
+{
+	size_t n = 0;
+
+	buf[0] = 0;
+	for (long p = 1; p <= 65535 && n + 16 < size; p++) {
+		long q = p;
+
+		if (!(gc->ports[p / 64] & (1ULL << (p % 64))))
+			continue;
+		while (q < 65535 && (gc->ports[(q + 1) / 64] &
+				     (1ULL << ((q + 1) % 64))))
+			q++;
+		n += (size_t)snprintf(buf + n, size - n, n ? ",%ld" : "%ld", p);
+		if (q > p)
+			n += (size_t)snprintf(buf + n, size - n, "-%ld", q);
+		p = q;
+	}
+}
+
+static int verified_count(const char *ifname, __u32 now)
+{
+	struct tcpf_gverified v;
+	int fd, n = 0;
+
+	if (map_open(TCPF_MAP_GVERIFIED, ifname, true, &fd))
+		return 0;
+	for (__u32 i = 0; i < TCPF_GUARD_VERIFIED_SLOTS; i++)
+		if (!bpf_map_lookup_elem(fd, &i, &v) && v.family &&
+		    (__s32)(v.until - now) > 0)
+			n++;
+	close(fd);
+	return n;
+}
+
+/* What one guard is and has done, read at one moment. */
+struct guard_view {
+	struct tcpf_gconf gc;
+	struct tcpf_gstate gs;
+	__u64 c[TCPF_GC_MAX];
+	__u32 now;
+	int verified;
+	bool engaged;            /* cookie/auth in force now */
+	char ports[256];
+};
+
+static int guard_read(const char *ifname, unsigned int ifindex,
+		      struct guard_view *v)
+{
+	int fd, sfd, err = map_open(TCPF_MAP_GCONF, ifname, true, &fd);
+	__u32 slot;
+
+	if (err)
+		return err;
+	err = slot_of(fd, ifindex, false, &slot);
+	if (!err && bpf_map_lookup_elem(fd, &slot, &v->gc))
+		err = -errno;
+	close(fd);
+	if (!err)
+		err = map_open(TCPF_MAP_GSTATE, ifname, true, &sfd);
+	if (err)
+		return err;
+	if (bpf_map_lookup_elem(sfd, &slot, &v->gs))
+		err = -errno;
+	close(sfd);
+	if (!err)
+		err = gstats_read(ifname, slot, v->c);
+	if (err)
+		return err;
+	v->now = mono_now();
+	v->verified = verified_count(ifname, v->now);
+	v->engaged = v->gc.mode == TCPF_GM_AUTO ? v->gs.engaged :
+		     v->gc.mode == TCPF_GM_COOKIE || v->gc.mode == TCPF_GM_AUTH;
+	ports_text(&v->gc, v->ports, sizeof(v->ports));
+	return 0;
+}
+
+/* A CLOCK_MONOTONIC second as wall-clock seconds (0: never). */
+static long long wall(const struct guard_view *v, __u32 t)
+{
+	return t ? (long long)time(NULL) - (long long)(v->now - t) : 0;
+}
+
+static void print_json(const char *ifname, const struct guard_view *v)
+{
+	const struct tcpf_gconf *gc = &v->gc;
+	const struct tcpf_gstate *gs = &v->gs;
+
+	printf("{\"interface\": ");
+	json_string(ifname);
+	printf(", \"mode\": \"%s\", \"engage\": \"%s\", \"ports\": \"%s\", "
+	       "\"engaged\": %s, \"engaged_since\": ",
+	       mode_names[gc->mode < TCPF_GM_MAX ? gc->mode : 0],
+	       mode_names[gc->engage < TCPF_GM_MAX ? gc->engage : 0], v->ports,
+	       v->engaged ? "true" : "false");
+	if (v->engaged && gc->mode == TCPF_GM_AUTO)
+		printf("%lld", wall(v, gs->engaged_at));
+	else if (v->engaged)
+		printf("%lld", wall(v, gc->set_at));
+	else
+		printf("null");
+	printf(", \"last_engaged\": ");
+	if (gs->engaged_at)
+		printf("%lld", wall(v, gs->engaged_at));
+	else
+		printf("null");
+	printf(", \"last_released\": ");
+	if (gs->released_at)
+		printf("%lld", wall(v, gs->released_at));
+	else
+		printf("null");
+	printf(", \"syn_rate\": %u, \"completion_ratio\": %.3f, "
+	       "\"verified_sources\": %d, \"counters\": {",
+	       gs->syn_rate, gs->ratio / 1000.0, v->verified);
+	for (int i = 0; i < TCPF_GC_MAX; i++)
+		printf("%s\"%s\": %llu", i ? ", " : "", counter_names[i],
+		       (unsigned long long)v->c[i]);
+	printf("}, \"settings\": {\"syn_rate\": %u, \"calm_rate\": %u, "
+	       "\"ratio\": %.3f, \"calm\": %u, \"auth_min\": %u, "
+	       "\"auth_max\": %u, \"ttl\": %u, \"rotate\": %u, "
+	       "\"window_scale\": %u, \"mss4\": %u, \"mss6\": %u}}",
+	       gc->syn_on, gc->syn_off, gc->ratio_on / 1000.0, gc->calm,
+	       gc->auth_min, gc->auth_max, gc->verified_ttl, gc->rotate,
+	       gc->wscale, gc->mss4, gc->mss6);
+}
+
+static void print_text(const char *ifname, const struct guard_view *v)
+{
+	const struct tcpf_gconf *gc = &v->gc;
+	const struct tcpf_gstate *gs = &v->gs;
+	const __u64 *c = v->c;
+
+	printf("guard on %s: %s", ifname, mode_names[gc->mode % TCPF_GM_MAX]);
+	if (gc->mode == TCPF_GM_AUTO)
+		printf(" (%s when engaged)", mode_names[gc->engage % TCPF_GM_MAX]);
+	printf(", ports %s\n", v->ports[0] ? v->ports : "none");
+	if (gc->mode == TCPF_GM_AUTO) {
+		if (gs->engaged)
+			printf("  engaged %u s ago\n", v->now - gs->engaged_at);
+		else if (gs->released_at)
+			printf("  calm; released %u s ago\n",
+			       v->now - gs->released_at);
+		else
+			printf("  calm; never engaged\n");
+	}
+	printf("  SYNs %u/s, handshakes completed %.1f%%, %d verified sources\n",
+	       gs->syn_rate, gs->ratio / 10.0, v->verified);
+	printf("  cookies sent %llu, validated %llu, failed %llu; handed to "
+	       "the kernel %llu (failed %llu); RSTs %llu\n",
+	       (unsigned long long)c[TCPF_GC_COOKIE_SENT],
+	       (unsigned long long)c[TCPF_GC_COOKIE_VALID],
+	       (unsigned long long)c[TCPF_GC_COOKIE_FAILED],
+	       (unsigned long long)c[TCPF_GC_HANDOFF],
+	       (unsigned long long)c[TCPF_GC_HANDOFF_FAILED],
+	       (unsigned long long)c[TCPF_GC_RST]);
+	printf("  auth challenges %llu, passes %llu; verified passes %llu; "
+	       "rate-limited %llu; left to the kernel %llu\n",
+	       (unsigned long long)c[TCPF_GC_AUTH_CHALLENGE],
+	       (unsigned long long)c[TCPF_GC_AUTH_PASS],
+	       (unsigned long long)c[TCPF_GC_VERIFIED],
+	       (unsigned long long)c[TCPF_GC_RL_DROP],
+	       (unsigned long long)c[TCPF_GC_UNSUPPORTED]);
+	if (gc->mode == TCPF_GM_MONITOR)
+		printf("  monitor: cookie would answer %llu SYNs and drop %llu "
+		       "ACKs\n", (unsigned long long)c[TCPF_GC_WOULD_COOKIE],
+		       (unsigned long long)c[TCPF_GC_WOULD_DROP]);
+}
+
+void guard_report_json(const char *ifname, unsigned int ifindex)
+{
+	struct guard_view *v = calloc(1, sizeof(*v));
+
+	if (v && !guard_read(ifname, ifindex, v))
+		print_json(ifname, v);
+	else
+		printf("null");
+	free(v);
+}
+
+/* ------------------------------------------------------------ the command */
+
+struct guard_opts {
+	struct cli_iface iface;
+	struct cli_list mode;
+	bool json;
+	struct guard_set set;
+};
+
+static int opt_port(const char *arg, void *opts, char *why, size_t size)
+{
+	return guard_ports_parse(arg, &((struct guard_opts *)opts)->set, why,
+				 size);
+}
+
+#define G(m) offsetof(struct guard_opts, m)
+#define GS(m) offsetof(struct guard_opts, set.m)
+
+static int guard_check(void *opts)
+{
+	struct guard_opts *o = opts;
+	char why[128];
+
+	if (o->mode.n == 1 &&
+	    cli_parse_enum(o->mode.v[0], mode_words, &o->set.mode, why,
+			   sizeof(why))) {
+		pr_warn("guard: %s", why);
+		return EXIT_USAGE;
+	}
+	if (o->mode.n == 0 && (o->set.ports_given || o->set.rate >= 0 ||
+			       o->set.engage >= 0 || o->set.syn_on >= 0)) {
+		pr_warn("guard: settings need a MODE (off|monitor|ratelimit|"
+			"auth|cookie|auto)");
+		return EXIT_USAGE;
+	}
+	return CLI_RUN;
+}
+
+static int guard_run(void *opts)
+{
+	struct guard_opts *o = opts;
+	struct guard_view *v;
+	int err;
+
+	if (o->mode.n == 1) {
+		err = guard_apply(o->iface.name, o->iface.ifindex, &o->set);
+		if (err)
+			return err == -EINVAL ? EXIT_USAGE : EXIT_FAIL;
+		if (o->json)
+			o->mode.n = 0;
+		else
+			pr_info("tcpflags: guard %s on %s", o->mode.v[0],
+				o->iface.name);
+		if (!o->json)
+			return EXIT_OK;
+	}
+	v = calloc(1, sizeof(*v));
+	if (!v)
+		return EXIT_FAIL;
+	err = guard_read(o->iface.name, o->iface.ifindex, v);
+	if (err) {
+		free(v);
+		return not_attached(o->iface.name, err);
+	}
+	if (o->json) {
+		print_json(o->iface.name, v);
+		printf("\n");
+	} else {
+		print_text(o->iface.name, v);
+	}
+	free(v);
+	return EXIT_OK;
+}
+
+static const struct cli_opt guard_args[] = {
+	CLI_ARG_IFACE(struct guard_opts, iface),
+	{ .name = "mode", .kind = CLI_WORDS, .offset = G(mode),
+	  .metavar = "[off|monitor|ratelimit|auth|cookie|auto]", .hi = 1 },
+	{ 0 },
+};
+
+static const struct cli_opt guard_options[] = {
+	{ .name = "port", .short_name = 'p', .kind = CLI_CALL, .call = opt_port,
+	  .metavar = "N[,N|N-M]", .flags = CLI_REPEAT,
+	  .help = "the ports to protect (replaces the ones set before)" },
+	{ .name = "engage", .short_name = 'e', .kind = CLI_ENUM,
+	  .offset = GS(engage), .words = engage_words,
+	  .help = "auto: the mode a flood engages (cookie)" },
+	{ .name = "syn-rate", .kind = CLI_INT, .offset = GS(syn_on),
+	  .metavar = "N", .lo = 1, .hi = 1000000000,
+	  .help = "auto: SYNs/s that engage it (5000)" },
+	{ .name = "calm-rate", .kind = CLI_INT, .offset = GS(syn_off),
+	  .metavar = "N", .lo = 0, .hi = 1000000000,
+	  .help = "auto: SYNs/s under which it is calm (1000)" },
+	{ .name = "ratio", .kind = CLI_SECONDS, .offset = GS(ratio),
+	  .metavar = "R", .dlo = 0, .dhi = 1,
+	  .help = "auto: handshakes completed per SYN under which, above the "
+		  "calm rate, it engages (0.5)" },
+	{ .name = "calm", .kind = CLI_INT, .offset = GS(calm),
+	  .metavar = "SECONDS", .lo = 1, .hi = 86400,
+	  .help = "auto: calm seconds before it disengages (10)" },
+	{ .name = "rate", .kind = CLI_INT, .offset = GS(rate), .metavar = "N",
+	  .lo = 1, .hi = 1000000000,
+	  .help = "ratelimit: SYNs/s per source (100)" },
+	{ .name = "burst", .kind = CLI_INT, .offset = GS(burst),
+	  .metavar = "N", .lo = 1, .hi = 1000000000,
+	  .help = "ratelimit: the burst per source (20)" },
+	{ .name = "global-rate", .kind = CLI_INT, .offset = GS(global_rate),
+	  .metavar = "N", .lo = 0, .hi = 1000000000,
+	  .help = "ratelimit: SYNs/s from all sources (0: none)" },
+	{ .name = "auth-min", .kind = CLI_INT, .offset = GS(auth_min),
+	  .metavar = "SECONDS", .lo = 1, .hi = 3600,
+	  .help = "auth: the earliest a SYN sent again passes (1)" },
+	{ .name = "auth-max", .kind = CLI_INT, .offset = GS(auth_max),
+	  .metavar = "SECONDS", .lo = 1, .hi = 3600,
+	  .help = "auth: the latest (8)" },
+	{ .name = "ttl", .kind = CLI_INT, .offset = GS(ttl),
+	  .metavar = "SECONDS", .lo = 1, .hi = 30 * 86400,
+	  .help = "how long a verified source passes (3600)" },
+	{ .name = "rotate", .kind = CLI_INT, .offset = GS(rotate),
+	  .metavar = "SECONDS", .lo = 1, .hi = 86400,
+	  .help = "cookie: seconds a secret lives (30)" },
+	CLI_OPT_JSON(struct guard_opts, json),
+	{ 0 },
+};
+
+/* guard_set_init()'s values: nothing given */
+static const struct guard_opts guard_defaults = {
+	.set = { .mode = -1, .engage = -1, .rate = -1, .burst = -1,
+		 .global_rate = -1, .auth_min = -1, .auth_max = -1, .ttl = -1,
+		 .rotate = -1, .syn_on = -1, .syn_off = -1, .calm = -1,
+		 .ratio = -1 },
+};
+
+const struct cli_command guard_command = {
+	.name = "guard", .summary = "the SYN-flood guard: set or show",
+	.about = "  With no MODE, show IFACE's guard.  Modes, on the --port ports:\n"
+		 "  off; monitor (count what cookie would do); ratelimit (SYNs per\n"
+		 "  source); auth (drop a source's first SYN, pass it sent again);\n"
+		 "  cookie (answer SYNs with SYN cookies at XDP, hand the valid\n"
+		 "  ACKs to the listener); auto (cookie or auth while a flood\n"
+		 "  lasts, decided every second in the kernel).\n",
+	.args = guard_args, .opts = guard_options,
+	.size = sizeof(struct guard_opts), .defaults = &guard_defaults,
+	.check = guard_check, .run = guard_run,
+};
