@@ -41,7 +41,7 @@ esac
 KEEP=${1:-}
 
 scripts/install-deps.sh
-make -s all
+make -s all build/empty.bpf.o build/livegen
 
 teardown
 lab_up "$LAB"
@@ -83,6 +83,26 @@ echo
 srv "$TCPF" stats "$LAB_SRV_IF"
 echo
 srv "$TCPF" flows "$LAB_SRV_IF" --limit 8
+echo
+
+echo "lab: the SYN-flood guard: auto on port $PORT (cookie while a flood lasts)"
+# veth delivers the guard's XDP_TX replies only to a peer with XDP on it
+cli ip link set dev "$LAB_CLI_IF" xdpdrv obj build/empty.bpf.o sec xdp
+srv "$TCPF" guard "$LAB_SRV_IF" auto --port "$PORT" --syn-rate 20000 \
+    --calm-rate 5000 --calm 2
+MAC=$(srv ip -br link show dev "$LAB_SRV_IF" | awk '{ print $3 }')
+echo "lab: 2 s of spoofed SYNs from 198.18.0.0/16 (build/livegen), curl meanwhile"
+cli build/livegen "$LAB_CLI_IF" 3000000 --dst-mac "$MAC" \
+    --dst "$LAB_SRV4" --dport "$PORT" >/dev/null 2>&1 &
+GEN=$!
+sleep 1.5
+cli curl -s -o /dev/null -w "lab: curl during the flood: HTTP %{http_code} in %{time_total} s\n" \
+    --max-time 5 "http://$LAB_SRV4:$PORT/" || echo "lab: curl during the flood failed"
+srv "$TCPF" guard "$LAB_SRV_IF"
+wait "$GEN" 2>/dev/null || true
+echo "lab: the flood is over; the guard disengages after 2 calm seconds"
+sleep 4
+srv "$TCPF" guard "$LAB_SRV_IF"
 echo
 if [ "$KEEP" = --keep ]; then
     echo "lab: kept. Try: nsenter --net=/run/netns/$LAB-srv $TCPF stats $LAB_SRV_IF --json"

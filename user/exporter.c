@@ -73,7 +73,7 @@ struct exporter {
 static void target_read(struct target *t)
 {
 	/* SYN sources are not exported: not read */
-	t->up = snapshot_read(t->name, t->snap, 0) == 0 &&
+	t->up = snapshot_read(t->name, t->snap, SNAP_VERIFIED) == 0 &&
 		t->snap->attached;
 	t->mode = t->up ? t->snap->mode : 0;
 	if (!t->up)
@@ -421,6 +421,54 @@ static void emit_rules(struct out *o, struct exporter *x)
 	emit_kinds(o, x, true);
 }
 
+/* The SYN-flood guard: its mode, engagement, rates and counters. */
+static void emit_guard(struct out *o, struct exporter *x)
+{
+	family(o, "tcpflags_guard_mode", "gauge",
+	       "1 for the guard's mode on each interface (off, monitor, "
+	       "ratelimit, auth, cookie, auto).");
+	for_each_up(x, t)
+		if (t->snap->guarded)
+			sample(o, "tcpflags_guard_mode", t->name, "mode",
+			       guard_mode_names[t->snap->guard.gc.mode %
+						TCPF_GM_MAX], 1);
+	family(o, "tcpflags_guard_engaged", "gauge",
+	       "1 while cookie or auth is in force (auto: while a flood "
+	       "lasts).");
+	for_each_up(x, t)
+		if (t->snap->guarded) {
+			series(o, "tcpflags_guard_engaged", t->name);
+			value(o, t->snap->guard.engaged);
+		}
+	family(o, "tcpflags_guard_syn_rate", "gauge",
+	       "SYNs per second to the protected ports, over the last second.");
+	family(o, "tcpflags_guard_completion_ratio", "gauge",
+	       "Handshakes completed per SYN to the protected ports, over the "
+	       "last second.");
+	family(o, "tcpflags_guard_verified_sources", "gauge",
+	       "Sources the guard lets through until their TTL.");
+	for_each_up(x, t)
+		if (t->snap->guarded) {
+			const struct guard_view *g = &t->snap->guard;
+
+			series(o, "tcpflags_guard_syn_rate", t->name);
+			value(o, g->gs.syn_rate);
+			series(o, "tcpflags_guard_completion_ratio", t->name);
+			out_printf(o, "} %.3f\n", g->gs.ratio / 1000.0);
+			series(o, "tcpflags_guard_verified_sources", t->name);
+			value(o, (unsigned long long)g->verified);
+		}
+	family(o, "tcpflags_guard_events_total", "counter",
+	       "What the guard did, by event: cookies sent, validated and "
+	       "failed, handoffs, RSTs, auth challenges and passes, ...");
+	for_each_up(x, t)
+		if (t->snap->guarded)
+			for (int k = 0; k < TCPF_GC_MAX; k++)
+				sample(o, "tcpflags_guard_events_total", t->name,
+				       "event", guard_counter_names[k],
+				       t->snap->guard.c[k]);
+}
+
 static void emit_status(struct out *o, struct exporter *x)
 {
 	family(o, "tcpflags_attached", "gauge",
@@ -467,6 +515,7 @@ static char *scrape(struct exporter *x, size_t *len)
 	emit_kinds(&o, x, false);
 	emit_flows(&o, x);
 	emit_rules(&o, x);
+	emit_guard(&o, x);
 	emit_status(&o, x);
 	if (o.oom) {
 		free(o.buf);

@@ -19,18 +19,12 @@
 #include "cli.h"
 #include "counters.h"
 #include "guard.h"
+#include "guardstate.h"
 #include "log.h"
 #include "maps.h"
 #include "pins.h"
 #include "report.h"
 #include "timefmt.h"
-
-static const char *const mode_names[TCPF_GM_MAX] = {
-	TCPF_GUARD_MODES(TCPF_X_NAME)
-};
-static const char *const counter_names[TCPF_GC_MAX] = {
-	TCPF_GUARD_COUNTERS(TCPF_X_NAME)
-};
 
 static const struct cli_word mode_words[] = {
 	{ "off", TCPF_GM_OFF, false },
@@ -95,32 +89,6 @@ int guard_ports_parse(const char *s, struct guard_set *g, char *why,
 
 /* ------------------------------------------------------------ the slot */
 
-static int slot_of(int fd, unsigned int ifindex, bool alloc, __u32 *slot)
-{
-	struct tcpf_gconf gc;
-	int free_slot = -1;
-	char name[IF_NAMESIZE];
-
-	for (__u32 i = 0; i < TCPF_GUARD_SLOTS; i++) {
-		if (bpf_map_lookup_elem(fd, &i, &gc))
-			return -errno;
-		if (gc.ifindex == ifindex) {
-			*slot = i;
-			return 0;
-		}
-		/* free, or left by an interface that is gone */
-		if (free_slot < 0 &&
-		    (!gc.ifindex || !if_indextoname(gc.ifindex, name)))
-			free_slot = (int)i;
-	}
-	if (!alloc)
-		return -ENOENT;
-	if (free_slot < 0)
-		return -ENOSPC;
-	*slot = (__u32)free_slot;
-	return 0;
-}
-
 bool guard_have_handoff(void)
 {
 	struct btf *btf = btf__load_vmlinux_btf();
@@ -143,7 +111,7 @@ int guard_prepare(struct tcpflags_bpf *skel, const char *ifname,
 	if (err == -ENOENT) {
 		err = 0;        /* a new namespace: slot 0 */
 	} else if (!err) {
-		err = slot_of(fd, ifindex, true, slot);
+		err = guard_slot_of(fd, ifindex, true, slot);
 		close(fd);
 		if (err == -ENOSPC)
 			pr_warn("cannot attach to %s: all %d guard slots of this "
@@ -247,7 +215,7 @@ void guard_release(const char *ifname, unsigned int ifindex)
 		free(gc);
 		return;
 	}
-	if (!slot_of(fd, ifindex, false, &slot)) {
+	if (!guard_slot_of(fd, ifindex, false, &slot)) {
 		bpf_map_update_elem(fd, &slot, gc, BPF_ANY);
 		if (!map_open(TCPF_MAP_GSTATE, ifname, false, &sfd)) {
 			bpf_map_update_elem(sfd, &slot, &gs, BPF_ANY);
@@ -259,33 +227,6 @@ void guard_release(const char *ifname, unsigned int ifindex)
 }
 
 /* ------------------------------------------------------------ applying */
-
-static __u32 mono_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-	return (__u32)ts.tv_sec;
-}
-
-/* Sum of one counter of a slot over the CPUs. */
-static int gstats_read(const char *ifname, __u32 slot, __u64 *out)
-{
-	__u64 *all = calloc(TCPF_GUARD_SLOTS * TCPF_GC_MAX, sizeof(*all));
-	int fd, err;
-
-	if (!all)
-		return -ENOMEM;
-	err = map_open(TCPF_MAP_GSTATS, ifname, true, &fd);
-	if (!err) {
-		err = percpu_u64_read(fd, all, TCPF_GUARD_SLOTS * TCPF_GC_MAX);
-		close(fd);
-	}
-	if (!err)
-		memcpy(out, all + slot * TCPF_GC_MAX, TCPF_GC_MAX * sizeof(*out));
-	free(all);
-	return err;
-}
 
 static void act_limit(struct tcpf_rule_act *a, long long rate,
 		      long long burst, int per, __u16 id)
@@ -352,7 +293,7 @@ static int merge(struct tcpf_gconf *gc, const struct guard_set *g,
 			any |= gc->ports[i] != 0;
 		if (!any) {
 			snprintf(why, size, "%s needs the ports it protects "
-				 "(--port N[,N|N-M]...)", mode_names[gc->mode]);
+				 "(--port N[,N|N-M]...)", guard_mode_names[gc->mode]);
 			return -EINVAL;
 		}
 	}
@@ -365,8 +306,8 @@ static int state_start(const char *ifname, __u32 slot,
 		       const struct tcpf_gconf *gc, struct tcpf_gstate *gs)
 {
 	__u64 c[TCPF_GC_MAX];
-	__u32 epoch = mono_now() / (gc->rotate ? gc->rotate : 1);
-	int err = gstats_read(ifname, slot, c);
+	__u32 epoch = guard_mono_now() / (gc->rotate ? gc->rotate : 1);
+	int err = guard_stats_read(ifname, slot, c);
 
 	if (err)
 		return err;
@@ -397,7 +338,7 @@ int guard_apply(const char *ifname, unsigned int ifindex,
 		return -ENOMEM;
 	err = map_open(TCPF_MAP_GCONF, ifname, false, &fd);
 	if (!err)
-		err = slot_of(fd, ifindex, false, &slot);
+		err = guard_slot_of(fd, ifindex, false, &slot);
 	if (err) {
 		not_attached(ifname, err);
 		goto out;
@@ -430,7 +371,7 @@ int guard_apply(const char *ifname, unsigned int ifindex,
 	if (g->mode >= 0) {
 		gs.engaged = 0;
 		gs.calm_for = 0;
-		gc->set_at = mono_now();
+		gc->set_at = guard_mono_now();
 	}
 	/* the secrets first: the data path never sees cookie without them */
 	if (state_start(ifname, slot, gc, &gs) ||
@@ -451,185 +392,6 @@ out:
 }
 
 /* ------------------------------------------------------------ reporting */
-
-static void ports_text(const struct tcpf_gconf *gc, char *buf, size_t size)
-{
-	size_t n = 0;
-
-	buf[0] = 0;
-	for (long p = 1; p <= 65535 && n + 16 < size; p++) {
-		long q = p;
-
-		if (!(gc->ports[p / 64] & (1ULL << (p % 64))))
-			continue;
-		while (q < 65535 && (gc->ports[(q + 1) / 64] &
-				     (1ULL << ((q + 1) % 64))))
-			q++;
-		n += (size_t)snprintf(buf + n, size - n, n ? ",%ld" : "%ld", p);
-		if (q > p)
-			n += (size_t)snprintf(buf + n, size - n, "-%ld", q);
-		p = q;
-	}
-}
-
-static int verified_count(const char *ifname, __u32 now)
-{
-	struct tcpf_gverified v;
-	int fd, n = 0;
-
-	if (map_open(TCPF_MAP_GVERIFIED, ifname, true, &fd))
-		return 0;
-	for (__u32 i = 0; i < TCPF_GUARD_VERIFIED_SLOTS; i++)
-		if (!bpf_map_lookup_elem(fd, &i, &v) && v.family &&
-		    (__s32)(v.until - now) > 0)
-			n++;
-	close(fd);
-	return n;
-}
-
-/* What one guard is and has done, read at one moment. */
-struct guard_view {
-	struct tcpf_gconf gc;
-	struct tcpf_gstate gs;
-	__u64 c[TCPF_GC_MAX];
-	__u32 now;
-	int verified;
-	bool engaged;            /* cookie/auth in force now */
-	char ports[256];
-};
-
-static int guard_read(const char *ifname, unsigned int ifindex,
-		      struct guard_view *v)
-{
-	int fd, sfd, err = map_open(TCPF_MAP_GCONF, ifname, true, &fd);
-	__u32 slot;
-
-	if (err)
-		return err;
-	err = slot_of(fd, ifindex, false, &slot);
-	if (!err && bpf_map_lookup_elem(fd, &slot, &v->gc))
-		err = -errno;
-	close(fd);
-	if (!err)
-		err = map_open(TCPF_MAP_GSTATE, ifname, true, &sfd);
-	if (err)
-		return err;
-	if (bpf_map_lookup_elem(sfd, &slot, &v->gs))
-		err = -errno;
-	close(sfd);
-	if (!err)
-		err = gstats_read(ifname, slot, v->c);
-	if (err)
-		return err;
-	v->now = mono_now();
-	v->verified = verified_count(ifname, v->now);
-	v->engaged = v->gc.mode == TCPF_GM_AUTO ? v->gs.engaged :
-		     v->gc.mode == TCPF_GM_COOKIE || v->gc.mode == TCPF_GM_AUTH;
-	ports_text(&v->gc, v->ports, sizeof(v->ports));
-	return 0;
-}
-
-/* A CLOCK_MONOTONIC second as wall-clock seconds (0: never). */
-static long long wall(const struct guard_view *v, __u32 t)
-{
-	return t ? (long long)time(NULL) - (long long)(v->now - t) : 0;
-}
-
-static void print_json(const char *ifname, const struct guard_view *v)
-{
-	const struct tcpf_gconf *gc = &v->gc;
-	const struct tcpf_gstate *gs = &v->gs;
-
-	printf("{\"interface\": ");
-	json_string(ifname);
-	printf(", \"mode\": \"%s\", \"engage\": \"%s\", \"ports\": \"%s\", "
-	       "\"engaged\": %s, \"engaged_since\": ",
-	       mode_names[gc->mode < TCPF_GM_MAX ? gc->mode : 0],
-	       mode_names[gc->engage < TCPF_GM_MAX ? gc->engage : 0], v->ports,
-	       v->engaged ? "true" : "false");
-	if (v->engaged && gc->mode == TCPF_GM_AUTO)
-		printf("%lld", wall(v, gs->engaged_at));
-	else if (v->engaged)
-		printf("%lld", wall(v, gc->set_at));
-	else
-		printf("null");
-	printf(", \"last_engaged\": ");
-	if (gs->engaged_at)
-		printf("%lld", wall(v, gs->engaged_at));
-	else
-		printf("null");
-	printf(", \"last_released\": ");
-	if (gs->released_at)
-		printf("%lld", wall(v, gs->released_at));
-	else
-		printf("null");
-	printf(", \"syn_rate\": %u, \"completion_ratio\": %.3f, "
-	       "\"verified_sources\": %d, \"counters\": {",
-	       gs->syn_rate, gs->ratio / 1000.0, v->verified);
-	for (int i = 0; i < TCPF_GC_MAX; i++)
-		printf("%s\"%s\": %llu", i ? ", " : "", counter_names[i],
-		       (unsigned long long)v->c[i]);
-	printf("}, \"settings\": {\"syn_rate\": %u, \"calm_rate\": %u, "
-	       "\"ratio\": %.3f, \"calm\": %u, \"auth_min\": %u, "
-	       "\"auth_max\": %u, \"ttl\": %u, \"rotate\": %u, "
-	       "\"window_scale\": %u, \"mss4\": %u, \"mss6\": %u}}",
-	       gc->syn_on, gc->syn_off, gc->ratio_on / 1000.0, gc->calm,
-	       gc->auth_min, gc->auth_max, gc->verified_ttl, gc->rotate,
-	       gc->wscale, gc->mss4, gc->mss6);
-}
-
-static void print_text(const char *ifname, const struct guard_view *v)
-{
-	const struct tcpf_gconf *gc = &v->gc;
-	const struct tcpf_gstate *gs = &v->gs;
-	const __u64 *c = v->c;
-
-	printf("guard on %s: %s", ifname, mode_names[gc->mode % TCPF_GM_MAX]);
-	if (gc->mode == TCPF_GM_AUTO)
-		printf(" (%s when engaged)", mode_names[gc->engage % TCPF_GM_MAX]);
-	printf(", ports %s\n", v->ports[0] ? v->ports : "none");
-	if (gc->mode == TCPF_GM_AUTO) {
-		if (gs->engaged)
-			printf("  engaged %u s ago\n", v->now - gs->engaged_at);
-		else if (gs->released_at)
-			printf("  calm; released %u s ago\n",
-			       v->now - gs->released_at);
-		else
-			printf("  calm; never engaged\n");
-	}
-	printf("  SYNs %u/s, handshakes completed %.1f%%, %d verified sources\n",
-	       gs->syn_rate, gs->ratio / 10.0, v->verified);
-	printf("  cookies sent %llu, validated %llu, failed %llu; handed to "
-	       "the kernel %llu (failed %llu); RSTs %llu\n",
-	       (unsigned long long)c[TCPF_GC_COOKIE_SENT],
-	       (unsigned long long)c[TCPF_GC_COOKIE_VALID],
-	       (unsigned long long)c[TCPF_GC_COOKIE_FAILED],
-	       (unsigned long long)c[TCPF_GC_HANDOFF],
-	       (unsigned long long)c[TCPF_GC_HANDOFF_FAILED],
-	       (unsigned long long)c[TCPF_GC_RST]);
-	printf("  auth challenges %llu, passes %llu; verified passes %llu; "
-	       "rate-limited %llu; left to the kernel %llu\n",
-	       (unsigned long long)c[TCPF_GC_AUTH_CHALLENGE],
-	       (unsigned long long)c[TCPF_GC_AUTH_PASS],
-	       (unsigned long long)c[TCPF_GC_VERIFIED],
-	       (unsigned long long)c[TCPF_GC_RL_DROP],
-	       (unsigned long long)c[TCPF_GC_UNSUPPORTED]);
-	if (gc->mode == TCPF_GM_MONITOR)
-		printf("  monitor: cookie would answer %llu SYNs and drop %llu "
-		       "ACKs\n", (unsigned long long)c[TCPF_GC_WOULD_COOKIE],
-		       (unsigned long long)c[TCPF_GC_WOULD_DROP]);
-}
-
-void guard_report_json(const char *ifname, unsigned int ifindex)
-{
-	struct guard_view *v = calloc(1, sizeof(*v));
-
-	if (v && !guard_read(ifname, ifindex, v))
-		print_json(ifname, v);
-	else
-		printf("null");
-	free(v);
-}
 
 /* ------------------------------------------------------------ the command */
 
@@ -690,16 +452,16 @@ static int guard_run(void *opts)
 	v = calloc(1, sizeof(*v));
 	if (!v)
 		return EXIT_FAIL;
-	err = guard_read(o->iface.name, o->iface.ifindex, v);
+	err = guard_read(o->iface.name, o->iface.ifindex, true, v);
 	if (err) {
 		free(v);
 		return not_attached(o->iface.name, err);
 	}
 	if (o->json) {
-		print_json(o->iface.name, v);
+		guard_view_json(o->iface.name, v);
 		printf("\n");
 	} else {
-		print_text(o->iface.name, v);
+		guard_view_text(o->iface.name, v);
 	}
 	free(v);
 	return EXIT_OK;

@@ -50,9 +50,6 @@ void guard_release(const char *ifname, unsigned int ifindex);
 int guard_apply(const char *ifname, unsigned int ifindex,
 		const struct guard_set *g);
 
-/* The guard's part of a report, on one line of JSON or as text. */
-void guard_report_json(const char *ifname, unsigned int ifindex);
-
 extern const struct cli_command guard_command;
 
 #endif

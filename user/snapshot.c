@@ -77,6 +77,9 @@ int snapshot_read(const char *ifname, struct iface_snapshot *s,
 			      sizeof(s->rules_error)))
 		ruleset_init(&s->rules);
 	err = policy_read_counts(ifname, s->hits, s->drops);
+	/* an attachment of a tcpflags without the guard has no slot */
+	s->guarded = !err && guard_read(ifname, s->meta.ifindex,
+					   what & SNAP_VERIFIED, &s->guard) == 0;
 	if (!err && (what & SNAP_SRCS))
 		err = read_srcs(ifname, s);
 	return err;

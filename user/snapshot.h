@@ -9,10 +9,12 @@
 
 #include <stdbool.h>
 #include "counters.h"
+#include "guardstate.h"
 #include "rules.h"
 
 /* What snapshot_read reads besides the counters. */
 #define SNAP_SRCS 1u             /* the SYN sources (the largest read) */
+#define SNAP_VERIFIED 2u         /* the guard's verified sources (a 1.5 MB read) */
 
 struct iface_snapshot {
 	char ifname[16];
@@ -29,6 +31,8 @@ struct iface_snapshot {
 	int nsrcs;                            /* SYN sources, most SYNs first: */
 	struct src_count *srcs;               /* every CPU's slots, merged */
 	int srcs_cap;
+	bool guarded;                         /* guard read (a slot is ours) */
+	struct guard_view guard;              /* the SYN-flood guard */
 	__u64 taken_ns;                       /* CLOCK_MONOTONIC of the read */
 };
 

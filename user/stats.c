@@ -158,6 +158,16 @@ static void print_sections(const struct iface_snapshot *x, bool json)
 	(json ? print_srcs_json : print_srcs_table)(x);
 	printf(json ? ", " : "\n");
 	(json ? report_rules_json : report_rules_table)(x);
+	if (json) {
+		printf(", \"guard\": ");
+		if (x->guarded)
+			guard_view_json(x->ifname, &x->guard);
+		else
+			printf("null");
+	} else if (x->guarded && x->guard.gc.mode != TCPF_GM_OFF) {
+		printf("\n");
+		guard_view_text(x->ifname, &x->guard);
+	}
 }
 
 static void print_json(const struct iface_snapshot *x,
@@ -215,7 +225,7 @@ static void print_table(const struct iface_snapshot *x,
 static int stats_once(const char *ifname, bool json)
 {
 	struct iface_snapshot *x = calloc(1, sizeof(*x));
-	int err = x ? snapshot_read(ifname, x, SNAP_SRCS) : -ENOMEM;
+	int err = x ? snapshot_read(ifname, x, SNAP_SRCS | SNAP_VERIFIED) : -ENOMEM;
 	struct tcpf_totals t;
 
 	if (err) {

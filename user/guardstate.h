@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * guardstate.h - an interface's guard as its maps hold it (the slot, the
+ * settings, the timer's state, the counters), read at one moment for
+ * `guard`, `stats`, `top` and the exporter, and shown.
+ */
+#ifndef TCPF_GUARDSTATE_H
+#define TCPF_GUARDSTATE_H
+
+#include <stdbool.h>
+#include <linux/types.h>
+#include "tcpflags.h"
+
+extern const char *const guard_mode_names[TCPF_GM_MAX];
+extern const char *const guard_counter_names[TCPF_GC_MAX];
+
+/* What one guard is and has done. */
+struct guard_view {
+	struct tcpf_gconf gc;
+	struct tcpf_gstate gs;
+	__u64 c[TCPF_GC_MAX];    /* summed over the CPUs */
+	__u32 now;               /* CLOCK_MONOTONIC_COARSE seconds */
+	int verified;            /* sources verified now, -1: not counted */
+	bool engaged;            /* cookie or auth in force now */
+	char ports[256];         /* "80,443,8000-8100" */
+};
+
+/* ifindex's slot in the gconf map behind fd; alloc: else a free one. */
+int guard_slot_of(int fd, unsigned int ifindex, bool alloc, __u32 *slot);
+__u32 guard_mono_now(void);
+/* The counters of a slot, summed over the CPUs, into out[TCPF_GC_MAX]. */
+int guard_stats_read(const char *ifname, __u32 slot, __u64 *out);
+/* -ENOENT when ifname has no guard slot (not attached); the verified
+ * sources are counted when asked (-1 otherwise). */
+int guard_read(const char *ifname, unsigned int ifindex, bool verified,
+	       struct guard_view *v);
+void guard_view_json(const char *ifname, const struct guard_view *v);
+void guard_view_text(const char *ifname, const struct guard_view *v);
+
+#endif
