@@ -42,51 +42,6 @@ static const struct cli_word engage_words[] = {
 	{ NULL, 0, false },
 };
 
-void guard_set_init(struct guard_set *g)
-{
-	memset(g, 0, sizeof(*g));
-	g->mode = g->engage = -1;
-	g->rate = g->burst = g->global_rate = -1;
-	g->auth_min = g->auth_max = g->ttl = g->rotate = -1;
-	g->syn_on = g->syn_off = g->calm = -1;
-	g->ratio = -1;
-}
-
-int guard_ports_parse(const char *s, struct guard_set *g, char *why,
-		      size_t size)
-{
-	char *copy = strdup(s), *save = NULL, *tok;
-	int err = 0;
-
-	if (!copy)
-		return -ENOMEM;
-	for (tok = strtok_r(copy, ",", &save); tok && !err;
-	     tok = strtok_r(NULL, ",", &save)) {
-		char *dash = strchr(tok, '-'), *end;
-		long lo, hi;
-
-		lo = strtol(tok, &end, 10);
-		hi = lo;
-		if (dash && end == dash)
-			hi = strtol(dash + 1, &end, 10);
-		if (*end || end == tok || lo < 1 || hi > 65535 || lo > hi) {
-			snprintf(why, size, "'%s' is not a port (1..65535) "
-				 "nor a range N-M", tok);
-			err = -EINVAL;
-			break;
-		}
-		for (long p = lo; p <= hi; p++)
-			g->ports[p / 64] |= 1ULL << (p % 64);
-		g->ports_given = true;
-	}
-	if (!err && !g->ports_given) {
-		snprintf(why, size, "'%s' names no port", s);
-		err = -EINVAL;
-	}
-	free(copy);
-	return err;
-}
-
 /* ------------------------------------------------------------ the slot */
 
 bool guard_have_handoff(void)

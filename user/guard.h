@@ -11,26 +11,10 @@
 #include <stdio.h>
 #include <linux/types.h>
 #include "tcpflags.h"
+#include "guardstate.h"
 
 struct tcpflags_bpf;
 struct cli_command;
-
-/* A setting as given: what is not given (-1, or ports_given false) keeps
- * the interface's current value. */
-struct guard_set {
-	int mode, engage;                  /* enum tcpf_guard_mode */
-	bool ports_given;
-	__u64 ports[TCPF_GUARD_PORT_WORDS];
-	long long rate, burst, global_rate;   /* ratelimit */
-	long long auth_min, auth_max, ttl, rotate;
-	long long syn_on, syn_off, calm;
-	double ratio;
-};
-
-void guard_set_init(struct guard_set *g);
-/* "80,443,8000-8100" into g's ports (added to those given before). */
-int guard_ports_parse(const char *s, struct guard_set *g, char *why,
-		      size_t size);
 
 /* Does this kernel have the cookie handoff (bpf_sk_assign_tcp_reqsk)? */
 bool guard_have_handoff(void);

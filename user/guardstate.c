@@ -15,6 +15,136 @@
 #include "guardstate.h"
 #include "maps.h"
 
+void guard_set_init(struct guard_set *g)
+{
+	memset(g, 0, sizeof(*g));
+	g->mode = g->engage = -1;
+	g->rate = g->burst = g->global_rate = -1;
+	g->auth_min = g->auth_max = g->ttl = g->rotate = -1;
+	g->syn_on = g->syn_off = g->calm = -1;
+	g->ratio = -1;
+}
+
+int guard_ports_parse(const char *s, struct guard_set *g, char *why,
+		      size_t size)
+{
+	char *copy = strdup(s), *save = NULL, *tok;
+	int err = 0;
+
+	if (!copy)
+		return -ENOMEM;
+	for (tok = strtok_r(copy, ",", &save); tok && !err;
+	     tok = strtok_r(NULL, ",", &save)) {
+		char *dash = strchr(tok, '-'), *end;
+		long lo, hi;
+
+		lo = strtol(tok, &end, 10);
+		hi = lo;
+		if (dash && end == dash)
+			hi = strtol(dash + 1, &end, 10);
+		if (*end || end == tok || lo < 1 || hi > 65535 || lo > hi) {
+			snprintf(why, size, "'%s' is not a port (1..65535) "
+				 "nor a range N-M", tok);
+			err = -EINVAL;
+			break;
+		}
+		for (long p = lo; p <= hi; p++)
+			g->ports[p / 64] |= 1ULL << (p % 64);
+		g->ports_given = true;
+	}
+	if (!err && !g->ports_given) {
+		snprintf(why, size, "'%s' names no port", s);
+		err = -EINVAL;
+	}
+	free(copy);
+	return err;
+}
+
+extern const char *const guard_mode_names[TCPF_GM_MAX];
+
+/* A rules file's `guard MODE [WORD VALUE]...`: the options as words. */
+int guard_words_parse(char **w, int n, struct guard_set *g, char *why,
+		      size_t size)
+{
+	static const struct { const char *word; size_t off; long long lo, hi; } ints[] = {
+		{ "syn-rate", offsetof(struct guard_set, syn_on), 1, 1000000000 },
+		{ "calm-rate", offsetof(struct guard_set, syn_off), 0, 1000000000 },
+		{ "calm", offsetof(struct guard_set, calm), 1, 86400 },
+		{ "rate", offsetof(struct guard_set, rate), 1, 1000000000 },
+		{ "burst", offsetof(struct guard_set, burst), 1, 1000000000 },
+		{ "global-rate", offsetof(struct guard_set, global_rate), 0, 1000000000 },
+		{ "auth-min", offsetof(struct guard_set, auth_min), 1, 3600 },
+		{ "auth-max", offsetof(struct guard_set, auth_max), 1, 3600 },
+		{ "ttl", offsetof(struct guard_set, ttl), 1, 30 * 86400 },
+		{ "rotate", offsetof(struct guard_set, rotate), 1, 86400 },
+	};
+	int i;
+
+	guard_set_init(g);
+	if (n < 1) {
+		snprintf(why, size, "guard needs a mode (off|monitor|ratelimit|"
+			 "auth|cookie|auto)");
+		return -EINVAL;
+	}
+	for (g->mode = 0; g->mode < TCPF_GM_MAX; g->mode++)
+		if (!strcmp(w[0], guard_mode_names[g->mode]))
+			break;
+	if (g->mode == TCPF_GM_MAX) {
+		snprintf(why, size, "unknown guard mode '%s' (off|monitor|"
+			 "ratelimit|auth|cookie|auto)", w[0]);
+		return -EINVAL;
+	}
+	for (i = 1; i < n; i += 2) {
+		const char *k = w[i], *v = i + 1 < n ? w[i + 1] : NULL;
+		char sub[96];
+		size_t j;
+
+		if (!v) {
+			snprintf(why, size, "guard: '%s' needs a value", k);
+			return -EINVAL;
+		}
+		if (!strcmp(k, "port")) {
+			if (guard_ports_parse(v, g, sub, sizeof(sub)))
+				goto bad;
+			continue;
+		}
+		if (!strcmp(k, "engage")) {
+			g->engage = !strcmp(v, "cookie") ? TCPF_GM_COOKIE :
+				    !strcmp(v, "auth") ? TCPF_GM_AUTH : -1;
+			if (g->engage < 0) {
+				snprintf(sub, sizeof(sub), "'%s' is not cookie "
+					 "or auth", v);
+				goto bad;
+			}
+			continue;
+		}
+		if (!strcmp(k, "ratio")) {
+			double r;
+
+			if (cli_parse_seconds(v, 0, 1, &r, sub, sizeof(sub)))
+				goto bad;
+			g->ratio = r;
+			continue;
+		}
+		for (j = 0; j < sizeof(ints) / sizeof(ints[0]); j++)
+			if (!strcmp(k, ints[j].word))
+				break;
+		if (j == sizeof(ints) / sizeof(ints[0])) {
+			snprintf(why, size, "guard: unknown setting '%s'", k);
+			return -EINVAL;
+		}
+		if (cli_parse_int(v, ints[j].lo, ints[j].hi,
+				  (long long *)((char *)g + ints[j].off), sub,
+				  sizeof(sub)))
+			goto bad;
+		continue;
+bad:
+		snprintf(why, size, "guard %s: %s", k, sub);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 const char *const guard_mode_names[TCPF_GM_MAX] = {
 	TCPF_GUARD_MODES(TCPF_X_NAME)
 };

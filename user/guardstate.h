@@ -8,8 +8,31 @@
 #define TCPF_GUARDSTATE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <linux/types.h>
 #include "tcpflags.h"
+
+/* A setting as given: what is not given (-1, or ports_given false) keeps
+ * the interface's current value. */
+struct guard_set {
+	int mode, engage;                  /* enum tcpf_guard_mode */
+	bool ports_given;
+	__u64 ports[TCPF_GUARD_PORT_WORDS];
+	long long rate, burst, global_rate;   /* ratelimit */
+	long long auth_min, auth_max, ttl, rotate;
+	long long syn_on, syn_off, calm;
+	double ratio;
+};
+
+void guard_set_init(struct guard_set *g);
+/* "80,443,8000-8100" into g's ports (added to those given before). */
+int guard_ports_parse(const char *s, struct guard_set *g, char *why,
+		      size_t size);
+
+/* The words of a rules file's guard line after "guard": MODE, then
+ * settings as `port LIST`, `rate N`, ... (the options without "--"). */
+int guard_words_parse(char **w, int n, struct guard_set *g, char *why,
+		      size_t size);
 
 extern const char *const guard_mode_names[TCPF_GM_MAX];
 extern const char *const guard_counter_names[TCPF_GC_MAX];

@@ -469,6 +469,12 @@ static int attach_commit(const struct attach_opts *o, struct attach_state *s)
 		return err;
 	}
 	s->done = STEP_RULES;
+	if (o->rules && o->rules->has_guard) {
+		err = guard_apply(o->iface.name, o->iface.ifindex,
+				  &o->rules->guard);
+		if (err)
+			return err;
+	}
 	err = record_meta(s->skel, o->iface.name, o->iface.ifindex, (__u32)o->mode, s->fresh);
 	if (err)
 		pr_warn("attached, but cannot record status: %s",

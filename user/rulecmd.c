@@ -15,6 +15,7 @@
 #include "policy.h"
 #include "report.h"
 #include "rulecmd.h"
+#include "guard.h"
 #include "snapshot.h"
 
 static const char rule_grammar[] =
@@ -265,6 +266,13 @@ static int run_apply(void *opts)
 		free(rs);
 		return EXIT_USAGE;
 	}
+	/* the guard line first: refused, it leaves everything as it was */
+	if (rs->has_guard &&
+	    (ret = guard_apply(ifname, o->iface.ifindex, &rs->guard))) {
+		ruleset_free(rs);
+		free(rs);
+		return ret == -EINVAL ? EXIT_USAGE : EXIT_FAIL;
+	}
 	lock = policy_lock(ifname);
 	ret = policy_replace(ifname, rs);
 	policy_unlock(lock);
@@ -365,6 +373,7 @@ const struct cli_command apply_command = {
 	.name = "apply", .summary = "replace the rule set",
 	.about = "  Replace IFACE's rule set with FILE's, atomically: one rule per\n"
 		 "  line as for 'rule add', '#' comments, 'set NAME PFX...' prefix sets\n"
-		 "  (used as @NAME), 'default pass|drop'.\n",
+		 "  (used as @NAME), 'default pass|drop', 'guard MODE port LIST ...'\n"
+		 "  (the guard's options as words, without --).\n",
 	.args = apply_args, .run = run_apply, RULE_CMD,
 };

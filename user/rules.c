@@ -858,6 +858,11 @@ static int parse_line(struct ruleset *rs, char *line, char *err, size_t len)
 		return parse_set_line(rs, argc, argv, err, len);
 	if (!strcmp(argv[0], "default"))
 		return parse_default_line(rs, argc, argv, err, len);
+	if (!strcmp(argv[0], "guard")) {
+		rs->has_guard = true;
+		return guard_words_parse(argv + 1, argc - 1, &rs->guard, err,
+					 len) ? -EINVAL : 0;
+	}
 	return parse_rule_line(rs, argc, argv, err, len);
 }
 

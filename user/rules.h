@@ -19,6 +19,7 @@
 #include <stddef.h>
 #include <linux/types.h>
 #include "tcpflags.h"
+#include "guardstate.h"
 
 #define RULE_TEXT_MAX 512
 #define RULE_PORTS_MAX 16
@@ -71,6 +72,8 @@ struct ruleset {
 	struct prefix_set sets[SETS_MAX];
 	__u8 default_action;     /* TCPF_ACT_PASS or TCPF_ACT_DROP */
 	__u64 reserved[(TCPF_RULES_MAX + 64) / 64]; /* ids a file names */
+	bool has_guard;          /* a `guard MODE ...` line: */
+	struct guard_set guard;  /* applied with the rules */
 };
 
 /* The compiled form, ready for the maps of one rule set. */

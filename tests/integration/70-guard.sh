@@ -312,7 +312,26 @@ check_eq "auto: calm after the flood, released after it engaged" \
 
 tf guard "$IF" off
 check_eq "guard off" "$(gj "j['mode']")" off
+
+# ---------------------------------------------------------- rules files
+printf 'synfin drop\nguard cookie port 8080,8443 rotate 20 ttl 600\n' >"$TMP/g.rules"
+tf apply "$IF" "$TMP/g.rules"
+check_eq "apply with a guard line: exit code" "$RC" 0
+check_eq "apply with a guard line: the guard" \
+    "$(gj "'%s %s %d %d' % (j['mode'], j['ports'], j['settings']['rotate'], j['settings']['ttl'])")" \
+    "cookie 8080,8443 20 600"
+printf 'xmas drop\nguard auth port 8080 speed 3\n' >"$TMP/bad.rules"
+tf apply "$IF" "$TMP/bad.rules"
+check_err "apply, a bad guard line" 2 "speed"
+check_eq "apply, a bad guard line: nothing changed" \
+    "$(gj "j['mode']") $(json_get "$(srv "$TCPF" rule list "$IF" --json)" "[r['text'] for r in j['rules']]")" \
+    "cookie ['synfin drop']"
 tf detach "$IF"
 check_eq "detach" "$RC" 0
+printf 'guard auth port 8080\n' >"$TMP/a.rules"
+tf attach "$IF" --rules "$TMP/a.rules"
+check_eq "attach --rules with a guard line" "$RC $(gj "j['mode'] + ' ' + j['ports']")" "0 auth 8080"
+tf detach "$IF"
+check_eq "detach, the guard goes with it" "$RC" 0
 
 t_done
