@@ -66,7 +66,7 @@ TOOL_LIBS := $(shell pkg-config --libs ncursesw libmicrohttpd 2>/dev/null || \
 
 # what `make test` and `make bench` need besides the tool
 TEST_PROGS  := $(addprefix $(BUILD)/,test_bpf test_flow test_user \
-	       test_rules test_policy empty.bpf.o)
+	       test_rules test_policy empty.bpf.o livegen)
 BENCH_PROGS := $(addprefix $(BUILD)/,bench bench_policy bench_top livegen \
 	       empty.bpf.o xdpdrop.bpf.o)
 
