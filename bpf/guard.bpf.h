@@ -338,7 +338,9 @@ static __always_inline int cookie_check(const struct tcpf_gstate *gs,
 
 /* ---------------------------------------------------- sources, auth */
 
-static __always_inline __u32 guard_mix(const struct tcpf_gconf *gc,
+/* A keyed 64-bit mix of the source (and the 4-tuple): its low bits pick
+ * a slot, its high 32 bits are the tag that must match there. */
+static __always_inline __u64 guard_mix(const struct tcpf_gconf *gc,
 				       const struct tcpf_segment *in,
 				       int tuple)
 {
@@ -353,13 +355,15 @@ static __always_inline __u32 guard_mix(const struct tcpf_gconf *gc,
 		h += (in->daddr[0] ^ in->daddr[3]) * 0xc4ceb9fe1a85ec53ULL;
 	}
 	h ^= h >> 29;
-	return (__u32)(h ^ h >> 32);
+	h *= 0xbf58476d1ce4e5b9ULL;
+	return h ^ h >> 31;
 }
 
 static __always_inline struct tcpf_gverified *
 verified_slot(const struct tcpf_gconf *gc, const struct tcpf_segment *in)
 {
-	__u32 slot = guard_mix(gc, in, 0) & (TCPF_GUARD_VERIFIED_SLOTS - 1);
+	__u32 slot = (__u32)guard_mix(gc, in, 0) &
+		     (TCPF_GUARD_VERIFIED_SLOTS - 1);
 
 	return bpf_map_lookup_elem(&tcpf_gverified, &slot);
 }
@@ -391,9 +395,10 @@ static __always_inline void verify(const struct tcpf_gconf *gc,
 static __always_inline int auth_syn(const struct tcpf_gconf *gc,
 				    const struct tcpf_segment *in, __u32 now)
 {
-	__u32 h = guard_mix(gc, in, 1);
-	__u32 slot = h & (TCPF_GUARD_AUTH_SLOTS - 1);
-	__u32 tag = ((h >> 20) ^ in->seq * 0x9e3779b1) | 1;
+	__u64 h = guard_mix(gc, in, 1);
+	__u32 slot = (__u32)h & (TCPF_GUARD_AUTH_SLOTS - 1);
+	/* 32 bits of its own, and the ISN: the same SYN sent again */
+	__u32 tag = ((__u32)(h >> 32) ^ in->seq * 0x9e3779b1) | 1;
 	struct tcpf_gauth *a = bpf_map_lookup_elem(&tcpf_gauth, &slot);
 	__u32 age;
 

@@ -35,6 +35,14 @@ __u32 seq = 0;
 /* Frames that were not the expected Ethernet/IP/TCP (sent unchanged as a
  * drop): build/livegen reports it, and it must stay 0. */
 __u64 bad = 0;
+/*
+ * The frame, as build/livegen made it (54 bytes IPv4, 74 IPv6), written
+ * over every page before its update: a receiver that answers with XDP_TX
+ * rewrites the page in place (the guard's SYN-ACKs do), and the page comes
+ * back to this run's pool as the reply, not the SYN.
+ */
+__u8 tmpl[80] = {};
+__u32 tmpl_len = 0;
 
 static __always_inline __u32 scramble(__u32 x)
 {
@@ -70,6 +78,10 @@ int livegen_syn(struct xdp_md *ctx)
 	__u16 *old, new[2];
 	__u32 sum;
 
+	if (tmpl_len == 74 && data + 74 <= end)
+		__builtin_memcpy(data, tmpl, 74);
+	else if (tmpl_len == 54 && data + 54 <= end)
+		__builtin_memcpy(data, tmpl, 54);
 	if ((void *)(eth + 1) > end)
 		goto bad;
 	if (eth->h_proto == bpf_htons(ETH_P_IP)) {

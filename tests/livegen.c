@@ -220,6 +220,10 @@ int main(int argc, char **argv)
 	if (getrandom(&seed, sizeof(seed), 0) != sizeof(seed))
 		seed = (__u32)time(NULL) ^ (__u32)getpid() << 16;
 	skel->bss->seq = seed;
+	if (len == 54 || len == 74) {
+		memcpy(skel->bss->tmpl, frame, len);
+		skel->bss->tmpl_len = len;
+	}
 
 	/* the kernel wants data_end == the frame's length */
 	xmd.data_end = len;
