@@ -425,6 +425,24 @@ static __always_inline int auth_syn(const struct tcpf_gconf *gc,
 
 /* ------------------------------------------------------------ sockets */
 
+/* The segment's socket tuple, as the kernel's lookups take it; its size. */
+static __always_inline __u32 sock_tuple(const struct tcpf_segment *in,
+					struct bpf_sock_tuple *t)
+{
+	if (in->family == TCPF_IPV4) {
+		t->ipv4.saddr = in->saddr[0];
+		t->ipv4.daddr = in->daddr[0];
+		t->ipv4.sport = in->sport;
+		t->ipv4.dport = in->dport;
+		return sizeof(t->ipv4);
+	}
+	__builtin_memcpy(t->ipv6.saddr, in->saddr, 16);
+	__builtin_memcpy(t->ipv6.daddr, in->daddr, 16);
+	t->ipv6.sport = in->sport;
+	t->ipv6.dport = in->dport;
+	return sizeof(t->ipv6);
+}
+
 /* The kernel's socket for the segment: its state, or -1 for none. */
 static __always_inline int sock_state(void *ctx,
 				      const struct tcpf_segment *in)
@@ -434,19 +452,7 @@ static __always_inline int sock_state(void *ctx,
 	__u32 size;
 	int st;
 
-	if (in->family == TCPF_IPV4) {
-		t.ipv4.saddr = in->saddr[0];
-		t.ipv4.daddr = in->daddr[0];
-		t.ipv4.sport = in->sport;
-		t.ipv4.dport = in->dport;
-		size = sizeof(t.ipv4);
-	} else {
-		__builtin_memcpy(t.ipv6.saddr, in->saddr, 16);
-		__builtin_memcpy(t.ipv6.daddr, in->daddr, 16);
-		t.ipv6.sport = in->sport;
-		t.ipv6.dport = in->dport;
-		size = sizeof(t.ipv6);
-	}
+	size = sock_tuple(in, &t);
 	sk = bpf_skc_lookup_tcp(ctx, &t, size, BPF_F_CURRENT_NETNS, 0);
 	if (!sk)
 		return -1;
@@ -748,19 +754,7 @@ static __always_inline void guard_handoff(struct __sk_buff *skb,
 	guard_options(skb, 0, gx->tcp_off, gx->tcp_len, &o);
 	if (!cookie_check(gx->gs, in, &o, &opts, &mssi))
 		return;
-	if (in->family == TCPF_IPV4) {
-		t.ipv4.saddr = in->saddr[0];
-		t.ipv4.daddr = in->daddr[0];
-		t.ipv4.sport = in->sport;
-		t.ipv4.dport = in->dport;
-		size = sizeof(t.ipv4);
-	} else {
-		__builtin_memcpy(t.ipv6.saddr, in->saddr, 16);
-		__builtin_memcpy(t.ipv6.daddr, in->daddr, 16);
-		t.ipv6.sport = in->sport;
-		t.ipv6.dport = in->dport;
-		size = sizeof(t.ipv6);
-	}
+	size = sock_tuple(in, &t);
 	skc = bpf_skc_lookup_tcp(skb, &t, size, BPF_F_CURRENT_NETNS, 0);
 	if (!skc)
 		return;
