@@ -4,11 +4,12 @@
  * scripts/bench-live.sh.
  *
  *   livegen DEV COUNT --dst-mac MAC [--ipv6] [--dst ADDR] [--dport N]
- *                     [--batch N] [--flags BYTE]
+ *                     [--batch N] [--flags BYTE] [--rate PPS]
  *
  * Run it inside the generator's network namespace (nsenter --net=...).  It
  * builds one TCP SYN frame to ADDR:N from DEV's MAC to MAC (--flags: another
- * flag byte instead of SYN, e.g. 0x03 for SYN|FIN), and runs
+ * flag byte instead of SYN, e.g. 0x03 for SYN|FIN, 0x10 for an ACK flood),
+ * and runs
  * bpf/livegen.bpf.c on it COUNT times with BPF_PROG_TEST_RUN in live-frames
  * mode: the program gives every frame a new spoofed source (198.18.0.0/16,
  * or 2001:2:0:ff::/64 with --ipv6) and sends it out of DEV with XDP_TX.
@@ -25,12 +26,16 @@
  * receiver's own address (198.19.0.2) the SYNs reach TCP, which checks
  * their checksums and tries to answer with RSTs the namespace cannot route.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <linux/ethtool.h>
+#include <linux/sockios.h>
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -53,7 +58,8 @@
 static void usage(void)
 {
 	fprintf(stderr, "usage: livegen DEV COUNT --dst-mac MAC [--ipv6] "
-		"[--dst ADDR] [--dport N] [--batch N] [--flags BYTE]\n");
+		"[--dst ADDR] [--dport N] [--batch N] [--flags BYTE] "
+		"[--rate PPS]\n");
 	exit(2);
 }
 
@@ -92,6 +98,51 @@ static int dev_mac(const char *dev, __u8 mac[6])
 		memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
 	close(fd);
 	return err;
+}
+
+/* Is this network namespace one made with `ip netns add` (a lab's, named
+ * in /run/netns), not the host's?  (PID 1's is not readable here.) */
+static int named_netns(void)
+{
+	struct stat self, st;
+	struct dirent *e;
+	char path[300];
+	int found = 0;
+	DIR *d;
+
+	if (stat("/proc/self/ns/net", &self))
+		return 0;
+	d = opendir("/run/netns");
+	if (!d)
+		return 0;
+	while (!found && (e = readdir(d))) {
+		snprintf(path, sizeof(path), "/run/netns/%s", e->d_name);
+		found = e->d_name[0] != '.' && !stat(path, &st) &&
+			st.st_ino == self.st_ino && st.st_dev == self.st_dev;
+	}
+	closedir(d);
+	return found;
+}
+
+/* Why dev is no lab's, or NULL: it must be a veth in a named namespace. */
+static const char *lab_only(const char *dev)
+{
+	struct ethtool_drvinfo info = { .cmd = ETHTOOL_GDRVINFO };
+	struct ifreq ifr = { 0 };
+	int fd, err;
+
+	if (!named_netns())
+		return "not in a namespace of a lab (ip netns add)";
+	fd = socket(AF_INET, SOCK_DGRAM, 0);
+	if (fd < 0)
+		return "no socket";
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", dev);
+	ifr.ifr_data = (void *)&info;
+	err = ioctl(fd, SIOCETHTOOL, &ifr);
+	close(fd);
+	if (err || strcmp(info.driver, "veth"))
+		return "not a veth";
+	return NULL;
 }
 
 /*
@@ -147,13 +198,14 @@ static __u32 build_syn(__u8 *buf, const __u8 dmac[6], const __u8 smac[6],
 int main(int argc, char **argv)
 {
 	const char *dev, *dst_s = NULL;
-	unsigned long long count;
+	unsigned long long count, rate = 0, done = 0, ns = 0;
+	const char *why;
 	unsigned int dport = 80, batch = 64, ifindex, flags = 0x02;
 	int ipv6 = 0, have_dmac = 0, err;
 	__u8 dmac[6], smac[6], dst[16], frame[128];
 	struct xdp_md xmd = { 0 };
 	struct livegen_bpf *skel;
-	struct timespec a, b;
+	struct timespec a, b, next;
 	__u32 len, seed;
 	double secs;
 	char *end;
@@ -187,6 +239,10 @@ int main(int argc, char **argv)
 			flags = (unsigned int)strtoul(argv[++i], &end, 0);
 			if (*end || flags > 0xff)
 				usage();
+		} else if (!strcmp(opt, "--rate")) {
+			rate = strtoull(argv[++i], &end, 10);
+			if (*end || !rate || rate > 100000000ull)
+				usage();
 		} else if (!strcmp(opt, "--batch")) {
 			batch = (unsigned int)strtoul(argv[++i], &end, 10);
 			if (*end || !batch || batch > 256)
@@ -206,6 +262,11 @@ int main(int argc, char **argv)
 	ifindex = if_nametoindex(dev);
 	if (!ifindex || dev_mac(dev, smac)) {
 		fprintf(stderr, "livegen: no interface %s here\n", dev);
+		return 1;
+	}
+	why = lab_only(dev);
+	if (why) {
+		fprintf(stderr, "livegen: refusing %s: %s\n", dev, why);
 		return 1;
 	}
 	len = build_syn(frame, dmac, smac, ipv6, dst, dport, (__u8)flags);
@@ -231,11 +292,27 @@ int main(int argc, char **argv)
 	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = frame,
 		    .data_size_in = len, .ctx_in = &xmd,
 		    .ctx_size_in = sizeof(xmd),
-		    .flags = BPF_F_TEST_XDP_LIVE_FRAMES,
-		    .repeat = (__u32)count, .batch_size = batch);
+		    .flags = BPF_F_TEST_XDP_LIVE_FRAMES, .batch_size = batch);
 	clock_gettime(CLOCK_MONOTONIC, &a);
-	err = bpf_prog_test_run_opts(bpf_program__fd(skel->progs.livegen_syn),
-				     &opts);
+	next = a;
+	for (err = 0; done < count && !err; done += opts.repeat) {
+		/* flat out: one run; at a rate: a millisecond's frames */
+		unsigned long long n = rate ? (rate + 999) / 1000 : count;
+
+		opts.repeat = (__u32)(n < count - done ? n : count - done);
+		err = bpf_prog_test_run_opts(
+			bpf_program__fd(skel->progs.livegen_syn), &opts);
+		ns += (unsigned long long)opts.duration * opts.repeat;
+		if (rate) {
+			next.tv_nsec += 1000000;
+			if (next.tv_nsec >= 1000000000) {
+				next.tv_sec++;
+				next.tv_nsec -= 1000000000;
+			}
+			clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next,
+					NULL);
+		}
+	}
 	clock_gettime(CLOCK_MONOTONIC, &b);
 	if (err) {
 		fprintf(stderr, "livegen: live test run failed: %s\n",
@@ -245,8 +322,8 @@ int main(int argc, char **argv)
 	}
 	secs = (double)(b.tv_sec - a.tv_sec) +
 	       (double)(b.tv_nsec - a.tv_nsec) / 1e9;
-	printf("sent=%llu elapsed=%.6f mpps=%.3f kernel_ns=%u bad=%llu\n",
-	       count, secs, (double)count / secs / 1e6, opts.duration,
+	printf("sent=%llu elapsed=%.6f mpps=%.3f kernel_ns=%llu bad=%llu\n",
+	       count, secs, (double)count / secs / 1e6, ns / count,
 	       (unsigned long long)skel->bss->bad);
 	err = skel->bss->bad ? 1 : 0;
 	livegen_bpf__destroy(skel);
