@@ -25,8 +25,8 @@
 # twice, the info receiver once, in the middle), so a drift over the round
 # moves every receiver's runs alike, and a ratio is taken between the rates
 # of one round; a budget is the median of the rounds' ratios, their min-max
-# beside it (the same harness as tests/benchtime.h, in shell).  The generator and
-# the receiver's softirq work share one CPU (live frames run in the caller's
+# beside it (scripts/benchlib.sh, the harness of tests/benchtime.h in
+# shell).  The generator and the receiver's softirq work share one CPU (live frames run in the caller's
 # context and the veth's NAPI runs on that CPU), so the rate the flood
 # reaches is set by what a packet costs end to end.  The generator's time
 # is its CPU time, not the wall clock: the kernel's own ns per frame of the
@@ -83,6 +83,7 @@
 set -eu
 cd "$(dirname "$0")/.."
 . scripts/netns.sh
+. scripts/benchlib.sh
 
 LAB=tcpf-blive-$$
 ROUNDS=${BENCH_LIVE_ROUNDS:-9}
@@ -231,10 +232,7 @@ gen() {
     shift
     out=$(cli taskset -c "$CPU" "$GEN" "$LAB_CLI_IF" "$n" --dst-mac "$SRV_MAC" "$@") ||
         die "livegen failed: $out"
-    echo "$out" | awk -v clock="$CLOCK" '{
-        for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] } }
-        END { if (clock == "wall") print v["elapsed"]
-              else printf "%.6f\n", v["kernel_ns"] * v["sent"] / 1e9 }'
+    echo "$out" | gen_secs "$CLOCK"
 }
 
 # measure RECEIVER COUNT: one run; sets GOT (frames tcpf-srv received),
@@ -289,45 +287,6 @@ for who in $RECEIVERS; do
         'BEGIN { n = g / s * t; n = int(n / 100000 + 0.5) * 100000;
                  if (n < lo) n = lo; if (n > hi) n = hi; print n }')
 done
-
-# the runs of a round: PAIRED, MIDDLE (once each), PAIRED backwards
-palindrome() {
-    local fwd i out="$1 $2"
-    read -r -a fwd <<< "$1"
-    for ((i = ${#fwd[@]} - 1; i >= 0; i--)); do out="$out ${fwd[$i]}"; done
-    echo "$out"
-}
-
-# median and min-max of a list of numbers separated by blanks
-median() { tr -s ' ' '\n' | grep . | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
-minmax() { tr -s ' ' '\n' | grep . | sort -g | awk 'NR == 1 { lo = $1 } { hi = $1 } END { print lo "-" hi }'; }
-
-# ratios ARRAY NUM DEN: per round, ARRAY[NUM,r] / ARRAY[DEN,r]
-ratios() {
-    local -n arr=$1
-    local i out=""
-    for ((i = 0; i < ROUNDS; i++)); do
-        out="$out $(awk -v a="${arr[$2,$i]}" -v b="${arr[$3,$i]}" 'BEGIN { printf "%.3f", a / b }')"
-    done
-    echo "${out# }"
-}
-
-# budget NAME RATIOS LIMIT ceiling|floor: the line, judged on its median as
-# printed; a failure is remembered for the exit status
-FAILED=0
-budget() {
-    local med spread verdict
-    med=$(echo "$2" | median)
-    spread=$(echo "$2" | tr -s ' ' '\n' | grep . | sort -g |
-             awk 'NR == 1 { lo = $1 } { hi = $1 } END { printf "%.2f-%.2f", lo, hi }')
-    verdict=$(awk -v m="$med" -v l="$3" -v k="$4" 'BEGIN {
-        m = sprintf("%.2f", m) + 0
-        ok = k == "floor" ? m >= l : m <= l
-        print ok ? "PASS" : "FAIL" }')
-    [ "$verdict" = PASS ] || FAILED=1
-    printf 'budget %s ratio=%.2f limit=%s spread=%s pairs=%d %s\n' "$1" "$med" "$3" \
-        "$spread" "$(echo "$2" | wc -w)" "$verdict"
-}
 
 # tally WHO COUNT N LOST SENT: a run of N frames of which WHO counted COUNT
 # in SECS: into the round's G (frames) and S (seconds), and into the arrays
