@@ -68,7 +68,7 @@ TOOL_LIBS := $(shell pkg-config --libs ncursesw libmicrohttpd 2>/dev/null || \
 TEST_PROGS  := $(addprefix $(BUILD)/,test_bpf test_flow test_user \
 	       test_rules test_policy empty.bpf.o livegen)
 BENCH_PROGS := $(addprefix $(BUILD)/,bench bench_policy bench_top livegen \
-	       empty.bpf.o xdpdrop.bpf.o)
+	       empty.bpf.o xdpdrop.bpf.o floodsink.bpf.o)
 
 # ---- derived
 core_objs := $(CORE:%=$(BUILD)/user/%.o)
@@ -124,7 +124,7 @@ test: test-progs
 # every bench runs, so a failed budget hides no other figure; the exit
 # status is 1 when any budget failed
 BENCHES := $(BUILD)/bench $(BUILD)/bench_policy scripts/bench-live.sh \
-	   scripts/bench-top.sh scripts/bench-exporter.sh
+	   scripts/bench-guard.sh scripts/bench-top.sh scripts/bench-exporter.sh
 
 bench: bench-progs
 	$(Q)st=0; for b in $(BENCHES); do $$b || st=1; done; exit $$st
