@@ -54,11 +54,14 @@ tcpf_sip_word(struct tcpf_sip *s, __u64 m)
 	s->v0 ^= m;
 }
 
-/* The last block (the message's length in bytes, no tail) and finalization. */
+/*
+ * The last block - the message's length in bytes in the top byte, its
+ * last tail_len (< 8) bytes below, as little-endian - and finalization.
+ */
 static inline __attribute__((always_inline)) __u64
-tcpf_sip_final(struct tcpf_sip *s, __u32 words)
+tcpf_sip_final(struct tcpf_sip *s, __u32 words, __u64 tail, __u32 tail_len)
 {
-	tcpf_sip_word(s, (__u64)(words * 8) << 56);
+	tcpf_sip_word(s, (__u64)(words * 8 + tail_len) << 56 | tail);
 	s->v2 ^= 0xff;
 	tcpf_sipround(s);
 	tcpf_sipround(s);
@@ -67,9 +70,14 @@ tcpf_sip_final(struct tcpf_sip *s, __u32 words)
 	return s->v0 ^ s->v1 ^ s->v2 ^ s->v3;
 }
 
-/* SipHash-2-4 of a message of n words. */
+/*
+ * SipHash-2-4 of a message of n words and a tail of tail_len bytes: the
+ * tail rides in the length block, so a few bytes past whole words cost no
+ * compression of their own.
+ */
 static inline __attribute__((always_inline)) __u64
-tcpf_siphash(const __u64 key[2], const __u64 *m, __u32 n)
+tcpf_siphash_tail(const __u64 key[2], const __u64 *m, __u32 n, __u64 tail,
+		  __u32 tail_len)
 {
 	struct tcpf_sip s;
 	__u32 i;
@@ -77,7 +85,14 @@ tcpf_siphash(const __u64 key[2], const __u64 *m, __u32 n)
 	tcpf_sip_init(&s, key);
 	for (i = 0; i < n; i++)
 		tcpf_sip_word(&s, m[i]);
-	return tcpf_sip_final(&s, n);
+	return tcpf_sip_final(&s, n, tail, tail_len);
+}
+
+/* SipHash-2-4 of a message of n words. */
+static inline __attribute__((always_inline)) __u64
+tcpf_siphash(const __u64 key[2], const __u64 *m, __u32 n)
+{
+	return tcpf_siphash_tail(key, m, n, 0, 0);
 }
 
 /*

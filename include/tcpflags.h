@@ -383,7 +383,7 @@ _Static_assert(sizeof(struct tcpf_timer) == 16, "tcpf_timer layout");
  * a spoofed flood of one-SYN sources churns without displacing it, and a
  * SYN costs one array access - no insert, ever.
  */
-#define TCPF_SRC_SLOTS 4096
+#define TCPF_SRC_SLOTS 1024
 #define TCPF_SRC_SCORE_MAX 1024  /* how much credit a busy source banks */
 
 struct tcpf_src {
@@ -660,6 +660,7 @@ enum tcpf_guard_counter { TCPF_GUARD_COUNTERS(TCPF_X_ENUM) TCPF_GC_MAX };
 #define TCPF_GUARD_PORT_WORDS 1024   /* 65536 ports, one bit each */
 #define TCPF_GUARD_AUTH_SLOTS (1 << 20)     /* first SYNs remembered */
 #define TCPF_GUARD_VERIFIED_SLOTS (1 << 16) /* verified sources */
+#define TCPF_GUARD_LISTEN_SLOTS 8    /* listeners remembered, per interface */
 
 /*
  * tcpf_gconf[slot] (per namespace): one interface's guard, as `tcpflags
@@ -705,8 +706,17 @@ struct tcpf_gstate {
 	__u32 ratio;             /* handshakes / SYNs per mille, last tick */
 	__u32 ticks;
 	__u64 syns, handshakes;  /* the totals at the last tick */
+	/*
+	 * cookie: the listeners SYNs found lately, so a flood costs no socket
+	 * lookup per SYN: direct-mapped by a hash of (family, address, port),
+	 * each the hash's tag << 32 | the second it was seen listening, one
+	 * 64-bit store (the data path writes it, on any CPU).  A listener is
+	 * believed for the rest of that second; no listener is never cached.
+	 */
+	__u64 listen[TCPF_GUARD_LISTEN_SLOTS];
 };
-_Static_assert(sizeof(struct tcpf_gstate) == 80, "tcpf_gstate layout");
+_Static_assert(sizeof(struct tcpf_gstate) == 80 + 8 * TCPF_GUARD_LISTEN_SLOTS,
+	       "tcpf_gstate layout");
 
 /* tcpf_gauth (per namespace): first SYNs, direct-mapped by their 4-tuple. */
 struct tcpf_gauth {
@@ -721,6 +731,17 @@ struct tcpf_gverified {
 	__u32 family;            /* enum tcpf_family + 1; 0: empty */
 };
 _Static_assert(sizeof(struct tcpf_gverified) == 24, "tcpf_gverified layout");
+
+/*
+ * tcpf_gvbits[0] (per namespace): a bit per tcpf_gverified slot, set when a
+ * source is verified there, cleared when a lookup finds it expired.  A
+ * spoofed SYN reads its bit (8 KiB, always in cache) and, clear, never
+ * touches the 1.5 MiB table: a random read there cost ~100 ns here, most of
+ * it the TLB (the table is vmalloc'ed in 4 KiB pages).
+ */
+struct tcpf_gvbits {
+	__u64 w[TCPF_GUARD_VERIFIED_SLOTS / 64];
+};
 
 /*
  * A SYN cookie (the ISN of the guard's SYN-ACK): bit 0 the secret's epoch
