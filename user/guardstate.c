@@ -292,6 +292,25 @@ static long long wall(const struct guard_view *v, __u32 t)
 	return t ? (long long)time(NULL) - (long long)(v->now - t) : 0;
 }
 
+/* ", \"name\": " and t in wall-clock seconds, or null for never (0). */
+static void json_time(const char *name, const struct guard_view *v, __u32 t)
+{
+	printf(", \"%s\": ", name);
+	if (t)
+		printf("%lld", wall(v, t));
+	else
+		printf("null");
+}
+
+/* The CLOCK_MONOTONIC second the guard came in force: auto's last engage,
+ * cookie's or auth's setting; 0 when it is not engaged. */
+static __u32 engaged_at(const struct guard_view *v)
+{
+	if (!v->engaged)
+		return 0;
+	return v->gc.mode == TCPF_GM_AUTO ? v->gs.engaged_at : v->gc.set_at;
+}
+
 void guard_view_json(const char *ifname, const struct guard_view *v)
 {
 	const struct tcpf_gconf *gc = &v->gc;
@@ -300,26 +319,13 @@ void guard_view_json(const char *ifname, const struct guard_view *v)
 	printf("{\"interface\": ");
 	json_string(ifname);
 	printf(", \"mode\": \"%s\", \"engage\": \"%s\", \"ports\": \"%s\", "
-	       "\"engaged\": %s, \"engaged_since\": ",
+	       "\"engaged\": %s",
 	       guard_mode_names[gc->mode < TCPF_GM_MAX ? gc->mode : 0],
 	       guard_mode_names[gc->engage < TCPF_GM_MAX ? gc->engage : 0], v->ports,
 	       v->engaged ? "true" : "false");
-	if (v->engaged && gc->mode == TCPF_GM_AUTO)
-		printf("%lld", wall(v, gs->engaged_at));
-	else if (v->engaged)
-		printf("%lld", wall(v, gc->set_at));
-	else
-		printf("null");
-	printf(", \"last_engaged\": ");
-	if (gs->engaged_at)
-		printf("%lld", wall(v, gs->engaged_at));
-	else
-		printf("null");
-	printf(", \"last_released\": ");
-	if (gs->released_at)
-		printf("%lld", wall(v, gs->released_at));
-	else
-		printf("null");
+	json_time("engaged_since", v, engaged_at(v));
+	json_time("last_engaged", v, gs->engaged_at);
+	json_time("last_released", v, gs->released_at);
 	printf(", \"syn_rate\": %u, \"completion_ratio\": %.3f, "
 	       "\"verified_sources\": %d, \"counters\": {",
 	       gs->syn_rate, gs->ratio / 1000.0, v->verified);
