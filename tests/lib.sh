@@ -50,6 +50,20 @@ t_cleanup() {
 }
 trap t_cleanup EXIT
 
+# t_tmp NAME: TMP, a scratch directory of the test's own
+# (/tmp/tcpf-NAME.XXXXXX), and the exit trap that undoes everything: the
+# test's t_undo first when it defines one (what it made beyond its labs),
+# then the labs, then TMP (KEEP_TMP=1 keeps it, for a look, and says where).
+t_tmp() {
+    TMP=$(mktemp -d "/tmp/tcpf-$1.XXXXXX")
+    trap t_exit EXIT
+}
+t_exit() {
+    if declare -F t_undo >/dev/null; then t_undo; fi
+    t_cleanup
+    if [ -n "${KEEP_TMP:-}" ]; then echo "# kept $TMP"; else rm -rf "$TMP"; fi
+}
+
 # srv / cli CMD...: run in the lab's server or client namespace.
 srv() { in_ns "$LAB-srv" "$@"; }
 cli() { in_ns "$LAB-cli" "$@"; }

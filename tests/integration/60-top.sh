@@ -46,8 +46,8 @@ HTTP=8080
 IV=0.2                          # top's refresh interval in these tests
 NOBODY=(setpriv --reuid=65534 --regid=65534 --clear-groups)
 SOCK=tcpf-top-$$                # a tmux server of our own
-TMP=$(mktemp -d /tmp/tcpf-top.XXXXXX)
-t_exit() {
+t_tmp top
+t_undo() {
     tmux -L "$SOCK" kill-server >/dev/null 2>&1
     # lo and tva1-16 are attached too (several interfaces); t_cleanup
     # knows the lab's veths
@@ -58,10 +58,7 @@ t_exit() {
             in_ns "$LAB-srv" "$TCPF" detach "tva$i" >/dev/null 2>&1
         done
     fi
-    t_cleanup
-    rm -rf "$TMP"
 }
-trap t_exit EXIT
 
 # ---------------------------------------------------------------- helpers
 

@@ -31,12 +31,7 @@ set -u
 . "$(dirname "$0")/../lib.sh"
 
 IF=$LAB_SRV_IF
-TMP=$(mktemp -d /tmp/tcpf-guard.XXXXXX)
-t_exit() {
-    t_cleanup
-    rm -rf "$TMP"
-}
-trap t_exit EXIT
+t_tmp guard
 
 tf() { run "$LAB-srv" "$TCPF" "$@"; }
 
