@@ -63,7 +63,9 @@ srv "$TCPF" apply "$IF" "$TMP/rules" >/dev/null
 
 xdp=$(srv "$TCPF" status --json | json "j['attachments'][0]['prog_id']")
 conns=$(srv "$TCPF" status --json | json "j['flow_table']['connections']")
-tc=$(srv bpftool -j net show dev "$IF" | json "j[0]['tc'][0]['id']")
+# the egress observer (the guard's handoff is a TC ingress program beside it)
+tc=$(srv bpftool -j net show dev "$IF" |
+    json "[p['id'] for p in j[0]['tc'] if p['kind'] == 'clsact/egress'][0]")
 srv build/bench_top "$xdp" "$tc" "$conns"
 
 # the reaper recounts the gauges once a second: wait for the full table
