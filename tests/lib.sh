@@ -68,6 +68,20 @@ t_exit() {
 srv() { in_ns "$LAB-srv" "$@"; }
 cli() { in_ns "$LAB-cli" "$@"; }
 
+# cookie_client FIRST LAST: the client side of a lab where the guard's
+# cookies work: an XDP pass program on its veth (veth delivers XDP_TX
+# frames only to a peer with one) and the addresses 198.19.0.FIRST..LAST
+# and 2001:2:0:1::FIRST..LAST, so that each connection can come from a
+# source of its own (one that completed a handshake is verified).
+cookie_client() {
+    local i
+    cli ip link set dev "$LAB_CLI_IF" xdpdrv obj "$ROOT/build/empty.bpf.o" sec xdp
+    for i in $(seq "$1" "$2"); do
+        cli ip addr add "198.19.0.$i/24" dev "$LAB_CLI_IF"
+        cli ip addr add "2001:2:0:1::$i/64" dev "$LAB_CLI_IF" nodad
+    done
+}
+
 # json_get JSON PYEXPR: evaluate PYEXPR with the parsed object as `j`.
 json_get() {
     "$PY" -c 'import json,sys; j=json.loads(sys.argv[1]); print(eval(sys.argv[2]))' "$1" "$2"

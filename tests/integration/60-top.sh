@@ -97,6 +97,13 @@ top_pid() { pgrep -P "$(tm list-panes -t "$1" -F '#{pane_pid}')" -x tcpflags; }
 # key NAME KEYS...: type into the pane.
 key() { local n=$1; shift; tm send-keys -t "$n" "$@"; }
 # settle: a few refreshes of top (only where nothing must change)
+# fits80 NAME FILE: FILE (a capture of an 80x24 pane) has 24 lines, none
+# longer than 80 characters.
+fits80() {
+    check_eq "$1: 24 lines" "$(wc -l <"$2")" 24
+    check_eq "$1: no line longer than 80" "$("$PY" -c 'import sys
+print(sum(len(l.rstrip("\n")) > 80 for l in open(sys.argv[1], encoding="utf-8")))' "$2")" 0
+}
 settle() { sleep "$(awk "BEGIN { print 3 * $IV }")"; }
 
 stats_json() { srv "$TCPF" stats "$IF" --json 2>/dev/null; }
@@ -659,9 +666,7 @@ wait_shot main 3 'tcpflags top - 1 OVERVIEW'
 tm resize-window -t main -x 80 -y 24
 check_true "resize 80x24: redrawn" "no footer at line 24" \
     wait_for 3 eval "[ \"\$(shot main | sed -n 24p | cut -c1-7)\" = ' q quit' ]"
-check_eq "80x24: 24 lines" "$(wc -l <"$TMP/main.txt")" 24
-check_eq "80x24: no line longer than 80" "$("$PY" -c 'import sys
-print(sum(len(l.rstrip("\n")) > 80 for l in open(sys.argv[1], encoding="utf-8")))' "$TMP/main.txt")" 0
+fits80 80x24 "$TMP/main.txt"
 check_has "80x24: every panel" "$(cat "$TMP/main.txt")" "tcpflags top - 1 OVERVIEW" \
     "FUNNEL" "out_of_state" "CONNECTIONS" "half-open" "PATTERN"
 small=$("$PY" "$TMP/screen.py" names "$TMP/main.txt" | wc -w)
@@ -884,13 +889,8 @@ echo "# the guard's panel"
 # address of its own (a source that completed a handshake is verified and
 # sends no more SYNs to the cookies); then auto, which a curl engages
 # (--syn-rate 1) and 3 calm seconds release; then off, and it is gone.
-# The client side needs an XDP program for the guard's XDP_TX SYN-ACKs.
 N=6
-cli ip link set dev "$LAB_CLI_IF" xdpdrv obj "$ROOT/build/empty.bpf.o" sec xdp
-for i in $(seq 10 20); do
-    cli ip addr add "198.19.0.$i/24" dev "$LAB_CLI_IF"
-    cli ip addr add "2001:2:0:1::$i/64" dev "$LAB_CLI_IF" nodad
-done
+cookie_client 10 20
 guard_json() { srv "$TCPF" guard "$IF" --json 2>/dev/null; }
 top_start guard 80 24 -- "$IF" --interval "$IV"
 wait_shot guard 5 "^ $IF +attached" || fail "guard: top starts" "no screen"
@@ -916,9 +916,7 @@ check_eq "guard cookie: guard --json counts $N cookies sent and validated" \
     "$(json_get "$(cat "$TMP/qg.guard")" "(j['counters']['cookies_sent'], j['counters']['cookies_validated'])")" \
     "($N, $N)"
 check_shot "guard cookie" guard guard "$TMP/guard.txt" "$TMP/qg.guard" "$TMP/qg.json" "$N"
-check_eq "guard: 24 lines" "$(wc -l <"$TMP/guard.txt")" 24
-check_eq "guard: no line longer than 80" "$("$PY" -c 'import sys
-print(sum(len(l.rstrip("\n")) > 80 for l in open(sys.argv[1], encoding="utf-8")))' "$TMP/guard.txt")" 0
+fits80 guard "$TMP/guard.txt"
 check_has "guard: the panels around it" "$(cat "$TMP/guard.txt")" "FUNNEL" "out_of_state" \
     "CONNECTIONS" "PATTERN" " q quit"
 # auto: calm, engaged by a curl from a new source, calm again
