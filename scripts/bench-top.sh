@@ -32,7 +32,6 @@ N=${BENCH_TOP_REFRESHES:-20}
 LIMIT=0.05
 IF=$LAB_SRV_IF
 TCPF=build/tcpflags
-TMP=$(mktemp -d /tmp/tcpf-btop.XXXXXX)
 
 die() { echo "bench-top: $*" >&2; exit 1; }
 srv() { in_ns "$LAB-srv" "$@"; }
@@ -42,6 +41,7 @@ json() { python3 -c 'import json, sys; j = json.load(sys.stdin); print(eval(sys.
 for f in "$TCPF" build/bench_top; do
     [ -e "$f" ] || die "$f is missing: run make first"
 done
+TMP=$(mktemp -d /tmp/tcpf-btop.XXXXXX)
 cleanup() {
     srv "$TCPF" detach "$IF" >/dev/null 2>&1 || true
     lab_down "$LAB"
