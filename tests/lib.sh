@@ -50,9 +50,37 @@ t_cleanup() {
 }
 trap t_cleanup EXIT
 
+# t_tmp NAME: TMP, a scratch directory of the test's own
+# (/tmp/tcpf-NAME.XXXXXX), and the exit trap that undoes everything: the
+# test's t_undo first when it defines one (what it made beyond its labs),
+# then the labs, then TMP (KEEP_TMP=1 keeps it, for a look, and says where).
+t_tmp() {
+    TMP=$(mktemp -d "/tmp/tcpf-$1.XXXXXX")
+    trap t_exit EXIT
+}
+t_exit() {
+    if declare -F t_undo >/dev/null; then t_undo; fi
+    t_cleanup
+    if [ -n "${KEEP_TMP:-}" ]; then echo "# kept $TMP"; else rm -rf "$TMP"; fi
+}
+
 # srv / cli CMD...: run in the lab's server or client namespace.
 srv() { in_ns "$LAB-srv" "$@"; }
 cli() { in_ns "$LAB-cli" "$@"; }
+
+# cookie_client FIRST LAST: the client side of a lab where the guard's
+# cookies work: an XDP pass program on its veth (veth delivers XDP_TX
+# frames only to a peer with one) and the addresses 198.19.0.FIRST..LAST
+# and 2001:2:0:1::FIRST..LAST, so that each connection can come from a
+# source of its own (one that completed a handshake is verified).
+cookie_client() {
+    local i
+    cli ip link set dev "$LAB_CLI_IF" xdpdrv obj "$ROOT/build/empty.bpf.o" sec xdp
+    for i in $(seq "$1" "$2"); do
+        cli ip addr add "198.19.0.$i/24" dev "$LAB_CLI_IF"
+        cli ip addr add "2001:2:0:1::$i/64" dev "$LAB_CLI_IF" nodad
+    done
+}
 
 # json_get JSON PYEXPR: evaluate PYEXPR with the parsed object as `j`.
 json_get() {

@@ -255,6 +255,18 @@ static int verified_count(const char *ifname, __u32 now)
 	return n;
 }
 
+/* CLOCK_REALTIME - CLOCK_MONOTONIC now: a monotonic second as wall-clock
+ * time, the same whenever a read is shown (top draws after it reads). */
+static long long rt_offset_ns(void)
+{
+	struct timespec m, r;
+
+	clock_gettime(CLOCK_MONOTONIC, &m);
+	clock_gettime(CLOCK_REALTIME, &r);
+	return ((long long)r.tv_sec - m.tv_sec) * 1000000000LL +
+	       (r.tv_nsec - m.tv_nsec);
+}
+
 int guard_read(const char *ifname, unsigned int ifindex, bool verified,
 	       struct guard_view *v)
 {
@@ -279,6 +291,7 @@ int guard_read(const char *ifname, unsigned int ifindex, bool verified,
 	if (err)
 		return err;
 	v->now = guard_mono_now();
+	v->rt_ns = rt_offset_ns();
 	v->verified = verified ? verified_count(ifname, v->now) : -1;
 	v->engaged = v->gc.mode == TCPF_GM_AUTO ? v->gs.engaged :
 		     v->gc.mode == TCPF_GM_COOKIE || v->gc.mode == TCPF_GM_AUTH;
@@ -286,10 +299,26 @@ int guard_read(const char *ifname, unsigned int ifindex, bool verified,
 	return 0;
 }
 
-/* A CLOCK_MONOTONIC second as wall-clock seconds (0: never). */
-static long long wall(const struct guard_view *v, __u32 t)
+long long guard_wall(const struct guard_view *v, __u32 t)
 {
-	return t ? (long long)time(NULL) - (long long)(v->now - t) : 0;
+	return t ? ((long long)t * 1000000000LL + v->rt_ns) / 1000000000LL : 0;
+}
+
+/* ", \"name\": " and t in wall-clock seconds, or null for never (0). */
+static void json_time(const char *name, const struct guard_view *v, __u32 t)
+{
+	printf(", \"%s\": ", name);
+	if (t)
+		printf("%lld", guard_wall(v, t));
+	else
+		printf("null");
+}
+
+__u32 guard_engaged_at(const struct guard_view *v)
+{
+	if (!v->engaged)
+		return 0;
+	return v->gc.mode == TCPF_GM_AUTO ? v->gs.engaged_at : v->gc.set_at;
 }
 
 void guard_view_json(const char *ifname, const struct guard_view *v)
@@ -300,26 +329,13 @@ void guard_view_json(const char *ifname, const struct guard_view *v)
 	printf("{\"interface\": ");
 	json_string(ifname);
 	printf(", \"mode\": \"%s\", \"engage\": \"%s\", \"ports\": \"%s\", "
-	       "\"engaged\": %s, \"engaged_since\": ",
+	       "\"engaged\": %s",
 	       guard_mode_names[gc->mode < TCPF_GM_MAX ? gc->mode : 0],
 	       guard_mode_names[gc->engage < TCPF_GM_MAX ? gc->engage : 0], v->ports,
 	       v->engaged ? "true" : "false");
-	if (v->engaged && gc->mode == TCPF_GM_AUTO)
-		printf("%lld", wall(v, gs->engaged_at));
-	else if (v->engaged)
-		printf("%lld", wall(v, gc->set_at));
-	else
-		printf("null");
-	printf(", \"last_engaged\": ");
-	if (gs->engaged_at)
-		printf("%lld", wall(v, gs->engaged_at));
-	else
-		printf("null");
-	printf(", \"last_released\": ");
-	if (gs->released_at)
-		printf("%lld", wall(v, gs->released_at));
-	else
-		printf("null");
+	json_time("engaged_since", v, guard_engaged_at(v));
+	json_time("last_engaged", v, gs->engaged_at);
+	json_time("last_released", v, gs->released_at);
 	printf(", \"syn_rate\": %u, \"completion_ratio\": %.3f, "
 	       "\"verified_sources\": %d, \"counters\": {",
 	       gs->syn_rate, gs->ratio / 1000.0, v->verified);

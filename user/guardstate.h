@@ -43,6 +43,7 @@ struct guard_view {
 	struct tcpf_gstate gs;
 	__u64 c[TCPF_GC_MAX];    /* summed over the CPUs */
 	__u32 now;               /* CLOCK_MONOTONIC_COARSE seconds */
+	long long rt_ns;         /* CLOCK_REALTIME - CLOCK_MONOTONIC, ns */
 	int verified;            /* sources verified now, -1: not counted */
 	bool engaged;            /* cookie or auth in force now */
 	char ports[256];         /* "80,443,8000-8100" */
@@ -57,6 +58,12 @@ int guard_stats_read(const char *ifname, __u32 slot, __u64 *out);
  * sources are counted when asked (-1 otherwise). */
 int guard_read(const char *ifname, unsigned int ifindex, bool verified,
 	       struct guard_view *v);
+/* A CLOCK_MONOTONIC second of v as wall-clock (time_t) seconds, by the
+ * clocks at v's read; 0 stays 0 (never). */
+long long guard_wall(const struct guard_view *v, __u32 t);
+/* The CLOCK_MONOTONIC second the guard came in force: auto's last engage,
+ * cookie's or auth's setting; 0 when it is not engaged. */
+__u32 guard_engaged_at(const struct guard_view *v);
 void guard_view_json(const char *ifname, const struct guard_view *v);
 void guard_view_text(const char *ifname, const struct guard_view *v);
 

@@ -12,6 +12,7 @@
 #include <arpa/inet.h>
 #include <curses.h>
 #include "counters.h"
+#include "guardstate.h"
 #include "policy.h"
 #include "report.h"
 #include "timefmt.h"
@@ -19,6 +20,7 @@
 
 #define EXACT_MAX 9999999ULL   /* totals up to this are shown exactly */
 #define FUNNEL_ROWS 11
+#define GUARD_ROWS 5           /* a guard's panel */
 #define STATES_X 46            /* the states panel, right of the funnel */
 
 const char *const view_title[V_MAX] = {
@@ -474,11 +476,100 @@ static void draw_patterns(struct top *t, int y, int h, bool all)
 		put(y + 1, 1, "(no TCP segments counted yet)");
 }
 
+/* A cell of a guard's panel: a counter of interface i, by label. */
+struct gcell {
+	const char *label;
+	getter get;
+	int arg;
+};
+
+static void guard_cell(const struct top *t, int i, int y, int x, int w,
+		       const struct gcell *c)
+{
+	struct figure v = figure(t, i, c->get, c->arg);
+	char r[16], n[16];
+
+	put(y, x, " %-*s %5s %7s", w, c->label, fmt_rate(&v, r, sizeof(r)),
+	    fmt_total(v.total, n, sizeof(n)));
+}
+
+/* "auto, engaged since 12:04:31", "auto, calm", "cookie since ...". */
+static const char *guard_state(const struct guard_view *v, char *buf,
+			       size_t n)
+{
+	const char *mode = guard_mode_names[v->gc.mode % TCPF_GM_MAX];
+	time_t since = (time_t)guard_wall(v, guard_engaged_at(v));
+	char hms[16] = "";
+
+	if (since)
+		strftime(hms, sizeof(hms), "%H:%M:%S", localtime(&since));
+	if (v->gc.mode == TCPF_GM_AUTO)
+		snprintf(buf, n, "auto, %s%s", since ? "engaged since " :
+			 "calm", hms);
+	else
+		snprintf(buf, n, "%s%s%s", mode, since ? " since " : "", hms);
+	return buf;
+}
+
+/*
+ * Interface i's guard (not off): its state, the SYN rate and completion
+ * the timer measured last second, then its counters and drops; the
+ * columns fit 80.  GUARD_ROWS.
+ */
+static void draw_guard(const struct top *t, int i, int y)
+{
+	static const struct gcell cell[3][3] = {
+		{ { "sent", g_guard, TCPF_GC_COOKIE_SENT },
+		  { "validated", g_guard, TCPF_GC_COOKIE_VALID },
+		  { "failed", g_guard, TCPF_GC_COOKIE_FAILED } },
+		{ { "challenges", g_guard, TCPF_GC_AUTH_CHALLENGE },
+		  { "passes", g_guard, TCPF_GC_AUTH_PASS },
+		  { NULL, NULL, 0 } },                     /* verified, below */
+		{ { "guard_ack", g_drop, TCPF_DROP_GUARD_ACK },
+		  { "guard_auth", g_drop, TCPF_DROP_GUARD_AUTH },
+		  { "guard_ratelimit", g_drop, TCPF_DROP_GUARD_RATELIMIT } },
+	};
+	static const char *const head[3] = { "COOKIES", "AUTH", "DROPS" };
+	static const int x[3] = { 0, 25, 50 }, w[3] = { 10, 10, 15 };
+	const struct guard_view *v = guard_on(&t->ifs[i]);
+	bool hot = v->gc.mode == TCPF_GM_AUTO && v->engaged;
+	char st[48], r[16], c[16], n[16];
+
+	attron(A_BOLD | (hot ? colour(t, C_YELLOW) : 0));
+	put(y, 0, " GUARD %s: %s   SYN %s/s, completion %s", t->ifs[i].name,
+	    guard_state(v, st, sizeof(st)), fmt_num(v->gs.syn_rate, r, sizeof(r)),
+	    v->gs.syn_rate ? fmt_share(v->gs.ratio, 1000, c, sizeof(c)) : "-");
+	attroff(A_BOLD | (hot ? colour(t, C_YELLOW) : 0));
+	attron(A_BOLD | colour(t, C_CYAN));
+	for (int col = 0; col < 3; col++)
+		put(y + 1, x[col], " %-*s %5s %7s", w[col], head[col], "/s",
+		    "TOTAL");
+	attroff(A_BOLD | colour(t, C_CYAN));
+	for (int col = 0; col < 3; col++)
+		for (int row = 0; row < 3; row++)
+			if (cell[col][row].label)
+				guard_cell(t, i, y + 2 + row, x[col], w[col],
+					   &cell[col][row]);
+	/* a gauge, the namespace's: sources verified now */
+	if (v->verified >= 0)
+		snprintf(n, sizeof(n), "%d", v->verified);
+	put(y + 4, x[1], " %-*s %5s %7s", w[1], "verified", "",
+	    v->verified >= 0 ? n : "-");
+}
+
+/* The funnel and the states; a guard's panel for each interface with one
+ * on (the pattern header right below it: 80x24 keeps a pattern row); as
+ * many pattern rows as the rest of the screen holds. */
 static void draw_overview(struct top *t, int y)
 {
 	draw_funnel(t, y);
 	draw_states(t, y, STATES_X);
 	y += FUNNEL_ROWS + 1;
+	for (int i = 0; i < t->nifs; i++)
+		if (guard_on(&t->ifs[i])) {
+			draw_guard(t, i, y);
+			y += GUARD_ROWS;
+		}
 	draw_patterns(t, y, LINES - 1 - y, false);
 }
 
@@ -781,6 +872,18 @@ static const char *const help_text[] = {
 	"  out_of_state      segments that fit no tracked connection",
 	"CONNECTIONS: the gauges the kernel recounts each second, shared by",
 	"  the namespace's interfaces; half-open = syn_sent + syn_recv",
+	"",
+	"GUARD (overview: a panel per interface whose guard is not off)",
+	"  title     its mode: auto engaged since HH:MM:SS, or calm; cookie",
+	"            and auth since they were set; SYN/s to the protected",
+	"            ports and the share completed, as the guard's timer",
+	"            measured its last second (- without SYNs)",
+	"  COOKIES   sent: SYN-ACKs with a cookie; validated: ACKs with a",
+	"            valid one; failed: ACKs with none, and no connection",
+	"  AUTH      challenges: first SYNs dropped; passes: SYNs sent again",
+	"            in the window; verified: sources let through now (the",
+	"            namespace's, counted every 5 s; - before the first count)",
+	"  DROPS     the guard's drop reasons (view 3 has them too)",
 	"",
 	"TOP SOURCES (the data path's bounded table, every CPU merged)",
 	"  SYN/s   - for a source that was not in the previous read, or",

@@ -15,6 +15,7 @@
 #define HIST 60                /* refreshes a sparkline covers */
 #define IFACES_MAX 16          /* interfaces on screen */
 #define NO_RATE (-1.0f)        /* a sparkline cell without a rate */
+#define VERIFIED_S 5           /* seconds between counts of verified sources */
 
 enum view { V_OVERVIEW, V_PATTERNS, V_RULES, V_SOURCES, V_HELP, V_MAX };
 enum sort { S_RATE, S_TOTAL, S_NAME, S_MAX };
@@ -23,13 +24,14 @@ enum att { AT_ATTACHED, AT_DETACHED, AT_GONE };
 /*
  * The raw counters of one interface that top keeps totals of, as one run
  * of __u64 (struct tcpf_count is two): the flag patterns and the other
- * counters of tcpf_stats, the phases, rule hits and drops.
+ * counters of tcpf_stats, the phases, rule hits and drops, the guard's.
  */
 struct raw {
 	struct tcpf_snapshot count;
 	__u64 phase[TCPF_DIRS][TCPF_PH_MAX];
 	struct tcpf_count hits[TCPF_RULES_MAX + 1];
 	struct tcpf_count drops[TCPF_DROP_MAX];
+	__u64 guard[TCPF_GC_MAX];  /* 0 without a guard slot */
 };
 
 /* Per raw counter: what it read last, what it gained over the last
@@ -50,6 +52,7 @@ struct iface {
 	enum att state;
 	const char *why;           /* what NOT ATTACHED or GONE means here */
 	double elapsed;            /* seconds from prev to cur */
+	int uncounted;             /* reads since the guard's verified count */
 	__u64 read_rt;             /* CLOCK_REALTIME seconds of cur */
 };
 
@@ -102,6 +105,9 @@ __u64 g_drop(const struct raw *r, int reason);
 __u64 g_dropped(const struct raw *r, int unused);
 __u64 g_hits(const struct raw *r, int id);
 __u64 g_hit_bytes(const struct raw *r, int id);
+__u64 g_guard(const struct raw *r, int counter);
+/* f's guard as last read when it is not off (its panel), else NULL. */
+const struct guard_view *guard_on(const struct iface *f);
 /* The namespace's connection gauges, from the first interface read. */
 const struct tcpf_ctl *ns_ctl(const struct top *t);
 /* A SYN source of s by address, or NULL. */

@@ -17,8 +17,7 @@ set -u
 PORT=8080
 NOBODY=(setpriv --reuid=65534 --regid=65534 --clear-groups)
 OUTER_PID=$$
-TMP=$(mktemp -d /tmp/tcpf-cli.XXXXXX)
-trap 't_cleanup; rm -rf "$TMP"' EXIT
+t_tmp cli
 
 # ---------------------------------------------------------------- helpers
 
@@ -553,7 +552,7 @@ check_eq "bpffs missing, root: no XDP left" "$(xdp_of "$SRV_A" "$IF")" none
 echo "# pins of another layout (an upgrade over kept maps)"
 XIF=tcpfx0
 # its pins go even if this is cut short (the lab's own go in t_cleanup)
-trap 'in_ns "$SRV_A" "$TCPF" detach "$XIF" >/dev/null 2>&1; t_cleanup' EXIT
+t_undo() { in_ns "$SRV_A" "$TCPF" detach "$XIF" >/dev/null 2>&1; }
 in_ns "$SRV_A" ip link add "$XIF" type veth peer name tcpfx1
 in_ns "$SRV_A" ip link set "$XIF" up
 PIN_X=$(if_pins "$SRV_A" "$XIF")

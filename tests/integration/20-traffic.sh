@@ -21,12 +21,7 @@ HPING=/usr/sbin/hping3
 HTTP_PORT=8080     # the server's listening port
 CLOSED_PORT=9      # nothing listens here: the server answers RST (egress)
 
-TMP=$(mktemp -d /tmp/tcpf-traffic.XXXXXX)
-t_exit() {
-    t_cleanup
-    rm -rf "$TMP"
-}
-trap t_exit EXIT
+t_tmp traffic
 
 # The odd segments sent on purpose, each with a flag byte nothing else in
 # the lab produces:  bits count frame-length valid(conntrack) hping3-args.

@@ -60,13 +60,8 @@ K=5                # scenario 6: connections held through the flood
 M=3000             # scenario 6: spoofed SYNs
 HALF_SRC=198.19.0.3   # scenario 4: a lab address nobody owns (198.18.0.0/15)
 
-TMP=$(mktemp -d /tmp/tcpf-flows.XXXXXX)
-t_exit() {
-    t_cleanup
-    # KEEP_TMP=1 keeps the captures and logs for a look
-    if [ -n "${KEEP_TMP:-}" ]; then echo "# kept $TMP"; else rm -rf "$TMP"; fi
-}
-trap t_exit EXIT
+# KEEP_TMP=1 keeps the captures and logs for a look
+t_tmp flows
 
 # ------------------------------------------------------------ the helpers
 

@@ -42,12 +42,7 @@ GAP=0.015
 PROBE_T=0.6          # connect timeout of a probe: below the 1 s SYN RTO,
                      # so one probe is exactly one SYN
 
-TMP=$(mktemp -d /tmp/tcpf-policy.XXXXXX)
-t_exit() {
-    t_cleanup
-    rm -rf "$TMP"
-}
-trap t_exit EXIT
+t_tmp policy
 
 # ---------------------------------------------------------------- helpers
 

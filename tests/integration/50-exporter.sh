@@ -54,11 +54,11 @@ PORTW=9103           # the exporter on [::] with bindv6only=1
 URL=http://127.0.0.1:$PORT/metrics
 URL6=http://[::1]:$PORT6/metrics
 
-TMP=$(mktemp -d /tmp/tcpf-exporter.XXXXXX)
+t_tmp exporter
 EXP_PIDS=()
 NSDIR=""             # the srv namespace's pin directory, once known
 RULES=""             # $IF's saved rule file
-t_exit() {
+t_undo() {
     local p
     for p in "${EXP_PIDS[@]}"; do kill "$p" 2>/dev/null; done
     # the fake pin directories first: the last detach removes the
@@ -67,10 +67,7 @@ t_exit() {
     [ -f "$TMP/rules.saved" ] && cp "$TMP/rules.saved" "$RULES"
     [ -e "/run/netns/$LAB-srv" ] &&
         srv "$TCPF" detach "$IF2" >/dev/null 2>&1
-    t_cleanup
-    rm -rf "$TMP"
 }
-trap t_exit EXIT
 
 # tf ARGS...: tcpflags in the server namespace; sets RC, OUT, ERR.
 tf() { run "$LAB-srv" "$TCPF" "$@"; }

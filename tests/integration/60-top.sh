@@ -31,6 +31,11 @@
 # what is counted after it.  Detaching while top runs shows GONE (detach)
 # or NOT ATTACHED (--keep-maps), top keeps running, and comes back to
 # "attached" (a new attachment: totals since attach, the r note gone).
+# The guard's panel at 80x24 (an XDP pass program on the client side for
+# the guard's XDP_TX SYN-ACKs): none while the guard is off; `cookie` and
+# N curls from addresses of their own: cookies sent = validated = N, and
+# every figure = `guard --json` and stats' drops; `auto`: calm, "engaged
+# since" a curl (= guard --json's engaged_since), calm again; gone at off.
 # 17 interfaces attached: 16 shown, the header says one is left out, and
 # takes the line of one detached.
 # Errors: not attached, nothing attached, unknown interface, bad
@@ -46,8 +51,8 @@ HTTP=8080
 IV=0.2                          # top's refresh interval in these tests
 NOBODY=(setpriv --reuid=65534 --regid=65534 --clear-groups)
 SOCK=tcpf-top-$$                # a tmux server of our own
-TMP=$(mktemp -d /tmp/tcpf-top.XXXXXX)
-t_exit() {
+t_tmp top
+t_undo() {
     tmux -L "$SOCK" kill-server >/dev/null 2>&1
     # lo and tva1-16 are attached too (several interfaces); t_cleanup
     # knows the lab's veths
@@ -58,10 +63,7 @@ t_exit() {
             in_ns "$LAB-srv" "$TCPF" detach "tva$i" >/dev/null 2>&1
         done
     fi
-    t_cleanup
-    rm -rf "$TMP"
 }
-trap t_exit EXIT
 
 # ---------------------------------------------------------------- helpers
 
@@ -95,6 +97,13 @@ top_pid() { pgrep -P "$(tm list-panes -t "$1" -F '#{pane_pid}')" -x tcpflags; }
 # key NAME KEYS...: type into the pane.
 key() { local n=$1; shift; tm send-keys -t "$n" "$@"; }
 # settle: a few refreshes of top (only where nothing must change)
+# fits80 NAME FILE: FILE (a capture of an 80x24 pane) has 24 lines, none
+# longer than 80 characters.
+fits80() {
+    check_eq "$1: 24 lines" "$(wc -l <"$2")" 24
+    check_eq "$1: no line longer than 80" "$("$PY" -c 'import sys
+print(sum(len(l.rstrip("\n")) > 80 for l in open(sys.argv[1], encoding="utf-8")))' "$2")" 0
+}
 settle() { sleep "$(awk "BEGIN { print 3 * $IV }")"; }
 
 stats_json() { srv "$TCPF" stats "$IF" --json 2>/dev/null; }
@@ -155,7 +164,7 @@ check_shot() {
 cat >"$TMP/screen.py" <<'EOF'
 # Read top's captured screen and compare it with the command's JSON.
 # Prints "label<TAB>got<TAB>want" lines.
-import json, re, sys
+import json, re, sys, time
 
 PAT = re.compile(r"^ (\S+?)\+?\s+(ipv4|ipv6)\s+(\S+)\s+(\S+)\s+(\d\S*)\s+(yes|NO)(?:\s|$)")
 
@@ -404,6 +413,43 @@ elif mode == "order":      # SCREEN KEY: the pattern rows' order
         keys = [-r[4] for r in rows]
     out(f"patterns sorted by {sys.argv[3]}", keys == sorted(keys), True)
     print("\n".join(r[0] + " " + r[1] for r in rows), file=sys.stderr)
+elif mode == "guard":      # SCREEN GUARD_JSON STATS_JSON N: the guard's panel
+    g, j, n = json.load(open(sys.argv[3])), json.load(open(sys.argv[4])), sys.argv[5]
+    ls = lines(sys.argv[2])
+    at = [i for i, l in enumerate(ls) if l.startswith(" GUARD ")]
+    out("one guard panel", len(at), 1)
+    cells = {}
+    # three rows of three cells: label, rate, total (verified: no rate)
+    for l in ls[at[0] + 2:at[0] + 5] if at else []:
+        for x, w in ((0, 25), (25, 25), (50, 30)):
+            f = l[x:x + w].split()
+            if f:
+                cells[f[0]] = f[1:]
+    c, d = g["counters"], j["drops"]
+    want = {"sent": c["cookies_sent"], "validated": c["cookies_validated"],
+            "failed": c["cookies_failed"], "challenges": c["auth_challenges"],
+            "passes": c["auth_passes"], "guard_ack": d["guard_ack"],
+            "guard_auth": d["guard_auth"], "guard_ratelimit": d["guard_ratelimit"]}
+    for k, w in want.items():
+        out(f"guard '{k}' (rate when quiet, total)",
+            " ".join(cells.get(k, ["absent"])), f"0.0 {w}")
+    out("guard 'verified' = verified_sources", " ".join(cells.get("verified", ["absent"])),
+        str(g["verified_sources"]))
+    out(f"guard: cookies sent = validated = {n}",
+        [cells.get(k, ["", "absent"])[-1] for k in ("sent", "validated")], [n, n])
+    st = g["mode"]
+    hms = time.strftime("%H:%M:%S", time.localtime(g["engaged_since"])) \
+        if g["engaged_since"] else ""
+    if st == "auto":
+        st += ", engaged since " + hms if g["engaged"] else ", calm"
+    elif hms:
+        st += " since " + hms
+    m = re.match(r"^ GUARD (\S+): (.*?)   SYN (\S+)/s, completion (\S+)\s*$",
+                 ls[at[0]] if at else "")
+    out("guard title: interface, mode, since", m.groups()[:2] if m else "absent",
+        (j["interface"], st))
+    out("guard title when quiet: SYN/s, completion", m.groups()[2:] if m else "absent",
+        ("0.0", "-"))
 elif mode == "names":      # SCREEN: the pattern rows' names, in order
     print(" ".join(r[0] + "/" + r[1] for r in patterns(sys.argv[2])))
 elif mode == "spark":      # SCREEN NAME CHARS: NAME's sparkline cells
@@ -620,9 +666,7 @@ wait_shot main 3 'tcpflags top - 1 OVERVIEW'
 tm resize-window -t main -x 80 -y 24
 check_true "resize 80x24: redrawn" "no footer at line 24" \
     wait_for 3 eval "[ \"\$(shot main | sed -n 24p | cut -c1-7)\" = ' q quit' ]"
-check_eq "80x24: 24 lines" "$(wc -l <"$TMP/main.txt")" 24
-check_eq "80x24: no line longer than 80" "$("$PY" -c 'import sys
-print(sum(len(l.rstrip("\n")) > 80 for l in open(sys.argv[1], encoding="utf-8")))' "$TMP/main.txt")" 0
+fits80 80x24 "$TMP/main.txt"
 check_has "80x24: every panel" "$(cat "$TMP/main.txt")" "tcpflags top - 1 OVERVIEW" \
     "FUNNEL" "out_of_state" "CONNECTIONS" "half-open" "PATTERN"
 small=$("$PY" "$TMP/screen.py" names "$TMP/main.txt" | wc -w)
@@ -837,6 +881,67 @@ check_shot "new attachment" watch patterns "$TMP/watch.txt" "$TMP/q6.json"
 key watch q
 check_true "watch: q exits 0" "no exit 0" wait_shot watch 3 '^TOP-EXIT-0'
 tm kill-session -t watch
+
+# ------------------------------------------------------------- the guard
+echo "# the guard's panel"
+# The overview at 80x24 shows a panel for the guard when it is not off:
+# none at first (off); cookie on 8080, then N connections, each from an
+# address of its own (a source that completed a handshake is verified and
+# sends no more SYNs to the cookies); then auto, which a curl engages
+# (--syn-rate 1) and 3 calm seconds release; then off, and it is gone.
+N=6
+cookie_client 10 20
+guard_json() { srv "$TCPF" guard "$IF" --json 2>/dev/null; }
+top_start guard 80 24 -- "$IF" --interval "$IV"
+wait_shot guard 5 "^ $IF +attached" || fail "guard: top starts" "no screen"
+settle
+check_true "guard off: no guard panel" "$(grep '^ GUARD' "$TMP/guard.txt")" \
+    eval "! shot_has guard '^ GUARD '"
+tf guard "$IF" cookie --port 8080
+check_eq "guard cookie: exit code" "$RC" 0
+check_true "guard cookie: the panel appears" "no GUARD line" \
+    wait_shot guard 5 "^ GUARD $IF: cookie since "
+ok=0
+for i in $(seq 10 $((10 + N - 1))); do
+    if [ $((i % 2)) = 0 ]; then url="http://198.19.0.2:$HTTP/page" a=198.19.0.$i
+    else url="http://[2001:2:0:1::2]:$HTTP/page" a=2001:2:0:1::$i; fi
+    code=$(cli curl -s -g -o /dev/null -w '%{http_code}' --noproxy '*' \
+        --max-time 5 --interface "$a" "$url")
+    [ "$code" = 200 ] && ok=$((ok + 1))
+done
+check_eq "guard cookie: $N curls (IPv4 and IPv6) through the cookies" "$ok" "$N"
+quiet qg
+guard_json >"$TMP/qg.guard"
+check_eq "guard cookie: guard --json counts $N cookies sent and validated" \
+    "$(json_get "$(cat "$TMP/qg.guard")" "(j['counters']['cookies_sent'], j['counters']['cookies_validated'])")" \
+    "($N, $N)"
+check_shot "guard cookie" guard guard "$TMP/guard.txt" "$TMP/qg.guard" "$TMP/qg.json" "$N"
+fits80 guard "$TMP/guard.txt"
+check_has "guard: the panels around it" "$(cat "$TMP/guard.txt")" "FUNNEL" "out_of_state" \
+    "CONNECTIONS" "PATTERN" " q quit"
+# auto: calm, engaged by a curl from a new source, calm again
+tf guard "$IF" auto --port 8080 --syn-rate 1 --calm-rate 1 --calm 3
+check_eq "guard auto: exit code" "$RC" 0
+check_true "guard auto: calm" "no 'auto, calm'" wait_shot guard 5 "^ GUARD $IF: auto, calm "
+cli curl -s -o /dev/null --noproxy '*' --max-time 5 --interface 198.19.0.20 \
+    "http://198.19.0.2:$HTTP/page" || fail "guard auto: curl" "failed"
+check_true "guard auto: a SYN engages it" "no 'engaged since'" \
+    wait_shot guard 5 "^ GUARD $IF: auto, engaged since "
+since=$(json_get "$(guard_json)" "j['engaged_since']")
+check_eq "guard auto: engaged since = guard --json's engaged_since" \
+    "$(grep -o 'engaged since [0-9:]*' "$TMP/guard.txt")" \
+    "engaged since $(date -d "@$since" +%H:%M:%S)"
+check_true "guard auto: calm again after 3 calm seconds" "still engaged" \
+    wait_shot guard 8 "^ GUARD $IF: auto, calm "
+tf guard "$IF" off
+check_eq "guard off: exit code" "$RC" 0
+check_true "guard off: the panel is gone" "$(grep '^ GUARD' "$TMP/guard.txt")" \
+    wait_for 5 eval "! shot_has guard '^ GUARD '"
+check_true "guard off: the patterns below the funnel again" "no PATTERN" \
+    shot_has guard '^ PATTERN '
+key guard q
+wait_shot guard 3 '^TOP-EXIT-0' || fail "guard: q" "no exit 0"
+tm kill-session -t guard
 
 # ------------------------------------------------------- more than fits
 echo "# more interfaces than top shows"

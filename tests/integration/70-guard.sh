@@ -31,12 +31,7 @@ set -u
 . "$(dirname "$0")/../lib.sh"
 
 IF=$LAB_SRV_IF
-TMP=$(mktemp -d /tmp/tcpf-guard.XXXXXX)
-t_exit() {
-    t_cleanup
-    rm -rf "$TMP"
-}
-trap t_exit EXIT
+t_tmp guard
 
 tf() { run "$LAB-srv" "$TCPF" "$@"; }
 
@@ -51,11 +46,7 @@ nstat_of() { srv nstat -az "$1" | awk -v k="$1" '$1 == k { print $2 }'; }
 
 new_lab
 srv sysctl -qw net.ipv4.tcp_syncookies=1
-cli ip link set dev "$LAB_CLI_IF" xdpdrv obj "$ROOT/build/empty.bpf.o" sec xdp
-for i in $(seq 10 40); do
-    cli ip addr add "198.19.0.$i/24" dev "$LAB_CLI_IF"
-    cli ip addr add "2001:2:0:1::$i/64" dev "$LAB_CLI_IF" nodad
-done
+cookie_client 10 40
 
 cat >"$TMP/server.py" <<'EOF'
 import json, socket, struct, sys, threading
