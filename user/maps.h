@@ -48,6 +48,7 @@
 	X(GSTATS, gstats, NS, false, PERCPU_ARRAY, __u32, __u64, TCPF_GUARD_SLOTS * TCPF_GC_MAX)   \
 	X(GAUTH, gauth, NS, false, ARRAY, __u32, struct tcpf_gauth, TCPF_GUARD_AUTH_SLOTS)         \
 	X(GVERIFIED, gverified, NS, false, ARRAY, __u32, struct tcpf_gverified, TCPF_GUARD_VERIFIED_SLOTS) \
+	X(GLISTS, glists, NS, false, LPM_TRIE, struct tcpf_glist_key, struct tcpf_glist, TCPF_GLIST_MAX) \
 	/* a new map: its row above this line */
 
 enum map_scope { MAP_IFACE, MAP_NS };
