@@ -44,6 +44,8 @@ struct guard_view {
 	__u64 c[TCPF_GC_MAX];    /* summed over the CPUs */
 	__u32 now;               /* CLOCK_MONOTONIC_COARSE seconds */
 	int verified;            /* sources verified now, -1: not counted */
+	int listed[TCPF_GL_LISTS]; /* live prefixes in allow, deny (-1: none
+				    * read: a tcpflags without the lists) */
 	bool engaged;            /* cookie or auth in force now */
 	char ports[256];         /* "80,443,8000-8100" */
 };

@@ -118,8 +118,7 @@ static const struct {
 
 /* ------------------------------------------------------------ addresses */
 
-static int parse_prefix(const char *s, struct prefix *p, char *err,
-			size_t len)
+int prefix_parse(const char *s, struct prefix *p, char *err, size_t len)
 {
 	char buf[INET6_ADDRSTRLEN + 8], *slash;
 	int max;
@@ -207,7 +206,7 @@ static int parse_prefix_list(const char *s, const struct ruleset *rs,
 			memcpy(v + cnt, set->p, (size_t)add * sizeof(*v));
 			cnt += add;
 		} else {
-			ret = parse_prefix(tok, &v[cnt++], err, len);
+			ret = prefix_parse(tok, &v[cnt++], err, len);
 		}
 	}
 	free(buf);
@@ -923,7 +922,7 @@ int ruleset_parse_file(const char *path, struct ruleset *rs, char *err,
 	return ret;
 }
 
-static size_t put_prefix(char *buf, size_t size, const struct prefix *p)
+size_t prefix_write(char *buf, size_t size, const struct prefix *p)
 {
 	char a[INET6_ADDRSTRLEN];
 
@@ -944,7 +943,7 @@ int ruleset_write(const struct ruleset *rs, char *buf, size_t size)
 		for (int j = 0; j < rs->sets[i].n; j++) {
 			if (j)
 				OUT(",");
-			n += put_prefix(buf + n, n < size ? size - n : 0,
+			n += prefix_write(buf + n, n < size ? size - n : 0,
 					&rs->sets[i].p[j]);
 		}
 		OUT("\n");
