@@ -304,7 +304,7 @@ void glist_counts(const char *ifname, __u32 slot, __u32 now,
 static const char *const op_names[] = {
 	[GLIST_ADD] = "add", [GLIST_DEL] = "del", [GLIST_LIST] = "list",
 	[GLIST_FLUSH] = "flush",
-};
+};	/* GLIST_SET: no word of its own */
 #define NOPS ((int)(sizeof(op_names) / sizeof(op_names[0])))
 
 void glist_req_free(struct glist_req *r)

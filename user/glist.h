@@ -77,7 +77,8 @@ int glist_clear_slot(int fd, __u32 slot);
 void glist_counts(const char *ifname, __u32 slot, __u32 now,
 		  int n[TCPF_GL_LISTS]);
 
-enum glist_op { GLIST_ADD, GLIST_DEL, GLIST_LIST, GLIST_FLUSH };
+/* GLIST_SET: the list becomes the prefixes (a rules file's guard line) */
+enum glist_op { GLIST_ADD, GLIST_DEL, GLIST_LIST, GLIST_FLUSH, GLIST_SET };
 
 /* A list command as given. */
 struct glist_req {

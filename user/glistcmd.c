@@ -75,7 +75,7 @@ static int change(const char *ifname, const struct glist_req *r,
 	__u32 until = r->ttl > 0 ? now + (__u32)r->ttl : 0;
 
 	glist_purge(t, now);
-	if (r->op == GLIST_FLUSH)
+	if (r->op == GLIST_FLUSH || r->op == GLIST_SET)
 		glist_flush(t, r->list);
 	for (int i = 0; i < r->n; i++) {
 		int err = r->op == GLIST_DEL ?

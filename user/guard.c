@@ -344,6 +344,14 @@ int guard_apply(const char *ifname, unsigned int ifindex,
 			strerror(errno));
 		goto out;
 	}
+	/* a rules file's lists, each whole (they set gconf's count) */
+	for (int l = 0; l < TCPF_GL_LISTS; l++) {
+		struct glist_req r = { .list = l, .op = GLIST_SET,
+				       .n = g->nlist[l], .p = g->list[l] };
+
+		if (g->list_given[l] && glist_run(ifname, ifindex, &r))
+			goto out;
+	}
 	err = 0;
 out:
 	if (fd >= 0)

@@ -16,6 +16,9 @@
 #   --ttl 2: listed with its expiry, matching; 3 s later neither, and a
 #     permanent shorter prefix of the same list matches again;
 #   stats --json, the exporter: the list sizes and counters;
+#   a rules file's guard line: `allow @SET,PREFIX deny PREFIX` replaces
+#     each list given (apply, attach --rules); an unknown set refuses the
+#     file, nothing changed;
 #   attach again: lists and counters stay; detach: the lists go.
 # Run as root: bash tests/integration/75-guard-lists.sh
 set -u
@@ -239,6 +242,19 @@ check_has "exporter: the list sizes and counters" "$m" \
 kill "$EXPORTER"
 wait "$EXPORTER" 2>/dev/null
 
+# ---------------------------------------------------------- rules files
+printf 'set office 198.19.0.51,2001:2:0:1::51\nguard cookie port 8080 allow @office,198.19.0.59 deny 198.19.0.50\n' \
+    >"$TMP/g.rules"
+tf apply "$IF" "$TMP/g.rules"
+check_eq "apply, a guard line with lists: exit code" "$RC" 0
+check_eq "apply: each list given is replaced whole" \
+    "$(gj "j['mode']") $(listed allow) $(listed deny)" \
+    "cookie 198.19.0.51/32;198.19.0.59/32;2001:2:0:1::51/128; 198.19.0.50/32;"
+printf 'guard auth port 8080 deny @nosuch\n' >"$TMP/bad.rules"
+tf apply "$IF" "$TMP/bad.rules"
+check_err "apply, a guard line naming an unknown set" 2 "unknown set '@nosuch'"
+check_eq "... nothing changed" "$(gj "j['mode']") $(lists)" "cookie 3 1"
+
 # ---------------------------------------------------------- lifetime
 before="$(lists) $(counters allow_passes deny_drops)"
 tf attach "$IF"
@@ -249,11 +265,16 @@ d=$(counter deny_drops)
 send 198.19.0.50 S
 check_eq "attach again: the deny list still drops" "$(counter deny_drops)" "$((d + 1))"
 tf guard "$IF" deny flush
-check_eq "deny flush" "$RC $(lists) $(listed deny)" "0 4 0 "
+check_eq "deny flush" "$RC $(lists) $(listed deny)" "0 3 0 "
 tf detach "$IF"
 check_eq "detach" "$RC" 0
 tf attach "$IF"
 check_eq "attach after detach: no lists left" "$RC $(lists)" "0 0 0"
+tf detach "$IF"
+tf attach "$IF" --rules "$TMP/g.rules"
+check_eq "attach --rules, a guard line with lists" \
+    "$RC $(gj "j['mode']") $(listed allow) $(listed deny)" \
+    "0 cookie 198.19.0.51/32;198.19.0.59/32;2001:2:0:1::51/128; 198.19.0.50/32;"
 tf detach "$IF"
 
 t_done
