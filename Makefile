@@ -46,9 +46,9 @@ LIBS       := $(shell pkg-config --libs libxdp libbpf 2>/dev/null || \
 SKELS    := tcpflags empty livegen
 # userspace: the core (loading, pins, maps, rules) and the commands on it
 CORE     := log cli rules pfxtable policy pins maps counters attached guardstate \
-	    snapshot report timefmt egress
+	    snapshot report timefmt egress glist
 CMDS     := main loader guard stats flows rulecmd exporter top top_model top_draw \
-	    top_input
+	    top_input glistcmd
 # test and bench programs: tests/NAME.c, linked with the core ...
 CORE_PROGS := test_bpf test_flow test_user test_rules test_policy \
 	      bench bench_policy

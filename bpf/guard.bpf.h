@@ -14,8 +14,10 @@
  *              kernel makes the connection though it never saw the SYN;
  *   auto       cookie or auth while the timer (guard_tick) sees a flood.
  * Verified sources (auth passed, or a handshake completed) pass to the
- * kernel for a TTL.  A flood packet costs array lookups and, in cookie
- * mode, one SipHash and one socket lookup: never an insert.
+ * kernel for a TTL; so do the allow list's, and the deny list's are
+ * dropped (glists.bpf.h), before any of the above.  A flood packet costs
+ * array lookups and, in cookie mode, one SipHash and one socket lookup:
+ * never an insert.
  */
 #ifndef TCPF_GUARD_BPF_H
 #define TCPF_GUARD_BPF_H
@@ -169,6 +171,9 @@ static __always_inline __u32 guard_now(void)
 
 	return ctl ? ctl->now : 0;
 }
+
+/* the allow and deny lists: they count with guard_count() */
+#include "glists.bpf.h"
 
 /* ------------------------------------------------------------ options */
 
@@ -531,8 +536,10 @@ static __always_inline int guard_syn(struct tcpf_guard_ctx *gx,
 {
 	const struct tcpf_gconf *gc = gx->gc;
 	struct tcpf_tcpopts o;
-	int st;
+	int st = glist_judge(gc, gx->mode, in, now);
 
+	if (st != TCPF_NEXT)
+		return st;
 	guard_count(TCPF_GC_SYN);
 	switch (gx->mode) {
 	case TCPF_GM_MONITOR:
@@ -609,6 +616,9 @@ static __always_inline int guard_ack(struct tcpf_guard_ctx *gx,
 	    (gx->mode != TCPF_GM_COOKIE && gx->mode != TCPF_GM_MONITOR))
 		return TCPF_ACT_PASS;
 	if (gx->mode == TCPF_GM_COOKIE) {
+		st = glist_judge(gx->gc, gx->mode, in, now);
+		if (st != TCPF_NEXT)
+			return st;
 		guard_options(gx->ctx, 1, gx->tcp_off, gx->tcp_len, &o);
 		if (cookie_check(gx->gs, in, &o, &opts, &mssi)) {
 			guard_count(TCPF_GC_COOKIE_VALID);

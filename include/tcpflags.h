@@ -589,7 +589,9 @@ struct tcpf_set {
 	/* the guard: a first SYN, dropped to see it sent again */             \
 	X(TCPF_DROP_GUARD_AUTH, "guard_auth")                                  \
 	/* the guard: over its SYN rate limit */                               \
-	X(TCPF_DROP_GUARD_RATELIMIT, "guard_ratelimit")
+	X(TCPF_DROP_GUARD_RATELIMIT, "guard_ratelimit")                        \
+	/* the guard: a SYN (or cookie ACK) from its deny list */              \
+	X(TCPF_DROP_GUARD_DENY, "guard_deny")
 enum tcpf_drop_reason { TCPF_DROP_REASONS(TCPF_X_ENUM) TCPF_DROP_MAX };
 
 /* tcpf_ratelimit: token buckets, a direct-mapped array (bounded, no insert). */
@@ -653,7 +655,14 @@ enum tcpf_guard_mode { TCPF_GUARD_MODES(TCPF_X_ENUM) TCPF_GM_MAX };
 	X(TCPF_GC_WOULD_DROP, "would_drop")                                    \
 	/* SYNs left to the kernel: IPv4 options, IPv6 extension headers,      \
 	 * no room to answer */                                                \
-	X(TCPF_GC_UNSUPPORTED, "unsupported")
+	X(TCPF_GC_UNSUPPORTED, "unsupported")                                  \
+	/* SYNs from the allow list, passed to the kernel unchallenged (in     \
+	 * cookie mode its ACKs no connection knows pass too, uncounted:       \
+	 * late ACKs of closed connections are among them) */                 \
+	X(TCPF_GC_ALLOW, "allow_passes")                                       \
+	/* SYNs (cookie: and ACKs no connection knows) from the deny list:     \
+	 * dropped (monitor: counted as would_drop) */                         \
+	X(TCPF_GC_DENY, "deny_drops")
 enum tcpf_guard_counter { TCPF_GUARD_COUNTERS(TCPF_X_ENUM) TCPF_GC_MAX };
 
 #define TCPF_GUARD_SLOTS 32          /* interfaces with a guard, per namespace */
@@ -682,11 +691,16 @@ struct tcpf_gconf {
 	__u32 ratio_on;          /* auto: completion per mille that engages */
 	__u32 calm;              /* auto: calm seconds before disengaging */
 	__u32 set_at;            /* CLOCK_MONOTONIC seconds of the setting */
+	__u32 listed;            /* prefixes in its allow and deny lists:
+				  * 0 spares the data path the lookup */
+	__u32 pad;
 	__u64 key[2];            /* the master key the secrets derive from */
 	struct tcpf_rule_act rl[2]; /* ratelimit: per source, global */
 	__u64 ports[TCPF_GUARD_PORT_WORDS];
 };
-_Static_assert(sizeof(struct tcpf_gconf) == 8304, "tcpf_gconf layout");
+_Static_assert(sizeof(struct tcpf_gconf) == 8312, "tcpf_gconf layout");
+_Static_assert(__builtin_offsetof(struct tcpf_gconf, listed) < 64,
+	       "listed lies within 64 bytes of mode, which every SYN reads");
 
 /*
  * tcpf_gstate[slot] (per namespace): what the timer keeps: the cookie
@@ -742,6 +756,58 @@ _Static_assert(sizeof(struct tcpf_gverified) == 24, "tcpf_gverified layout");
 struct tcpf_gvbits {
 	__u64 w[TCPF_GUARD_VERIFIED_SLOTS / 64];
 };
+
+/*
+ * tcpf_glists (per namespace): every slot's allow and deny lists in one
+ * LPM trie (BPF_MAP_TYPE_LPM_TRIE), keyed by slot, family and prefix, so
+ * a SYN costs one lookup however many prefixes and lists there are; only
+ * when its slot lists any (tcpf_gconf.listed).  An LPM trie, not the
+ * rules' multibit trie: an entry comes and goes alone, with its own
+ * expiry, where the rules' trie is rebuilt whole (megabytes) and gives a
+ * bitmap of rules, not a value per prefix.
+ */
+enum tcpf_glist_id {
+	TCPF_GL_ALLOW = 0,
+	TCPF_GL_DENY = 1,
+	TCPF_GL_LISTS = 2,
+};
+#define TCPF_GLIST_MAX 65536         /* prefixes, all slots and lists */
+
+struct tcpf_glist_key {
+	__u32 plen;              /* LPM: 16 (slot, family) + the prefix's */
+	__u8 slot;
+	__u8 family;             /* enum tcpf_family */
+	__u8 addr[16];           /* network order; IPv4 in [0..3] */
+	__u8 pad[2];
+};
+_Static_assert(sizeof(struct tcpf_glist_key) == 24, "tcpf_glist_key layout");
+#define TCPF_GLIST_PLEN(plen) (16u + (plen))
+
+/*
+ * A listed prefix.  until[] and in: its own entries, as listed.  match[]
+ * and covered: what an address whose longest listed prefix this is gets,
+ * per list: the latest expiry of the prefixes of that list containing it
+ * (this one and the shorter ones), as userspace recomputes them at every
+ * change.  So a lookup needs no walk up the trie, and a /24 that expires
+ * under a /8 of the same list does not hide it.  Times are guard_now()
+ * seconds (CLOCK_MONOTONIC_COARSE), 0: never expires.
+ */
+struct tcpf_glist {
+	__u32 until[TCPF_GL_LISTS];
+	__u32 match[TCPF_GL_LISTS];
+	__u8 in;                 /* bit per list: this prefix is in it */
+	__u8 covered;            /* bit per list: match[] holds an expiry */
+	__u8 pad[2];
+};
+_Static_assert(sizeof(struct tcpf_glist) == 20, "tcpf_glist layout");
+
+/* Does list l cover an address whose longest listed prefix holds v? */
+static inline int tcpf_glist_live(const struct tcpf_glist *v, __u32 l,
+				  __u32 now)
+{
+	return (v->covered >> l & 1) &&
+	       (!v->match[l & 1] || (__s32)(v->match[l & 1] - now) > 0);
+}
 
 /*
  * A SYN cookie (the ISN of the guard's SYN-ACK): bit 0 the secret's epoch

@@ -99,6 +99,15 @@ run() {
     ERR=$(cat "$TMP/err")
 }
 
+# gj PYEXPR: evaluate PYEXPR over `guard $IF --json` (the server's) as j
+gj() {
+    local out
+    out=$(srv "$TCPF" guard "$IF" --json)
+    json_get "$out" "$1"
+}
+# counter NAME: one of the guard's counters
+counter() { gj "j['counters']['$1']"; }
+
 # check_has NAME TEXT WORD...: TEXT contains every WORD (any case).
 check_has() {
     local name=$1 text=$2 w

@@ -573,7 +573,58 @@ static const struct file_case file_bads[] = {
 	{ "file_bad_after_good_sets",
 	  "set a 10.0.0.0/8\ndefault drop\nsrc @a drop\ndrop drop\n",
 	  4, "after the action" },
+	{ "file_bad_guard_list_set",
+	  "guard cookie port 80 allow @nosuch\n",
+	  1, "unknown set '@nosuch'" },
+	{ "file_bad_guard_list_twice",
+	  "guard cookie port 80 deny 10.0.0.0/8 deny 11.0.0.0/8\n",
+	  1, "guard: 'deny' given twice" },
+	{ "file_bad_guard_list_no_value",
+	  "guard cookie port 80 allow\n",
+	  1, "guard: 'allow' needs a value" },
+	{ "file_bad_guard_list_prefix",
+	  "guard auth port 80 deny 10.0.0.0/33\n",
+	  1, "prefix length out of range in '10.0.0.0/33'" },
+	{ "file_bad_guard_list_and_a_bad_setting",
+	  "set a 10.0.0.0/8\nguard cookie allow @a speed 3\n",
+	  2, "guard: unknown setting 'speed'" },
 };
+
+/* A guard line's allow and deny lists: prefixes and sets, as src takes
+ * them; the other words are its settings. */
+static void test_guard_lists(void)
+{
+	static const char text[] =
+		"set office 192.0.2.0/24,2001:db8::/32\n"
+		"guard cookie port 80 allow @office,198.51.100.7 rotate 20 "
+		"deny 198.18.0.0/15\n";
+	struct ruleset *rs = rs_new();
+	char err[512] = "", allow[256] = "", deny[256] = "";
+	const struct guard_set *g = &rs->guard;
+	int ret = ruleset_parse_text("t.rules", text, rs, err, sizeof(err));
+
+	if (!ret) {
+		pfx_list_str(g->list[TCPF_GL_ALLOW], g->nlist[TCPF_GL_ALLOW],
+			     allow, sizeof(allow));
+		pfx_list_str(g->list[TCPF_GL_DENY], g->nlist[TCPF_GL_DENY],
+			     deny, sizeof(deny));
+	}
+	check_report(!ret && rs->has_guard && g->mode == TCPF_GM_COOKIE &&
+		     g->rotate == 20 && g->list_given[TCPF_GL_ALLOW] &&
+		     g->list_given[TCPF_GL_DENY] &&
+		     !strcmp(allow, "192.0.2.0/24,2001:db8::/32,198.51.100.7/32") &&
+		     !strcmp(deny, "198.18.0.0/15"), "file_guard_lists",
+		     "ret %d '%s' mode %d rotate %lld allow '%s' deny '%s'",
+		     ret, err, g->mode, g->rotate, allow, deny);
+	ruleset_free(rs);
+	ret = ruleset_parse_text("t.rules", "guard auth port 80\n", rs, err,
+				 sizeof(err));
+	check_report(!ret && !g->list_given[TCPF_GL_ALLOW] &&
+		     !g->list_given[TCPF_GL_DENY], "file_guard_no_lists",
+		     "ret %d '%s'", ret, err);
+	ruleset_free(rs);
+	free(rs);
+}
 
 static const struct rule *by_id(const struct ruleset *rs, __u32 id)
 {
@@ -585,6 +636,7 @@ static const struct rule *by_id(const struct ruleset *rs, __u32 id)
 
 static void test_files(void)
 {
+	test_guard_lists();
 	/* comments only on the first line: see test_comments() */
 	static const char good[] =
 		"# a rules file\n"

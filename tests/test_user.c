@@ -14,6 +14,7 @@
 #include "counters.h"
 #include "log.h"
 #include "maps.h"
+#include "glist.h"
 #include "lines.h"
 #include "rules.h"
 #include "check.h"
@@ -488,10 +489,218 @@ static void cli_checks(void)
 	cli_dispatch_checks();
 }
 
+/* ------------------------------------------------------------ guard lists */
+
+struct glist_call {
+	char *words[8];
+	int n;
+	long long ttl;
+	bool json, settings;
+	struct glist_req r;
+};
+
+static int do_glist_parse(void *arg)
+{
+	struct glist_call *c = arg;
+
+	return glist_req_parse(c->words, c->n, c->ttl, c->json, c->settings,
+			       &c->r);
+}
+
+/* `guard IFACE WORDS [--ttl N] [--json] [--port ..]` refused: exit 2 and
+ * this one line; nothing parsed is left. */
+static void glist_refused(const char *line, long long ttl, bool json,
+			  bool settings, const char *want)
+{
+	struct glist_call c = { .ttl = ttl, .json = json, .settings = settings };
+	char buf[256], out[256], err[256], name[160], *save = NULL;
+	int ret;
+
+	snprintf(buf, sizeof(buf), "%s", line);
+	for (char *w = strtok_r(buf, " ", &save); w && c.n < 8;
+	     w = strtok_r(NULL, " ", &save))
+		c.words[c.n++] = w;
+	ret = captured(do_glist_parse, &c, out, err, sizeof(err));
+	snprintf(name, sizeof(name), "glist_refused '%s'", line);
+	check_report(ret == EXIT_USAGE && !strcmp(err, want) && !c.r.p, name,
+		     "ret %d err '%s', want '%s'", ret, err, want);
+	glist_req_free(&c.r);
+}
+
+/* What the data path decides for addr (the longest listed prefix
+ * holding it, as the LPM trie finds it): "deny", "allow" or "none". */
+static const char *glist_verdict(const struct glist_table *t,
+				 const char *addr, __u32 now)
+{
+	const struct tcpf_glist *best = NULL;
+	struct prefix a;
+	char why[64];
+	__u32 best_len = 0;
+
+	if (prefix_parse(addr, &a, why, sizeof(why)))
+		return "not an address";
+	for (int i = 0; i < t->n; i++) {
+		struct prefix p;
+		__u32 bits;
+		int ok = 1;
+
+		glist_prefix(&t->e[i].k, &p);
+		if (p.family != a.family || (best && p.plen < best_len))
+			continue;
+		for (bits = 0; bits < p.plen && ok; bits++)
+			ok = !((p.addr[bits / 8] ^ a.addr[bits / 8]) &
+			       (0x80 >> (bits % 8)));
+		if (ok) {
+			best = &t->e[i].v;
+			best_len = p.plen;
+		}
+	}
+	if (!best)
+		return "none";
+	if (tcpf_glist_live(best, TCPF_GL_DENY, now))
+		return "deny";
+	return tcpf_glist_live(best, TCPF_GL_ALLOW, now) ? "allow" : "none";
+}
+
+static void glist_add_text(struct glist_table *t, const char *pfx, int l,
+			   __u32 until)
+{
+	struct prefix p;
+	char why[64];
+
+	if (prefix_parse(pfx, &p, why, sizeof(why)) ||
+	    glist_add(t, &p, l, until))
+		check_report(0, "glist_add", "%s: %s", pfx, why);
+}
+
+static void glist_checks(void)
+{
+	static const struct {
+		const char *addr;
+		__u32 now;
+		const char *want;
+	} q[] = {
+		{ "10.9.9.9", 60, "allow" },     /* the /8 alone */
+		{ "10.1.9.9", 60, "deny" },      /* deny /16 under allow /8 */
+		{ "10.1.2.3", 60, "deny" },      /* allow /24 under it: deny wins */
+		{ "10.2.3.4", 60, "allow" },     /* its /16 expired, the /8 holds */
+		{ "11.0.0.1", 60, "none" },
+		{ "10.1.2.3", 120, "allow" },    /* the deny /16 expired */
+		{ "10.1.9.9", 120, "allow" },
+		{ "10.3.0.1", 60, "deny" },      /* deny /32 for good */
+		{ "10.3.0.2", 60, "allow" },
+		{ "2001:db8:1::1", 60, "deny" }, /* deny /32 over allow /48 */
+		{ "2001:db8:2::1", 60, "deny" },
+		{ "2001:db9::1", 60, "none" },
+		{ "::ffff:10.9.9.9", 60, "none" }, /* IPv6 is not IPv4 */
+		{ "192.0.2.1", 60, "deny" },     /* one entry, both lists: */
+		{ "192.0.2.1", 200, "allow" },   /* deny till 150, allow for good */
+	};
+	struct glist_table t = { .slot = 3 };
+	struct prefix p;
+	char name[96], why[64];
+
+	glist_add_text(&t, "10.0.0.0/8", TCPF_GL_ALLOW, 0);
+	glist_add_text(&t, "10.1.0.0/16", TCPF_GL_DENY, 100);
+	glist_add_text(&t, "10.1.2.0/24", TCPF_GL_ALLOW, 0);
+	glist_add_text(&t, "10.2.0.0/16", TCPF_GL_ALLOW, 50);
+	glist_add_text(&t, "10.3.0.1", TCPF_GL_DENY, 0);
+	glist_add_text(&t, "2001:db8::/32", TCPF_GL_DENY, 0);
+	glist_add_text(&t, "2001:db8:1::/48", TCPF_GL_ALLOW, 0);
+	glist_add_text(&t, "192.0.2.1", TCPF_GL_ALLOW, 0);
+	glist_add_text(&t, "192.0.2.1", TCPF_GL_DENY, 150);
+	glist_settle(&t);
+	for (size_t i = 0; i < sizeof(q) / sizeof(q[0]); i++) {
+		const char *got = glist_verdict(&t, q[i].addr, q[i].now);
+
+		snprintf(name, sizeof(name), "glist_match %s at %u", q[i].addr,
+			 q[i].now);
+		check_report(!strcmp(got, q[i].want), name, "got %s, want %s",
+			     got, q[i].want);
+	}
+	check_report(t.n == 8 && glist_count(&t, TCPF_GL_ALLOW, 60) == 4 &&
+		     glist_count(&t, TCPF_GL_DENY, 60) == 4 &&
+		     glist_count(&t, TCPF_GL_DENY, 160) == 2, "glist_count",
+		     "%d items, at 60 %d allow %d deny, at 160 %d deny", t.n,
+		     glist_count(&t, TCPF_GL_ALLOW, 60),
+		     glist_count(&t, TCPF_GL_DENY, 60),
+		     glist_count(&t, TCPF_GL_DENY, 160));
+	/* at 160 the deny /16 (100) and /32 of 192.0.2.1 (150), the allow
+	 * 10.2/16 (50) are gone: their items too, but 192.0.2.1's allow */
+	glist_purge(&t, 160);
+	glist_settle(&t);
+	check_report(t.n == 6 && glist_count(&t, TCPF_GL_ALLOW, 160) == 4 &&
+		     glist_count(&t, TCPF_GL_DENY, 160) == 2 &&
+		     !strcmp(glist_verdict(&t, "10.1.9.9", 160), "allow"),
+		     "glist_purge", "%d items", t.n);
+	prefix_parse("10.1.2.0/24", &p, why, sizeof(why));
+	check_report(glist_del(&t, &p, TCPF_GL_DENY) == -ENOENT &&
+		     glist_del(&t, &p, TCPF_GL_ALLOW) == 0 && t.n == 5 &&
+		     glist_del(&t, &p, TCPF_GL_ALLOW) == -ENOENT,
+		     "glist_del", "%d items", t.n);
+	glist_add_text(&t, "10.0.0.0/8", TCPF_GL_ALLOW, 500);
+	check_report(t.n == 5 && glist_count(&t, TCPF_GL_ALLOW, 499) == 3 &&
+		     glist_count(&t, TCPF_GL_ALLOW, 500) == 2,
+		     "glist_add_again_sets_its_ttl", "%d items", t.n);
+	glist_flush(&t, TCPF_GL_DENY);
+	glist_settle(&t);
+	check_report(t.n == 3 && !glist_count(&t, TCPF_GL_DENY, 0) &&
+		     !strcmp(glist_verdict(&t, "10.3.0.1", 0), "allow") &&
+		     !strcmp(glist_verdict(&t, "2001:db8:1::1", 0), "allow"),
+		     "glist_flush", "%d items", t.n);
+	glist_table_free(&t);
+
+	/* the words after IFACE, --ttl (-1: not given), --json, another
+	 * setting given; the one line */
+	static const struct {
+		const char *words;
+		long long ttl;
+		bool json, settings;
+		const char *want;
+	} bad[] = {
+		{ "allow", -1, false, false,
+		  "tcpflags: guard: allow needs add|del|list|flush" },
+		{ "deny append 10.0.0.1", -1, false, false,
+		  "tcpflags: guard: deny: unknown action 'append' "
+		  "(add|del|list|flush)" },
+		{ "allow add", -1, false, false,
+		  "tcpflags: guard: allow add needs a PREFIX" },
+		{ "deny del", -1, false, false,
+		  "tcpflags: guard: deny del needs a PREFIX" },
+		{ "allow list 10.0.0.1", -1, false, false,
+		  "tcpflags: guard: allow list takes no PREFIX" },
+		{ "deny flush 10.0.0.0/8", -1, false, false,
+		  "tcpflags: guard: deny flush takes no PREFIX" },
+		{ "allow add 10.0.0.1 10.0.0.256", -1, false, false,
+		  "tcpflags: guard: allow: invalid address '10.0.0.256'" },
+		{ "deny add 10.0.0.0/33", -1, false, false,
+		  "tcpflags: guard: deny: prefix length out of range in "
+		  "'10.0.0.0/33' (0 to 32)" },
+		{ "deny add 2001:db8::/129", -1, false, false,
+		  "tcpflags: guard: deny: prefix length out of range in "
+		  "'2001:db8::/129' (0 to 128)" },
+		{ "allow add 10.0.0.1/", -1, false, false,
+		  "tcpflags: guard: allow: prefix length out of range in "
+		  "'10.0.0.1/' (0 to 32)" },
+		{ "allow del 10.0.0.1", 5, false, false,
+		  "tcpflags: guard: allow del: --ttl goes with add" },
+		{ "allow add 10.0.0.1", -1, true, false,
+		  "tcpflags: guard: allow add: --json goes with list" },
+		{ "deny add 10.0.0.1", 60, false, true,
+		  "tcpflags: guard: deny add takes no guard settings (only "
+		  "--ttl, --json)" },
+	};
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		glist_refused(bad[i].words, bad[i].ttl, bad[i].json,
+			      bad[i].settings, bad[i].want);
+}
+
 int main(void)
 {
 	int nvalid = 0, unique = 1;
 
+	glist_checks();
 	name_is(0x00, "NULL");
 	name_is(0x02, "SYN");
 	name_is(0x12, "SYN|ACK");

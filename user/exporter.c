@@ -35,6 +35,7 @@
 #include <microhttpd.h>
 #include "cli.h"
 #include "exporter.h"
+#include "glist.h"
 #include "log.h"
 #include "pins.h"
 #include "policy.h"
@@ -467,6 +468,14 @@ static void emit_guard(struct out *o, struct exporter *x)
 				sample(o, "tcpflags_guard_events_total", t->name,
 				       "event", guard_counter_names[k],
 				       t->snap->guard.c[k]);
+	family(o, "tcpflags_guard_list_prefixes", "gauge",
+	       "Prefixes in force in the guard's allow and deny lists.");
+	for_each_up(x, t)
+		for (int l = 0; t->snap->guarded && l < TCPF_GL_LISTS; l++)
+			if (t->snap->guard.listed[l] >= 0)
+				sample(o, "tcpflags_guard_list_prefixes", t->name,
+				       "list", glist_names[l],
+				       (unsigned long long)t->snap->guard.listed[l]);
 }
 
 static void emit_status(struct out *o, struct exporter *x)

@@ -18,6 +18,8 @@
 #include "tcpflags.skel.h"
 #include "cli.h"
 #include "counters.h"
+#include "glist.h"
+#include "glistcmd.h"
 #include "guard.h"
 #include "guardstate.h"
 #include "log.h"
@@ -151,8 +153,10 @@ int guard_claim(struct tcpflags_bpf *skel, __u32 slot, unsigned int ifindex)
 	if (bpf_map_lookup_elem(fd, &slot, gc)) {
 		err = -errno;
 	} else if (gc->ifindex != ifindex) {
+		/* another interface's lists are not this one's */
 		gconf_defaults(gc, ifindex);
-		if (bpf_map_update_elem(fd, &slot, gc, BPF_ANY))
+		err = glist_clear_slot(bpf_map__fd(skel->maps.tcpf_glists), slot);
+		if (!err && bpf_map_update_elem(fd, &slot, gc, BPF_ANY))
 			err = -errno;
 	}
 	free(gc);
@@ -174,6 +178,10 @@ void guard_release(const char *ifname, unsigned int ifindex)
 		bpf_map_update_elem(fd, &slot, gc, BPF_ANY);
 		if (!map_open(TCPF_MAP_GSTATE, ifname, false, &sfd)) {
 			bpf_map_update_elem(sfd, &slot, &gs, BPF_ANY);
+			close(sfd);
+		}
+		if (!map_open(TCPF_MAP_GLISTS, ifname, false, &sfd)) {
+			glist_clear_slot(sfd, slot);
 			close(sfd);
 		}
 	}
@@ -336,6 +344,14 @@ int guard_apply(const char *ifname, unsigned int ifindex,
 			strerror(errno));
 		goto out;
 	}
+	/* a rules file's lists, each whole (they set gconf's count) */
+	for (int l = 0; l < TCPF_GL_LISTS; l++) {
+		struct glist_req r = { .list = l, .op = GLIST_SET,
+				       .n = g->nlist[l], .p = g->list[l] };
+
+		if (g->list_given[l] && glist_run(ifname, ifindex, &r))
+			goto out;
+	}
 	err = 0;
 out:
 	if (fd >= 0)
@@ -352,10 +368,22 @@ out:
 
 struct guard_opts {
 	struct cli_iface iface;
-	struct cli_list mode;
+	struct cli_list mode;    /* MODE, or a list's words */
 	bool json;
 	struct guard_set set;
+	struct glist_req lists;  /* allow|deny ...: user/glistcmd.c */
 };
+
+static const struct guard_opts guard_defaults;
+
+/* A guard option besides --ttl and --json given? */
+static bool settings_given(const struct guard_set *s)
+{
+	struct guard_set a = *s;
+
+	a.ttl = guard_defaults.set.ttl;
+	return memcmp(&a, &guard_defaults.set, sizeof(a)) != 0;
+}
 
 static int opt_port(const char *arg, void *opts, char *why, size_t size)
 {
@@ -371,6 +399,25 @@ static int guard_check(void *opts)
 	struct guard_opts *o = opts;
 	char why[128];
 
+	o->lists.list = -1;
+	if (o->mode.n >= 1 && glist_of(o->mode.v[0]) >= 0)
+		return glist_req_parse(o->mode.v, o->mode.n, o->set.ttl, o->json,
+				       settings_given(&o->set), &o->lists);
+	if (o->mode.n > 1) {
+		if (cli_parse_enum(o->mode.v[0], mode_words, &o->set.mode, why,
+				   sizeof(why)))
+			pr_warn("guard: unknown list '%s' (allow|deny)",
+				o->mode.v[0]);
+		else
+			pr_warn("guard: unexpected argument '%s' after the "
+				"mode", o->mode.v[1]);
+		return EXIT_USAGE;
+	}
+	if (o->set.ttl == 0) {
+		pr_warn("--ttl: 0 is out of range 1..%d (0 is for allow|deny "
+			"add: for good)", 30 * 86400);
+		return EXIT_USAGE;
+	}
 	if (o->mode.n == 1 &&
 	    cli_parse_enum(o->mode.v[0], mode_words, &o->set.mode, why,
 			   sizeof(why))) {
@@ -392,6 +439,11 @@ static int guard_run(void *opts)
 	struct guard_view *v;
 	int err;
 
+	if (o->lists.list >= 0) {
+		err = glist_run(o->iface.name, o->iface.ifindex, &o->lists);
+		glist_req_free(&o->lists);
+		return err;
+	}
 	if (o->mode.n == 1) {
 		err = guard_apply(o->iface.name, o->iface.ifindex, &o->set);
 		if (err)
@@ -425,7 +477,7 @@ static int guard_run(void *opts)
 static const struct cli_opt guard_args[] = {
 	CLI_ARG_IFACE(struct guard_opts, iface),
 	{ .name = "mode", .kind = CLI_WORDS, .offset = G(mode),
-	  .metavar = "[off|monitor|ratelimit|auth|cookie|auto]", .hi = 1 },
+	  .metavar = "[MODE | allow|deny add|del|list|flush [PREFIX]...]" },
 	{ 0 },
 };
 
@@ -465,8 +517,9 @@ static const struct cli_opt guard_options[] = {
 	  .metavar = "SECONDS", .lo = 1, .hi = 3600,
 	  .help = "auth: the latest (8)" },
 	{ .name = "ttl", .kind = CLI_INT, .offset = GS(ttl),
-	  .metavar = "SECONDS", .lo = 1, .hi = 30 * 86400,
-	  .help = "how long a verified source passes (3600)" },
+	  .metavar = "SECONDS", .lo = 0, .hi = 30 * 86400,
+	  .help = "how long a verified source passes (3600); allow|deny add: "
+		  "how long the prefixes stay (0, the default: for good)" },
 	{ .name = "rotate", .kind = CLI_INT, .offset = GS(rotate),
 	  .metavar = "SECONDS", .lo = 1, .hi = 86400,
 	  .help = "cookie: seconds a secret lives (30)" },
@@ -476,6 +529,7 @@ static const struct cli_opt guard_options[] = {
 
 /* guard_set_init()'s values: nothing given */
 static const struct guard_opts guard_defaults = {
+	.lists = { .list = -1 },
 	.set = { .mode = -1, .engage = -1, .rate = -1, .burst = -1,
 		 .global_rate = -1, .auth_min = -1, .auth_max = -1, .ttl = -1,
 		 .rotate = -1, .syn_on = -1, .syn_off = -1, .calm = -1,
@@ -489,7 +543,10 @@ const struct cli_command guard_command = {
 		 "  source); auth (drop a source's first SYN, pass it sent again);\n"
 		 "  cookie (answer SYNs with SYN cookies at XDP, hand the valid\n"
 		 "  ACKs to the listener); auto (cookie or auth while a flood\n"
-		 "  lasts, decided every second in the kernel).\n",
+		 "  lasts, decided every second in the kernel).\n"
+		 "  allow|deny add PREFIX... [--ttl SECONDS], del PREFIX..., list\n"
+		 "  [--json], flush: the prefixes (ADDR[/LEN], IPv4 or IPv6) whose\n"
+		 "  SYNs to the ports pass unchallenged, or are dropped; deny wins.\n",
 	.args = guard_args, .opts = guard_options,
 	.size = sizeof(struct guard_opts), .defaults = &guard_defaults,
 	.check = guard_check, .run = guard_run,

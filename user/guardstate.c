@@ -12,6 +12,7 @@
 #include "tcpflags.h"
 #include "cli.h"
 #include "counters.h"
+#include "glist.h"
 #include "guardstate.h"
 #include "maps.h"
 
@@ -293,6 +294,10 @@ int guard_read(const char *ifname, unsigned int ifindex, bool verified,
 	v->now = guard_mono_now();
 	v->rt_ns = rt_offset_ns();
 	v->verified = verified ? verified_count(ifname, v->now) : -1;
+	if (v->gc.listed)
+		glist_counts(ifname, slot, v->now, v->listed);
+	else	/* the data path's count too: nothing to read */
+		v->listed[TCPF_GL_ALLOW] = v->listed[TCPF_GL_DENY] = 0;
 	v->engaged = v->gc.mode == TCPF_GM_AUTO ? v->gs.engaged :
 		     v->gc.mode == TCPF_GM_COOKIE || v->gc.mode == TCPF_GM_AUTH;
 	ports_text(&v->gc, v->ports, sizeof(v->ports));
@@ -337,8 +342,10 @@ void guard_view_json(const char *ifname, const struct guard_view *v)
 	json_time("last_engaged", v, gs->engaged_at);
 	json_time("last_released", v, gs->released_at);
 	printf(", \"syn_rate\": %u, \"completion_ratio\": %.3f, "
-	       "\"verified_sources\": %d, \"counters\": {",
-	       gs->syn_rate, gs->ratio / 1000.0, v->verified);
+	       "\"verified_sources\": %d, \"lists\": {\"allow\": %d, "
+	       "\"deny\": %d}, \"counters\": {",
+	       gs->syn_rate, gs->ratio / 1000.0, v->verified,
+	       v->listed[TCPF_GL_ALLOW], v->listed[TCPF_GL_DENY]);
 	for (int i = 0; i < TCPF_GC_MAX; i++)
 		printf("%s\"%s\": %llu", i ? ", " : "", guard_counter_names[i],
 		       (unsigned long long)v->c[i]);
@@ -387,6 +394,10 @@ void guard_view_text(const char *ifname, const struct guard_view *v)
 	       (unsigned long long)c[TCPF_GC_VERIFIED],
 	       (unsigned long long)c[TCPF_GC_RL_DROP],
 	       (unsigned long long)c[TCPF_GC_UNSUPPORTED]);
+	printf("  allow list %d prefixes, passed %llu; deny list %d prefixes, "
+	       "dropped %llu\n", v->listed[TCPF_GL_ALLOW],
+	       (unsigned long long)c[TCPF_GC_ALLOW], v->listed[TCPF_GL_DENY],
+	       (unsigned long long)c[TCPF_GC_DENY]);
 	if (gc->mode == TCPF_GM_MONITOR)
 		printf("  monitor: cookie would answer %llu SYNs and drop %llu "
 		       "ACKs\n", (unsigned long long)c[TCPF_GC_WOULD_COOKIE],

@@ -12,6 +12,8 @@
 #include <linux/types.h>
 #include "tcpflags.h"
 
+struct prefix;
+
 /* A setting as given: what is not given (-1, or ports_given false) keeps
  * the interface's current value. */
 struct guard_set {
@@ -22,6 +24,11 @@ struct guard_set {
 	long long auth_min, auth_max, ttl, rotate;
 	long long syn_on, syn_off, calm;
 	double ratio;
+	/* a rules file's `allow LIST`, `deny LIST` (user/rules.c, where its
+	 * sets are): the whole list, for good */
+	bool list_given[TCPF_GL_LISTS];
+	int nlist[TCPF_GL_LISTS];
+	struct prefix *list[TCPF_GL_LISTS];
 };
 
 void guard_set_init(struct guard_set *g);
@@ -45,6 +52,8 @@ struct guard_view {
 	__u32 now;               /* CLOCK_MONOTONIC_COARSE seconds */
 	long long rt_ns;         /* CLOCK_REALTIME - CLOCK_MONOTONIC, ns */
 	int verified;            /* sources verified now, -1: not counted */
+	int listed[TCPF_GL_LISTS]; /* live prefixes in allow, deny (-1: none
+				    * read: a tcpflags without the lists) */
 	bool engaged;            /* cookie or auth in force now */
 	char ports[256];         /* "80,443,8000-8100" */
 };

@@ -49,6 +49,7 @@
 	X(GAUTH, gauth, NS, false, ARRAY, __u32, struct tcpf_gauth, TCPF_GUARD_AUTH_SLOTS)         \
 	X(GVERIFIED, gverified, NS, false, ARRAY, __u32, struct tcpf_gverified, TCPF_GUARD_VERIFIED_SLOTS) \
 	X(GVBITS, gvbits, NS, false, ARRAY, __u32, struct tcpf_gvbits, 1)                          \
+	X(GLISTS, glists, NS, false, LPM_TRIE, struct tcpf_glist_key, struct tcpf_glist, TCPF_GLIST_MAX) \
 	/* a new map: its row above this line */
 
 enum map_scope { MAP_IFACE, MAP_NS };

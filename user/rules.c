@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 #include "counters.h"
+#include "glist.h"
 #include "rules.h"
 
 #define ALL_FLAGS 0xff
@@ -54,6 +55,8 @@ void ruleset_free(struct ruleset *rs)
 		rule_free(&rs->rules[i]);
 	for (int i = 0; i < rs->nsets; i++)
 		free(rs->sets[i].p);
+	for (int l = 0; l < TCPF_GL_LISTS; l++)
+		free(rs->guard.list[l]);
 	ruleset_init(rs);
 }
 
@@ -118,8 +121,7 @@ static const struct {
 
 /* ------------------------------------------------------------ addresses */
 
-static int parse_prefix(const char *s, struct prefix *p, char *err,
-			size_t len)
+int prefix_parse(const char *s, struct prefix *p, char *err, size_t len)
 {
 	char buf[INET6_ADDRSTRLEN + 8], *slash;
 	int max;
@@ -207,7 +209,7 @@ static int parse_prefix_list(const char *s, const struct ruleset *rs,
 			memcpy(v + cnt, set->p, (size_t)add * sizeof(*v));
 			cnt += add;
 		} else {
-			ret = parse_prefix(tok, &v[cnt++], err, len);
+			ret = prefix_parse(tok, &v[cnt++], err, len);
 		}
 	}
 	free(buf);
@@ -841,6 +843,51 @@ static int parse_rule_line(struct ruleset *rs, int argc, char **argv,
 	return ret;
 }
 
+/*
+ * `guard MODE [WORD VALUE]...`: the settings go to guard_words_parse(),
+ * but `allow LIST` and `deny LIST`, prefixes and @sets as a rule's src
+ * takes them, are the guard's lists, whole.
+ */
+static int parse_guard_line(struct ruleset *rs, int argc, char **argv,
+			    char *err, size_t len)
+{
+	struct guard_set *g = &rs->guard;
+	struct prefix *list[TCPF_GL_LISTS] = { NULL };
+	int nlist[TCPF_GL_LISTS] = { 0 }, n = 0, ret = 0;
+	char **w = calloc((size_t)argc, sizeof(*w));
+
+	if (!w)
+		return -ENOMEM;
+	for (int i = 1; i < argc && !ret; i++) {
+		int l = i >= 2 && i % 2 == 0 ? glist_of(argv[i]) : -1;
+
+		if (l < 0) {
+			w[n++] = argv[i];
+		} else if (i + 1 == argc) {
+			ret = fail(err, len, "guard: '%s' needs a value", argv[i]);
+		} else if (list[l]) {
+			ret = fail(err, len, "guard: '%s' given twice", argv[i]);
+		} else {
+			ret = parse_prefix_list(argv[++i], rs, &list[l],
+						&nlist[l], err, len);
+		}
+	}
+	if (!ret)
+		ret = guard_words_parse(w, n, g, err, len) ? -EINVAL : 0;
+	for (int l = 0; l < TCPF_GL_LISTS; l++) {
+		if (ret) {
+			free(list[l]);
+			continue;
+		}
+		g->list_given[l] = list[l] != NULL;
+		g->list[l] = list[l];
+		g->nlist[l] = nlist[l];
+	}
+	free(w);
+	rs->has_guard = !ret;
+	return ret;
+}
+
 /* One line of a rules file, its comment cut off. */
 static int parse_line(struct ruleset *rs, char *line, char *err, size_t len)
 {
@@ -858,11 +905,8 @@ static int parse_line(struct ruleset *rs, char *line, char *err, size_t len)
 		return parse_set_line(rs, argc, argv, err, len);
 	if (!strcmp(argv[0], "default"))
 		return parse_default_line(rs, argc, argv, err, len);
-	if (!strcmp(argv[0], "guard")) {
-		rs->has_guard = true;
-		return guard_words_parse(argv + 1, argc - 1, &rs->guard, err,
-					 len) ? -EINVAL : 0;
-	}
+	if (!strcmp(argv[0], "guard"))
+		return parse_guard_line(rs, argc, argv, err, len);
 	return parse_rule_line(rs, argc, argv, err, len);
 }
 
@@ -923,7 +967,7 @@ int ruleset_parse_file(const char *path, struct ruleset *rs, char *err,
 	return ret;
 }
 
-static size_t put_prefix(char *buf, size_t size, const struct prefix *p)
+size_t prefix_write(char *buf, size_t size, const struct prefix *p)
 {
 	char a[INET6_ADDRSTRLEN];
 
@@ -944,7 +988,7 @@ int ruleset_write(const struct ruleset *rs, char *buf, size_t size)
 		for (int j = 0; j < rs->sets[i].n; j++) {
 			if (j)
 				OUT(",");
-			n += put_prefix(buf + n, n < size ? size - n : 0,
+			n += prefix_write(buf + n, n < size ? size - n : 0,
 					&rs->sets[i].p[j]);
 		}
 		OUT("\n");

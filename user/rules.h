@@ -33,6 +33,12 @@ struct prefix {
 	__u8 addr[16];
 };
 
+/* "198.18.0.0/15", "2001:2::/48", a bare address (/32, /128) into p,
+ * the host bits cleared; else -EINVAL with why in err. */
+int prefix_parse(const char *s, struct prefix *p, char *err, size_t len);
+/* p as "ADDR/LEN" into buf, snprintf's way: the length it needs. */
+size_t prefix_write(char *buf, size_t size, const struct prefix *p);
+
 struct port_range {
 	__u16 lo, hi;
 };

@@ -34,14 +34,6 @@ IF=$LAB_SRV_IF
 t_tmp guard
 
 tf() { run "$LAB-srv" "$TCPF" "$@"; }
-
-# gj PYEXPR: evaluate PYEXPR over `guard IFACE --json` as j
-gj() {
-    local out
-    out=$(srv "$TCPF" guard "$IF" --json)
-    json_get "$out" "$1"
-}
-counter() { gj "j['counters']['$1']"; }
 nstat_of() { srv nstat -az "$1" | awk -v k="$1" '$1 == k { print $2 }'; }
 
 new_lab
