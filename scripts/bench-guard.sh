@@ -44,7 +44,8 @@
 #      info lines for kernel and rl in the same units
 # 2. Half rate: livegen --rate at half the ideal's median absorbed rate
 #    (the veth's 256-frame ring does not overflow with the ideal), 6 s a
-#    run.
+#    run (--for: a receiver slower than the rate gets the flood flat out
+#    for as long).
 #      budget guard_p99 = the real client's p99 with cookie / with the
 #      ideal, a ceiling of 2.0, and every real request under cookie done
 # Rounds are palindromes (ideal cookie auth, the info receivers once in the
@@ -178,6 +179,7 @@ srv ip route add 198.18.0.0/16 via "$LAB_CLI4"
 srv ip -6 route add 2001:2:0:ff::/64 via "$LAB_CLI6"
 ip -n "$LAB-cli" link set dev "$LAB_CLI_IF" xdpdrv obj "$TMPD/floodsink.bpf.o" sec xdp
 srv taskset -c 1 "$PY" "$TMPD/server.py" &
+disown
 SERVER=1
 for _ in $(seq 50); do
     cli "$PY" -c 'import socket; socket.create_connection(("198.19.0.2", 8080), 1).close()' \
@@ -210,7 +212,8 @@ rx_packets() { srv awk -v d="$LAB_SRV_IF:" '$1 == d { print $3 }' /proc/net/dev;
 
 # run WHO FRAMES SECONDS [livegen options]: one flood with the real client
 # beside it; sets GOT (frames tcpf-srv received), SECS (the generator's CPU
-# time) and appends the client's lines to $TMPD/req.WHO
+# time), WALL (its elapsed time) and appends the client's lines to
+# $TMPD/req.WHO
 run() {
     local who=$1 n=$2 dur=$3 a b out client
     shift 3
@@ -227,6 +230,7 @@ run() {
     detach "$who"
     GOT=$((b - a))
     SECS=$(echo "$out" | gen_secs cpu)
+    WALL=$(echo "$out" | gen_secs wall)
     cat "$TMPD/req.now" >>"$TMPD/req.$who"
 }
 
@@ -252,21 +256,26 @@ done
 
 ORDER=$(palindrome "ideal cookie auth" "kernel rl")
 
-# phase FLAT|HALF: ROUNDS rounds; per round and receiver, the absorbed rate
-# (ABS[who,r], Mpps) and the client's p50/p99 (P50/P99[who,r])
+# phase flat|half: ROUNDS rounds; per round and receiver, the absorbed rate
+# (ABS[kind,who,r], Mpps: flat out, frames / the generator's CPU time; at
+# half rate, the rate that arrived: frames / its elapsed time) and the
+# client's p50/p99 (P50/P99[kind,who,r])
 phase() {
-    local kind=$1 r who n dur
+    local kind=$1 r who n dur t
     local opts=()
     for ((r = 0; r < ROUNDS; r++)); do
         declare -A G=() S=()
         for who in $RECEIVERS; do : >"$TMPD/req.$who"; done
         for who in $ORDER; do
             if [ "$kind" = flat ]; then n=${N[$who]} dur=$FLAT_SECONDS opts=()
-            else n=$((HALF_RATE * HALF_SECONDS)) dur=$HALF_SECONDS opts=(--rate "$HALF_RATE"); fi
+            else n=$((HALF_RATE * HALF_SECONDS)) dur=$HALF_SECONDS
+                 opts=(--rate "$HALF_RATE" --for "$HALF_SECONDS"); fi
             run "$who" "$n" "$dur" "${opts[@]}"
             [ "$GOT" -gt 0 ] || die "$who: the server got no frames"
             G[$who]=$(( ${G[$who]:-0} + GOT ))
-            S[$who]=$(awk -v a="${S[$who]:-0}" -v b="$SECS" 'BEGIN { printf "%.6f", a + b }')
+            t=$SECS
+            [ "$kind" = half ] && t=$WALL
+            S[$who]=$(awk -v a="${S[$who]:-0}" -v b="$t" 'BEGIN { printf "%.6f", a + b }')
         done
         for who in $RECEIVERS; do
             ABS[$kind,$who,$r]=$(awk -v g="${G[$who]}" -v s="${S[$who]}" 'BEGIN { printf "%.3f", g / s / 1e6 }')
@@ -297,8 +306,9 @@ kratios() {
 }
 
 table() {
-    local kind=$1 who
-    printf '%-8s %13s %15s %11s %9s %9s\n' receiver "absorbed Mpps" "min-max" requests "p50 ms" "p99 ms"
+    local kind=$1 who head="absorbed Mpps"
+    [ "$kind" = half ] && head="arrived Mpps"
+    printf '%-8s %13s %15s %11s %9s %9s\n' receiver "$head" "min-max" requests "p50 ms" "p99 ms"
     for who in $RECEIVERS; do
         printf '%-8s %13s %15s %11s %9s %9s\n' "$who" \
             "$(col ABS "$kind" "$who" | median)" "$(col ABS "$kind" "$who" | minmax)" \

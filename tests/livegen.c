@@ -5,6 +5,7 @@
  *
  *   livegen DEV COUNT --dst-mac MAC [--ipv6] [--dst ADDR] [--dport N]
  *                     [--batch N] [--flags BYTE] [--rate PPS]
+ *                     [--for SECONDS]
  *
  * Run it inside the generator's network namespace (nsenter --net=...).  It
  * builds one TCP SYN frame to ADDR:N from DEV's MAC to MAC (--flags: another
@@ -59,7 +60,7 @@ static void usage(void)
 {
 	fprintf(stderr, "usage: livegen DEV COUNT --dst-mac MAC [--ipv6] "
 		"[--dst ADDR] [--dport N] [--batch N] [--flags BYTE] "
-		"[--rate PPS]\n");
+		"[--rate PPS] [--for SECONDS]\n");
 	exit(2);
 }
 
@@ -199,6 +200,7 @@ int main(int argc, char **argv)
 {
 	const char *dev, *dst_s = NULL;
 	unsigned long long count, rate = 0, done = 0, ns = 0;
+	double limit = 0;
 	const char *why;
 	unsigned int dport = 80, batch = 64, ifindex, flags = 0x02;
 	int ipv6 = 0, have_dmac = 0, err;
@@ -242,6 +244,10 @@ int main(int argc, char **argv)
 		} else if (!strcmp(opt, "--rate")) {
 			rate = strtoull(argv[++i], &end, 10);
 			if (*end || !rate || rate > 100000000ull)
+				usage();
+		} else if (!strcmp(opt, "--for")) {
+			limit = strtod(argv[++i], &end);
+			if (*end || !(limit > 0))
 				usage();
 		} else if (!strcmp(opt, "--batch")) {
 			batch = (unsigned int)strtoul(argv[++i], &end, 10);
@@ -312,6 +318,14 @@ int main(int argc, char **argv)
 			clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next,
 					NULL);
 		}
+		if (limit > 0) {
+			clock_gettime(CLOCK_MONOTONIC, &b);
+			if ((double)(b.tv_sec - a.tv_sec) +
+			    (double)(b.tv_nsec - a.tv_nsec) / 1e9 >= limit) {
+				done += opts.repeat;
+				break;
+			}
+		}
 	}
 	clock_gettime(CLOCK_MONOTONIC, &b);
 	if (err) {
@@ -323,7 +337,7 @@ int main(int argc, char **argv)
 	secs = (double)(b.tv_sec - a.tv_sec) +
 	       (double)(b.tv_nsec - a.tv_nsec) / 1e9;
 	printf("sent=%llu elapsed=%.6f mpps=%.3f kernel_ns=%llu bad=%llu\n",
-	       count, secs, (double)count / secs / 1e6, ns / count,
+	       done, secs, (double)done / secs / 1e6, done ? ns / done : 0,
 	       (unsigned long long)skel->bss->bad);
 	err = skel->bss->bad ? 1 : 0;
 	livegen_bpf__destroy(skel);
