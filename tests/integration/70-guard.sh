@@ -21,6 +21,7 @@
 #   hping3 -S --flood --rand-source while curl runs: every request succeeds;
 #   auth: one SYN sent once is dropped; curl passes after one
 #     retransmission (>= 1 s), then at once (verified);
+#   build/livegen refuses lo (not a veth) and the host's namespace;
 #   auto: a spoofed flood from build/livegen engages cookie, with the time
 #     in guard --json; after the flood it disengages;
 #   bad input: unknown mode, bad port, no port, not attached: exit codes,
@@ -269,6 +270,15 @@ check_true "auth: then at once (verified)" "got $t" \
     "$PY" -c 'import sys; c, t = sys.argv[1].split(); sys.exit(not (c == "200" and float(t) < 0.5))' "$t"
 check_eq "auth: passes and verified passes" \
     "$(counter auth_passes) $(counter verified_passes)" "1 1"
+
+# ---------------------------------------------------------- the flood's generator stays in a lab
+run "$LAB-cli" "$ROOT/build/livegen" lo 10 --dst-mac "$SRVMAC"
+check_eq "livegen refuses an interface that is not a veth" "$RC $ERR" \
+    "1 livegen: refusing lo: not a veth"
+RC=0
+ERR=$("$ROOT/build/livegen" lo 10 --dst-mac "$SRVMAC" 2>&1 >/dev/null) || RC=$?
+check_eq "livegen refuses the host's namespace" "$RC $ERR" \
+    "1 livegen: refusing lo: not in a namespace of a lab (ip netns add)"
 
 # ---------------------------------------------------------- auto
 tf guard "$IF" auto --port 8080 --syn-rate 20000 --calm-rate 5000 --calm 2
