@@ -41,7 +41,7 @@ esac
 KEEP=${1:-}
 
 scripts/install-deps.sh
-make -s all build/empty.bpf.o build/livegen
+make -s all build/empty.bpf.o build/floodsink.bpf.o build/livegen
 
 teardown
 lab_up "$LAB"
@@ -86,8 +86,12 @@ srv "$TCPF" flows "$LAB_SRV_IF" --limit 8
 echo
 
 echo "lab: the SYN-flood guard: auto on port $PORT (cookie while a flood lasts)"
-# veth delivers the guard's XDP_TX replies only to a peer with XDP on it
-cli ip link set dev "$LAB_CLI_IF" xdpdrv obj build/empty.bpf.o sec xdp
+# the server answers the flood's sources through the client side, as it
+# would on the Internet; the client drops those answers at XDP
+# (floodsink), which also takes the guard's XDP_TX replies (veth delivers
+# them only to a peer with an XDP program)
+srv ip route add 198.18.0.0/16 via "$LAB_CLI4"
+cli ip link set dev "$LAB_CLI_IF" xdpdrv obj build/floodsink.bpf.o sec xdp
 srv "$TCPF" guard "$LAB_SRV_IF" auto --port "$PORT" --syn-rate 20000 \
     --calm-rate 5000 --calm 2
 MAC=$(srv ip -br link show dev "$LAB_SRV_IF" | awk '{ print $3 }')
