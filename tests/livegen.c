@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * livegen.c - build/livegen: a spoofed SYN flood out of one veth, for
- * scripts/bench-live.sh.
+ * scripts/bench-live.sh, scripts/bench-guard.sh and the guard's tests.
  *
  *   livegen DEV COUNT --dst-mac MAC [--ipv6] [--dst ADDR] [--dport N]
  *                     [--batch N] [--flags BYTE] [--rate PPS]
@@ -10,11 +10,19 @@
  * Run it inside the generator's network namespace (nsenter --net=...).  It
  * builds one TCP SYN frame to ADDR:N from DEV's MAC to MAC (--flags: another
  * flag byte instead of SYN, e.g. 0x03 for SYN|FIN, 0x10 for an ACK flood),
- * and runs
- * bpf/livegen.bpf.c on it COUNT times with BPF_PROG_TEST_RUN in live-frames
- * mode: the program gives every frame a new spoofed source (198.18.0.0/16,
- * or 2001:2:0:ff::/64 with --ipv6) and sends it out of DEV with XDP_TX.
- * Prints one line:  sent=COUNT elapsed=SECONDS mpps=RATE kernel_ns=NS bad=0
+ * and runs bpf/livegen.bpf.c on it COUNT times with BPF_PROG_TEST_RUN in
+ * live-frames mode: the program gives every frame a new spoofed source
+ * (198.18.0.0/16, or 2001:2:0:ff::/64 with --ipv6) and sends it out of DEV
+ * with XDP_TX.  --rate: PPS frames a second, sent in a burst every 100 ms
+ * (flat out without it): a live-frames run costs some 25 ms of setup here
+ * (its page pool), so finer bursts could not keep the rate.  --for: stop
+ * after SECONDS though COUNT frames are not sent (a receiver slower than
+ * the rate).
+ *
+ * It refuses any DEV that is not a veth inside a named network namespace
+ * (made with `ip netns add`, as the labs are): what it sends stays there.
+ *
+ * Prints one line:  sent=N elapsed=SECONDS mpps=RATE kernel_ns=NS bad=0
  * sent is the number of times the program ran (XDP_TX may still fail, e.g.
  * when the peer's ring is full: count what the peer received), elapsed the
  * wall time of the run, kernel_ns the kernel's own ns per frame (it leaves
@@ -302,15 +310,15 @@ int main(int argc, char **argv)
 	clock_gettime(CLOCK_MONOTONIC, &a);
 	next = a;
 	for (err = 0; done < count && !err; done += opts.repeat) {
-		/* flat out: one run; at a rate: a millisecond's frames */
-		unsigned long long n = rate ? (rate + 999) / 1000 : count;
+		/* flat out: one run; at a rate: 100 ms of frames */
+		unsigned long long n = rate ? (rate + 9) / 10 : count;
 
 		opts.repeat = (__u32)(n < count - done ? n : count - done);
 		err = bpf_prog_test_run_opts(
 			bpf_program__fd(skel->progs.livegen_syn), &opts);
 		ns += (unsigned long long)opts.duration * opts.repeat;
 		if (rate) {
-			next.tv_nsec += 1000000;
+			next.tv_nsec += 100000000;
 			if (next.tv_nsec >= 1000000000) {
 				next.tv_sec++;
 				next.tv_nsec -= 1000000000;
