@@ -253,6 +253,9 @@ check_true "hping3 --flood: the guard answered the flood" \
 tf guard "$IF" auth --port 8080
 check_eq "guard auth" "$RC" 0
 ch0=$(counter auth_challenges)
+# the hping3 flood above can leave a late SYN retransmission of a verified
+# curl client: this section counts its own passes
+vp0=$(counter verified_passes)
 cli "$PY" -c 'from scapy.all import *
 conf.verb = 0
 sendp(Ether(dst="'"$SRVMAC"'") / IP(src="198.18.9.1", dst="198.19.0.2") /
@@ -269,7 +272,7 @@ t=$(cli curl -s -o /dev/null -w '%{http_code} %{time_connect}' --max-time 6 \
 check_true "auth: then at once (verified)" "got $t" \
     "$PY" -c 'import sys; c, t = sys.argv[1].split(); sys.exit(not (c == "200" and float(t) < 0.5))' "$t"
 check_eq "auth: passes and verified passes" \
-    "$(counter auth_passes) $(counter verified_passes)" "1 1"
+    "$(counter auth_passes) $(( $(counter verified_passes) - vp0 ))" "1 1"
 
 # ---------------------------------------------------------- the flood's generator stays in a lab
 run "$LAB-cli" "$ROOT/build/livegen" lo 10 --dst-mac "$SRVMAC"
