@@ -41,26 +41,9 @@ new_lab
 srv sysctl -qw net.ipv4.tcp_syncookies=1
 cookie_client 10 40
 
-cat >"$TMP/server.py" <<'EOF'
-import json, socket, struct, sys, threading
-from http.server import HTTPServer, BaseHTTPRequestHandler
-
-class H(BaseHTTPRequestHandler):
-    def do_GET(self):
-        body = b"guarded\n"
-        self.send_response(200)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-    def log_message(self, *a):
-        pass
-
-class S(HTTPServer):
-    address_family = socket.AF_INET6
-    request_queue_size = 1024
-    def server_bind(self):
-        self.socket.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
-        super().server_bind()
+# 8081: a server that records each accepted connection's TCP options
+cat >"$TMP/opts.py" <<'EOF'
+import json, socket, struct, sys
 
 def options(path):
     s = socket.socket(socket.AF_INET6)
@@ -84,10 +67,10 @@ def options(path):
                                 "rcv_wscale": scales >> 4,
                                 "mss": snd_mss, "got": data.decode()}) + "\n")
 
-threading.Thread(target=options, args=(sys.argv[1],), daemon=True).start()
-S(("::", 8080), H).serve_forever()
+options(sys.argv[1])
 EOF
-srv "$PY" "$TMP/server.py" "$TMP/opts.jsonl" &
+srv "$PY" "$ROOT/scripts/httpd.py" 8080 guarded &
+srv "$PY" "$TMP/opts.py" "$TMP/opts.jsonl" &
 wait_for 5 srv "$PY" -c 'import socket; socket.create_connection(("198.19.0.2", 8080), 1)'
 wait_for 5 srv "$PY" -c 'import socket; socket.create_connection(("198.19.0.2", 8081), 1).close()'
 : >"$TMP/opts.jsonl"

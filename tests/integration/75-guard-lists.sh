@@ -47,29 +47,7 @@ for i in $(seq 50 60); do
 done
 SRVMAC=$(srv ip -br link show dev "$IF" | awk '{ print $3 }')
 
-cat >"$TMP/server.py" <<'EOF'
-import socket
-from http.server import HTTPServer, BaseHTTPRequestHandler
-
-class H(BaseHTTPRequestHandler):
-    def do_GET(self):
-        self.send_response(200)
-        self.send_header("Content-Length", "3")
-        self.end_headers()
-        self.wfile.write(b"ok\n")
-    def log_message(self, *a):
-        pass
-
-class S(HTTPServer):
-    address_family = socket.AF_INET6
-    request_queue_size = 1024
-    def server_bind(self):
-        self.socket.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
-        super().server_bind()
-
-S(("::", 8080), H).serve_forever()
-EOF
-srv "$PY" "$TMP/server.py" &
+srv "$PY" "$ROOT/scripts/httpd.py" 8080 &
 wait_for 5 srv "$PY" -c 'import socket; socket.create_connection(("198.19.0.2", 8080), 1)'
 
 # send SRC FLAGS [N]: N (1) segments to 8080 from SRC, each from its own port
