@@ -43,6 +43,42 @@ __u64 bad = 0;
  */
 __u8 tmpl[80] = {};
 __u32 tmpl_len = 0;
+/*
+ * --rate: ns between frames (0: flat out), and when the next group of
+ * PACE frames is due.  The run waits for each group's time, here, so the
+ * flood is even at the scale of the veth's ring (256 frames): the
+ * receiver takes each batch of the run (64 frames) as it comes.  Per group,
+ * not per frame: a clock read costs ~100 ns on this VM.  The schedule may
+ * lag up to 20 ms and is then made up: the veth's softirq work often runs
+ * in ksoftirqd, which takes the CPU from the generator for a few ms (a
+ * 1 ms limit lost half of a 1 Mpps rate).  A receiver slower than the rate
+ * keeps the generator further behind, and then nothing waits: it gets the
+ * flood flat out.
+ */
+#define PACE 64
+__u64 gap_ns = 0;
+__u64 due_ns = 0;
+
+static long wait_step(__u32 i, void *ctx)
+{
+	(void)i;
+	(void)ctx;
+	return bpf_ktime_get_ns() >= due_ns;
+}
+
+static __always_inline void pace(__u32 n)
+{
+	__u64 now;
+
+	if (!gap_ns || n % PACE)
+		return;
+	now = bpf_ktime_get_ns();
+	if (due_ns + 20000000 < now)
+		due_ns = now;
+	else if (due_ns > now)
+		bpf_loop(1 << 20, wait_step, NULL, 0);
+	due_ns += gap_ns * PACE;
+}
 
 static __always_inline __u32 scramble(__u32 x)
 {
@@ -74,9 +110,11 @@ int livegen_syn(struct xdp_md *ctx)
 	void *end = (void *)(long)ctx->data_end;
 	struct ethhdr *eth = data;
 	struct tcphdr *tcp;
-	__u32 x = scramble(seq++);
+	__u32 n = seq++, x = scramble(n);
 	__u16 *old, new[2];
 	__u32 sum;
+
+	pace(n);
 
 	if (tmpl_len == 74 && data + 74 <= end)
 		__builtin_memcpy(data, tmpl, 74);

@@ -13,11 +13,11 @@
  * and runs bpf/livegen.bpf.c on it COUNT times with BPF_PROG_TEST_RUN in
  * live-frames mode: the program gives every frame a new spoofed source
  * (198.18.0.0/16, or 2001:2:0:ff::/64 with --ipv6) and sends it out of DEV
- * with XDP_TX.  --rate: PPS frames a second, sent in a burst every 100 ms
- * (flat out without it): a live-frames run costs some 25 ms of setup here
- * (its page pool), so finer bursts could not keep the rate.  --for: stop
- * after SECONDS though COUNT frames are not sent (a receiver slower than
- * the rate).
+ * with XDP_TX.  --rate: PPS frames a second, evenly (the program waits
+ * for each frame's time; flat out without it), in runs of a second's
+ * frames (a live-frames run costs some 25 ms of setup here, its page
+ * pool).  --for: stop after SECONDS though COUNT frames are not sent (a
+ * receiver slower than the rate).
  *
  * It refuses any DEV that is not a veth inside a named network namespace
  * (made with `ip netns add`, as the labs are): what it sends stays there.
@@ -26,7 +26,8 @@
  * sent is the number of times the program ran (XDP_TX may still fail, e.g.
  * when the peer's ring is full: count what the peer received), elapsed the
  * wall time of the run, kernel_ns the kernel's own ns per frame (it leaves
- * out the time the run gave the CPU away to other tasks).
+ * out the time the run gave the CPU away to other tasks; at a --rate it
+ * holds the waits too).
  *
  * The default destination is 198.19.0.9 (2001:2:0:1::9): on the lab's link
  * but assigned to nobody, so the receiver's kernel drops the packets at its
@@ -215,7 +216,7 @@ int main(int argc, char **argv)
 	__u8 dmac[6], smac[6], dst[16], frame[128];
 	struct xdp_md xmd = { 0 };
 	struct livegen_bpf *skel;
-	struct timespec a, b, next;
+	struct timespec a, b;
 	__u32 len, seed;
 	double secs;
 	char *end;
@@ -295,6 +296,7 @@ int main(int argc, char **argv)
 	if (getrandom(&seed, sizeof(seed), 0) != sizeof(seed))
 		seed = (__u32)time(NULL) ^ (__u32)getpid() << 16;
 	skel->bss->seq = seed;
+	skel->bss->gap_ns = rate ? 1000000000ull / rate : 0;
 	if (len == 54 || len == 74) {
 		memcpy(skel->bss->tmpl, frame, len);
 		skel->bss->tmpl_len = len;
@@ -308,24 +310,14 @@ int main(int argc, char **argv)
 		    .ctx_size_in = sizeof(xmd),
 		    .flags = BPF_F_TEST_XDP_LIVE_FRAMES, .batch_size = batch);
 	clock_gettime(CLOCK_MONOTONIC, &a);
-	next = a;
 	for (err = 0; done < count && !err; done += opts.repeat) {
-		/* flat out: one run; at a rate: 100 ms of frames */
-		unsigned long long n = rate ? (rate + 9) / 10 : count;
+		/* flat out: one run; at a rate: a second's frames a run */
+		unsigned long long n = rate ? rate : count;
 
 		opts.repeat = (__u32)(n < count - done ? n : count - done);
 		err = bpf_prog_test_run_opts(
 			bpf_program__fd(skel->progs.livegen_syn), &opts);
 		ns += (unsigned long long)opts.duration * opts.repeat;
-		if (rate) {
-			next.tv_nsec += 100000000;
-			if (next.tv_nsec >= 1000000000) {
-				next.tv_sec++;
-				next.tv_nsec -= 1000000000;
-			}
-			clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next,
-					NULL);
-		}
 		if (limit > 0) {
 			clock_gettime(CLOCK_MONOTONIC, &b);
 			if ((double)(b.tv_sec - a.tv_sec) +
