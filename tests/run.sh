@@ -47,6 +47,10 @@ run_suite unit_bpf "$ROOT/build/test_bpf"
 run_suite unit_flow "$ROOT/build/test_flow"
 run_suite unit_rules "$ROOT/build/test_rules"
 run_suite unit_policy "$ROOT/build/test_policy"
+# the verifier and compiler matrix (all three compilers: ~15 s), its known
+# refusals listed
+VERIFY_KNOWN="$ROOT/tests/verify-known.txt" \
+    run_suite verify bash "$ROOT/scripts/verify.sh" clang clang-16 clang-19
 for t in "$ROOT"/tests/integration/*.sh; do
     [ -e "$t" ] || continue
     run_suite "$(basename "$t" .sh)" bash "$t"
