@@ -19,13 +19,13 @@
  * then the table, program by program, and the largest count.  A program
  * passes when it loads, with its BTF, in fewer than --limit processed
  * instructions (default 500000: half the kernel's 1M).  -v shows libbpf's
- * messages and the verifier's whole log of a refusal.
+ * messages and the verifier's log of a refusal.
  *
  * --known FILE lists refusals known and not yet fixed, one a line,
  * "OBJ/PROG CC MCPU WHY" (# comments): such a combination is a PASS line
- * that says "refused, as known" while its refusal says WHY, and a FAIL once
- * it loads or is refused for another reason, so the list cannot outlive
- * its refusals.  Exits 1 when any fails, 2 on usage.  Root.
+ * that says "fails, as known" while its failure says WHY, and a FAIL once
+ * it passes or fails for another reason, so the list cannot outlive
+ * its failures.  Exits 1 when any fails, 2 on usage.  Root.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -198,8 +198,7 @@ static void load_one(const char *path, const char *prog, long limit)
 
 		bpf_program__set_autoload(p, mine);
 		if (mine) {
-			bpf_program__set_log_level(p, BPF_LOG_STATS |
-						   (verbose ? 1 : 0));
+			bpf_program__set_log_level(p, BPF_LOG_STATS);
 			bpf_program__set_log_buf(p, log_buf, sizeof(log_buf));
 		}
 	}
