@@ -3,12 +3,15 @@
 #   make test       build the tool and the test programs, run every test (root)
 #   make bench      build what the benchmarks run, print the budget lines (root)
 #   make demo       the lab: two namespaces, real traffic, the stats (root)
+#   make verify     every BPF program through the kernel's verifier, built by
+#                   each compiler of VERIFY_CCS at -mcpu=v2 and v3 (root)
 #   make install    PREFIX=/usr/local DESTDIR=
 #   V=1             show the commands
 # scripts/test.sh is the README's test command: it installs what is missing,
 # then `make test-progs` and tests/run.sh.
 .DELETE_ON_ERROR:
 .SECONDARY:
+.SECONDEXPANSION:
 
 PREFIX  ?= /usr/local
 DESTDIR ?=
@@ -53,7 +56,7 @@ CMDS     := main loader guard stats flows rulecmd exporter top top_model top_dra
 CORE_PROGS := test_bpf test_flow test_user test_rules test_policy \
 	      bench bench_policy
 # ... or on their own (their skeleton and frames only)
-LONE_PROGS := bench_top livegen
+LONE_PROGS := bench_top livegen verifier
 # the programs that build frames with tests/frames.c
 FRAME_PROGS := test_bpf test_flow test_policy bench bench_policy bench_top
 # the BPF suites: scenario tables run by tests/harness.c
@@ -61,12 +64,16 @@ HARNESS_PROGS := test_bpf test_flow test_policy
 # the suites that read text tables (tests/lines.c)
 LINES_PROGS := test_flow test_policy test_rules test_user
 
+# the compilers of `make verify` (scripts/verify.sh; CI runs the first two,
+# tests/run.sh); each installs as a command of that name
+VERIFY_CCS ?= $(CLANG) clang-16 clang-19
+
 TOOL_LIBS := $(shell pkg-config --libs ncursesw libmicrohttpd 2>/dev/null || \
 	       echo -lncursesw -lmicrohttpd)
 
 # what `make test` and `make bench` need besides the tool
 TEST_PROGS  := $(addprefix $(BUILD)/,test_bpf test_flow test_user \
-	       test_rules test_policy empty.bpf.o livegen)
+	       test_rules test_policy empty.bpf.o livegen verifier)
 BENCH_PROGS := $(addprefix $(BUILD)/,bench bench_policy bench_top livegen \
 	       empty.bpf.o xdpdrop.bpf.o floodsink.bpf.o)
 
@@ -84,6 +91,16 @@ $(BUILD) $(BUILD)/user $(BUILD)/tests:
 $(BUILD)/%.bpf.o: bpf/%.bpf.c | $(BUILD)
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) $(DEPFLAGS) -c $< -o $@
+
+# make verify's objects, build/verify/CC-MCPU/NAME.bpf.o: the compiler and
+# -mcpu are the directory's name (CC may hold dashes: clang-16-v3)
+vdir  = $(notdir $(@D))
+vmcpu = $(lastword $(subst -, ,$(vdir)))
+$(BUILD)/verify/%.bpf.o: bpf/$$(notdir $$*).bpf.c
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(patsubst %-$(vmcpu),%,$(vdir)) $(BPF_CFLAGS) -mcpu=$(vmcpu) \
+		$(DEPFLAGS) -c $< -o $@
 
 $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 	$(call msg,SKEL,$@)
@@ -129,6 +146,9 @@ BENCHES := $(BUILD)/bench $(BUILD)/bench_policy scripts/bench-live.sh \
 bench: bench-progs
 	$(Q)st=0; for b in $(BENCHES); do $$b || st=1; done; exit $$st
 
+verify: $(BUILD)/verifier
+	$(Q)scripts/verify.sh $(VERIFY_CCS)
+
 demo: all
 	$(Q)scripts/lab.sh
 
@@ -138,6 +158,7 @@ install: $(BUILD)/tcpflags
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: all test-progs bench-progs test bench demo install clean
+.PHONY: all test-progs bench-progs test bench verify demo install clean
 
--include $(wildcard $(BUILD)/*.d $(BUILD)/user/*.d $(BUILD)/tests/*.d)
+-include $(wildcard $(BUILD)/*.d $(BUILD)/user/*.d $(BUILD)/tests/*.d \
+	   $(BUILD)/verify/*/*.d)

@@ -121,12 +121,13 @@ pfx_rules(const struct tcpf_pfx_trie *t, const struct tcpf_segment *in,
 	const __u8 *a = (const __u8 *)(side ? in->daddr : in->saddr);
 	__u16 v = t->root[side & 1][in->family & 1][a[0]].e[a[1]];
 
+	/* no break: clang 16 and 19 cannot unroll the loop with one (-Werror
+	 * stops the build); a class stays a class, so the walk is the same,
+	 * and clang 14's code is too */
 #pragma unroll
-	for (int i = 2; i < 16; i++) {
-		if (!(v & TCPF_PFX_NODE))
-			break;
-		v = t->node[v & (TCPF_PFX_NODES - 1)].e[a[i]];
-	}
+	for (int i = 2; i < 16; i++)
+		if (v & TCPF_PFX_NODE)
+			v = t->node[v & (TCPF_PFX_NODES - 1)].e[a[i]];
 	/* still a node (past the last byte) is no class */
 	if (v & TCPF_PFX_NODE)
 		return NULL;

@@ -9,9 +9,11 @@ PKGS="make gcc clang llvm pkg-config libbpf-dev libxdp-dev libelf-dev zlib1g-dev
       python3 python3-scapy curl procps util-linux nftables iptables
       libmicrohttpd-dev libncurses-dev tmux iputils-ping"
 # promtool checks the exporter's output; Debian ships it in the prometheus
-# package, whose server is installed with it but not started (below)
+# package, whose server is installed with it but not started (below).
+# clang-16 and clang-19 are the verifier matrix's other compilers
+# (scripts/verify.sh, `make verify`).
 if [ "${1:-}" = --test ]; then
-    PKGS="$PKGS prometheus"
+    PKGS="$PKGS prometheus clang-16 clang-19"
 fi
 
 missing=""
