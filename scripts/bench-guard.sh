@@ -92,7 +92,7 @@ ATTACHED=""
 SERVER=""
 teardown() {
     # the server runs under nsenter: kill it by its script's path
-    [ -n "$SERVER" ] && pkill -f "$TMPD/httpd.py" 2>/dev/null
+    if [ -n "$SERVER" ]; then pkill -f "$TMPD/httpd.py" 2>/dev/null || true; fi
     if [ -e "/run/netns/$LAB-srv" ]; then
         case "$ATTACHED" in
             cookie|auth|rl) srv "$TCPF" detach "$LAB_SRV_IF" >/dev/null 2>&1 || true ;;
