@@ -16,8 +16,8 @@
  * Verified sources (auth passed, or a handshake completed) pass to the
  * kernel for a TTL; so do the allow list's, and the deny list's are
  * dropped (glists.bpf.h), before any of the above.  A flood packet costs
- * array lookups and, in cookie mode, one SipHash and one socket lookup:
- * never an insert.
+ * array lookups and, in cookie mode, one SipHash (the listener it answers
+ * for is looked up once a second): never an insert.
  */
 #ifndef TCPF_GUARD_BPF_H
 #define TCPF_GUARD_BPF_H
@@ -424,7 +424,7 @@ static __always_inline int is_verified(const struct tcpf_gconf *gc,
 	v = bpf_map_lookup_elem(&tcpf_gverified, &slot);
 	if (!v)
 		return 0;
-	if ((__s32)(v->until - now) <= 0) {
+	if (!tcpf_ahead(v->until, now)) {
 		/* expired: its bit goes, so spoofed sources skip it again */
 		__sync_fetch_and_and(w, ~bit);
 		return 0;

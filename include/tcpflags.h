@@ -801,12 +801,23 @@ struct tcpf_glist {
 };
 _Static_assert(sizeof(struct tcpf_glist) == 20, "tcpf_glist layout");
 
+/* Is t, a guard_now() second, still ahead of now (the clock may wrap)? */
+static inline int tcpf_ahead(__u32 t, __u32 now)
+{
+	return (__s32)(t - now) > 0;
+}
+
+/* Is an expiry (0: never) still ahead? */
+static inline int tcpf_until_live(__u32 until, __u32 now)
+{
+	return !until || tcpf_ahead(until, now);
+}
+
 /* Does list l cover an address whose longest listed prefix holds v? */
 static inline int tcpf_glist_live(const struct tcpf_glist *v, __u32 l,
 				  __u32 now)
 {
-	return (v->covered >> l & 1) &&
-	       (!v->match[l & 1] || (__s32)(v->match[l & 1] - now) > 0);
+	return (v->covered >> l & 1) && tcpf_until_live(v->match[l & 1], now);
 }
 
 /*

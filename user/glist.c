@@ -132,8 +132,7 @@ void glist_flush(struct glist_table *t, int l)
 
 bool glist_live_entry(const struct tcpf_glist *v, int l, __u32 now)
 {
-	return (v->in >> l & 1) &&
-	       (!v->until[l] || (__s32)(v->until[l] - now) > 0);
+	return (v->in >> l & 1) && tcpf_until_live(v->until[l], now);
 }
 
 void glist_purge(struct glist_table *t, __u32 now)
@@ -187,7 +186,7 @@ static bool contains(const struct tcpf_glist_key *a,
 /* The later of two expiries, 0 (never) above all. */
 static __u32 later(__u32 a, __u32 b)
 {
-	return !a || !b ? 0 : (__s32)(a - b) > 0 ? a : b;
+	return !a || !b ? 0 : tcpf_ahead(a, b) ? a : b;
 }
 
 void glist_sort(struct glist_table *t)

@@ -247,7 +247,7 @@ static int verified_count(const char *ifname, __u32 now)
 					   v, &count, NULL) ? -errno : 0;
 		first = false;
 		for (__u32 i = 0; i < count; i++)
-			if (v[i].family && (__s32)(v[i].until - now) > 0)
+			if (v[i].family && tcpf_ahead(v[i].until, now))
 				n++;
 	}
 	close(fd);
