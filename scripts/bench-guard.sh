@@ -110,11 +110,11 @@ cp build/tcpflags build/livegen build/empty.bpf.o build/floodsink.bpf.o \
 TCPF=$TMPD/tcpflags
 GEN=$TMPD/livegen
 
-# client.py SECONDS: a request every 0.1 s for SECONDS, IPv4 and IPv6 in
-# turn; a line each: "ok MS" or "fail WHY"
+# client.py SECONDS PORT: a request to PORT every 0.1 s for SECONDS, IPv4
+# and IPv6 in turn; a line each: "ok MS" or "fail WHY"
 cat >"$TMPD/client.py" <<'EOF'
 import socket, sys, time
-dur = float(sys.argv[1])
+dur, port = float(sys.argv[1]), int(sys.argv[2])
 hosts = [("198.19.0.2", socket.AF_INET), ("2001:2:0:1::2", socket.AF_INET6)]
 start = time.monotonic()
 i = 0
@@ -131,7 +131,7 @@ while True:
     try:
         s = socket.socket(fam, socket.SOCK_STREAM)
         s.settimeout(5 - (time.monotonic() - t0))
-        s.connect((host, 8080))
+        s.connect((host, port))
         s.sendall(b"GET / HTTP/1.0\r\nHost: lab\r\n\r\n")
         got = b""
         while True:
@@ -162,7 +162,7 @@ srv taskset -c 1 "$PY" "$TMPD/httpd.py" "$PORT" &
 disown
 SERVER=1
 for _ in $(seq 50); do
-    cli "$PY" -c 'import socket; socket.create_connection(("198.19.0.2", 8080), 1).close()' \
+    cli "$PY" -c 'import socket, sys; socket.create_connection(("198.19.0.2", int(sys.argv[1])), 1).close()' "$PORT" \
         2>/dev/null && break
     sleep 0.1
 done
@@ -199,7 +199,7 @@ run() {
     shift 3
     attach "$who"
     sleep 0.2
-    cli taskset -c 1 "$PY" "$TMPD/client.py" "$dur" >"$TMPD/req.now" &
+    cli taskset -c 1 "$PY" "$TMPD/client.py" "$dur" "$PORT" >"$TMPD/req.now" &
     client=$!
     a=$(rx_packets)
     out=$(cli taskset -c "$CPU" "$GEN" "$LAB_CLI_IF" "$n" --dst-mac "$SRV_MAC" \
@@ -267,34 +267,16 @@ phase() {
     done
 }
 
-# col ARRAY KIND WHO: the rounds' figures
-col() {
-    local -n a=$1
-    local i out=""
-    for ((i = 0; i < ROUNDS; i++)); do out="$out ${a[$2,$3,$i]}"; done
-    echo "${out# }"
-}
-
-# per-round ratios of ARRAY[KIND,NUM,r] / ARRAY[KIND,DEN,r]
-kratios() {
-    local -n a=$1
-    local i out=""
-    for ((i = 0; i < ROUNDS; i++)); do
-        out="$out $(awk -v x="${a[$2,$3,$i]}" -v y="${a[$2,$4,$i]}" 'BEGIN { printf "%.3f", x / y }')"
-    done
-    echo "${out# }"
-}
-
 table() {
     local kind=$1 who head="absorbed Mpps"
     [ "$kind" = half ] && head="arrived Mpps"
     printf '%-8s %13s %13s %8s %9s %8s %8s\n' receiver "$head" "min-max" "cpu Mpps" requests "p50 ms" "p99 ms"
     for who in $RECEIVERS; do
         printf '%-8s %13s %13s %8s %9s %8s %8s\n' "$who" \
-            "$(col ABS "$kind" "$who" | median)" "$(col ABS "$kind" "$who" | minmax)" \
-            "$(col CPUR "$kind" "$who" | median)" \
+            "$(rounds ABS "$kind,$who" | median)" "$(rounds ABS "$kind,$who" | minmax)" \
+            "$(rounds CPUR "$kind,$who" | median)" \
             "${DONE[$kind,$who]}/${SENT[$kind,$who]}" \
-            "$(col P50 "$kind" "$who" | median)" "$(col P99 "$kind" "$who" | median)"
+            "$(rounds P50 "$kind,$who" | median)" "$(rounds P99 "$kind,$who" | median)"
     done
 }
 
@@ -306,17 +288,17 @@ echo
 table flat
 echo
 for who in kernel rl; do
-    echo "info guard_absorb_$who ratio=$(kratios ABS flat "$who" ideal | median | awk '{ printf "%.2f", $1 }')" \
-         "spread=$(kratios ABS flat "$who" ideal | minmax) (absorbed with $who / with the ideal)"
+    echo "info guard_absorb_$who ratio=$(ratios ABS "flat,$who" flat,ideal | median | awk '{ printf "%.2f", $1 }')" \
+         "spread=$(ratios ABS "flat,$who" flat,ideal | minmax) (absorbed with $who / with the ideal)"
 done
 for who in cookie auth; do
-    echo "info guard_absorb_${who}_cpu ratio=$(kratios CPUR flat "$who" ideal | median | awk '{ printf "%.2f", $1 }')" \
+    echo "info guard_absorb_${who}_cpu ratio=$(ratios CPUR "flat,$who" flat,ideal | median | awk '{ printf "%.2f", $1 }')" \
          "(the same per second of the generator's CPU time)"
 done
-budget guard_absorb_cookie "$(kratios ABS flat cookie ideal)" 0.6 floor
-budget guard_absorb_auth "$(kratios ABS flat auth ideal)" 0.9 floor
+budget guard_absorb_cookie "$(ratios ABS flat,cookie flat,ideal)" 0.6 floor
+budget guard_absorb_auth "$(ratios ABS flat,auth flat,ideal)" 0.9 floor
 
-HALF_RATE=$(col ABS flat ideal | median | awk '{ printf "%d", $1 * 1e6 / 2 }')
+HALF_RATE=$(rounds ABS flat,ideal | median | awk '{ printf "%d", $1 * 1e6 / 2 }')
 phase half
 echo
 echo "The same at half the ideal's flat-out rate ($HALF_RATE frames/s), $HALF_SECONDS s a run"
@@ -324,10 +306,10 @@ echo
 table half
 echo
 for who in kernel rl auth; do
-    echo "info guard_p99_$who ratio=$(kratios P99 half "$who" ideal | median | awk '{ printf "%.2f", $1 }')" \
+    echo "info guard_p99_$who ratio=$(ratios P99 "half,$who" half,ideal | median | awk '{ printf "%.2f", $1 }')" \
          "(p99 with $who / with the ideal; ${DONE[half,$who]}/${SENT[half,$who]} requests done)"
 done
-budget guard_p99 "$(kratios P99 half cookie ideal)" 2.0 ceiling
+budget guard_p99 "$(ratios P99 half,cookie half,ideal)" 2.0 ceiling
 if [ "${DONE[half,cookie]}" -ne "${SENT[half,cookie]}" ]; then
     echo "budget guard_requests_cookie done=${DONE[half,cookie]} sent=${SENT[half,cookie]} FAIL"
     FAILED=1

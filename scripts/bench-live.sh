@@ -26,8 +26,9 @@
 # moves every receiver's runs alike, and a ratio is taken between the rates
 # of one round; a budget is the median of the rounds' ratios, their min-max
 # beside it (scripts/benchlib.sh, the harness of tests/benchtime.h in
-# shell).  The generator and the receiver's softirq work share one CPU (live frames run in the caller's
-# context and the veth's NAPI runs on that CPU), so the rate the flood
+# shell).  The generator and the receiver's softirq work share one CPU
+# (live frames run in the caller's context and the veth's NAPI runs on
+# that CPU), so the rate the flood
 # reaches is set by what a packet costs end to end.  The generator's time
 # is its CPU time, not the wall clock: the kernel's own ns per frame of the
 # live run (livegen's kernel_ns, which leaves out the stretches the run gave
@@ -339,11 +340,9 @@ for ((r = 0; r < ROUNDS; r++)); do
 done
 RUNS=$((2 * ROUNDS))   # of tcpflags (tcpflags_rl: ROUNDS)
 
-list() { local who=$1 out="" i; for ((i = 0; i < ROUNDS; i++)); do out="$out ${RATE[$who,$i]}"; done; echo "${out# }"; }
-
-E_LIST=$(list empty)
-T_LIST=$(list tcpflags)
-RL_LIST=$(list tcpflags_rl)
+E_LIST=$(rounds RATE empty)
+T_LIST=$(rounds RATE tcpflags)
+RL_LIST=$(rounds RATE tcpflags_rl)
 RL_MED=$(echo "$RL_LIST" | median)
 R_LIST=$(ratios RATE empty tcpflags)
 RL_RATIOS=$(ratios RATE tcpflags tcpflags_rl)
@@ -467,9 +466,8 @@ for ((r = 0; r < ROUNDS; r++)); do
     done
 done
 
-dlist() { local who=$1 out="" i; for ((i = 0; i < ROUNDS; i++)); do out="$out ${DRATE[$who,$i]}"; done; echo "${out# }"; }
 declare -A DMED
-for who in $DROPPERS; do DMED[$who]=$(dlist "$who" | median); done
+for who in $DROPPERS; do DMED[$who]=$(rounds DRATE "$who" | median); done
 # the per-round ratios: the budget is their median
 DR_LIST=$(ratios DRATE tcpflags xdpdrop)
 
@@ -484,13 +482,13 @@ echo "nft and iptables behind the empty XDP program (XDP_PASS)"
 echo
 printf '%-10s %10s %9s %15s %8s %9s %7s\n' receiver frames/run "drop Mpps" "min-max" ns/pkt "not drop" lost
 for who in $DROPPERS; do
-    l=$(dlist "$who")
+    l=$(rounds DRATE "$who")
     printf '%-10s %10s %9.3f %15s %8.1f %9s %6.2f%%\n' "$who" "${DN[$who]}" "${DMED[$who]}" \
         "$(echo "$l" | minmax)" "$(awk -v m="${DMED[$who]}" 'BEGIN { print 1000 / m }')" \
         "${DMISS[$who]}" "$(awk -v l="${DLOST[$who]}" -v s="${DSENT[$who]}" 'BEGIN { print 100 * l / s }')"
 done
 echo
-for who in $DROPPERS; do printf 'rounds, Mpps:  %-9s %s\n' "$who" "$(dlist "$who")"; done
+for who in $DROPPERS; do printf 'rounds, Mpps:  %-9s %s\n' "$who" "$(rounds DRATE "$who")"; done
 echo "tcpflags/xdpdrop per round: $DR_LIST (spread $(echo "$DR_LIST" | minmax))"
 echo "drops counted by: xdpdrop the veth's xdp_drops, tcpflags drops.rule, nft the rule's counter,"
 echo "iptables the rule's packets; not drop = received - dropped, summed over the rounds"

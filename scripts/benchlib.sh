@@ -19,7 +19,17 @@ palindrome() {
 median() { tr -s ' ' '\n' | grep . | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 minmax() { tr -s ' ' '\n' | grep . | sort -g | awk 'NR == 1 { lo = $1 } { hi = $1 } END { print lo "-" hi }'; }
 
-# ratios ARRAY NUM DEN: per round (0 .. ROUNDS-1), ARRAY[NUM,r] / ARRAY[DEN,r]
+# rounds ARRAY KEY: ARRAY[KEY,r] for each round r (0 .. ROUNDS-1); KEY may
+# hold commas itself ("half,cookie" for ARRAY[half,cookie,r])
+rounds() {
+    local -n arr=$1
+    local i out=""
+    for ((i = 0; i < ROUNDS; i++)); do out="$out ${arr[$2,$i]}"; done
+    echo "${out# }"
+}
+
+# ratios ARRAY NUM DEN: per round, ARRAY[NUM,r] / ARRAY[DEN,r] (keys as
+# rounds takes them)
 ratios() {
     local -n arr=$1
     local i out=""

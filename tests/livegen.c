@@ -14,10 +14,10 @@
  * live-frames mode: the program gives every frame a new spoofed source
  * (198.18.0.0/16, or 2001:2:0:ff::/64 with --ipv6) and sends it out of DEV
  * with XDP_TX.  --rate: PPS frames a second, evenly (the program waits
- * for each frame's time; flat out without it), in runs of a second's
- * frames (a live-frames run costs some 25 ms of setup here, its page
- * pool).  --for: stop after SECONDS though COUNT frames are not sent (a
- * receiver slower than the rate).
+ * for the time of each 64 frames; flat out without it), in runs of a
+ * second's frames (a live-frames run costs some 25 ms of setup here, its
+ * page pool).  --for: stop after SECONDS though COUNT frames are not sent
+ * (a receiver slower than the rate).
  *
  * It refuses any DEV that is not a veth inside a named network namespace
  * (made with `ip netns add`, as the labs are): what it sends stays there.
@@ -108,6 +108,16 @@ static int dev_mac(const char *dev, __u8 mac[6])
 		memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
 	close(fd);
 	return err;
+}
+
+/* Seconds since a (CLOCK_MONOTONIC). */
+static double since(const struct timespec *a)
+{
+	struct timespec b;
+
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	return (double)(b.tv_sec - a->tv_sec) +
+	       (double)(b.tv_nsec - a->tv_nsec) / 1e9;
 }
 
 /* Is this network namespace one made with `ip netns add` (a lab's, named
@@ -216,7 +226,7 @@ int main(int argc, char **argv)
 	__u8 dmac[6], smac[6], dst[16], frame[128];
 	struct xdp_md xmd = { 0 };
 	struct livegen_bpf *skel;
-	struct timespec a, b;
+	struct timespec a;
 	__u32 len, seed;
 	double secs;
 	char *end;
@@ -318,24 +328,18 @@ int main(int argc, char **argv)
 		err = bpf_prog_test_run_opts(
 			bpf_program__fd(skel->progs.livegen_syn), &opts);
 		ns += (unsigned long long)opts.duration * opts.repeat;
-		if (limit > 0) {
-			clock_gettime(CLOCK_MONOTONIC, &b);
-			if ((double)(b.tv_sec - a.tv_sec) +
-			    (double)(b.tv_nsec - a.tv_nsec) / 1e9 >= limit) {
-				done += opts.repeat;
-				break;
-			}
+		if (limit > 0 && since(&a) >= limit) {
+			done += opts.repeat;
+			break;
 		}
 	}
-	clock_gettime(CLOCK_MONOTONIC, &b);
+	secs = since(&a);
 	if (err) {
 		fprintf(stderr, "livegen: live test run failed: %s\n",
 			strerror(errno));
 		livegen_bpf__destroy(skel);
 		return 1;
 	}
-	secs = (double)(b.tv_sec - a.tv_sec) +
-	       (double)(b.tv_nsec - a.tv_nsec) / 1e9;
 	printf("sent=%llu elapsed=%.6f mpps=%.3f kernel_ns=%llu bad=%llu\n",
 	       done, secs, (double)done / secs / 1e6, done ? ns / done : 0,
 	       (unsigned long long)skel->bss->bad);
