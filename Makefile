@@ -23,6 +23,13 @@ ARCH    := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 TRIPLET := $(shell $(CC) -dumpmachine)
 VERSION := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 
+# LAYOUT_TEST=1: the second map layout of include/tcpflags.h, which the
+# upgrade test attaches over the first and back (build/layout-test/)
+ifeq ($(LAYOUT_TEST),1)
+BUILD   := build/layout-test
+LAYOUT  := -DTCPF_LAYOUT_TEST
+endif
+
 ifeq ($(V),1)
 Q :=
 msg :=
@@ -34,10 +41,10 @@ endif
 # -MMD -MP: every object also writes the headers it read (build/**/*.d)
 WARN       := -Wall -Wextra -Werror -Wshadow
 DEPFLAGS    = -MMD -MP
-BPF_CFLAGS := -O2 -g -target bpf -D__TARGET_ARCH_$(ARCH) $(WARN) \
+BPF_CFLAGS := -O2 -g -target bpf -D__TARGET_ARCH_$(ARCH) $(WARN) $(LAYOUT) \
 	      -Iinclude -I/usr/include/$(TRIPLET)
 CFLAGS     ?= -O2 -g
-CFLAGS     += $(WARN) -std=gnu11 -Iinclude -Iuser -I$(BUILD) \
+CFLAGS     += $(WARN) $(LAYOUT) -std=gnu11 -Iinclude -Iuser -I$(BUILD) \
 	      -DTCPF_VERSION='"$(VERSION)"'
 LIBS       := $(shell pkg-config --libs libxdp libbpf 2>/dev/null || \
 		echo -lxdp -lbpf) -lelf -lz
@@ -49,7 +56,7 @@ LIBS       := $(shell pkg-config --libs libxdp libbpf 2>/dev/null || \
 SKELS    := tcpflags empty livegen
 # userspace: the core (loading, pins, maps, rules) and the commands on it
 CORE     := log cli rules pfxtable policy pins maps counters attached guardstate \
-	    snapshot report timefmt egress glist
+	    snapshot report timefmt egress glist layout migrate
 CMDS     := main loader guard stats flows rulecmd exporter top top_model top_draw \
 	    top_input glistcmd
 # test and bench programs: tests/NAME.c, linked with the core ...
@@ -131,7 +138,10 @@ $(progs): $(BUILD)/%: $(BUILD)/tests/%.o
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LIBS) -o $@
 
-test-progs: $(BUILD)/tcpflags $(TEST_PROGS)
+test-progs: $(BUILD)/tcpflags $(TEST_PROGS) layout-test
+
+layout-test:
+	$(Q)$(MAKE) --no-print-directory LAYOUT_TEST=1 build/layout-test/tcpflags
 
 bench-progs: $(BUILD)/tcpflags $(BENCH_PROGS)
 
@@ -158,7 +168,7 @@ install: $(BUILD)/tcpflags
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: all test-progs bench-progs test bench verify demo install clean
+.PHONY: all test-progs bench-progs test bench verify demo install clean layout-test
 
 -include $(wildcard $(BUILD)/*.d $(BUILD)/user/*.d $(BUILD)/tests/*.d \
 	   $(BUILD)/verify/*/*.d)

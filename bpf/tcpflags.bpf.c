@@ -16,6 +16,7 @@
 #include "policy.bpf.h"
 #include "srcs.bpf.h"
 #include "guard.bpf.h"
+#include "migrate.bpf.h"
 
 /* Set by the loader: false for `attach --no-flows` (counting only). */
 const volatile bool tcpf_flows_on = true;

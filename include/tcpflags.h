@@ -87,11 +87,26 @@ enum tcpf_counter { TCPF_COUNTERS(TCPF_X_ENUM) TCPF_CNT_MAX };
 #define TCPF_KEY_CNT(counter) (TCPF_FAMILIES * TCPF_PATTERNS + (__u32)(counter))
 #define TCPF_STATS_ENTRIES TCPF_KEY_CNT(TCPF_CNT_MAX)
 
+/*
+ * A second layout of the same tree, for the upgrade test only (make
+ * LAYOUT_TEST=1 builds it into build/layout-test/): a word in front of the
+ * counters, the flow entries, the rate-limit buckets, the flow settings
+ * and the rule sets, so every member moves.
+ */
+#ifdef TCPF_LAYOUT_TEST
+#define TCPF_LAYOUT_WORD __u64 layout_test;
+#define TCPF_LAYOUT_SIZE 8
+#else
+#define TCPF_LAYOUT_WORD
+#define TCPF_LAYOUT_SIZE 0
+#endif
+
 struct tcpf_count {
+	TCPF_LAYOUT_WORD
 	__u64 packets;
 	__u64 bytes;                 /* frame length as XDP sees it */
 };
-_Static_assert(sizeof(struct tcpf_count) == 16, "tcpf_count layout");
+_Static_assert(sizeof(struct tcpf_count) == 16 + TCPF_LAYOUT_SIZE, "tcpf_count layout");
 
 /* Attach modes recorded in tcpf_meta (values of enum xdp_attach_mode). */
 enum tcpf_mode {
@@ -121,6 +136,35 @@ _Static_assert(sizeof(struct tcpf_meta) == 48, "tcpf_meta layout");
  * (user/maps.h); `status` prints it.
  */
 #define TCPF_ABI_VERSION 1
+
+/*
+ * Upgrades (user/migrate.c).  A pinned map's layout version is a digest of
+ * its type, sizes and the BTF of its key and value, which the kernel keeps
+ * with every map: attaching a build whose layout differs makes maps of the
+ * new layout, copies what the pins hold member by member (by name), swaps
+ * the programs in and re-pins.  The per-CPU counters that go on counting
+ * while that happens are added in at the end by tcpf_migrate_add (run on
+ * each CPU in turn), atomically, so no count is lost to the data path.
+ * X(map, value type): every per-CPU map whose values are __u64 counters.
+ */
+#define TCPF_ADD_MAPS(X)                                                       \
+	X(stats, struct tcpf_count)                                            \
+	X(phases, __u64)                                                       \
+	X(rhits, struct tcpf_count)                                            \
+	X(drops, struct tcpf_count)                                            \
+	X(conns, __u64)                                                        \
+	X(gstats, __u64)
+#define TCPF_ADD_ID(map, type) TCPF_ADD_##map,
+enum tcpf_add_map { TCPF_ADD_MAPS(TCPF_ADD_ID) TCPF_ADD_MAX };
+#undef TCPF_ADD_ID
+
+#define TCPF_ADD_WORDS 4         /* the largest counter value, in __u64s */
+struct tcpf_add {                /* tcpf_migrate_add's frame */
+	__u32 map;                   /* enum tcpf_add_map */
+	__u32 key;
+	__u64 word[TCPF_ADD_WORDS];  /* added to this CPU's value, word by word */
+};
+
 
 /* ------------------------------------------------------------------ */
 /* Flows: the handshake/teardown state machine (bpf/flow.bpf.h).       */
@@ -315,10 +359,11 @@ _Static_assert(sizeof(struct tcpf_flow) == 72, "tcpf_flow layout");
 #define TCPF_FLOW_WAYS 4
 
 struct tcpf_flow_entry {
+	TCPF_LAYOUT_WORD
 	struct tcpf_flow_key key;
 	struct tcpf_flow flow;
 };
-_Static_assert(sizeof(struct tcpf_flow_entry) == 112, "tcpf_flow_entry layout");
+_Static_assert(sizeof(struct tcpf_flow_entry) == 112 + TCPF_LAYOUT_SIZE, "tcpf_flow_entry layout");
 
 struct tcpf_flow_bucket {
 	struct tcpf_flow_entry way[TCPF_FLOW_WAYS];
@@ -361,12 +406,13 @@ _Static_assert(sizeof(struct tcpf_syn) == 64, "tcpf_syn layout");
  * and the timeouts it applies, per state, in seconds.
  */
 struct tcpf_ctl {
+	TCPF_LAYOUT_WORD
 	__u32 now;               /* CLOCK_MONOTONIC seconds */
 	__u32 timeout[TCPF_ST_MAX];
 	__u32 gauge[TCPF_ST_MAX];/* connections per state, recounted each tick */
 	__u32 ticks;             /* reaper passes so far */
 };
-_Static_assert(sizeof(struct tcpf_ctl) == 88, "tcpf_ctl layout");
+_Static_assert(sizeof(struct tcpf_ctl) == 88 + TCPF_LAYOUT_SIZE, "tcpf_ctl layout");
 
 /* tcpf_timer (per namespace, one entry): the reaper's once-a-second timer. */
 struct tcpf_timer {
@@ -569,6 +615,7 @@ struct tcpf_port_table {
 
 /* tcpf_rulesets[set]: all of one rule set, found with one lookup. */
 struct tcpf_set {
+	TCPF_LAYOUT_WORD
 	struct tcpf_ruleset rs;
 	struct tcpf_pfx_trie pfx;
 	struct tcpf_port_table ports;
@@ -599,6 +646,7 @@ enum tcpf_drop_reason { TCPF_DROP_REASONS(TCPF_X_ENUM) TCPF_DROP_MAX };
 
 /* A token bucket; the slot is taken over when another key hashes to it. */
 struct tcpf_rl_bucket {
+	TCPF_LAYOUT_WORD
 	struct bpf_spin_lock lock;
 	__u32 rule;              /* rule id | (family + 1) << 9 per source
 				  * | the rule's salt << 16 */
@@ -606,7 +654,7 @@ struct tcpf_rl_bucket {
 	__u64 last;              /* bpf_ktime_get_ns() of the last refill */
 	__u32 key[4];            /* the (masked) source it limits */
 };
-_Static_assert(sizeof(struct tcpf_rl_bucket) == 40, "tcpf_rl_bucket layout");
+_Static_assert(sizeof(struct tcpf_rl_bucket) == 40 + TCPF_LAYOUT_SIZE, "tcpf_rl_bucket layout");
 
 
 /* ------------------------------------------------------------------ */

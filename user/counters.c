@@ -177,8 +177,8 @@ int percpu_u64_read(int fd, __u64 *out, __u32 n)
 
 int percpu_count_read(int fd, struct tcpf_count *out, __u32 n)
 {
-	_Static_assert(sizeof(*out) == 2 * sizeof(__u64), "two words");
-	return percpu_sum(fd, (__u64 *)out, n, 2);
+	_Static_assert(sizeof(*out) % sizeof(__u64) == 0, "words");
+	return percpu_sum(fd, (__u64 *)out, n, sizeof(*out) / sizeof(__u64));
 }
 
 int flowstats_read(const char *ifname, struct tcpf_flowstats *fs)

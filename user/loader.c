@@ -28,6 +28,7 @@
 #include "loader.h"
 #include "log.h"
 #include "maps.h"
+#include "migrate.h"
 #include "pins.h"
 #include "policy.h"
 #include "report.h"
@@ -306,7 +307,8 @@ static int setup_flows(struct tcpflags_bpf *skel, const struct flow_opts *fo,
 }
 
 /* How far commit got, in order: what a roll back undoes. */
-enum attach_step { STEP_NONE, STEP_LOADED, STEP_XDP, STEP_EGRESS, STEP_RULES };
+enum attach_step { STEP_NONE, STEP_LOADED, STEP_XDP, STEP_EGRESS, STEP_MIGRATED,
+		  STEP_RULES };
 
 /* What prepare found, and how far commit got. */
 struct attach_state {
@@ -317,6 +319,7 @@ struct attach_state {
 	bool fresh_shared;      /* nor a flow table in the namespace */
 	bool had_egress;        /* our egress observer was on the hook */
 	__u32 guard_slot;       /* the interface's slot of the guard maps */
+	struct migration *mig;  /* pins of another layout, carried over */
 	enum attach_step done;
 };
 
@@ -359,7 +362,7 @@ static int attach_check(const struct attach_opts *o, struct attach_state *s)
  * refuse pins of another layout or ABI: nothing is changed yet. */
 static int attach_open(const struct attach_opts *o, struct attach_state *s)
 {
-	char why[128];
+	char why[256];
 	int err;
 
 	s->skel = tcpflags_bpf__open();
@@ -376,6 +379,14 @@ static int attach_open(const struct attach_opts *o, struct attach_state *s)
 	err = setup_shared(s->skel, o->iface.name, &o->fo, &s->fresh_shared);
 	if (err) {
 		pr_warn("cannot set up the flow table: %s", strerror(-err));
+		return err;
+	}
+	err = migrate_prepare(s->skel->obj, o->iface.name, &s->mig, why,
+			      sizeof(why));
+	if (err) {
+		pr_warn("cannot attach to %s: %s; 'tcpflags detach %s' removes "
+			"the pins, and their counters", o->iface.name, why,
+			o->iface.name);
 		return err;
 	}
 	err = guard_prepare(s->skel, o->iface.name, o->iface.ifindex,
@@ -441,6 +452,21 @@ static int attach_egress(const struct attach_opts *o,
 	return err;
 }
 
+/* The new programs are in: the old maps' last counts and changes into
+ * the new maps, which take the old ones' pins (user/migrate.h). */
+static int attach_migrate(const struct attach_state *s)
+{
+	int err;
+
+	if (!s->mig)
+		return 0;
+	err = migrate_finish(s->mig, bpf_program__fd(s->skel->progs.tcpf_migrate_add));
+	if (err)
+		pr_warn("attached, but the pins of the old layout were not all "
+			"carried over: %s", strerror(-err));
+	return err;
+}
+
 /* Load, attach XDP, attach TC, install the rules, record: s->done says
  * how far it got. */
 static int attach_commit(const struct attach_opts *o, struct attach_state *s)
@@ -461,6 +487,10 @@ static int attach_commit(const struct attach_opts *o, struct attach_state *s)
 	if (err)
 		return err;
 	s->done = STEP_EGRESS;
+	err = attach_migrate(s);
+	if (err)
+		return err;
+	s->done = STEP_MIGRATED;
 	/* on a re-attach, rules that stay keep their counters */
 	err = o->rules ? policy_replace(o->iface.name, o->rules) : 0;
 	if (err) {
@@ -496,6 +526,10 @@ static void attach_rollback(const struct attach_opts *o,
 			tc_detach(o->iface.ifindex, false);
 		tc_detach(o->iface.ifindex, true);
 	}
+	/* the new program runs on the new maps: they take the pins */
+	if (s->done >= STEP_XDP && s->done < STEP_MIGRATED)
+		attach_migrate(s);
+	migrate_free(s->mig);
 	tcpflags_bpf__destroy(s->skel);
 	if (s->fresh) {
 		pins_remove(o->iface.name);
@@ -513,6 +547,9 @@ static void attach_report(const struct attach_opts *o,
 		mode_name((__u32)o->mode), fo->egress ? " with the egress observer" :
 		fo->track ? ", ingress only" : ", flows off",
 		s->fresh ? "new" : "kept", s->dir);
+	if (s->mig)
+		pr_info("tcpflags: carried over to the new layout: %s",
+			migrate_names(s->mig));
 	if (o->rules)
 		pr_info("tcpflags: %d rules on %s (default %s)",
 			o->rules->nrules, o->iface.name,
@@ -533,6 +570,7 @@ static int attach_run(struct attach_opts *o)
 		attach_rollback(o, s);
 	} else {
 		attach_report(o, s);
+		migrate_free(s->mig);
 		tcpflags_bpf__destroy(s->skel);
 		ret = EXIT_OK;
 	}

@@ -38,6 +38,14 @@ int map_pin_path(enum map_id id, const char *ifname, char *buf, size_t size)
 	return 0;
 }
 
+/* Maps of a new layout an upgrade has made but not pinned yet (-1: none). */
+static int staged[TCPF_NMAPS] = { [0 ... TCPF_NMAPS - 1] = -1 };
+
+void map_stage(enum map_id id, int fd)
+{
+	staged[id] = fd;
+}
+
 int map_open(enum map_id id, const char *ifname, bool ro, int *fd)
 {
 	LIBBPF_OPTS(bpf_obj_get_opts, opts,
@@ -48,6 +56,10 @@ int map_open(enum map_id id, const char *ifname, bool ro, int *fd)
 	*fd = -1;
 	if (err)
 		return err;
+	if (staged[id] >= 0) {
+		*fd = dup(staged[id]);
+		return *fd < 0 ? -errno : 0;
+	}
 	*fd = bpf_obj_get_opts(path, &opts);
 	return *fd < 0 ? -errno : 0;
 }

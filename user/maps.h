@@ -81,6 +81,13 @@ int map_pin_path(enum map_id id, const char *ifname, char *buf,
  */
 int map_open(enum map_id id, const char *ifname, bool ro, int *fd);
 
+/*
+ * While an upgrade is under way (user/migrate.c), map_open() of map id in
+ * this process opens fd, the map of the new layout not yet pinned; -1
+ * ends that.
+ */
+void map_stage(enum map_id id, int fd);
+
 /* Entries of a pinned map, 0 when it is not pinned. */
 __u32 map_pinned_entries(enum map_id id, const char *ifname);
 

@@ -1,0 +1,536 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* migrate.c - carry the pins over to a build of another map layout. */
+#include <errno.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+#include "layout.h"
+#include "log.h"
+#include "maps.h"
+#include "migrate.h"
+
+struct mig_map {
+	enum map_id id;
+	int old_fd, new_fd;
+	char path[PATH_MAX];
+	__u32 type;
+	__u32 n;                  /* entries carried over (arrays) */
+	__u32 old_esz, new_esz;   /* bytes per entry, every CPU's */
+	int add;                  /* enum tcpf_add_map, or -1: state */
+	struct layout_plan kplan, vplan;
+	void *snap;               /* the old entries at the first copy */
+};
+
+struct migration {
+	struct mig_map map[TCPF_NMAPS];
+	int n;
+	struct btf *btf;          /* the new object's, in the kernel */
+	int ncpu;
+	bool finished;
+	char names[TCPF_NMAPS * 16];
+};
+
+static const char *const add_names[] = {
+#define TCPF_ADD_NAME(map, type) [TCPF_ADD_##map] = "tcpf_" #map,
+	TCPF_ADD_MAPS(TCPF_ADD_NAME)
+#undef TCPF_ADD_NAME
+};
+
+static int add_id_of(const char *name)
+{
+	for (int i = 0; i < TCPF_ADD_MAX; i++)
+		if (!strcmp(add_names[i], name))
+			return i;
+	return -1;
+}
+
+static bool percpu(__u32 type)
+{
+	return type == BPF_MAP_TYPE_PERCPU_ARRAY;
+}
+
+static bool is_array(__u32 type)
+{
+	return type == BPF_MAP_TYPE_ARRAY || type == BPF_MAP_TYPE_PERCPU_ARRAY;
+}
+
+/* The per-CPU stride the syscall copies values in. */
+static __u32 stride(__u32 vsize)
+{
+	return (vsize + 7) / 8 * 8;
+}
+
+/* Every entry of an array map, keys 0..n-1, into buf (esz bytes each). */
+static int read_all(int fd, __u32 n, __u32 esz, void *buf)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	__u32 *keys = calloc(4096, sizeof(*keys)), batch = 0, done = 0;
+	int err = 0;
+
+	if (!keys)
+		return -ENOMEM;
+	while (done < n) {
+		__u32 count = n - done < 4096 ? n - done : 4096;
+
+		if (bpf_map_lookup_batch(fd, done ? &batch : NULL, &batch,
+					 keys, (char *)buf + (size_t)done * esz,
+					 &count, &opts)) {
+			err = -errno;
+			if (err != -ENOENT || !count)
+				break;
+			err = 0;
+		}
+		done += count;
+	}
+	free(keys);
+	return err ? err : done == n ? 0 : -EIO;
+}
+
+/* Write entries first..first+count-1 of buf into an array map. */
+static int write_some(int fd, __u32 first, __u32 count, __u32 esz,
+		      const void *buf)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	__u32 *keys = malloc(4096 * sizeof(*keys));
+	int err = 0;
+
+	if (!keys)
+		return -ENOMEM;
+	for (__u32 done = 0; done < count && !err;) {
+		__u32 k = count - done < 4096 ? count - done : 4096;
+
+		for (__u32 i = 0; i < k; i++)
+			keys[i] = first + done + i;
+		if (bpf_map_update_batch(fd, keys, (const char *)buf +
+					 (size_t)(done) * esz, &k, &opts))
+			err = -errno;
+		done += k;
+	}
+	free(keys);
+	return err;
+}
+
+/* One entry, every CPU's value of it, from the old layout to the new. */
+static void convert(const struct migration *m, const struct mig_map *mm,
+		    const void *from, void *to)
+{
+	int cpus = percpu(mm->type) ? m->ncpu : 1;
+	__u32 fs = percpu(mm->type) ? stride(mm->vplan.from_size) :
+				      mm->vplan.from_size;
+	__u32 ts = percpu(mm->type) ? stride(mm->vplan.to_size) :
+				      mm->vplan.to_size;
+
+	memset(to, 0, mm->new_esz);
+	for (int c = 0; c < cpus; c++)
+		layout_apply(&mm->vplan, (const char *)from + (size_t)c * fs,
+			     (char *)to + (size_t)c * ts);
+}
+
+/* The first copy of a state map's arrays: keep the old entries read. */
+static int copy_array(struct migration *m, struct mig_map *mm, __u32 old_n)
+{
+	void *out;
+	int err;
+
+	mm->snap = malloc((size_t)old_n * mm->old_esz);
+	out = malloc((size_t)mm->n * mm->new_esz);
+	if (!mm->snap || !out) {
+		free(out);
+		return -ENOMEM;
+	}
+	err = read_all(mm->old_fd, old_n, mm->old_esz, mm->snap);
+	for (__u32 i = 0; i < mm->n && !err; i++)
+		convert(m, mm, (char *)mm->snap + (size_t)i * mm->old_esz,
+			(char *)out + (size_t)i * mm->new_esz);
+	if (!err)
+		err = write_some(mm->new_fd, 0, mm->n, mm->new_esz, out);
+	free(out);
+	return err;
+}
+
+/* A hash-keyed map (the LPM trie of the guard's lists): key by key. */
+static int copy_keyed(struct mig_map *mm)
+{
+	__u32 ks = mm->kplan.from_size, nks = mm->kplan.to_size;
+	char *key = calloc(4, ks), *next = key + ks, *nkey = key + 2 * ks;
+	char *val = malloc(mm->vplan.from_size), *nval = malloc(mm->vplan.to_size);
+	void *prev = NULL;
+	int err = 0;
+
+	if (!key || !val || !nval || nks > 2 * ks) {
+		err = -ENOMEM;
+		goto out;
+	}
+	while (!bpf_map_get_next_key(mm->old_fd, prev, next)) {
+		memcpy(key, next, ks);
+		prev = key;
+		if (bpf_map_lookup_elem(mm->old_fd, key, val))
+			continue;	/* deleted meanwhile */
+		layout_apply(&mm->kplan, key, nkey);
+		layout_apply(&mm->vplan, val, nval);
+		if (bpf_map_update_elem(mm->new_fd, nkey, nval, BPF_ANY)) {
+			err = -errno;
+			break;
+		}
+	}
+out:
+	free(key);
+	free(val);
+	free(nval);
+	return err;
+}
+
+/* Does the pin's layout differ from the object's map? */
+static bool differs(const struct bpf_map_info *in, const struct btf *ob,
+		    const struct bpf_map *map, const struct btf *nb)
+{
+	if (in->key_size != bpf_map__key_size(map) ||
+	    in->value_size != bpf_map__value_size(map))
+		return true;
+	if (!ob || !nb)
+		return false;	/* no BTF: the sizes say all */
+	return !layout_same((struct layout_type){ ob, in->btf_key_type_id },
+			    (struct layout_type){ nb, bpf_map__btf_key_type_id(map) }) ||
+	       !layout_same((struct layout_type){ ob, in->btf_value_type_id },
+			    (struct layout_type){ nb, bpf_map__btf_value_type_id(map) });
+}
+
+/* A map of the object's layout, with its BTF, not pinned. */
+static int create_like(struct migration *m, const struct bpf_map *map,
+		       __u32 entries)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, opts,
+		    .btf_fd = (__u32)btf__fd(m->btf),
+		    .btf_key_type_id = bpf_map__btf_key_type_id(map),
+		    .btf_value_type_id = bpf_map__btf_value_type_id(map),
+		    .map_flags = bpf_map__map_flags(map),
+		    .map_extra = bpf_map__map_extra(map));
+	int fd = bpf_map_create(bpf_map__type(map), bpf_map__name(map),
+				bpf_map__key_size(map),
+				bpf_map__value_size(map), entries, &opts);
+
+	return fd < 0 ? -errno : fd;
+}
+
+static int load_btf(struct migration *m, struct bpf_object *obj)
+{
+	const struct btf *b = bpf_object__btf(obj);
+	const void *raw;
+	__u32 size;
+
+	if (!b)
+		return -ENOENT;
+	raw = btf__raw_data(b, &size);
+	m->btf = raw ? btf__new(raw, size) : NULL;
+	if (!m->btf)
+		return -errno ? -errno : -ENOMEM;
+	return btf__load_into_kernel(m->btf);
+}
+
+/* Plan, make and fill the new map of one pin whose layout changed. */
+static int prepare_one(struct migration *m, struct bpf_object *obj,
+		       struct mig_map *mm, const struct bpf_map_info *in,
+		       const struct btf *ob, char *why, size_t size)
+{
+	struct bpf_map *map = bpf_object__find_map_by_name(obj,
+							   map_defs[mm->id].name);
+	const struct btf *nb = bpf_object__btf(obj);
+	__u32 entries = bpf_map__max_entries(map);
+	int err;
+
+	mm->type = in->type;
+	mm->add = percpu(in->type) ? add_id_of(map_defs[mm->id].name) : -1;
+	err = layout_plan((struct layout_type){ ob, in->btf_key_type_id },
+			  (struct layout_type){ nb, bpf_map__btf_key_type_id(map) },
+			  &mm->kplan, why, size);
+	if (!err)
+		err = layout_plan((struct layout_type){ ob, in->btf_value_type_id },
+				  (struct layout_type){ nb, bpf_map__btf_value_type_id(map) },
+				  &mm->vplan, why, size);
+	if (err)
+		return err;
+	if (mm->kplan.from_size != in->key_size ||
+	    mm->vplan.from_size != in->value_size ||
+	    mm->vplan.to_size != bpf_map__value_size(map)) {
+		snprintf(why, size, "its BTF and its sizes disagree");
+		return -EPROTO;
+	}
+	if (map_defs[mm->id].max_entries == SIZED)
+		entries = in->max_entries;	/* a table keeps its size */
+	if (!m->btf) {
+		err = load_btf(m, obj);
+		if (err) {
+			snprintf(why, size, "cannot load the new BTF: %s",
+				 strerror(-err));
+			return err;
+		}
+	}
+	mm->new_fd = create_like(m, map, entries);
+	if (mm->new_fd < 0) {
+		err = mm->new_fd;
+		snprintf(why, size, "cannot make its new map: %s",
+			 strerror(-err));
+		return err;
+	}
+	mm->n = in->max_entries < entries ? in->max_entries : entries;
+	mm->old_esz = percpu(in->type) ? stride(in->value_size) * m->ncpu
+				       : in->value_size;
+	mm->new_esz = percpu(in->type) ? stride(bpf_map__value_size(map)) * m->ncpu
+				       : bpf_map__value_size(map);
+	if (mm->add >= 0)
+		err = 0;	/* counters: added in at the end */
+	else if (is_array(in->type))
+		err = copy_array(m, mm, in->max_entries);
+	else
+		err = copy_keyed(mm);
+	if (err) {
+		snprintf(why, size, "cannot copy it: %s", strerror(-err));
+		return err;
+	}
+	if (bpf_map__set_pin_path(map, NULL) || bpf_map__reuse_fd(map, mm->new_fd)) {
+		snprintf(why, size, "cannot hand it to the object");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int migrate_prepare(struct bpf_object *obj, const char *ifname,
+		    struct migration **out, char *why, size_t size)
+{
+	struct migration *m = calloc(1, sizeof(*m));
+	int err = 0;
+
+	*out = NULL;
+	if (!m)
+		return -ENOMEM;
+	m->ncpu = libbpf_num_possible_cpus();
+	for (int id = 0; id < TCPF_NMAPS && !err; id++) {
+		struct mig_map *mm = &m->map[m->n];
+		struct bpf_map *map = bpf_object__find_map_by_name(obj, map_defs[id].name);
+		struct bpf_map_info in = {};
+		__u32 len = sizeof(in);
+		struct btf *ob = NULL;
+		char mwhy[96] = "";
+
+		*mm = (struct mig_map){ .id = id, .old_fd = -1, .new_fd = -1 };
+		if (map_pin_path(id, ifname, mm->path, sizeof(mm->path)))
+			continue;
+		mm->old_fd = bpf_obj_get(mm->path);
+		if (mm->old_fd < 0 || !map ||
+		    bpf_obj_get_info_by_fd(mm->old_fd, &in, &len))
+			goto next;
+		if (in.btf_id)
+			ob = btf__load_from_kernel_by_id(in.btf_id);
+		if (!differs(&in, ob, map, bpf_object__btf(obj)) &&
+		    (map_defs[id].max_entries == SIZED ||
+		     in.max_entries == bpf_map__max_entries(map)))
+			goto next;
+		if (in.type != bpf_map__type(map))
+			snprintf(mwhy, sizeof(mwhy), "its type changed");
+		else if (!ob)
+			snprintf(mwhy, sizeof(mwhy), "it has no BTF");
+		if (mwhy[0] || prepare_one(m, obj, mm, &in, ob, mwhy, sizeof(mwhy))) {
+			snprintf(why, size, "its pinned map %s has another "
+				 "layout and cannot be carried over: %s",
+				 map_defs[id].name, mwhy);
+			err = -EPROTO;
+		}
+		btf__free(ob);
+		m->n++;		/* freed with the rest, even half made */
+		if (!err)
+			map_stage(id, mm->new_fd);
+		continue;
+next:
+		btf__free(ob);
+		if (mm->old_fd >= 0)
+			close(mm->old_fd);
+	}
+	if (err || !m->n) {
+		migrate_free(m);
+		return err;
+	}
+	for (int i = 0; i < m->n; i++)
+		snprintf(m->names + strlen(m->names),
+			 sizeof(m->names) - strlen(m->names), "%s%s",
+			 i ? " " : "", map_defs[m->map[i].id].name);
+	*out = m;
+	return 0;
+}
+
+const char *migrate_names(const struct migration *m)
+{
+	return m->names;
+}
+
+/*
+ * Wait until every BPF program that may have started before now has
+ * finished: an update of a map-in-map returns after an RCU grace period
+ * (the kernel's promise that programs no longer see the old inner map).
+ */
+static int wait_old_programs(void)
+{
+	int inner = bpf_map_create(BPF_MAP_TYPE_ARRAY, "tcpf_sync", 4, 4, 1,
+				   NULL);
+	LIBBPF_OPTS(bpf_map_create_opts, opts, .inner_map_fd = (__u32)inner);
+	int outer = inner < 0 ? -1 :
+		    bpf_map_create(BPF_MAP_TYPE_ARRAY_OF_MAPS, "tcpf_sync", 4,
+				   4, 1, &opts);
+	__u32 zero = 0;
+	int err = outer < 0 ||
+		  bpf_map_update_elem(outer, &zero, &inner, BPF_ANY) ? -errno : 0;
+
+	if (outer >= 0)
+		close(outer);
+	if (inner >= 0)
+		close(inner);
+	return err;
+}
+
+/* Add the old counters into the new: one atomic add per entry. */
+static int add_counts(const struct migration *m, const struct mig_map *mm,
+		      int add_fd)
+{
+	void *old = malloc((size_t)mm->n * mm->old_esz);
+	void *conv = malloc(mm->new_esz);
+	__u32 vs = stride(mm->vplan.to_size);
+	int err = old && conv ? 0 : -ENOMEM;
+
+	if (!err)
+		err = read_all(mm->old_fd, mm->n, mm->old_esz, old);
+	for (__u32 k = 0; k < mm->n && !err; k++) {
+		struct tcpf_add a = { .map = (__u32)mm->add, .key = k };
+		LIBBPF_OPTS(bpf_test_run_opts, run, .data_in = &a,
+			    .data_size_in = sizeof(a));
+		bool any = false;
+
+		convert(m, mm, (char *)old + (size_t)k * mm->old_esz, conv);
+		for (int c = 0; c < m->ncpu; c++)
+			for (__u32 w = 0; w < vs / 8 && w < TCPF_ADD_WORDS; w++) {
+				__u64 v;
+
+				memcpy(&v, (char *)conv + (size_t)c * vs + w * 8, 8);
+				a.word[w] += v;
+				any |= v != 0;
+			}
+		if (!any)
+			continue;
+		if (bpf_prog_test_run_opts(add_fd, &run))
+			err = -errno;
+		else if (run.retval != XDP_PASS)
+			err = -EIO;
+	}
+	free(old);
+	free(conv);
+	return err;
+}
+
+/* What the old programs changed after the first copy, where the new ones
+ * left it as that copy made it. */
+static int copy_changes(const struct migration *m, const struct mig_map *mm)
+{
+	void *now = malloc((size_t)mm->n * mm->old_esz);
+	void *was = malloc(mm->new_esz), *cur = malloc(mm->new_esz);
+	void *conv = malloc(mm->new_esz);
+	int err = now && was && cur && conv ? 0 : -ENOMEM;
+
+	if (!err)
+		err = read_all(mm->old_fd, mm->n, mm->old_esz, now);
+	for (__u32 k = 0; k < mm->n && !err; k++) {
+		const char *o = (char *)now + (size_t)k * mm->old_esz;
+		const char *s = (char *)mm->snap + (size_t)k * mm->old_esz;
+
+		if (!memcmp(o, s, mm->old_esz))
+			continue;
+		convert(m, mm, s, was);
+		if (bpf_map_lookup_elem(mm->new_fd, &k, cur)) {
+			err = -errno;
+			break;
+		}
+		if (memcmp(cur, was, mm->new_esz))
+			continue;	/* the new program has moved it on */
+		convert(m, mm, o, conv);
+		if (bpf_map_update_elem(mm->new_fd, &k, conv, BPF_ANY))
+			err = -errno;
+	}
+	free(now);
+	free(was);
+	free(cur);
+	free(conv);
+	return err;
+}
+
+/* The new map's pin over the old one, in one rename. */
+static int repin(const struct mig_map *mm)
+{
+	char tmp[PATH_MAX + 8];
+
+	snprintf(tmp, sizeof(tmp), "%s_new", mm->path); /* bpffs: no dots */
+	unlink(tmp);
+	if (bpf_obj_pin(mm->new_fd, tmp))
+		return -errno;
+	if (rename(tmp, mm->path)) {
+		int err = -errno;
+
+		unlink(tmp);
+		return err;
+	}
+	return 0;
+}
+
+int migrate_finish(struct migration *m, int add_fd)
+{
+	int err = wait_old_programs();
+
+	if (err)
+		pr_warn("cannot wait for the old programs to finish: %s",
+			strerror(-err));
+	for (int i = 0; i < m->n && !err; i++) {
+		const struct mig_map *mm = &m->map[i];
+
+		if (mm->add >= 0)
+			err = add_counts(m, mm, add_fd);
+		else if (is_array(mm->type))
+			err = copy_changes(m, mm);
+		if (err)
+			pr_warn("cannot carry %s over: %s", map_defs[mm->id].name,
+				strerror(-err));
+	}
+	/* re-pinned even after an error: the programs running use them */
+	for (int i = 0; i < m->n; i++) {
+		int e = repin(&m->map[i]);
+
+		if (e) {
+			pr_warn("cannot pin the new %s: %s",
+				map_defs[m->map[i].id].name, strerror(-e));
+			err = err ? err : e;
+		}
+	}
+	m->finished = true;
+	return err;
+}
+
+void migrate_free(struct migration *m)
+{
+	if (!m)
+		return;
+	for (int i = 0; i < m->n; i++) {
+		struct mig_map *mm = &m->map[i];
+
+		map_stage(mm->id, -1);
+		if (mm->old_fd >= 0)
+			close(mm->old_fd);
+		if (mm->new_fd >= 0)
+			close(mm->new_fd);
+		layout_plan_free(&mm->kplan);
+		layout_plan_free(&mm->vplan);
+		free(mm->snap);
+	}
+	btf__free(m->btf);
+	free(m);
+}

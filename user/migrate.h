@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * migrate.h - attaching a build whose map layouts differ from the pins,
+ * without losing what they hold.
+ *
+ *   migrate_prepare   (before the load) for each pinned map of another
+ *                     layout: make a map of the new one, copy the pin's
+ *                     entries into it member by member (user/layout.h),
+ *                     and give it to the object in place of the pin.  The
+ *                     per-CPU counters start at zero instead.
+ *   ...               the loader loads and swaps the programs in
+ *   migrate_finish    wait until no old program runs (an RCU grace
+ *                     period), add the old counters into the new ones with
+ *                     tcpf_migrate_add, copy again what the old programs
+ *                     changed since the first copy (where the new ones
+ *                     have not written it since), and re-pin the new maps
+ *                     over the old pins (rename: a reader sees one or the
+ *                     other).
+ * Until migrate_finish the old pins are untouched: a failed attach leaves
+ * them, and the old program, as they were.
+ */
+#ifndef TCPF_MIGRATE_H
+#define TCPF_MIGRATE_H
+
+#include <stddef.h>
+
+struct bpf_object;
+struct migration;
+
+/*
+ * For ifname's pins and obj (opened, its maps pointed at the pins and
+ * sized): *m is NULL when every pin has obj's layout.  -EPROTO with why
+ * when a pin cannot be carried over (its map type changed, or no BTF).
+ */
+int migrate_prepare(struct bpf_object *obj, const char *ifname,
+		    struct migration **m, char *why, size_t size);
+
+/* The maps migrated, as "tcpf_a tcpf_b", for the report. */
+const char *migrate_names(const struct migration *m);
+
+/* After the swap: add_fd is the new object's tcpf_migrate_add. */
+int migrate_finish(struct migration *m, int add_fd);
+
+/* Free m; before migrate_finish this drops the new maps, pins unchanged. */
+void migrate_free(struct migration *m);
+
+#endif
