@@ -101,6 +101,18 @@ enum tcpf_counter { TCPF_COUNTERS(TCPF_X_ENUM) TCPF_CNT_MAX };
 #define TCPF_LAYOUT_SIZE 0
 #endif
 
+/*
+ * A member that counts: where an upgrade finds both the old program and
+ * the new one moved it on, it adds the old one's increase to the new
+ * value instead of keeping one side (user/migrate.c reads the tag from
+ * the BTF).
+ */
+#ifdef __bpf__
+#define TCPF_COUNTER __attribute__((btf_decl_tag("tcpf_counter")))
+#else
+#define TCPF_COUNTER
+#endif
+
 struct tcpf_count {
 	TCPF_LAYOUT_WORD
 	__u64 packets;
@@ -333,8 +345,8 @@ static inline __u32 tcpf_syn_slot(__u32 hash, __u32 mask)
 
 /* A tracked connection: made when a handshake completes. */
 struct tcpf_flow {
-	__u64 packets[2];        /* per side, as sender */
-	__u64 bytes[2];
+	__u64 packets[2] TCPF_COUNTER;  /* per side, as sender */
+	__u64 bytes[2] TCPF_COUNTER;
 	__u32 isn[2];            /* initial sequence numbers */
 	__u32 next[2];           /* highest sequence end sent per side */
 	__u32 fin_end[2];        /* sequence after each side's FIN */

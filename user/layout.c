@@ -261,3 +261,97 @@ void layout_plan_free(struct layout_plan *plan)
 	free(plan->op);
 	memset(plan, 0, sizeof(*plan));
 }
+
+struct leaf_ctx {
+	struct layout_leaf *leaf;
+	int n, cap;
+	__u32 *tag;             /* (struct id, member) pairs tagged counter */
+	int ntags;
+};
+
+static bool tagged(const struct leaf_ctx *c, __u32 id, __u32 member)
+{
+	for (int i = 0; i < c->ntags; i++)
+		if (c->tag[2 * i] == id && c->tag[2 * i + 1] == member)
+			return true;
+	return false;
+}
+
+static int leaf_add(struct leaf_ctx *c, __u32 off, __u32 len, bool counter)
+{
+	if (c->n == c->cap) {
+		int cap = c->cap ? 2 * c->cap : 64;
+		struct layout_leaf *l = realloc(c->leaf, cap * sizeof(*l));
+
+		if (!l)
+			return -ENOMEM;
+		c->leaf = l;
+		c->cap = cap;
+	}
+	c->leaf[c->n++] = (struct layout_leaf){ off, len, counter };
+	return 0;
+}
+
+static int leaf_walk(struct leaf_ctx *c, struct layout_type t, __u32 off,
+		     bool counter)
+{
+	const struct btf_type *bt;
+	int err = 0;
+
+	t = bare(t);
+	bt = type_of(t);
+	if (!bt)
+		return 0;
+	if (btf_is_array(bt)) {
+		struct layout_type e = { t.btf, btf_array(bt)->type };
+		__u32 es = size_of(e);
+
+		for (__u32 i = 0; i < btf_array(bt)->nelems && !err; i++)
+			err = leaf_walk(c, e, off + i * es, counter);
+		return err;
+	}
+	if (btf_is_composite(bt)) {
+		const struct btf_member *m = btf_members(bt);
+
+		for (__u32 i = 0; i < btf_vlen(bt) && !err; i++, m++)
+			err = leaf_walk(c, (struct layout_type){ t.btf, m->type },
+					off + m->offset / 8, tagged(c, t.id, i));
+		return err;
+	}
+	return leaf_add(c, off, size_of(t), counter);
+}
+
+int layout_leaves(struct layout_type t, struct layout_leaf **leaf, int *n)
+{
+	struct leaf_ctx c = {};
+	__u32 cnt = btf__type_cnt(t.btf);
+	int err = 0;
+
+	for (__u32 id = 1; id < cnt && !err; id++) {
+		const struct btf_type *bt = btf__type_by_id(t.btf, id);
+		__u32 *tag;
+
+		if (!btf_is_decl_tag(bt) || btf_decl_tag(bt)->component_idx < 0 ||
+		    strcmp(name_of(t.btf, bt->name_off), "tcpf_counter"))
+			continue;
+		tag = realloc(c.tag, (c.ntags + 1) * 2 * sizeof(*tag));
+		if (!tag) {
+			err = -ENOMEM;
+			break;
+		}
+		c.tag = tag;
+		c.tag[2 * c.ntags] = bt->type;
+		c.tag[2 * c.ntags++ + 1] = (__u32)btf_decl_tag(bt)->component_idx;
+	}
+	if (!err)
+		err = leaf_walk(&c, t, 0, false);
+	free(c.tag);
+	if (err) {
+		free(c.leaf);
+		c.leaf = NULL;
+		c.n = 0;
+	}
+	*leaf = c.leaf;
+	*n = c.n;
+	return err;
+}

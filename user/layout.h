@@ -49,4 +49,15 @@ void layout_apply(const struct layout_plan *plan, const void *from, void *to);
 
 void layout_plan_free(struct layout_plan *plan);
 
+/*
+ * The leaves of a type: each integer (an array's element by element),
+ * with whether its member carries the tcpf_counter tag (TCPF_COUNTER in
+ * include/tcpflags.h).  *leaf is malloc()ed.
+ */
+struct layout_leaf {
+	__u32 off, len;
+	bool counter;
+};
+int layout_leaves(struct layout_type t, struct layout_leaf **leaf, int *n);
+
 #endif

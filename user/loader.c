@@ -476,6 +476,11 @@ static int attach_commit(const struct attach_opts *o, struct attach_state *s)
 	if (err)
 		return err;
 	s->done = STEP_LOADED;
+	err = s->mig ? migrate_refresh(s->mig) : 0;
+	if (err) {
+		pr_warn("cannot carry the pins over: %s", strerror(-err));
+		return err;
+	}
 	err = attach_prog(o->iface.ifindex, bpf_program__fd(s->skel->progs.tcpf_xdp),
 			  (__u32)o->mode, &s->cur);
 	if (err) {

@@ -24,7 +24,10 @@ struct mig_map {
 	__u32 old_esz, new_esz;   /* bytes per entry, every CPU's */
 	int add;                  /* enum tcpf_add_map, or -1: state */
 	struct layout_plan kplan, vplan;
-	void *snap;               /* the old entries at the first copy */
+	struct layout_type nval;  /* the new value type */
+	struct layout_leaf *leaf; /* its leaves, made when first needed */
+	int nleaf;
+	void *snap;               /* the old entries at the last copy */
 };
 
 struct migration {
@@ -246,6 +249,7 @@ static int prepare_one(struct migration *m, struct bpf_object *obj,
 
 	mm->type = in->type;
 	mm->add = percpu(in->type) ? add_id_of(map_defs[mm->id].name) : -1;
+	mm->nval = (struct layout_type){ nb, bpf_map__btf_value_type_id(map) };
 	err = layout_plan((struct layout_type){ ob, in->btf_key_type_id },
 			  (struct layout_type){ nb, bpf_map__btf_key_type_id(map) },
 			  &mm->kplan, why, size);
@@ -430,38 +434,85 @@ static int add_counts(const struct migration *m, const struct mig_map *mm,
 	return err;
 }
 
-/* What the old programs changed after the first copy, where the new ones
- * left it as that copy made it. */
-static int copy_changes(const struct migration *m, const struct mig_map *mm)
+/*
+ * One value (every CPU's) where the old program moved it on from a to b:
+ * each leaf the old one changed takes b's, where the new one left it as a
+ * (cur) was; where both changed, a counter adds b - a, else the new
+ * program's (the later) stays.
+ */
+static void merge(const struct migration *m, const struct mig_map *mm,
+		  const char *a, const char *b, char *cur)
+{
+	int cpus = percpu(mm->type) ? m->ncpu : 1;
+	__u32 vs = percpu(mm->type) ? stride(mm->vplan.to_size) : mm->vplan.to_size;
+
+	for (int c = 0; c < cpus; c++, a += vs, b += vs, cur += vs)
+		for (int i = 0; i < mm->nleaf; i++) {
+			const struct layout_leaf *l = &mm->leaf[i];
+			__u64 x, y, z;
+
+			if (!memcmp(b + l->off, a + l->off, l->len))
+				continue;
+			if (!memcmp(cur + l->off, a + l->off, l->len) ||
+			    !l->counter || l->len != 8) {
+				if (!memcmp(cur + l->off, a + l->off, l->len))
+					memcpy(cur + l->off, b + l->off, l->len);
+				continue;
+			}
+			memcpy(&x, a + l->off, 8);
+			memcpy(&y, b + l->off, 8);
+			memcpy(&z, cur + l->off, 8);
+			z += y - x;
+			memcpy(cur + l->off, &z, 8);
+		}
+}
+
+/* What the old programs changed since the last copy, merged in. */
+static int sync_state(const struct migration *m, struct mig_map *mm)
 {
 	void *now = malloc((size_t)mm->n * mm->old_esz);
-	void *was = malloc(mm->new_esz), *cur = malloc(mm->new_esz);
-	void *conv = malloc(mm->new_esz);
-	int err = now && was && cur && conv ? 0 : -ENOMEM;
+	void *a = malloc(mm->new_esz), *b = malloc(mm->new_esz);
+	void *cur = malloc(mm->new_esz);
+	int err = now && a && b && cur ? 0 : -ENOMEM;
 
 	if (!err)
 		err = read_all(mm->old_fd, mm->n, mm->old_esz, now);
 	for (__u32 k = 0; k < mm->n && !err; k++) {
-		const char *o = (char *)now + (size_t)k * mm->old_esz;
-		const char *s = (char *)mm->snap + (size_t)k * mm->old_esz;
+		char *o = (char *)now + (size_t)k * mm->old_esz;
+		char *s = (char *)mm->snap + (size_t)k * mm->old_esz;
 
 		if (!memcmp(o, s, mm->old_esz))
 			continue;
-		convert(m, mm, s, was);
+		if (!mm->leaf) {
+			err = layout_leaves(mm->nval, &mm->leaf, &mm->nleaf);
+			if (err)
+				break;
+		}
+		convert(m, mm, s, a);
+		convert(m, mm, o, b);
 		if (bpf_map_lookup_elem(mm->new_fd, &k, cur)) {
 			err = -errno;
 			break;
 		}
-		if (memcmp(cur, was, mm->new_esz))
-			continue;	/* the new program has moved it on */
-		convert(m, mm, o, conv);
-		if (bpf_map_update_elem(mm->new_fd, &k, conv, BPF_ANY))
+		merge(m, mm, a, b, cur);
+		if (bpf_map_update_elem(mm->new_fd, &k, cur, BPF_ANY))
 			err = -errno;
+		memcpy(s, o, mm->old_esz);
 	}
 	free(now);
-	free(was);
+	free(a);
+	free(b);
 	free(cur);
-	free(conv);
+	return err;
+}
+
+int migrate_refresh(struct migration *m)
+{
+	int err = 0;
+
+	for (int i = 0; i < m->n && !err; i++)
+		if (m->map[i].add < 0 && is_array(m->map[i].type))
+			err = sync_state(m, &m->map[i]);
 	return err;
 }
 
@@ -491,12 +542,12 @@ int migrate_finish(struct migration *m, int add_fd)
 		pr_warn("cannot wait for the old programs to finish: %s",
 			strerror(-err));
 	for (int i = 0; i < m->n && !err; i++) {
-		const struct mig_map *mm = &m->map[i];
+		struct mig_map *mm = &m->map[i];
 
 		if (mm->add >= 0)
 			err = add_counts(m, mm, add_fd);
 		else if (is_array(mm->type))
-			err = copy_changes(m, mm);
+			err = sync_state(m, mm);
 		if (err)
 			pr_warn("cannot carry %s over: %s", map_defs[mm->id].name,
 				strerror(-err));
@@ -529,6 +580,7 @@ void migrate_free(struct migration *m)
 			close(mm->new_fd);
 		layout_plan_free(&mm->kplan);
 		layout_plan_free(&mm->vplan);
+		free(mm->leaf);
 		free(mm->snap);
 	}
 	btf__free(m->btf);

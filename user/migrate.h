@@ -8,12 +8,17 @@
  *                     entries into it member by member (user/layout.h),
  *                     and give it to the object in place of the pin.  The
  *                     per-CPU counters start at zero instead.
- *   ...               the loader loads and swaps the programs in
+ *   migrate_refresh   (loaded, just before the swap) copy again what the
+ *                     old programs changed since, so the swap finds the
+ *                     new maps as fresh as can be
+ *   ...               the loader swaps the programs in
  *   migrate_finish    wait until no old program runs (an RCU grace
  *                     period), add the old counters into the new ones with
- *                     tcpf_migrate_add, copy again what the old programs
- *                     changed since the first copy (where the new ones
- *                     have not written it since), and re-pin the new maps
+ *                     tcpf_migrate_add, merge what the old programs
+ *                     changed since the last copy (member by member: what
+ *                     only the old one changed is taken; where both did, a
+ *                     TCPF_COUNTER member adds the old one's increase, any
+ *                     other keeps the new one's), and re-pin the new maps
  *                     over the old pins (rename: a reader sees one or the
  *                     other).
  * Until migrate_finish the old pins are untouched: a failed attach leaves
@@ -37,6 +42,10 @@ int migrate_prepare(struct bpf_object *obj, const char *ifname,
 
 /* The maps migrated, as "tcpf_a tcpf_b", for the report. */
 const char *migrate_names(const struct migration *m);
+
+/* Just before the swap (the new programs loaded): what the old programs
+ * changed since the first copy, into the new maps. */
+int migrate_refresh(struct migration *m);
 
 /* After the swap: add_fd is the new object's tcpf_migrate_add. */
 int migrate_finish(struct migration *m, int add_fd);

@@ -1,0 +1,150 @@
+#!/bin/bash
+# 80-upgrade.sh - upgrades keep everything: attaching a build of another
+# map layout carries the pins over and swaps the program in, with traffic
+# flowing the whole time.
+#
+# Two builds of this tree: build/ and build/layout-test/ (make
+# LAYOUT_TEST=1: a word in front of the counters, flow entries, rate-limit
+# buckets, flow settings and rule sets).  tcpflags on tcpf-srv with the
+# rules `synfin drop`.  While the server is re-attached 20 times,
+# alternating the two builds, with the same rules file:
+#   - 4 connections held open to an echo server, a line each every 20 ms;
+#   - a new HTTP connection after another (tests/traffic.py conns);
+#   - SYN|FIN frames to port 9999 at 400/s from the client's veth.
+# Then, exactly:
+#   - 0 SYN|FIN frames reach the server's stack (a packet socket after
+#     XDP, which saw the other TCP frames), and the drop rule's hits and
+#     drops['rule'] equal the frames sent;
+#   - the counters' sum (stats total) equals the frames the client's veth
+#     sent since the first attach, read when the link is quiet;
+#   - every line echoed, every HTTP request answered;
+#   - each held connection is still ESTABLISHED in the flow table with at
+#     least as many client packets as lines it sent (a reset entry starts
+#     again from zero);
+#   - every re-attach says it carried the maps of the other layout over.
+# Run as root: bash tests/integration/80-upgrade.sh
+set -u
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
+. "$(dirname "$0")/../lib.sh"
+
+IF=$LAB_SRV_IF
+NEW="$ROOT/build/layout-test/tcpflags"
+TRAFFIC="$ROOT/tests/traffic.py"
+REATTACHES=20
+t_tmp upgrade
+new_lab
+
+t_undo() {
+    touch "$TMP/stop"
+    kill $(jobs -p) 2>/dev/null || true
+    wait 2>/dev/null || true
+}
+
+if [ ! -x "$NEW" ]; then
+    fail "layout-test build" "$NEW missing (make test-progs builds it)"
+    exit 1
+fi
+
+# tx: frames the client's veth has sent; total: frames tcpflags counted.
+tx() { cli ip -j -s link show dev "$LAB_CLI_IF" | json_get "$(cat)" "j[0]['stats64']['tx']['packets']"; }
+total() { json_get "$(srv "$TCPF" stats "$IF" --json)" "j['packets']['total']"; }
+# quiet_pair: "TX TOTAL" read while no frame crossed (tx unchanged around).
+quiet_pair() {
+    local a b t n=100
+    while [ "$n" -gt 0 ]; do
+        a=$(tx); t=$(total); b=$(tx)
+        if [ -n "$a" ] && [ "$a" = "$b" ] && [ -n "$t" ]; then
+            echo "$a $t"
+            return 0
+        fi
+        n=$((n - 1))
+        sleep 0.1
+    done
+    return 1
+}
+
+printf 'default pass\nsynfin drop\n' >"$TMP/rules"
+srv_mac=$(srv ip -j link show dev "$IF" | json_get "$(cat)" "j[0]['address']")
+
+run "$LAB-srv" "$TCPF" attach "$IF" --rules "$TMP/rules"
+check_eq "attach the first layout" "$RC" 0
+srv "$PY" "$TRAFFIC" echo 7000 &
+srv "$PY" "$ROOT/scripts/httpd.py" 8080 &
+listening() { srv ss -Htln "sport = :$1" | grep -q .; }
+wait_for 10 listening 7000
+wait_for 10 listening 8080
+
+read -r tx0 total0 <<<"$(quiet_pair)"
+check_true "a quiet moment to start counting" "the link never went quiet" \
+    test -n "${tx0:-}"
+
+srv "$PY" "$TRAFFIC" sniff "$IF" 9999 "$TMP/stop" >"$TMP/sniff" &
+cli "$PY" "$TRAFFIC" hold "$LAB_SRV4" 7000 4 "$TMP/stop" >"$TMP/hold" &
+cli "$PY" "$TRAFFIC" conns "$LAB_SRV4" 8080 "$TMP/stop" >"$TMP/conns" &
+cli "$PY" "$TRAFFIC" synfin "$LAB_CLI_IF" "$LAB_CLI4" "$LAB_SRV4" 9999 \
+    "$srv_mac" 400 "$TMP/stop" >"$TMP/synfin" &
+wait_for 20 test -e "$TMP/stop.held" -a -e "$TMP/stop.sniffing"
+
+carried=0
+for i in $(seq 1 "$REATTACHES"); do
+    if [ $((i % 2)) -eq 1 ]; then tool=$NEW; else tool=$TCPF; fi
+    run "$LAB-srv" "$tool" attach "$IF" --rules "$TMP/rules"
+    if [ "$RC" -ne 0 ]; then
+        fail "re-attach $i" "exit $RC: $ERR"
+    elif grep -q "carried over to the new layout: .*tcpf_stats.*tcpf_flows" <<<"$OUT$ERR"; then
+        carried=$((carried + 1))
+    fi
+    sleep 0.2
+done
+check_eq "re-attaches that carried the maps of the other layout over" \
+    "$carried" "$REATTACHES"
+
+# the held connections' flow entries, before they close
+srv "$TCPF" flows "$IF" --state established --json >"$TMP/flows"
+touch "$TMP/stop"
+wait $(jobs -p | tail -n 4) 2>/dev/null
+for f in hold conns synfin sniff; do
+    wait_for 15 test -s "$TMP/$f" || fail "$f" "printed nothing"
+done
+hold=$(cat "$TMP/hold") conns=$(cat "$TMP/conns")
+sent=$(json_get "$(cat "$TMP/synfin")" "j['sent']")
+sniff=$(cat "$TMP/sniff")
+
+check_eq "held connections: every line echoed" "$(json_get "$hold" "j['errors']")" 0
+check_true "held connections: lines sent" "none sent: $hold" \
+    test "$(json_get "$hold" "min(j['sent'])")" -gt 0
+check_eq "HTTP connections: none failed" "$(json_get "$conns" "j['failed']")" 0
+check_true "HTTP connections: some made" "none: $conns" \
+    test "$(json_get "$conns" "j['ok']")" -gt 0
+check_true "SYN|FIN frames sent" "none sent" test "${sent:-0}" -gt 0
+check_eq "SYN|FIN frames that reached the stack" "$(json_get "$sniff" "j['synfin']")" 0
+check_true "the packet socket saw the other TCP frames" "it saw none: $sniff" \
+    test "$(json_get "$sniff" "j['tcp']")" -gt 0
+rules=$(srv "$TCPF" rule list "$IF" --json)
+check_eq "the drop rule's hits are the frames sent" \
+    "$(json_get "$rules" "[r['packets'] for r in j['rules'] if r['text'] == 'synfin drop'][0]")" "$sent"
+check_eq "drops by rule are the frames sent" \
+    "$(json_get "$(srv "$TCPF" stats "$IF" --json)" "j['drops']['rule']")" "$sent"
+
+# every held connection: still the entry made at its handshake
+for p in $(json_get "$hold" "' '.join(map(str, j['ports']))"); do
+    i=$(json_get "$hold" "j['ports'].index($p)")
+    lines=$(json_get "$hold" "j['sent'][$i]")
+    read -r st pk <<<"$("$PY" -c 'import json, sys
+j = json.load(open(sys.argv[1]))
+f = [f for f in j["flows"] if f["client"] == sys.argv[2]]
+print(*(f[0]["state"], f[0]["packets"]["client"]) if f else ("absent", 0))' \
+        "$TMP/flows" "$LAB_CLI4:$p")"
+    check_eq "held connection :$p is established" "$st" established
+    check_true "held connection :$p kept its packets ($pk >= $lines lines)" \
+        "its entry restarted" test "${pk:-0}" -ge "$lines"
+done
+
+wait_for 20 bash -c "! ip netns pids $LAB-cli | grep -q ." || true
+read -r tx1 total1 <<<"$(quiet_pair)"
+check_eq "frames counted = frames sent since the first attach" \
+    "$((total1 - total0))" "$((tx1 - tx0))"
+echo "# $REATTACHES re-attaches: $sent SYN|FIN dropped, $(json_get "$conns" "j['ok']") HTTP connections, lines $(json_get "$hold" "j['sent']"), $((tx1 - tx0)) frames"
+
+srv "$TCPF" detach "$IF" >/dev/null 2>&1
+t_done
