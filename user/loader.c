@@ -384,9 +384,9 @@ static int attach_open(const struct attach_opts *o, struct attach_state *s)
 	err = migrate_prepare(s->skel->obj, o->iface.name, &s->mig, why,
 			      sizeof(why));
 	if (err) {
-		pr_warn("cannot attach to %s: %s; 'tcpflags detach %s' removes "
-			"the pins, and their counters", o->iface.name, why,
-			o->iface.name);
+		pr_warn("cannot attach to %s: %s (made by another version of "
+			"tcpflags); 'tcpflags detach %s' removes the pins, and "
+			"their counters", o->iface.name, why, o->iface.name);
 		return err;
 	}
 	err = guard_prepare(s->skel, o->iface.name, o->iface.ifindex,
@@ -770,9 +770,28 @@ const struct cli_command detach_command = {
 	.size = sizeof(struct detach_opts), .run = cmd_detach,
 };
 
-/* One line or one JSON object per pinned interface of this namespace. */
-static void status_one(const char *ifname, bool json, bool first)
+/* The maps of ifname pinned in a layout that is not this build's (obj),
+ * which the next attach carries over: names, space-separated. */
+static void status_layouts(const struct bpf_object *obj, const char *ifname,
+			   char *buf, size_t size)
 {
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (int id = 0; id < TCPF_NMAPS && obj; id++) {
+		__u32 d = migrate_pin_layout(id, ifname);
+
+		if (d && d != migrate_obj_layout(obj, id) && n < size)
+			n += (size_t)snprintf(buf + n, size - n, "%s%s",
+					      n ? " " : "", map_defs[id].name);
+	}
+}
+
+/* One line or one JSON object per pinned interface of this namespace. */
+static void status_one(const struct bpf_object *obj, const char *ifname,
+		       bool json, bool first)
+{
+	char other[TCPF_NMAPS * 16];
 	struct tcpf_meta meta = {};
 	struct attached cur = {};
 	unsigned int ifindex = 0;
@@ -795,6 +814,7 @@ static void status_one(const char *ifname, bool json, bool first)
 		state = "detached";
 	else
 		state = "attached";
+	status_layouts(obj, ifname, other, sizeof(other));
 	format_utc((time_t)meta.attached_at, since, sizeof(since));
 	format_utc((time_t)meta.loaded_at, loaded, sizeof(loaded));
 	if (json) {
@@ -809,31 +829,45 @@ static void status_one(const char *ifname, bool json, bool first)
 		       cur.ours ? cur.prog_id : 0, since, loaded,
 		       egress ? "true" : "false");
 		json_string(dir);
+		printf(", \"other_layout\": ");
+		json_string(other);
 		printf("}");
 		return;
 	}
 	printf("%-16s %7u  %-8s %-14s %8u  %-6s %s\n", ifname, ifindex,
 	       mode_name(cur.ours ? cur.mode : meta.mode), state,
 	       cur.ours ? cur.prog_id : 0, egress ? "yes" : "no", since);
+	if (other[0])
+		printf("  (pinned in another layout, carried over by the next "
+		       "attach: %s)\n", other);
 	if (meta.prog_id && meta.abi != TCPF_ABI_VERSION)
 		printf("  (its pins are of map ABI %u, this tcpflags' %u: "
 		       "'tcpflags detach %s' before attaching it)\n", meta.abi,
 		       TCPF_ABI_VERSION, ifname);
 }
 
-/* The registry's pins, by scope, and the map ABI they are made for. */
-static void status_pins(void)
+/* The registry's pins, by scope, with this build's layout versions, and
+ * the map ABI they are made for. */
+static void status_pins(const struct bpf_object *obj)
 {
 	char ns[PATH_MAX];
 
 	if (pins_ns_dir(ns, sizeof(ns)))
 		return;
-	printf("\npins (map ABI %u) in %s/:", TCPF_ABI_VERSION, ns);
+	printf("\npins (map ABI %u; this build's layout versions) in %s/:",
+	       TCPF_ABI_VERSION, ns);
 	for (int scope = MAP_IFACE; scope <= MAP_NS; scope++) {
+		int col = 80;
+
 		printf("\n  %s:", scope == MAP_NS ? "shared" : "IFACE/");
-		for (int id = 0; id < TCPF_NMAPS; id++)
-			if (map_defs[id].scope == (enum map_scope)scope)
-				printf(" %s", map_defs[id].name);
+		for (int id = 0; id < TCPF_NMAPS; id++) {
+			if (map_defs[id].scope != (enum map_scope)scope)
+				continue;
+			if (col + strlen(map_defs[id].name) + 10 > 78)
+				col = printf("\n   ") - 1;
+			col += printf(" %s@%08x", map_defs[id].name,
+				      obj ? migrate_obj_layout(obj, id) : 0);
+		}
 	}
 	printf("\n");
 }
@@ -846,6 +880,7 @@ static int cmd_status(void *opts)
 {
 	static char names[1024][IF_NAMESIZE];
 	bool json = ((const struct status_opts *)opts)->json;
+	struct tcpflags_bpf *skel;
 	int n, shown = 0;
 	unsigned long long conns;
 	__u32 buckets, slots;
@@ -855,6 +890,7 @@ static int cmd_status(void *opts)
 		pr_warn("cannot list the attachments: %s", strerror(-n));
 		return EXIT_FAIL;
 	}
+	skel = tcpflags_bpf__open();	/* this build's layouts */
 	if (json)
 		printf("{\"attachments\": [");
 	else
@@ -862,7 +898,8 @@ static int cmd_status(void *opts)
 		       "IFINDEX", "MODE", "STATE", "PROG_ID", "EGRESS",
 		       "SINCE");
 	for (int i = 0; i < n; i++)
-		status_one(names[i], json, shown++ == 0);
+		status_one(skel ? skel->obj : NULL, names[i], json,
+			   shown++ == 0);
 	buckets = map_pinned_entries(TCPF_MAP_FLOWS, NULL);
 	slots = map_pinned_entries(TCPF_MAP_SYNS, NULL);
 	conns = (unsigned long long)buckets * TCPF_FLOW_WAYS;
@@ -886,7 +923,8 @@ static int cmd_status(void *opts)
 		       (double)slots * sizeof(struct tcpf_syn) / 1048576.0);
 	}
 	if (!json && shown)
-		status_pins();
+		status_pins(skel ? skel->obj : NULL);
+	tcpflags_bpf__destroy(skel);
 	return EXIT_OK;
 }
 

@@ -207,34 +207,11 @@ int maps_set_pins(struct bpf_object *obj, const char *ifname)
 	return 0;
 }
 
-/* Is map id of ifname, if pinned, of its row's layout? */
-static bool pin_fits(enum map_id id, const char *ifname)
-{
-	struct bpf_map_info info;
-	int fd;
-	bool fits;
-
-	if (map_open(id, ifname, true, &fd))
-		return true;	/* not pinned (or the load will say why) */
-	fits = map_info(fd, &info) ||
-	       layout_fits(&map_defs[id], info.type, info.key_size,
-			   info.value_size, info.max_entries);
-	close(fd);
-	return fits;
-}
-
 int maps_check_pins(const char *ifname, char *why, size_t size)
 {
 	struct tcpf_meta meta = { .abi = TCPF_ABI_VERSION };
 	int fd;
 
-	for (int id = 0; id < TCPF_NMAPS; id++) {
-		if (!pin_fits(id, ifname)) {
-			snprintf(why, size, "its pinned map %s has another "
-				 "layout", map_defs[id].name);
-			return -EPROTO;
-		}
-	}
 	if (map_open(TCPF_MAP_META, ifname, true, &fd))
 		return 0;
 	meta_read(fd, &meta);

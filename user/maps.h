@@ -10,7 +10,7 @@
  *   - whether `tcpflags reset` zeroes it;
  *   - its layout: type, key and value size, and max_entries (SIZED: set
  *     at attach, then kept while pinned).  A pin of another layout (left
- *     by another version) is refused at attach, naming the map.
+ *     by another version) is carried over at attach (user/migrate.h).
  * The loader pins, reuses and checks from it, `reset` zeroes from it, the
  * readers open by its ids, and tests/test_user.c holds it against the BPF
  * object and the README's pin table.  Adding a map: its BPF definition
@@ -110,10 +110,9 @@ int maps_check_obj(struct bpf_object *obj, char *why, size_t size);
 int maps_set_pins(struct bpf_object *obj, const char *ifname);
 
 /*
- * Can the pins of ifname be reused: every pinned map of its row's layout,
- * and tcpf_meta (if pinned) of TCPF_ABI_VERSION?  0, else -EPROTO with
- * "its pinned map NAME has another layout" or "its pins are of map ABI
- * N (this tcpflags: M)" in why.
+ * Are ifname's pins of this tcpflags' map ABI (tcpf_meta, if pinned)?  0,
+ * else -EPROTO with "its pins are of map ABI N (this tcpflags: M)" in why.
+ * (Their layouts: user/migrate.h carries those over.)
  */
 int maps_check_pins(const char *ifname, char *why, size_t size);
 

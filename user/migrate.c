@@ -586,3 +586,47 @@ void migrate_free(struct migration *m)
 	btf__free(m->btf);
 	free(m);
 }
+
+static __u32 digest(__u32 type, __u32 entries, struct layout_type k,
+		    struct layout_type v)
+{
+	__u32 seed = 2166136261u ^ type ^ entries * 16777619u;
+
+	return layout_digest(v, layout_digest(k, seed));
+}
+
+__u32 migrate_obj_layout(const struct bpf_object *obj, enum map_id id)
+{
+	const struct bpf_map *map =
+		bpf_object__find_map_by_name(obj, map_defs[id].name);
+	const struct btf *b = bpf_object__btf(obj);
+
+	if (!map || !b)
+		return 0;
+	return digest(bpf_map__type(map), map_defs[id].max_entries,
+		      (struct layout_type){ b, bpf_map__btf_key_type_id(map) },
+		      (struct layout_type){ b, bpf_map__btf_value_type_id(map) });
+}
+
+__u32 migrate_pin_layout(enum map_id id, const char *ifname)
+{
+	struct bpf_map_info in = {};
+	__u32 len = sizeof(in), d = 0;
+	struct btf *b = NULL;
+	int fd;
+
+	if (map_open(id, ifname, true, &fd))
+		return 0;
+	if (!bpf_obj_get_info_by_fd(fd, &in, &len) && in.btf_id)
+		b = btf__load_from_kernel_by_id(in.btf_id);
+	if (b)
+		d = digest(in.type, map_defs[id].max_entries == SIZED ? SIZED :
+			   in.max_entries,
+			   (struct layout_type){ b, in.btf_key_type_id },
+			   (struct layout_type){ b, in.btf_value_type_id });
+	else
+		d = 1;	/* no BTF: not this build's */
+	btf__free(b);
+	close(fd);
+	return d;
+}

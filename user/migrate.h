@@ -53,4 +53,13 @@ int migrate_finish(struct migration *m, int add_fd);
 /* Free m; before migrate_finish this drops the new maps, pins unchanged. */
 void migrate_free(struct migration *m);
 
+/*
+ * Layout versions, for `status`: a digest of a map's type, entries and the
+ * BTF of its key and value, in obj (this build) or as pinned for ifname
+ * (0: not pinned).  Equal layouts, equal digests.
+ */
+#include "maps.h"
+__u32 migrate_obj_layout(const struct bpf_object *obj, enum map_id id);
+__u32 migrate_pin_layout(enum map_id id, const char *ifname);
+
 #endif

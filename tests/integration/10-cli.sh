@@ -2,7 +2,7 @@
 # 10-cli.sh - the tcpflags command line end to end, on veth labs:
 #   attach / status / stats / reset / detach with real TCP traffic,
 #   re-attach and mode changes keeping the pinned counters, --keep-maps,
-#   attach over maps pinned with another layout (an upgrade) refused,
+#   attach over maps pinned with another layout and no BTF refused,
 #   two interfaces at once, the same interface name in two namespaces,
 #   stats --watch, and every error path (exit code and one-line message),
 #   including bpffs missing (mounted by tcpflags itself, or not mountable).
@@ -558,7 +558,8 @@ in_ns "$SRV_A" ip link set "$XIF" up
 PIN_X=$(if_pins "$SRV_A" "$XIF")
 tf "$SRV_A" attach "$XIF"
 tf "$SRV_A" detach "$XIF" --keep-maps
-# as an earlier build left it: the rule sets' map with another value size
+# as an earlier build left it: the rule sets' map with another value size,
+# and no BTF to carry it over by (80-upgrade.sh: a layout that has one)
 rm -f "$PIN_X/tcpf_rulesets"
 bpftool map create "$PIN_X/tcpf_rulesets" type array key 4 value 8 entries 2 \
     name tcpf_rulesets

@@ -21,7 +21,8 @@
 #   - each held connection is still ESTABLISHED in the flow table with at
 #     least as many client packets as lines it sent (a reset entry starts
 #     again from zero);
-#   - every re-attach says it carried the maps of the other layout over.
+#   - every re-attach says it carried the maps of the other layout over,
+#     and `status` of the other build names them before.
 # Run as root: bash tests/integration/80-upgrade.sh
 set -u
 # shellcheck source-path=SCRIPTDIR source=../lib.sh
@@ -68,6 +69,13 @@ srv_mac=$(srv ip -j link show dev "$IF" | json_get "$(cat)" "j[0]['address']")
 
 run "$LAB-srv" "$TCPF" attach "$IF" --rules "$TMP/rules"
 check_eq "attach the first layout" "$RC" 0
+# status names what the other build would carry over, and nothing for its own
+run "$LAB-srv" "$NEW" status
+check_has "status of the other build: pins of another layout" "$OUT" \
+    "pinned in another layout, carried over by the next attach: tcpf_stats tcpf_rulesets tcpf_rhits tcpf_drops tcpf_ratelimit tcpf_flows tcpf_ctl"
+run "$LAB-srv" "$TCPF" status
+check_true "status of this build: no pin of another layout" "$OUT" \
+    test "$(grep -c "another layout" <<<"$OUT")" -eq 0
 srv "$PY" "$TRAFFIC" echo 7000 &
 srv "$PY" "$ROOT/scripts/httpd.py" 8080 &
 listening() { srv ss -Htln "sport = :$1" | grep -q .; }
