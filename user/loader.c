@@ -17,6 +17,7 @@
 #include <unistd.h>
 #include <linux/if_link.h>
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <xdp/libxdp.h>
 #include "tcpflags.skel.h"
@@ -320,6 +321,8 @@ struct attach_state {
 	bool had_egress;        /* our egress observer was on the hook */
 	__u32 guard_slot;       /* the interface's slot of the guard maps */
 	struct migration *mig;  /* pins of another layout, carried over */
+	struct sibling *sib;    /* the namespace's other attachments, moved */
+	int nsib;               /* with it to its new shared maps */
 	enum attach_step done;
 };
 
@@ -360,7 +363,8 @@ static int attach_check(const struct attach_opts *o, struct attach_state *s)
 
 /* Open the object, point its maps at their pins, size the tables, and
  * refuse pins of another layout or ABI: nothing is changed yet. */
-static int attach_open(const struct attach_opts *o, struct attach_state *s)
+static int attach_open(const struct attach_opts *o, struct attach_state *s,
+		       const struct migration *first)
 {
 	char why[256];
 	int err;
@@ -381,7 +385,7 @@ static int attach_open(const struct attach_opts *o, struct attach_state *s)
 		pr_warn("cannot set up the flow table: %s", strerror(-err));
 		return err;
 	}
-	err = migrate_prepare(s->skel->obj, o->iface.name, &s->mig, why,
+	err = migrate_prepare(s->skel->obj, o->iface.name, first, &s->mig, why,
 			      sizeof(why));
 	if (err) {
 		pr_warn("cannot attach to %s: %s (made by another version of "
@@ -452,6 +456,110 @@ static int attach_egress(const struct attach_opts *o,
 	return err;
 }
 
+/*
+ * An upgrade that replaces the namespace's shared maps moves every other
+ * interface running tcpflags here to them in the same go: each is loaded
+ * with what it ran with (its mode, egress observer and --no-flows, the
+ * last read from its program), swapped right after this one, and its own
+ * maps carried over as this one's are.
+ */
+struct sibling {
+	struct attach_opts o;
+	struct attach_state s;
+};
+
+/* tcpf_flows_on of a running program, from its .rodata (true: unknown). */
+static bool prog_flows_on(__u32 prog_id)
+{
+	__u32 ids[16] = {}, len;
+	struct bpf_prog_info info = { .nr_map_ids = 16,
+				      .map_ids = (__u64)(unsigned long)ids };
+	int fd = bpf_prog_get_fd_by_id(prog_id);
+	bool on = true;
+
+	len = sizeof(info);
+	if (fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len)) {
+		if (fd >= 0)
+			close(fd);
+		return on;
+	}
+	close(fd);
+	for (__u32 i = 0; i < info.nr_map_ids && i < 16; i++) {
+		struct bpf_map_info mi = {};
+		__u32 mlen = sizeof(mi), zero = 0;
+		int mfd = bpf_map_get_fd_by_id(ids[i]);
+		struct btf *b = NULL;
+		char *val = NULL;
+
+		if (mfd >= 0 && !bpf_obj_get_info_by_fd(mfd, &mi, &mlen) &&
+		    strstr(mi.name, ".rodata") && mi.btf_id)
+			b = btf__load_from_kernel_by_id(mi.btf_id);
+		if (b)
+			val = calloc(1, mi.value_size);
+		if (val && !bpf_map_lookup_elem(mfd, &zero, val)) {
+			const struct btf_type *sec =
+				btf__type_by_id(b, mi.btf_value_type_id);
+			const struct btf_var_secinfo *v = btf_var_secinfos(sec);
+
+			for (int j = 0; btf_is_datasec(sec) && j < btf_vlen(sec); j++, v++)
+				if (!strcmp(btf__name_by_offset(b,
+					btf__type_by_id(b, v->type)->name_off),
+					"tcpf_flows_on") && v->offset < mi.value_size)
+					on = val[v->offset] != 0;
+		}
+		free(val);
+		btf__free(b);
+		if (mfd >= 0)
+			close(mfd);
+	}
+	return on;
+}
+
+/* Open a sibling for each other interface here with our program on it. */
+static int siblings_open(const struct attach_opts *o, struct attach_state *s)
+{
+	static char names[64][IF_NAMESIZE];
+	int n = migrate_shared(s->mig) ? pins_ifaces(names, 64) : 0;
+
+	if (n > 0)
+		s->sib = calloc((size_t)n, sizeof(*s->sib));
+	if (n > 0 && !s->sib)
+		return -ENOMEM;
+	for (int i = 0; i < n; i++) {
+		struct sibling *b = &s->sib[s->nsib];
+		struct attached cur = {};
+		__u32 id;
+
+		if (!strcmp(names[i], o->iface.name) ||
+		    !(b->o.iface.ifindex = if_nametoindex(names[i])) ||
+		    query_attached(b->o.iface.ifindex, &cur) || !cur.ours)
+			continue;
+		b->o.iface.name = names[i];	/* static: lives as long */
+		b->o.mode = (int)cur.mode;
+		b->o.fo.track = prog_flows_on(cur.prog_id);
+		b->o.fo.egress = tc_query(b->o.iface.ifindex, false, &id) == 0;
+		s->nsib++;
+		if (attach_check(&b->o, &b->s) ||
+		    attach_open(&b->o, &b->s, s->mig)) {
+			pr_warn("cannot upgrade %s, which shares the maps of this "
+				"namespace: nothing changed", names[i]);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+static void siblings_free(struct attach_state *s)
+{
+	for (int i = 0; i < s->nsib; i++) {
+		migrate_free(s->sib[i].s.mig);
+		tcpflags_bpf__destroy(s->sib[i].s.skel);
+	}
+	free(s->sib);
+	s->sib = NULL;
+	s->nsib = 0;
+}
+
 /* The new programs are in: the old maps' last counts and changes into
  * the new maps, which take the old ones' pins (user/migrate.h). */
 static int attach_migrate(const struct attach_state *s)
@@ -461,10 +569,44 @@ static int attach_migrate(const struct attach_state *s)
 	if (!s->mig)
 		return 0;
 	err = migrate_finish(s->mig, bpf_program__fd(s->skel->progs.tcpf_migrate_add));
+	for (int i = 0; i < s->nsib; i++) {
+		const struct sibling *b = &s->sib[i];
+		int e = b->s.mig ? migrate_finish(b->s.mig,
+				bpf_program__fd(b->s.skel->progs.tcpf_migrate_add)) : 0;
+
+		if (!e && b->s.done == STEP_EGRESS)
+			e = record_meta(b->s.skel, b->o.iface.name,
+					b->o.iface.ifindex, (__u32)b->o.mode, false);
+		if (e || b->s.done != STEP_EGRESS)
+			pr_warn("%s, which shares the maps of this namespace, "
+				"was not moved to the new layout: re-attach it",
+				b->o.iface.name);
+		else
+			pr_info("tcpflags: re-attached to %s too (it shares this "
+				"namespace's maps)", b->o.iface.name);
+		err = err ? err : e;
+	}
 	if (err)
 		pr_warn("attached, but the pins of the old layout were not all "
 			"carried over: %s", strerror(-err));
 	return err;
+}
+
+/* The siblings' new programs in, right after this one's: what fails is
+ * said, and the rest goes on (this one runs on the new maps already). */
+static void siblings_swap(struct attach_state *s)
+{
+	for (int i = 0; i < s->nsib; i++) {
+		struct sibling *b = &s->sib[i];
+		int err = attach_prog(b->o.iface.ifindex,
+				      bpf_program__fd(b->s.skel->progs.tcpf_xdp),
+				      (__u32)b->o.mode, &b->s.cur);
+
+		if (err)
+			attach_error(b->o.iface.name, (__u32)b->o.mode, err);
+		else if (!attach_egress(&b->o, &b->s))
+			b->s.done = STEP_EGRESS;
+	}
 }
 
 /* Load, attach XDP, attach TC, install the rules, record: s->done says
@@ -476,11 +618,17 @@ static int attach_commit(const struct attach_opts *o, struct attach_state *s)
 	if (err)
 		return err;
 	s->done = STEP_LOADED;
-	err = s->mig ? migrate_refresh(s->mig) : 0;
-	if (err) {
-		pr_warn("cannot carry the pins over: %s", strerror(-err));
-		return err;
+	for (int i = 0; i < s->nsib && !err; i++)
+		err = attach_load(&s->sib[i].o, &s->sib[i].s);
+	for (int i = -1; i < s->nsib && !err; i++) {
+		struct migration *m = i < 0 ? s->mig : s->sib[i].s.mig;
+
+		err = m ? migrate_refresh(m) : 0;
+		if (err)
+			pr_warn("cannot carry the pins over: %s", strerror(-err));
 	}
+	if (err)
+		return err;
 	err = attach_prog(o->iface.ifindex, bpf_program__fd(s->skel->progs.tcpf_xdp),
 			  (__u32)o->mode, &s->cur);
 	if (err) {
@@ -492,6 +640,7 @@ static int attach_commit(const struct attach_opts *o, struct attach_state *s)
 	if (err)
 		return err;
 	s->done = STEP_EGRESS;
+	siblings_swap(s);
 	err = attach_migrate(s);
 	if (err)
 		return err;
@@ -520,7 +669,7 @@ static int attach_commit(const struct attach_opts *o, struct attach_state *s)
 /* Nothing half-attached: a new attachment goes whole, new pins with it
  * (a re-attach leaves the program it replaced or the new one running). */
 static void attach_rollback(const struct attach_opts *o,
-			    const struct attach_state *s)
+			    struct attach_state *s)
 {
 	struct attached now;
 
@@ -534,6 +683,7 @@ static void attach_rollback(const struct attach_opts *o,
 	/* the new program runs on the new maps: they take the pins */
 	if (s->done >= STEP_XDP && s->done < STEP_MIGRATED)
 		attach_migrate(s);
+	siblings_free(s);
 	migrate_free(s->mig);
 	tcpflags_bpf__destroy(s->skel);
 	if (s->fresh) {
@@ -571,10 +721,12 @@ static int attach_run(struct attach_opts *o)
 		pr_warn("attach: out of memory");
 	} else if (attach_check(o, s)) {
 		/* nothing made yet */
-	} else if (attach_open(o, s) || attach_commit(o, s)) {
+	} else if (attach_open(o, s, NULL) || siblings_open(o, s) ||
+		   attach_commit(o, s)) {
 		attach_rollback(o, s);
 	} else {
 		attach_report(o, s);
+		siblings_free(s);
 		migrate_free(s->mig);
 		tcpflags_bpf__destroy(s->skel);
 		ret = EXIT_OK;

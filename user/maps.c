@@ -2,6 +2,7 @@
 /* maps.c - the registry of pinned maps (maps.h) and what is done by it. */
 #include <errno.h>
 #include <limits.h>
+#include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,12 +39,38 @@ int map_pin_path(enum map_id id, const char *ifname, char *buf, size_t size)
 	return 0;
 }
 
-/* Maps of a new layout an upgrade has made but not pinned yet (-1: none). */
-static int staged[TCPF_NMAPS] = { [0 ... TCPF_NMAPS - 1] = -1 };
+/* Maps of a new layout an upgrade has made but not pinned yet: (map,
+ * interface) -> fd; a per-namespace map's interface does not matter. */
+static struct {
+	enum map_id id;
+	char ifname[IF_NAMESIZE];
+	int fd;
+} staged[64];
+static int nstaged;
 
-void map_stage(enum map_id id, int fd)
+static int staged_fd(enum map_id id, const char *ifname)
 {
-	staged[id] = fd;
+	for (int i = 0; i < nstaged; i++)
+		if (staged[i].id == id &&
+		    (map_defs[id].scope == MAP_NS ||
+		     !strcmp(staged[i].ifname, ifname ? ifname : "")))
+			return staged[i].fd;
+	return -1;
+}
+
+void map_stage(enum map_id id, const char *ifname, int fd)
+{
+	for (int i = 0; i < nstaged; i++)
+		if (staged[i].id == id &&
+		    !strcmp(staged[i].ifname, ifname ? ifname : "")) {
+			staged[i] = staged[--nstaged];
+			break;
+		}
+	if (fd < 0 || nstaged == (int)(sizeof(staged) / sizeof(staged[0])))
+		return;
+	staged[nstaged].id = id;
+	snprintf(staged[nstaged].ifname, IF_NAMESIZE, "%s", ifname ? ifname : "");
+	staged[nstaged++].fd = fd;
 }
 
 int map_open(enum map_id id, const char *ifname, bool ro, int *fd)
@@ -56,8 +83,8 @@ int map_open(enum map_id id, const char *ifname, bool ro, int *fd)
 	*fd = -1;
 	if (err)
 		return err;
-	if (staged[id] >= 0) {
-		*fd = dup(staged[id]);
+	if (staged_fd(id, ifname) >= 0) {
+		*fd = dup(staged_fd(id, ifname));
 		return *fd < 0 ? -errno : 0;
 	}
 	*fd = bpf_obj_get_opts(path, &opts);

@@ -82,11 +82,11 @@ int map_pin_path(enum map_id id, const char *ifname, char *buf,
 int map_open(enum map_id id, const char *ifname, bool ro, int *fd);
 
 /*
- * While an upgrade is under way (user/migrate.c), map_open() of map id in
- * this process opens fd, the map of the new layout not yet pinned; -1
- * ends that.
+ * While an upgrade is under way (user/migrate.c), map_open() of map id of
+ * ifname in this process opens fd, the map of the new layout not yet
+ * pinned; -1 ends that.
  */
-void map_stage(enum map_id id, int fd);
+void map_stage(enum map_id id, const char *ifname, int fd);
 
 /* Entries of a pinned map, 0 when it is not pinned. */
 __u32 map_pinned_entries(enum map_id id, const char *ifname);

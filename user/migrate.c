@@ -2,6 +2,7 @@
 /* migrate.c - carry the pins over to a build of another map layout. */
 #include <errno.h>
 #include <limits.h>
+#include <net/if.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,6 +36,7 @@ struct migration {
 	int n;
 	struct btf *btf;          /* the new object's, in the kernel */
 	int ncpu;
+	char ifname[IF_NAMESIZE];
 	bool finished;
 	char names[TCPF_NMAPS * 16];
 };
@@ -304,8 +306,25 @@ static int prepare_one(struct migration *m, struct bpf_object *obj,
 	return 0;
 }
 
+int migrate_shared_fd(const struct migration *m, enum map_id id)
+{
+	for (int i = 0; m && i < m->n; i++)
+		if (m->map[i].id == id && map_defs[id].scope == MAP_NS)
+			return m->map[i].new_fd;
+	return -1;
+}
+
+bool migrate_shared(const struct migration *m)
+{
+	for (int id = 0; id < TCPF_NMAPS; id++)
+		if (migrate_shared_fd(m, id) >= 0)
+			return true;
+	return false;
+}
+
 int migrate_prepare(struct bpf_object *obj, const char *ifname,
-		    struct migration **out, char *why, size_t size)
+		    const struct migration *first, struct migration **out,
+		    char *why, size_t size)
 {
 	struct migration *m = calloc(1, sizeof(*m));
 	int err = 0;
@@ -314,6 +333,7 @@ int migrate_prepare(struct bpf_object *obj, const char *ifname,
 	if (!m)
 		return -ENOMEM;
 	m->ncpu = libbpf_num_possible_cpus();
+	snprintf(m->ifname, sizeof(m->ifname), "%s", ifname);
 	for (int id = 0; id < TCPF_NMAPS && !err; id++) {
 		struct mig_map *mm = &m->map[m->n];
 		struct bpf_map *map = bpf_object__find_map_by_name(obj, map_defs[id].name);
@@ -321,8 +341,19 @@ int migrate_prepare(struct bpf_object *obj, const char *ifname,
 		__u32 len = sizeof(in);
 		struct btf *ob = NULL;
 		char mwhy[96] = "";
+		int shared = migrate_shared_fd(first, id);
 
 		*mm = (struct mig_map){ .id = id, .old_fd = -1, .new_fd = -1 };
+		if (shared >= 0) {
+			/* first's: made, filled and re-pinned by it */
+			if (!map || bpf_map__set_pin_path(map, NULL) ||
+			    bpf_map__reuse_fd(map, shared)) {
+				snprintf(why, size, "cannot share the new %s",
+					 map_defs[id].name);
+				err = -EINVAL;
+			}
+			continue;
+		}
 		if (map_pin_path(id, ifname, mm->path, sizeof(mm->path)))
 			continue;
 		mm->old_fd = bpf_obj_get(mm->path);
@@ -348,7 +379,7 @@ int migrate_prepare(struct bpf_object *obj, const char *ifname,
 		btf__free(ob);
 		m->n++;		/* freed with the rest, even half made */
 		if (!err)
-			map_stage(id, mm->new_fd);
+			map_stage(id, ifname, mm->new_fd);
 		continue;
 next:
 		btf__free(ob);
@@ -359,6 +390,7 @@ next:
 		migrate_free(m);
 		return err;
 	}
+
 	for (int i = 0; i < m->n; i++)
 		snprintf(m->names + strlen(m->names),
 			 sizeof(m->names) - strlen(m->names), "%s%s",
@@ -573,7 +605,7 @@ void migrate_free(struct migration *m)
 	for (int i = 0; i < m->n; i++) {
 		struct mig_map *mm = &m->map[i];
 
-		map_stage(mm->id, -1);
+		map_stage(mm->id, m->ifname, -1);
 		if (mm->old_fd >= 0)
 			close(mm->old_fd);
 		if (mm->new_fd >= 0)

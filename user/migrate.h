@@ -27,7 +27,9 @@
 #ifndef TCPF_MIGRATE_H
 #define TCPF_MIGRATE_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include "maps.h"
 
 struct bpf_object;
 struct migration;
@@ -38,7 +40,17 @@ struct migration;
  * when a pin cannot be carried over (its map type changed, or no BTF).
  */
 int migrate_prepare(struct bpf_object *obj, const char *ifname,
-		    struct migration **m, char *why, size_t size);
+		    const struct migration *first, struct migration **m,
+		    char *why, size_t size);
+
+/*
+ * Does m replace maps of the namespace (MAP_NS)?  Then every other
+ * interface running tcpflags here must move to them too: for each, the
+ * loader opens an object and calls migrate_prepare with first = m, which
+ * hands it m's new shared maps and migrates only its own.
+ */
+bool migrate_shared(const struct migration *m);
+int migrate_shared_fd(const struct migration *m, enum map_id id);
 
 /* The maps migrated, as "tcpf_a tcpf_b", for the report. */
 const char *migrate_names(const struct migration *m);
@@ -58,7 +70,6 @@ void migrate_free(struct migration *m);
  * BTF of its key and value, in obj (this build) or as pinned for ifname
  * (0: not pinned).  Equal layouts, equal digests.
  */
-#include "maps.h"
 __u32 migrate_obj_layout(const struct bpf_object *obj, enum map_id id);
 __u32 migrate_pin_layout(enum map_id id, const char *ifname);
 

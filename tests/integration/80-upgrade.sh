@@ -6,17 +6,21 @@
 # Two builds of this tree: build/ and build/layout-test/ (make
 # LAYOUT_TEST=1: a word in front of the counters, flow entries, rate-limit
 # buckets, flow settings and rule sets).  tcpflags on tcpf-srv with the
-# rules `synfin drop`.  While the server is re-attached 20 times,
-# alternating the two builds, with the same rules file:
+# rules `synfin drop`, and on tcpfx0, a second veth in its namespace, with
+# --no-flows --ingress-only.  While the server is re-attached 20 times,
+# alternating the two builds, with the same rules file (each re-attach
+# moves tcpfx0 along: it shares the namespace's maps):
 #   - 4 connections held open to an echo server, a line each every 20 ms;
 #   - a new HTTP connection after another (tests/traffic.py conns);
-#   - SYN|FIN frames to port 9999 at 400/s from the client's veth.
+#   - SYN|FIN frames to port 9999 at 400/s from the client's veth, and
+#     100/s into tcpfx0 from its peer.
 # Then, exactly:
 #   - 0 SYN|FIN frames reach the server's stack (a packet socket after
 #     XDP, which saw the other TCP frames), and the drop rule's hits and
 #     drops['rule'] equal the frames sent;
 #   - the counters' sum (stats total) equals the frames the client's veth
-#     sent since the first attach, read when the link is quiet;
+#     sent since the first attach, read when the link is quiet; the same
+#     for tcpfx0;
 #   - every line echoed, every HTTP request answered;
 #   - each held connection is still ESTABLISHED in the flow table with at
 #     least as many client packets as lines it sent (a reset entry starts
@@ -29,6 +33,7 @@ set -u
 . "$(dirname "$0")/../lib.sh"
 
 IF=$LAB_SRV_IF
+XIF=tcpfx0 XPEER=tcpfx1
 NEW="$ROOT/build/layout-test/tcpflags"
 TRAFFIC="$ROOT/tests/traffic.py"
 REATTACHES=20
@@ -46,14 +51,15 @@ if [ ! -x "$NEW" ]; then
     exit 1
 fi
 
-# tx: frames the client's veth has sent; total: frames tcpflags counted.
-tx() { cli ip -j -s link show dev "$LAB_CLI_IF" | json_get "$(cat)" "j[0]['stats64']['tx']['packets']"; }
-total() { json_get "$(srv "$TCPF" stats "$IF" --json)" "j['packets']['total']"; }
-# quiet_pair: "TX TOTAL" read while no frame crossed (tx unchanged around).
+# tx NS DEV: frames DEV has sent; total IFACE: frames tcpflags counted.
+tx() { in_ns "$1" ip -j -s link show dev "$2" | json_get "$(cat)" "j[0]['stats64']['tx']['packets']"; }
+total() { json_get "$(srv "$TCPF" stats "$1" --json)" "j['packets']['total']"; }
+# quiet_pair NS DEV IFACE: "TX TOTAL" read while no frame crossed (DEV's
+# tx the same before and after).
 quiet_pair() {
     local a b t n=100
     while [ "$n" -gt 0 ]; do
-        a=$(tx); t=$(total); b=$(tx)
+        a=$(tx "$1" "$2"); t=$(total "$3"); b=$(tx "$1" "$2")
         if [ -n "$a" ] && [ "$a" = "$b" ] && [ -n "$t" ]; then
             echo "$a $t"
             return 0
@@ -69,6 +75,14 @@ srv_mac=$(srv ip -j link show dev "$IF" | json_get "$(cat)" "j[0]['address']")
 
 run "$LAB-srv" "$TCPF" attach "$IF" --rules "$TMP/rules"
 check_eq "attach the first layout" "$RC" 0
+# a second interface on the namespace's shared maps, as it was attached
+srv ip link add "$XIF" type veth peer name "$XPEER"
+srv ip link set "$XIF" up
+srv ip link set "$XPEER" up
+x_mac=$(srv ip -j link show dev "$XIF" | json_get "$(cat)" "j[0]['address']")
+run "$LAB-srv" "$TCPF" attach "$XIF" --no-flows --ingress-only
+check_eq "attach the second interface, --no-flows --ingress-only" "$RC" 0
+x_prog0=$(xdp_of "$LAB-srv" "$XIF")
 # status names what the other build would carry over, and nothing for its own
 run "$LAB-srv" "$NEW" status
 check_has "status of the other build: pins of another layout" "$OUT" \
@@ -82,7 +96,8 @@ listening() { srv ss -Htln "sport = :$1" | grep -q .; }
 wait_for 10 listening 7000
 wait_for 10 listening 8080
 
-read -r tx0 total0 <<<"$(quiet_pair)"
+read -r tx0 total0 <<<"$(quiet_pair "$LAB-cli" "$LAB_CLI_IF" "$IF")"
+read -r xtx0 xtotal0 <<<"$(quiet_pair "$LAB-srv" "$XPEER" "$XIF")"
 check_true "a quiet moment to start counting" "the link never went quiet" \
     test -n "${tx0:-}"
 
@@ -91,9 +106,11 @@ cli "$PY" "$TRAFFIC" hold "$LAB_SRV4" 7000 4 "$TMP/stop" >"$TMP/hold" &
 cli "$PY" "$TRAFFIC" conns "$LAB_SRV4" 8080 "$TMP/stop" >"$TMP/conns" &
 cli "$PY" "$TRAFFIC" synfin "$LAB_CLI_IF" "$LAB_CLI4" "$LAB_SRV4" 9999 \
     "$srv_mac" 400 "$TMP/stop" >"$TMP/synfin" &
+srv "$PY" "$TRAFFIC" synfin "$XPEER" 192.0.2.1 192.0.2.2 80 "$x_mac" 100 \
+    "$TMP/stop" >"$TMP/xsynfin" &
 wait_for 20 test -e "$TMP/stop.held" -a -e "$TMP/stop.sniffing"
 
-carried=0
+carried=0 moved=0
 for i in $(seq 1 "$REATTACHES"); do
     if [ $((i % 2)) -eq 1 ]; then tool=$NEW; else tool=$TCPF; fi
     run "$LAB-srv" "$tool" attach "$IF" --rules "$TMP/rules"
@@ -102,16 +119,25 @@ for i in $(seq 1 "$REATTACHES"); do
     elif grep -q "carried over to the new layout: .*tcpf_stats.*tcpf_flows" <<<"$OUT$ERR"; then
         carried=$((carried + 1))
     fi
+    grep -q "re-attached to $XIF too" <<<"$OUT$ERR" && moved=$((moved + 1))
     sleep 0.2
 done
 check_eq "re-attaches that carried the maps of the other layout over" \
     "$carried" "$REATTACHES"
+check_eq "re-attaches that moved $XIF along (it shares the flow table)" \
+    "$moved" "$REATTACHES"
+check_true "$XIF runs another program than at first" "still $x_prog0" \
+    test "$(xdp_of "$LAB-srv" "$XIF")" != "$x_prog0"
+run "$LAB-srv" "$TCPF" status
+check_true "status: both attached, no pin of another layout" "$OUT" \
+    test "$(grep -c " attached " <<<"$OUT")" -eq 2 -a \
+    "$(grep -c "another layout" <<<"$OUT")" -eq 0
 
 # the held connections' flow entries, before they close
 srv "$TCPF" flows "$IF" --state established --json >"$TMP/flows"
 touch "$TMP/stop"
-wait $(jobs -p | tail -n 4) 2>/dev/null
-for f in hold conns synfin sniff; do
+wait $(jobs -p | tail -n 5) 2>/dev/null
+for f in hold conns synfin xsynfin sniff; do
     wait_for 15 test -s "$TMP/$f" || fail "$f" "printed nothing"
 done
 hold=$(cat "$TMP/hold") conns=$(cat "$TMP/conns")
@@ -149,10 +175,15 @@ print(*(f[0]["state"], f[0]["packets"]["client"]) if f else ("absent", 0))' \
 done
 
 wait_for 20 bash -c "! ip netns pids $LAB-cli | grep -q ." || true
-read -r tx1 total1 <<<"$(quiet_pair)"
+read -r tx1 total1 <<<"$(quiet_pair "$LAB-cli" "$LAB_CLI_IF" "$IF")"
 check_eq "frames counted = frames sent since the first attach" \
     "$((total1 - total0))" "$((tx1 - tx0))"
+read -r xtx1 xtotal1 <<<"$(quiet_pair "$LAB-srv" "$XPEER" "$XIF")"
+check_eq "$XIF: frames counted = frames sent" \
+    "$((xtotal1 - xtotal0))" "$((xtx1 - xtx0))"
+check_true "$XIF: frames sent" "none" test "$((xtx1 - xtx0))" -gt 0
 echo "# $REATTACHES re-attaches: $sent SYN|FIN dropped, $(json_get "$conns" "j['ok']") HTTP connections, lines $(json_get "$hold" "j['sent']"), $((tx1 - tx0)) frames"
 
 srv "$TCPF" detach "$IF" >/dev/null 2>&1
+srv "$TCPF" detach "$XIF" >/dev/null 2>&1
 t_done
