@@ -127,7 +127,9 @@ __noinline int tcpf_guard_ack(struct xdp_md *ctx, struct tcpf_segment *seg,
 static __always_inline int tcpf_segment(struct tcpf_segment *seg)
 {
 	const struct tcpf_ruleset *rs = NULL;
-	struct tcpf_bitmap cand;
+	/* zeroed: clang may spill a word the rules never set (when no rule
+	 * set is live), and the verifier refuses to read it ("!read_ok") */
+	struct tcpf_bitmap cand = {};
 	__u32 first = 0;
 	int verdict;
 
