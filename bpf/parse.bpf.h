@@ -161,14 +161,12 @@ static __always_inline int parse_ip6_ext(struct tcpf_cursor *c, __u8 *next)
 	return TCPF_NEXT;
 }
 
-/* IPv6: version, payload length, then the extension chain to TCP. */
-static __always_inline int parse_ipv6(struct tcpf_cursor *c,
-				      struct tcpf_packet *p)
+/* The IPv6 header: version and payload length; *next gets its next header. */
+static __always_inline int parse_ipv6_hdr(struct tcpf_cursor *c,
+					  struct tcpf_packet *p, __u8 *next)
 {
 	struct ipv6hdr *ip6 = c->pos;
 	__u32 plen;
-	__u8 next;
-	int ret;
 
 	if ((void *)(ip6 + 1) > c->end)
 		return TCPF_CNT_MAL_IP6_TRUNC;
@@ -181,9 +179,21 @@ static __always_inline int parse_ipv6(struct tcpf_cursor *c,
 	c->ip_end = plen ? c->off + sizeof(*ip6) + plen : c->len;
 	p->l3 = ip6;
 	p->family = TCPF_IPV6;
-	next = ip6->nexthdr;
+	*next = ip6->nexthdr;
 	cursor_advance(c, sizeof(*ip6));
+	return TCPF_NEXT;
+}
 
+/* IPv6: the header, then the extension chain to TCP. */
+static __always_inline int parse_ipv6(struct tcpf_cursor *c,
+				      struct tcpf_packet *p)
+{
+	__u8 next;
+	int ret;
+
+	ret = parse_ipv6_hdr(c, p, &next);
+	if (ret != TCPF_NEXT)
+		return ret;
 #pragma unroll
 	for (int i = 0; i < TCPF_IP6_EXT_MAX; i++) {
 		if (next == IPPROTO_TCP || !is_ip6_ext(next))
@@ -275,6 +285,48 @@ static __always_inline int tcpf_parse(struct tcpf_cursor *c,
 		ret = parse_ipv6(c, p);
 	else
 		return TCPF_CNT_NON_TCP;
+	if (ret != TCPF_NEXT)
+		return ret;
+	return parse_tcp(c, p);
+}
+
+/* tcpf_parse_plain()'s answer for a frame that needs tcpf_parse() */
+#define TCPF_PARSE_WHOLE (-3)
+_Static_assert(TCPF_PARSE_WHOLE < 0 && TCPF_PARSE_WHOLE != TCPF_NEXT,
+	       "apart from TCPF_NEXT and every counter");
+
+/*
+ * tcpf_parse() of a frame without VLAN tags or IPv6 extension headers, as
+ * a host sends nearly all: the same answer for such a frame, else
+ * TCPF_PARSE_WHOLE.  It has few ways through, each ending with a packet
+ * pointer of its own, where tcpf_parse() has ~50 (VLAN depths times
+ * extension chains); see tcpf_egress().
+ */
+static __always_inline int tcpf_parse_plain(struct tcpf_cursor *c,
+					    struct tcpf_packet *p)
+{
+	struct ethhdr *eth = c->pos;
+	__be16 proto;
+	__u8 next;
+	int ret;
+
+	if ((void *)(eth + 1) > c->end)
+		return TCPF_CNT_MAL_ETH_TRUNC;
+	proto = eth->h_proto;
+	cursor_advance(c, sizeof(*eth));
+	if (proto == bpf_htons(ETH_P_IP)) {
+		ret = parse_ipv4(c, p);
+	} else if (proto == bpf_htons(ETH_P_IPV6)) {
+		ret = parse_ipv6_hdr(c, p, &next);
+		if (ret != TCPF_NEXT)
+			return ret;
+		if (next != IPPROTO_TCP)
+			return is_ip6_ext(next) ? TCPF_PARSE_WHOLE
+						: TCPF_CNT_NON_TCP;
+		p->l4proto = next;
+	} else {
+		return is_vlan(proto) ? TCPF_PARSE_WHOLE : TCPF_CNT_NON_TCP;
+	}
 	if (ret != TCPF_NEXT)
 		return ret;
 	return parse_tcp(c, p);

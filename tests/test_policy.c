@@ -458,7 +458,18 @@ static int step_opt(struct step *t, const char *w)
 		t->s.seq = (__u32)n;
 	else if (k == 3 && !strncmp(w, "ack", 3))
 		t->s.ack = (__u32)n;
-	else if (k == 4 && !strncmp(w, "conn", 4)) {
+	else if (k == 4 && !strncmp(w, "vlan", 4) && n > 0 && n < 4096) {
+		t->s.nvlan = 1;
+		t->s.tpid[0] = 0x8100;
+		t->s.vid[0] = (__u16)n;
+	} else if (k == 3 && !strncmp(w, "ext", 3) && n <= 4) {
+		/* IPv6 destination options headers before TCP */
+		t->s.n_ext = (int)n;
+		for (int e = 0; e < t->s.n_ext; e++)
+			t->s.ext[e] = IPPROTO_DSTOPTS;
+	} else if (k == 5 && !strncmp(w, "ipopt", 5) && n % 4 == 0 && n <= 40) {
+		t->s.ip4_optlen = (int)n;
+	} else if (k == 4 && !strncmp(w, "conn", 4)) {
 		t->s.seqack = 1;
 		t->s.sport = (__u16)n;
 		t->s.dport = 80;
@@ -689,7 +700,13 @@ static const char directions[] =
 	"egress_rule_egress_frame_shot    eg FPU drop 2\n"
 	"egress_rule_ingress_frame        in FPU untouched\n"
 	"egress_count_egress_v6           eg -   v6 count 3\n"
-	"ingress_rule_ingress_v6          in -   v6 drop 1\n";
+	"ingress_rule_ingress_v6          in -   v6 drop 1\n"
+	"# the egress parse of what the plain one leaves (tcpf_egress())\n"
+	"egress_rule_egress_vlan_shot     eg FPU vlan=7 drop 2\n"
+	"egress_count_egress_v6_ext       eg -   v6 ext=2 count 3\n"
+	"egress_count_egress_v6_ext_vlan  eg -   v6 ext=1 vlan=7 count 3\n"
+	"egress_rule_egress_v4_options    eg FPU ipopt=8 drop 2\n"
+	"ingress_rule_ingress_v6_ext      in -   v6 ext=3 drop 1\n";
 
 static const char prefixes[] =
 	"# the /8 first: an address in the /24 still meets the /8 first\n"
