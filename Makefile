@@ -5,6 +5,9 @@
 #   make demo       the lab: two namespaces, real traffic, the stats (root)
 #   make verify     every BPF program through the kernel's verifier, built by
 #                   each compiler of VERIFY_CCS at -mcpu=v2 and v3 (root)
+#   make soak       SOAK_SECS (600) of flood, connections and a rule change a
+#                   second, with top, stats --watch and the exporter reading:
+#                   counters, gauges and memory checked (root; not in CI)
 #   make install    PREFIX=/usr/local DESTDIR=
 #   V=1             show the commands
 # scripts/test.sh is the README's test command: it installs what is missing,
@@ -162,13 +165,16 @@ verify: $(BUILD)/verifier
 demo: all
 	$(Q)scripts/lab.sh
 
+soak: $(BUILD)/tcpflags $(BUILD)/livegen $(BUILD)/floodsink.bpf.o
+	$(Q)scripts/soak.sh
+
 install: $(BUILD)/tcpflags
 	install -D -m 0755 $(BUILD)/tcpflags $(DESTDIR)$(PREFIX)/sbin/tcpflags
 
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: all test-progs bench-progs test bench verify demo install clean layout-test
+.PHONY: all test-progs bench-progs test bench verify demo soak install clean layout-test
 
 -include $(wildcard $(BUILD)/*.d $(BUILD)/user/*.d $(BUILD)/tests/*.d \
 	   $(BUILD)/verify/*/*.d)
