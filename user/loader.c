@@ -962,7 +962,7 @@ static void status_one(const struct bpf_object *obj, const char *ifname,
 	egress = ifindex && tc_query(ifindex, false, &egress_id) == 0;
 	if (!ifindex)
 		state = "interface gone";
-	else if (query_attached(ifindex, &cur) || !cur.ours)
+	else if (query_ours(ifindex, meta.prog_id, &cur) || !cur.ours)
 		state = "detached";
 	else
 		state = "attached";
