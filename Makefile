@@ -55,7 +55,7 @@ LIBS       := $(shell pkg-config --libs libxdp libbpf 2>/dev/null || \
 # bpf/NAME.bpf.c builds as build/NAME.bpf.o)
 SKELS    := tcpflags empty livegen
 # userspace: the core (loading, pins, maps, rules) and the commands on it
-CORE     := log cli rules pfxtable policy pins maps counters attached guardstate \
+CORE     := log cli privs rules pfxtable policy pins maps counters attached guardstate \
 	    snapshot report timefmt egress glist layout migrate
 CMDS     := main loader guard stats flows rulecmd exporter top top_model top_draw \
 	    top_input glistcmd

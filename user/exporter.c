@@ -852,5 +852,5 @@ const struct cli_command exporter_command = {
 		 "  this network namespace) as Prometheus metrics on GET /metrics.\n",
 	.args = exporter_args, .opts = exporter_options,
 	.size = sizeof(struct exporter_opts), .check = exporter_check,
-	.run = cmd_exporter,
+	.need = &priv_read, .run = cmd_exporter,
 };
