@@ -184,6 +184,7 @@ static int protect_tree(const char *path, gid_t gid, int depth)
 	char sub[PATH_MAX];
 	struct dirent *de;
 	struct stat st;
+	mode_t mode;
 	int err = 0;
 	DIR *d;
 
@@ -191,9 +192,10 @@ static int protect_tree(const char *path, gid_t gid, int depth)
 		return errno == ENOENT ? 0 : -errno;
 	if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode))
 		return 0;	/* bpffs pins are regular files */
+	mode = S_ISDIR(st.st_mode) ? (gid ? 0750 : 0700) : (gid ? 0640 : 0600);
+	/* only what differs: changing another's file takes CAP_FOWNER */
 	if ((st.st_gid != gid && chown(path, (uid_t)-1, gid)) ||
-	    chmod(path, S_ISDIR(st.st_mode) ? (gid ? 0750 : 0700)
-					    : (gid ? 0640 : 0600))) {
+	    ((st.st_mode & 07777) != mode && chmod(path, mode))) {
 		err = -errno;
 		pr_warn("cannot give %s to group %u: %s", path, (unsigned)gid,
 			strerror(-err));
@@ -237,7 +239,11 @@ static bool other_groups(const char *skip)
 /* dir's mode, if dir is there. */
 static int set_mode(const char *dir, mode_t mode)
 {
-	return chmod(dir, mode) && errno != ENOENT ? -errno : 0;
+	struct stat st;
+
+	if (stat(dir, &st))
+		return errno == ENOENT ? 0 : -errno;
+	return (st.st_mode & 07777) != mode && chmod(dir, mode) ? -errno : 0;
 }
 
 int priv_protect_ns(gid_t gid)
