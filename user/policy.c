@@ -66,7 +66,7 @@ int policy_load_quiet(const char *ifname, struct ruleset *rs, char *err,
 	if (ret)
 		return ret;
 	/* none saved; but one that cannot be read is no empty set */
-	if (access(path, R_OK)) {
+	if (faccessat(AT_FDCWD, path, R_OK, AT_EACCESS)) {
 		ret = -errno;
 		if (ret == -ENOENT)
 			return 0;

@@ -193,8 +193,12 @@ static int protect_tree(const char *path, gid_t gid, int depth)
 	if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode))
 		return 0;	/* bpffs pins are regular files */
 	mode = S_ISDIR(st.st_mode) ? (gid ? 0750 : 0700) : (gid ? 0640 : 0600);
-	/* only what differs: changing another's file takes CAP_FOWNER */
-	if ((st.st_gid != gid && chown(path, (uid_t)-1, gid)) ||
+	/* only what differs: changing another's file takes CAP_FOWNER; and
+	 * without a group its owner alone has access, whatever its gid (root
+	 * gives it back to gid 0, a writer with CAP_DAC_OVERRIDE cannot) */
+	if (!gid && st.st_gid && chown(path, (uid_t)-1, 0))
+		st.st_gid = 0;
+	if ((gid && st.st_gid != gid && chown(path, (uid_t)-1, gid)) ||
 	    ((st.st_mode & 07777) != mode && chmod(path, mode))) {
 		err = -errno;
 		pr_warn("cannot give %s to group %u: %s", path, (unsigned)gid,
