@@ -82,6 +82,7 @@ echo "# lab, attach --group nogroup, traffic"
 new_lab
 mkdir "$TMP/www"
 echo hello >"$TMP/www/index.html"
+: >"$TMP/http.log"
 srv "$PY" -m http.server --bind 0.0.0.0 --directory "$TMP/www" "$HTTP" >"$TMP/http.log" 2>&1 &
 check_true "http.server listening on :$HTTP" "$(cat "$TMP/http.log")" \
     wait_for 10 eval "srv ss -Hltn 'sport = :$HTTP' | grep -q LISTEN"
