@@ -20,6 +20,7 @@
 #   a full house: an exporter with --max-connections 64 and 500 slow
 #     clients holds 64 and has closed the 436 idle longest; a normal scrape
 #     within 1 s closes one more (437);
+#   300 open files (prlimit): it says it holds 172 connections, and serves;
 #   its stderr empty throughout; the figures as '#' lines.
 # Run as root: bash tests/integration/55-exporter-load.sh
 set -u
@@ -29,6 +30,7 @@ set -u
 IF=$LAB_SRV_IF
 PORT=9742            # the default
 PORT64=9743          # --max-connections 64
+PORTF=9744           # 300 open files
 HTTP=8080
 SLOW=500
 BURST=1000
@@ -106,6 +108,7 @@ echo "# the exporter as nobody:nogroup, no --listen"
 exporter_start EXP
 check_true "it answers on 127.0.0.1:$PORT" "$(cat "$TMP/EXP.err")" \
     wait_for 10 eval "[ \"\$(code http://127.0.0.1:$PORT/healthz)\" = 200 ]"
+# shellcheck disable=SC2153  # EXP: set by exporter_start (printf -v)
 check_eq "it runs as nobody:nogroup with no capability" \
     "$(awk '/^Uid:/ {print $2} /^Gid:/ {print $2} /^CapEff:/ {print $2}' \
         "/proc/$EXP/status" | tr '\n' ' ')" "65534 65534 0000000000000000 "
@@ -151,6 +154,7 @@ check_eq "the normal scrape: the SYN segments stats --json counts ($syn)" \
 check_eq "every one of the $BURST scrapes: a whole 200" \
     "$(figure "$TMP/load.txt" burst_ok) $(figure "$TMP/load.txt" burst_failed)" "$BURST 0"
 read -r ac at _ <<<"$(figure "$TMP/load.txt" normal_after)"
+echo "# the normal scrape after the burst took ${at:-?} s"
 check_eq "the normal scrape after the burst: 200 within 1 s" "$ac" 200
 read -r before peak after <<<"$(figure "$TMP/load.txt" rss_kb)"
 echo "# RSS kB: before $before, peak $peak, after $after"
@@ -175,8 +179,19 @@ check_eq "the slow clients closed: the $((SLOW - 64)) idle longest, then one for
 check_eq "the scrape's tcpflags_up of $IF" \
     "$(grep -c "^tcpflags_up{iface=\"$IF\"} 1\$" "$TMP/normal64")" 1
 
+echo "# 300 open files at most"
+: >"$TMP/EXPF.err"
+nsenter --net="/run/netns/$LAB-srv" prlimit --nofile=300:300 "${USER_ARGS[@]}" "$TCPF" \
+    exporter --listen "127.0.0.1:$PORTF" >"$TMP/EXPF.out" 2>"$TMP/EXPF.err" &
+EXPF=$!
+EXP_PIDS+=("$EXPF")
+check_true "it answers on 127.0.0.1:$PORTF" "$(cat "$TMP/EXPF.err")" \
+    wait_for 10 eval "[ \"\$(code http://127.0.0.1:$PORTF/metrics)\" = 200 ]"
+check_eq "it says how many connections fit" "$(cat "$TMP/EXPF.err")" \
+    "tcpflags: exporter: open files limited to 300: at most 172 connections"
+
 check_eq "the exporters said nothing on stderr" "$(cat "$TMP/EXP.err" "$TMP/EXP64.err")" ""
-for v in EXP EXP64; do
+for v in EXP EXP64 EXPF; do
     kill -TERM "${!v}"
     rc=0
     wait "${!v}" || rc=$?
