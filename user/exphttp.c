@@ -47,7 +47,8 @@ struct req {
 	struct req *next;          /* on the waiting list */
 	struct MHD_Connection *mc;
 	unsigned long long need;   /* the reading it waits for */
-	struct body *body;         /* that reading, when it is done */
+	bool done;                 /* that reading is made: body, or none */
+	struct body *body;
 };
 
 struct exphttp {
@@ -287,11 +288,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *mc,
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
-	if (r->body) {
+	if (r->done) {
 		struct body *b = r->body;
 
+		r->done = false;
 		r->body = NULL;
-		return body_reply(mc, b);
+		return b ? body_reply(mc, b) :
+		       static_reply(mc, MHD_HTTP_INTERNAL_SERVER_ERROR,
+				    "500 out of memory\n");
 	}
 	if (!strcmp(url, "/healthz"))
 		return static_reply(mc, MHD_HTTP_OK, "ok\n");
@@ -351,6 +355,7 @@ static void *reader(void *arg)
 				continue;
 			}
 			*p = r->next;
+			r->done = true;
 			r->body = b ? body_get(b) : NULL;
 			MHD_resume_connection(r->mc);
 		}
