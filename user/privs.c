@@ -92,10 +92,11 @@ static int run_ns_dir(char *buf, size_t size)
 }
 
 /*
- * May the caller read (or write) dir?  Reading a directory that is not
- * there is allowed (nothing is attached); writing needs the nearest
- * existing parent, where it will be made.  Checked with the effective
- * ids and capabilities, as the kernel checks BPF_OBJ_GET.
+ * May the caller read (or write) dir?  Only a permission error says no:
+ * reading a directory that is not there is allowed (nothing is attached);
+ * writing needs the nearest existing parent, where it will be made.
+ * Checked with the effective ids and capabilities, as the kernel checks
+ * BPF_OBJ_GET.
  */
 static bool dir_ok(const char *dir, enum pins_access how)
 {
@@ -103,13 +104,16 @@ static bool dir_ok(const char *dir, enum pins_access how)
 
 	if (how == PINS_READ)
 		return !faccessat(AT_FDCWD, dir, R_OK | X_OK, AT_EACCESS) ||
-		       errno == ENOENT;
+		       (errno != EACCES && errno != EPERM);
 	if ((size_t)snprintf(path, sizeof(path), "%s", dir) >= sizeof(path))
 		return false;
 	while (faccessat(AT_FDCWD, path, F_OK, AT_EACCESS) && errno == ENOENT &&
 	       (slash = strrchr(path, '/')) && slash != path)
 		*slash = '\0';
-	return !faccessat(AT_FDCWD, path, W_OK | X_OK, AT_EACCESS);
+	/* a read-only file system is no missing privilege: the command
+	 * says so itself */
+	return !faccessat(AT_FDCWD, path, W_OK | X_OK, AT_EACCESS) ||
+	       (errno != EACCES && errno != EPERM);
 }
 
 int priv_check(const char *cmd, const struct priv_need *need)
