@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 #include <microhttpd.h>
 #include "exphttp.h"
@@ -26,6 +27,9 @@
 /* connections past max_conns MHD still takes while the ones closed to
  * make room are reaped (at most 10 accepts a turn) */
 #define HEADROOM 32
+/* ms an answer may take to send before its connection may be closed to
+ * make room (a client that asks and does not read) */
+#define SEND_GRACE_MS 1000
 
 /* One reading, shared by the responses made of it. */
 struct body {
@@ -36,9 +40,10 @@ struct body {
 
 /* One TCP connection (MHD's socket context). */
 struct conn {
-	struct conn *prev, *next;  /* on the idle list, oldest first */
+	struct conn *prev, *next;  /* on a list of h, oldest first */
+	struct conn *on;           /* that list's head, NULL: in a request */
+	unsigned long long since;  /* ms: when it went on that list */
 	int fd;
-	bool idle;                 /* waiting for a request */
 	bool evicted;              /* shut down to make room, not reaped yet */
 };
 
@@ -64,8 +69,9 @@ struct exphttp {
 	bool stop;
 	unsigned long long started;    /* readings begun */
 	struct req *waiting, **tail;
-	/* MHD's thread only */
-	struct conn idle;              /* the list's head: idle.next oldest */
+	/* MHD's thread only: the connections waiting for a request, and
+	 * those sending an answer; the heads of their lists (.next oldest) */
+	struct conn idle, sending;
 	unsigned int conns, evicting;
 };
 
@@ -89,24 +95,34 @@ static void body_put(void *cls)
 
 /* --------------------------------------------------------- connections */
 
-static void idle_del(struct conn *c)
+static unsigned long long now_ms(void)
 {
-	if (!c->idle)
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (unsigned long long)ts.tv_sec * 1000 +
+	       (unsigned long long)ts.tv_nsec / 1000000;
+}
+
+static void list_del(struct conn *c)
+{
+	if (!c->on)
 		return;
 	c->prev->next = c->next;
 	c->next->prev = c->prev;
-	c->idle = false;
+	c->on = NULL;
 }
 
-/* To the end of the idle list: the newest to wait for a request. */
-static void idle_add(struct exphttp *h, struct conn *c)
+/* To the end of list (h->idle, h->sending): its newest, from now. */
+static void list_add(struct conn *list, struct conn *c)
 {
-	idle_del(c);
-	c->prev = h->idle.prev;
-	c->next = &h->idle;
-	h->idle.prev->next = c;
-	h->idle.prev = c;
-	c->idle = true;
+	list_del(c);
+	c->prev = list->prev;
+	c->next = list;
+	list->prev->next = c;
+	list->prev = c;
+	c->on = list;
+	c->since = now_ms();
 }
 
 static struct conn *conn_of(struct MHD_Connection *mc)
@@ -121,8 +137,9 @@ static struct conn *conn_of(struct MHD_Connection *mc)
  * A new client: past max_conns, the connection that has waited longest
  * for a request goes (shut down: MHD sees it closed and reaps it), so
  * that clients which connect and say nothing, or too slowly, never keep a
- * scraper out.  With none waiting (all in a request) the new one is
- * refused.
+ * scraper out; with none waiting, the one longest sending an answer, if
+ * for more than SEND_GRACE_MS (a client that asks and does not read).
+ * Else, every connection in a request, the new one is refused.
  */
 static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr,
 				 socklen_t addrlen)
@@ -134,9 +151,13 @@ static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr,
 	(void)addrlen;
 	if (h->conns - h->evicting < h->max_conns)
 		return MHD_YES;
-	if (victim == &h->idle)
-		return MHD_NO;
-	idle_del(victim);
+	if (victim == &h->idle) {
+		victim = h->sending.next;
+		if (victim == &h->sending ||
+		    now_ms() - victim->since < SEND_GRACE_MS)
+			return MHD_NO;
+	}
+	list_del(victim);
 	victim->evicted = true;
 	h->evicting++;
 	shutdown(victim->fd, SHUT_RDWR);
@@ -158,7 +179,7 @@ static void on_connection(void *cls, struct MHD_Connection *mc,
 		c = i ? calloc(1, sizeof(*c)) : NULL;
 		if (c) {	/* without it, it is never evicted */
 			c->fd = i->connect_fd;
-			idle_add(h, c);
+			list_add(&h->idle, c);
 		}
 		*socket_context = c;
 		return;
@@ -166,7 +187,7 @@ static void on_connection(void *cls, struct MHD_Connection *mc,
 	h->conns--;
 	if (!c)
 		return;
-	idle_del(c);
+	list_del(c);
 	if (c->evicted)
 		h->evicting--;
 	free(c);
@@ -174,10 +195,13 @@ static void on_connection(void *cls, struct MHD_Connection *mc,
 
 /* ------------------------------------------------------------ replies */
 
-static enum MHD_Result reply(struct MHD_Connection *mc, unsigned int status,
-			     const char *type, struct MHD_Response *r)
+/* Queue r; its connection is sending from now. */
+static enum MHD_Result reply(struct exphttp *h, struct MHD_Connection *mc,
+			     unsigned int status, const char *type,
+			     struct MHD_Response *r)
 {
 	enum MHD_Result ret;
+	struct conn *c;
 
 	if (!r)
 		return MHD_NO;
@@ -186,33 +210,38 @@ static enum MHD_Result reply(struct MHD_Connection *mc, unsigned int status,
 		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
 	ret = MHD_queue_response(mc, status, r);
 	MHD_destroy_response(r);
+	c = conn_of(mc);
+	if (ret == MHD_YES && c && !c->evicted)
+		list_add(&h->sending, c);
 	return ret;
 }
 
-static enum MHD_Result static_reply(struct MHD_Connection *mc,
+static enum MHD_Result static_reply(struct exphttp *h,
+				    struct MHD_Connection *mc,
 				    unsigned int status, const char *msg)
 {
-	return reply(mc, status, TEXT,
+	return reply(h, mc, status, TEXT,
 		     MHD_create_response_from_buffer(strlen(msg), (void *)msg,
 						     MHD_RESPMEM_PERSISTENT));
 }
 
 /* A reading's body as this request's response (its reference moves to
  * the response, dropped when MHD is done sending it). */
-static enum MHD_Result body_reply(struct MHD_Connection *mc, struct body *b)
+static enum MHD_Result body_reply(struct exphttp *h,
+				  struct MHD_Connection *mc, struct body *b)
 {
 	struct MHD_Response *r;
 
 	if (!b->buf) {
 		body_put(b);
-		return static_reply(mc, MHD_HTTP_INTERNAL_SERVER_ERROR,
+		return static_reply(h, mc, MHD_HTTP_INTERNAL_SERVER_ERROR,
 				    "500 cannot read the counters\n");
 	}
 	r = MHD_create_response_from_buffer_with_free_callback_cls(
 		b->len, b->buf, body_put, b);
 	if (!r)
 		body_put(b);
-	return reply(mc, MHD_HTTP_OK, CONTENT_TYPE, r);
+	return reply(h, mc, MHD_HTTP_OK, CONTENT_TYPE, r);
 }
 
 /* ------------------------------------------------------------ requests */
@@ -233,7 +262,7 @@ static enum MHD_Result wait_reading(struct exphttp *h, struct req *r)
 	pthread_mutex_lock(&h->lock);
 	if (h->stop) {
 		pthread_mutex_unlock(&h->lock);
-		return static_reply(r->mc, MHD_HTTP_SERVICE_UNAVAILABLE,
+		return static_reply(h, r->mc, MHD_HTTP_SERVICE_UNAVAILABLE,
 				    "503 shutting down\n");
 	}
 	r->need = h->started + 1;
@@ -267,14 +296,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *mc,
 	if (!r) {
 		c = conn_of(mc);
 		if (c)
-			idle_del(c);	/* in a request: not evicted */
+			list_del(c);	/* in a request: not evicted */
 		if (strcmp(method, MHD_HTTP_METHOD_GET) &&
 		    strcmp(method, MHD_HTTP_METHOD_HEAD))
-			return static_reply(mc, MHD_HTTP_METHOD_NOT_ALLOWED,
+			return static_reply(h, mc, MHD_HTTP_METHOD_NOT_ALLOWED,
 					    "405 method not allowed: use "
 					    "GET\n");
 		if (has_body(mc))
-			return static_reply(mc, MHD_HTTP_CONTENT_TOO_LARGE,
+			return static_reply(h, mc, MHD_HTTP_CONTENT_TOO_LARGE,
 					    "413 a request has no body "
 					    "here\n");
 		r = calloc(1, sizeof(*r));
@@ -293,14 +322,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *mc,
 
 		r->done = false;
 		r->body = NULL;
-		return b ? body_reply(mc, b) :
-		       static_reply(mc, MHD_HTTP_INTERNAL_SERVER_ERROR,
+		return b ? body_reply(h, mc, b) :
+		       static_reply(h, mc, MHD_HTTP_INTERNAL_SERVER_ERROR,
 				    "500 out of memory\n");
 	}
 	if (!strcmp(url, "/healthz"))
-		return static_reply(mc, MHD_HTTP_OK, "ok\n");
+		return static_reply(h, mc, MHD_HTTP_OK, "ok\n");
 	if (strcmp(url, "/metrics"))
-		return static_reply(mc, MHD_HTTP_NOT_FOUND,
+		return static_reply(h, mc, MHD_HTTP_NOT_FOUND,
 				    "404 not found: the metrics are at "
 				    "/metrics\n");
 	return wait_reading(h, r);
@@ -322,7 +351,7 @@ static void on_completed(void *cls, struct MHD_Connection *mc, void **con_cls,
 	}
 	/* kept alive: waiting for its next request */
 	if (c && !c->evicted)
-		idle_add(h, c);
+		list_add(&h->idle, c);
 }
 
 /* ------------------------------------------------------------ reader */
@@ -390,6 +419,7 @@ struct exphttp *exphttp_start(const struct exphttp_conf *conf,
 	h->max_conns = conf->max_conns;
 	h->tail = &h->waiting;
 	h->idle.next = h->idle.prev = &h->idle;
+	h->sending.next = h->sending.prev = &h->sending;
 	pthread_mutex_init(&h->lock, NULL);
 	pthread_cond_init(&h->wake, NULL);
 	if (pthread_create(&h->reader, NULL, reader, h)) {

@@ -12,8 +12,10 @@
  * One epoll thread serves every connection; one reader thread makes the
  * readings, so the render function never runs twice at once.  At most
  * max_conns connections: a new one past that closes the connection that
- * has waited longest for a request (slow or idle clients go first), or is
- * refused when every connection is in a request.
+ * has waited longest for a request (slow or idle clients go first), else
+ * the one longest sending an answer if for over a second (a client that
+ * asks and does not read, once the kernel's send buffer is full: only a
+ * body of megabytes), else it is refused.
  */
 #ifndef TCPF_EXPHTTP_H
 #define TCPF_EXPHTTP_H
