@@ -862,6 +862,8 @@ static int detach_pins(const char *ifname, const char *dir, bool keep)
 		return 0;
 	policy_forget(ifname);
 	err = pins_remove(ifname);
+	if (!err)
+		priv_pins_gone();
 	if (err)
 		pr_warn("detached from %s, but cannot remove %s: %s", ifname,
 			dir, strerror(-err));

@@ -254,30 +254,18 @@ static int set_mode(const char *dir, mode_t mode)
 	return (st.st_mode & 07777) != mode && chmod(dir, mode) ? -errno : 0;
 }
 
-int priv_protect_ns(gid_t gid)
+/*
+ * The roots above the namespaces: search only (no listing) while some
+ * namespace's pins have a group (this one's is gid), else root's alone.
+ * bpffs is often mounted mode=0700: a group needs its search bit too,
+ * which is only ever added.
+ */
+static int reach_roots(const char *pins, gid_t gid)
 {
-	char pins[PATH_MAX], run[PATH_MAX];
 	struct stat st;
-	bool reach;
-	int err = pins_ns_dir(pins, sizeof(pins));
+	bool reach = gid || other_groups(pins);
+	int err;
 
-	if (!err)
-		err = run_ns_dir(run, sizeof(run));
-	if (err)
-		return err;
-	/* NS/ and NS/IFACE/ with their pins; the rule sources */
-	err = protect_tree(pins, gid, 2);
-	if (!err)
-		err = protect_tree(run, gid, 1);
-	if (err)
-		return err;
-	/*
-	 * The roots above the namespaces: search only (no listing) while
-	 * some namespace's pins have a group, else root's alone.  bpffs is
-	 * often mounted mode=0700: a group needs its search bit too, which
-	 * is only ever added.
-	 */
-	reach = gid || other_groups(pins);
 	err = set_mode(TCPF_PIN_ROOT, reach ? 0711 : 0700);
 	if (!err)
 		err = set_mode(RUN_ROOT, reach ? 0711 : 0700);
@@ -291,4 +279,31 @@ int priv_protect_ns(gid_t gid)
 		pr_warn("cannot let the pins' group reach them: %s",
 			strerror(-err));
 	return err;
+}
+
+int priv_protect_ns(gid_t gid)
+{
+	char pins[PATH_MAX], run[PATH_MAX];
+	int err = pins_ns_dir(pins, sizeof(pins));
+
+	if (!err)
+		err = run_ns_dir(run, sizeof(run));
+	if (err)
+		return err;
+	/* NS/ and NS/IFACE/ with their pins; the rule sources */
+	err = protect_tree(pins, gid, 2);
+	if (!err)
+		err = protect_tree(run, gid, 1);
+	return err ? err : reach_roots(pins, gid);
+}
+
+int priv_pins_gone(void)
+{
+	char pins[PATH_MAX];
+	struct stat st;
+	int err = pins_ns_dir(pins, sizeof(pins));
+
+	if (err)
+		return err;
+	return reach_roots(pins, !stat(pins, &st) ? priv_pins_group() : 0);
 }

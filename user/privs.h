@@ -63,4 +63,8 @@ int priv_group_parse(const char *name, gid_t *gid, char *why, size_t size);
  * -errno after one line. */
 int priv_protect_ns(gid_t gid);
 
+/* After pins are removed: the roots above the namespaces root's alone
+ * again if no namespace's pins have a group any more. */
+int priv_pins_gone(void);
+
 #endif

@@ -21,8 +21,9 @@
 #     0750/0640 of group nogroup, the roots above 0711, bpffs o+x; a rule
 #     added and a re-attach without --group keep it; then nobody:nogroup
 #     with no capability runs every reader (its output the same as
-#     root's) and is refused the writers; --group root takes it back;
-#     --group of no group is a usage error;
+#     root's) and is refused the writers; --group root takes it back, and
+#     so does the detach of the last interface; --group of no group is a
+#     usage error;
 #   the exporter unprivileged: as nobody:nogroup with the group and no
 #     capability, and as nobody with CAP_DAC_READ_SEARCH alone (ambient),
 #     it serves the lab's real counters (as `stats --json` has them); with
@@ -304,4 +305,10 @@ exporter_stop EXPC
 as nobody nogroup "" "$TCPF" exporter --listen "127.0.0.1:$PORT"
 check_eq "exporter as nobody with neither: the one line" "$RC $ERR" \
     "1 tcpflags: exporter needs $READ: cannot read $NSDIR: permission denied"
+
+tf attach "$IF" --group nogroup
+tf detach "$IF"
+check_eq "detached with a group: the pins gone, the roots root's alone again" \
+    "$RC $(test -e "$NSDIR" && echo there) $(stat -c %a /sys/fs/bpf/tcpflags /run/tcpflags | tr '\n' ' ')" \
+    "0  700 700 "
 t_done
