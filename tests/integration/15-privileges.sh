@@ -19,7 +19,8 @@
 #   modes: without a group, the pin directories 0700 and pins 0600, the
 #     saved rules 0700/0600, all root's; attach --group nogroup makes them
 #     0750/0640 of group nogroup, the roots above 0711, bpffs o+x; a rule
-#     added and a re-attach without --group keep it; then nobody:nogroup
+#     added, a re-attach without --group, and attaches that carry the pins
+#     over to another map layout and back keep it; then nobody:nogroup
 #     with no capability runs every reader (its output the same as
 #     root's) and is refused the writers; --group root takes it back, and
 #     so does the detach of the last interface; --group of no group is a
@@ -262,6 +263,20 @@ tf attach "$IF"
 check_eq "a rule added, a re-attach without --group: the group kept" \
     "$(modes "$NSDIR")$(modes "$RUNDIR")" \
     "2 d 750 nogroup;$npins f 640 nogroup;1 d 750 nogroup;2 f 640 nogroup;"
+
+# an upgrade: the pins carried over are new files, with the group's modes
+NEW=$ROOT/build/layout-test/tcpflags
+if [ -x "$NEW" ]; then
+    run "$LAB-srv" "$NEW" attach "$IF"
+    check_eq "attach of another map layout (the pins carried over): exit code" "$RC" 0
+    check_eq "  ... the group kept" "$(modes "$NSDIR")" \
+        "2 d 750 nogroup;$npins f 640 nogroup;"
+    tf attach "$IF"
+    check_eq "and back to this layout: exit code, the group kept" "$RC $(modes "$NSDIR")" \
+        "0 2 d 750 nogroup;$npins f 640 nogroup;"
+else
+    fail "layout-test build" "$NEW missing (make test-progs builds it)"
+fi
 
 echo "# nobody:nogroup, no capability"
 for words in "status" "status --json" "rule list $IF" "guard $IF allow list"; do
