@@ -58,10 +58,10 @@ LIBS       := $(shell pkg-config --libs libxdp libbpf 2>/dev/null || \
 # bpf/NAME.bpf.c builds as build/NAME.bpf.o)
 SKELS    := tcpflags empty livegen
 # userspace: the core (loading, pins, maps, rules) and the commands on it
-CORE     := log cli rules pfxtable policy pins maps counters attached guardstate \
+CORE     := log cli privs rules pfxtable policy pins maps counters attached guardstate \
 	    snapshot report timefmt egress glist layout migrate
-CMDS     := main loader guard stats flows rulecmd exporter top top_model top_draw \
-	    top_input glistcmd
+CMDS     := main loader guard stats flows rulecmd exporter exphttp top top_model \
+	    top_draw top_input glistcmd
 # test and bench programs: tests/NAME.c, linked with the core ...
 CORE_PROGS := test_bpf test_flow test_user test_rules test_policy \
 	      bench bench_policy

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <net/if.h>
+#include <bpf/libbpf.h>
 #include <xdp/libxdp.h>
 #include "attached.h"
 
@@ -42,6 +43,36 @@ int query_attached(unsigned int ifindex, struct attached *a)
 	return 0;
 }
 
+/*
+ * Is prog_id on ifindex's XDP hook itself (no dispatcher), in which mode?
+ * Netlink alone: no capability, where libxdp reads the program by its id
+ * (BPF_PROG_GET_FD_BY_ID: CAP_SYS_ADMIN) to learn its name.
+ */
+static bool on_hook(unsigned int ifindex, __u32 prog_id, __u32 *mode)
+{
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+
+	if (!prog_id || bpf_xdp_query((int)ifindex, 0, &q))
+		return false;
+	*mode = q.drv_prog_id == prog_id ? XDP_MODE_NATIVE :
+		q.skb_prog_id == prog_id ? XDP_MODE_SKB :
+		q.hw_prog_id == prog_id ? XDP_MODE_HW : XDP_MODE_UNSPEC;
+	return *mode != XDP_MODE_UNSPEC;
+}
+
+int query_ours(unsigned int ifindex, __u32 prog_id, struct attached *a)
+{
+	__u32 mode;
+
+	if (!on_hook(ifindex, prog_id, &mode))
+		return query_attached(ifindex, a);
+	memset(a, 0, sizeof(*a));
+	a->ours = a->legacy = true;
+	a->mode = mode;
+	a->prog_id = prog_id;
+	return 0;
+}
+
 bool iface_attached(const char *ifname, const struct tcpf_meta *m,
 		    __u32 *mode)
 {
@@ -50,7 +81,8 @@ bool iface_attached(const char *ifname, const struct tcpf_meta *m,
 
 	*mode = 0;
 	if (!ifindex || ifindex != m->ifindex ||
-	    query_attached(ifindex, &a) || !a.ours || a.prog_id != m->prog_id)
+	    query_ours(ifindex, m->prog_id, &a) || !a.ours ||
+	    a.prog_id != m->prog_id)
 		return false;
 	*mode = a.mode;
 	return true;

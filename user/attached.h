@@ -16,8 +16,13 @@ struct attached {
 	char foreign[64];       /* name and id of someone else's program */
 };
 
-/* Fill a for ifindex (all zero when nothing is attached); -errno. */
+/* Fill a for ifindex (all zero when nothing is attached); -errno.  It
+ * reads the programs by id: CAP_SYS_ADMIN. */
 int query_attached(unsigned int ifindex, struct attached *a);
+
+/* The same, without a capability when prog_id (the pins' program) is on
+ * the hook itself: what readers use. */
+int query_ours(unsigned int ifindex, __u32 prog_id, struct attached *a);
 
 /*
  * Do the pins of ifname belong to what runs on it now: the interface

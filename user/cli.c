@@ -531,7 +531,8 @@ int cli_parse(const struct cli_command *cmd, int argc, char **argv,
 		ret = cmd->check(opts);
 	if (ret != CLI_RUN)
 		return ret;
-	if (!cmd->no_root && require_root(cmd->name))
+	if (priv_check(cmd->name, cmd->need_of ? cmd->need_of(opts) :
+			       cmd->need ? cmd->need : &priv_load))
 		return EXIT_FAIL;
 	ret = lookup_ifaces(cmd->opts, opts);
 	return ret == CLI_RUN ? lookup_ifaces(cmd->args, opts) : ret;

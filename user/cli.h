@@ -3,7 +3,7 @@
  * cli.h - commands and their options declared as data.  Each command
  * describes itself in a struct cli_command: its positional arguments and
  * options (struct cli_opt: name, kind of value, range, where the value goes
- * in the command's own options struct, help), whether it needs root, and
+ * in the command's own options struct, help), what privilege it needs, and
  * the function that runs it.  One parser turns that into getopt_long
  * parsing, one-line errors (exit 2), --help and the usage line; one
  * dispatcher picks the command, or the subcommand, by name.
@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
+#include "privs.h"
 
 /* What a value is, and the C type it is stored as at its offset. */
 enum cli_kind {
@@ -43,7 +44,7 @@ struct cli_word {
 
 struct cli_iface {
 	const char *name;
-	unsigned int ifindex;	/* set after the root check */
+	unsigned int ifindex;	/* set after the privilege check */
 };
 
 struct cli_list {
@@ -76,14 +77,18 @@ struct cli_command {
 	const char *about;	/* the lines --help prints under the usage */
 	const struct cli_opt *args;	/* positional arguments, ended by {} */
 	const struct cli_opt *opts;	/* options, ended by {} */
-	bool no_root;		/* runs without root; every other command is
-				 * refused without it, before interfaces */
+	/* what it needs (privs.h), checked after the parse, before the
+	 * interfaces are looked up; NULL: priv_load, the most */
+	const struct priv_need *need;
+	/* or what it needs given its options (guard: show or set) */
+	const struct priv_need *(*need_of)(const void *opts);
 	bool raw;		/* options only before the first positional (the
 				 * words of a rule start with "--" too) */
 	size_t size;		/* sizeof the options struct run() takes */
 	const void *defaults;	/* its value before parsing; NULL: zeros */
-	/* after the parse, before root: checks that need more than one value
-	 * or a file (CLI_RUN, else the exit code); NULL: none */
+	/* after the parse, before the privilege check: checks that need
+	 * more than one value or a file (CLI_RUN, else the exit code);
+	 * NULL: none */
 	int (*check)(void *opts);
 	int (*run)(void *opts);	/* after a successful parse: the exit code */
 	/* a command of subcommands has these instead of args, opts, run */
@@ -104,9 +109,10 @@ struct cli_command {
 /*
  * argv[0] is the command's name.  Fill opts (cmd->size bytes, already
  * holding the defaults) from the command line, check the positional
- * arguments, run cmd->check, check root, and look the interfaces up.  CLI_RUN, or the exit code
- * to return now: EXIT_OK after --help, EXIT_USAGE after a usage error,
- * EXIT_FAIL when root is needed.  Errors are one "tcpflags: ..." line.
+ * arguments, run cmd->check, check its privilege, and look the interfaces
+ * up.  CLI_RUN, or the exit code to return now: EXIT_OK after --help,
+ * EXIT_USAGE after a usage error, EXIT_FAIL when it lacks a privilege.
+ * Errors are one "tcpflags: ..." line.
  */
 int cli_parse(const struct cli_command *cmd, int argc, char **argv,
 	      void *opts);

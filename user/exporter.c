@@ -3,7 +3,7 @@
  * exporter.c - `tcpflags exporter`: what tcpflags counts, as Prometheus
  * metrics (text exposition format 0.0.4) on GET /metrics.
  *
- *   tcpflags exporter --listen ADDR:PORT [IFACE...]
+ *   tcpflags exporter [--listen ADDR:PORT] [IFACE...]
  *
  * Every scrape reads every interface afresh with snapshot_read (the maps
  * `stats --json` reads) and writes one metric family after the other, each
@@ -12,8 +12,9 @@
  * other series, so one lost interface never fails the scrape of the
  * others.  Without IFACEs the targets follow the pins at every scrape: one
  * whose pins are gone too is dropped once a scrape has said it is down.
- * libmicrohttpd serves from one internal thread, one request at a time, so
- * the targets need no lock; the main thread only waits for SIGINT or
+ * The HTTP side (exphttp.h) bounds what a client can hold and makes one
+ * reading at a time on its reader thread, the only one that touches the
+ * targets once serving starts; the main thread only waits for SIGINT or
  * SIGTERM.
  */
 #include <errno.h>
@@ -28,12 +29,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <arpa/inet.h>
-#include <microhttpd.h>
 #include "cli.h"
+#include "exphttp.h"
 #include "exporter.h"
 #include "glist.h"
 #include "log.h"
@@ -44,7 +46,11 @@
 
 #define TARGETS_MAX 256
 #define PINNED_MAX 65536              /* names listed to find new ones */
-#define CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
+#define LISTEN_DEFAULT "127.0.0.1:9742"
+#define CONNS_DEFAULT 1024
+#define IDLE_TIMEOUT 10               /* seconds a connection may be silent */
+#define FDS_SPARE 128                 /* descriptors besides connections:
+				       * the pins a reading opens, MHD's */
 
 struct target {
 	char name[IF_NAMESIZE];
@@ -507,9 +513,11 @@ static void emit_status(struct out *o, struct exporter *x)
 	}
 }
 
-/* The whole /metrics body, read afresh; NULL when out of memory. */
-static char *scrape(struct exporter *x, size_t *len)
+/* The whole /metrics body, read afresh; NULL when out of memory.  The
+ * HTTP side's reader thread is the only caller. */
+static char *scrape(void *cls, size_t *len)
 {
+	struct exporter *x = cls;
 	struct out o = { .cap = 65536 };
 
 	o.buf = malloc(o.cap);
@@ -534,74 +542,6 @@ static char *scrape(struct exporter *x, size_t *len)
 		x->t[i].reported = true;
 	*len = o.len;
 	return o.buf;
-}
-
-/* ------------------------------------------------------------ HTTP */
-
-static enum MHD_Result reply(struct MHD_Connection *conn, unsigned int status,
-			     const char *type, void *body, size_t len,
-			     enum MHD_ResponseMemoryMode mem)
-{
-	struct MHD_Response *r = MHD_create_response_from_buffer(len, body, mem);
-	enum MHD_Result ret;
-
-	if (!r) {
-		if (mem == MHD_RESPMEM_MUST_FREE)
-			free(body);
-		return MHD_NO;
-	}
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
-	if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
-		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
-	ret = MHD_queue_response(conn, status, r);
-	MHD_destroy_response(r);
-	return ret;
-}
-
-static enum MHD_Result static_reply(struct MHD_Connection *conn,
-				    unsigned int status, const char *msg)
-{
-	return reply(conn, status, "text/plain; charset=utf-8", (void *)msg,
-		     strlen(msg), MHD_RESPMEM_PERSISTENT);
-}
-
-/*
- * A GET is answered on MHD's second call, once the whole request is in;
- * anything else at once, before its body (MHD then closes the connection).
- */
-static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
-				  const char *url, const char *method,
-				  const char *version, const char *upload_data,
-				  size_t *upload_data_size, void **con_cls)
-{
-	static int seen;
-	size_t len;
-	char *body;
-
-	(void)version;
-	(void)upload_data;
-	if (strcmp(method, MHD_HTTP_METHOD_GET) &&
-	    strcmp(method, MHD_HTTP_METHOD_HEAD))
-		return static_reply(conn, MHD_HTTP_METHOD_NOT_ALLOWED,
-				    "405 method not allowed: use GET\n");
-	if (!*con_cls) {
-		*con_cls = &seen;
-		return MHD_YES;
-	}
-	if (*upload_data_size) {	/* a GET with a body: ignore it */
-		*upload_data_size = 0;
-		return MHD_YES;
-	}
-	if (strcmp(url, "/metrics"))
-		return static_reply(conn, MHD_HTTP_NOT_FOUND,
-				    "404 not found: the metrics are at "
-				    "/metrics\n");
-	body = scrape(cls, &len);
-	if (!body)
-		return static_reply(conn, MHD_HTTP_INTERNAL_SERVER_ERROR,
-				    "500 out of memory\n");
-	return reply(conn, MHD_HTTP_OK, CONTENT_TYPE, body, len,
-		     MHD_RESPMEM_MUST_FREE);
 }
 
 /* ------------------------------------------------------------ command */
@@ -703,10 +643,11 @@ static int listen_on(const char *spec, const struct addrinfo *ai)
 
 	fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
 		    0);
+	/* a backlog for bursts: what MHD has not accepted yet waits there */
 	if (fd >= 0 &&
 	    !setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) &&
 	    !dual_stack(fd, ai) &&
-	    !bind(fd, ai->ai_addr, ai->ai_addrlen) && !listen(fd, 64))
+	    !bind(fd, ai->ai_addr, ai->ai_addrlen) && !listen(fd, SOMAXCONN))
 		return fd;
 	err = errno;
 	pr_warn("cannot listen on %s: %s", spec, strerror(err));
@@ -769,44 +710,64 @@ static int make_targets(const struct cli_list *names, struct exporter **xp)
 	return add_named(x, names);
 }
 
+/*
+ * Descriptors for *conns connections and the rest: the soft limit raised
+ * as far as the hard one allows, else fewer connections (one line).
+ */
+static void fit_fds(unsigned int *conns)
+{
+	struct rlimit rl;
+	rlim_t want = (rlim_t)*conns + FDS_SPARE;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) || rl.rlim_cur >= want)
+		return;
+	rl.rlim_cur = rl.rlim_max < want ? rl.rlim_max : want;
+	if (setrlimit(RLIMIT_NOFILE, &rl) || rl.rlim_cur < want) {
+		getrlimit(RLIMIT_NOFILE, &rl);
+		*conns = rl.rlim_cur > FDS_SPARE + 16 ?
+			 (unsigned int)(rl.rlim_cur - FDS_SPARE) : 16;
+		pr_warn("exporter: open files limited to %llu: at most %u "
+			"connections", (unsigned long long)rl.rlim_cur, *conns);
+	}
+}
+
 /* Serve x on spec (ai) until SIGINT or SIGTERM: EXIT_OK, or EXIT_FAIL if
  * the socket or the server cannot start. */
 static int serve(struct exporter *x, const char *spec,
-		 const struct addrinfo *ai)
+		 const struct addrinfo *ai, unsigned int conns)
 {
-	struct MHD_Daemon *d;
+	struct exphttp_conf conf = { .max_conns = conns,
+				     .timeout = IDLE_TIMEOUT };
+	struct exphttp *h;
 	sigset_t set;
-	int sig, fd = listen_on(spec, ai);
+	int sig;
 
-	if (fd < 0)
+	fit_fds(&conf.max_conns);
+	conf.fd = listen_on(spec, ai);
+	if (conf.fd < 0)
 		return EXIT_FAIL;
-	/* blocked before the server's thread starts, which inherits it */
+	/* blocked before the server's threads start, which inherit it */
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
-	/* MHD_USE_ITC: without it libmicrohttpd 0.9.75 answers every request
-	 * with "Connection: close", and Prometheus keeps its connections */
-	d = MHD_start_daemon(MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ITC, 0,
-			     NULL, NULL, on_request, x,
-			     MHD_OPTION_LISTEN_SOCKET, fd,
-			     MHD_OPTION_CONNECTION_TIMEOUT, 10u,
-			     MHD_OPTION_CONNECTION_LIMIT, 64u, MHD_OPTION_END);
-	if (!d) {
+	h = exphttp_start(&conf, scrape, x);
+	if (!h) {
 		pr_warn("cannot start the HTTP server on %s", spec);
-		close(fd);
+		close(conf.fd);
 		return EXIT_FAIL;
 	}
 	pr_info("tcpflags: serving http://%s/metrics (%s)", spec,
 		x->all ? "every attached interface" : "the interfaces named");
 	fflush(stdout);
 	sigwait(&set, &sig);
-	MHD_stop_daemon(d);	/* closes fd */
+	exphttp_stop(h);	/* closes the socket */
 	return EXIT_OK;
 }
 
 struct exporter_opts {
 	const char *listen;
+	unsigned int max_conns;
 	struct cli_list ifaces;
 	struct addrinfo *ai;	/* listen's, made before root */
 };
@@ -825,7 +786,7 @@ static int cmd_exporter(void *opts)
 	int ret = make_targets(&o->ifaces, &x);
 
 	if (ret == EXIT_OK)
-		ret = serve(x, o->listen, o->ai);
+		ret = serve(x, o->listen, o->ai, o->max_conns);
 	exporter_free(x);
 	freeaddrinfo(o->ai);
 	return ret;
@@ -841,16 +802,30 @@ static const struct cli_opt exporter_args[] = {
 static const struct cli_opt exporter_options[] = {
 	{ .name = "listen", .short_name = 'l', .kind = CLI_STRING,
 	  .offset = offsetof(struct exporter_opts, listen),
-	  .metavar = "ADDR:PORT", .flags = CLI_REQUIRED,
-	  .help = "127.0.0.1:9742, [::1]:9742; [::]:9742 is IPv4 too" },
+	  .metavar = "ADDR:PORT",
+	  .help = "default " LISTEN_DEFAULT "; [::1]:9742; [::]:9742 is IPv4 "
+		  "too" },
+	{ .name = "max-connections", .short_name = 'c', .kind = CLI_COUNT,
+	  .offset = offsetof(struct exporter_opts, max_conns), .metavar = "N",
+	  .lo = 16, .hi = 65536,
+	  .help = "connections held at once (1024): past them the one "
+		  "idle longest goes" },
 	{ 0 },
+};
+
+static const struct exporter_opts exporter_defaults = {
+	.listen = LISTEN_DEFAULT, .max_conns = CONNS_DEFAULT,
 };
 
 const struct cli_command exporter_command = {
 	.name = "exporter", .summary = "serve Prometheus /metrics",
 	.about = "  Serve the counters of IFACE (default: every interface attached in\n"
-		 "  this network namespace) as Prometheus metrics on GET /metrics.\n",
+		 "  this network namespace) as Prometheus metrics on GET /metrics,\n"
+		 "  and \"ok\" on GET /healthz; on loopback unless --listen says.\n"
+		 "  It needs to read the pins only: run it as a user of the group\n"
+		 "  given to 'attach --group', or with CAP_DAC_READ_SEARCH.\n",
 	.args = exporter_args, .opts = exporter_options,
-	.size = sizeof(struct exporter_opts), .check = exporter_check,
-	.run = cmd_exporter,
+	.size = sizeof(struct exporter_opts), .defaults = &exporter_defaults,
+	.check = exporter_check,
+	.need = &priv_read, .run = cmd_exporter,
 };

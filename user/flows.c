@@ -235,5 +235,5 @@ const struct cli_command flows_command = {
 		 "  namespace's attached interfaces), then the half-open handshakes.\n",
 	.args = flows_args, .opts = flows_options,
 	.size = sizeof(struct flows_opts), .defaults = &flows_defaults,
-	.run = cmd_flows,
+	.need = &priv_read, .run = cmd_flows,
 };

@@ -134,7 +134,7 @@ int glist_run(const char *ifname, unsigned int ifindex,
 	int cfd = -1, fd = -1, ret = EXIT_FAIL, err;
 	__u32 slot, now = guard_mono_now();
 
-	err = map_open(TCPF_MAP_GCONF, ifname, false, &cfd);
+	err = map_open(TCPF_MAP_GCONF, ifname, r->op == GLIST_LIST, &cfd);
 	if (!err)
 		err = guard_slot_of(cfd, ifindex, false, &slot);
 	if (!err)

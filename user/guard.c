@@ -433,6 +433,16 @@ static int guard_check(void *opts)
 	return CLI_RUN;
 }
 
+/* Showing the guard or a list reads the pins; anything else writes. */
+static const struct priv_need *guard_need(const void *opts)
+{
+	const struct guard_opts *o = opts;
+
+	if (o->lists.list >= 0)
+		return o->lists.op == GLIST_LIST ? &priv_read : &priv_write;
+	return o->mode.n ? &priv_write : &priv_read;
+}
+
 static int guard_run(void *opts)
 {
 	struct guard_opts *o = opts;
@@ -549,5 +559,5 @@ const struct cli_command guard_command = {
 		 "  SYNs to the ports pass unchallenged, or are dropped; deny wins.\n",
 	.args = guard_args, .opts = guard_options,
 	.size = sizeof(struct guard_opts), .defaults = &guard_defaults,
-	.check = guard_check, .run = guard_run,
+	.check = guard_check, .need_of = guard_need, .run = guard_run,
 };

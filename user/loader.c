@@ -32,6 +32,7 @@
 #include "migrate.h"
 #include "pins.h"
 #include "policy.h"
+#include "privs.h"
 #include "report.h"
 #include "timefmt.h"
 
@@ -215,6 +216,8 @@ struct attach_opts {
 	struct flow_opts fo;       /* --flows, --half-open, --timeout */
 	const char *rules_file;
 	struct ruleset *rules;     /* rules_file's, parsed before root */
+	bool group_set;            /* --group: who else reads the pins */
+	gid_t gid;
 };
 
 /* --timeout STATE=SECONDS, into the attach options' flow_opts. */
@@ -241,6 +244,15 @@ static int parse_timeout(const char *arg, void *opts, char *why, size_t size)
 	fo->timeout[st] = (__u32)secs;
 	fo->timeout_set[st] = true;
 	return 0;
+}
+
+/* --group NAME|GID: the pins' group (root: only root reads them). */
+static int parse_group(const char *arg, void *opts, char *why, size_t size)
+{
+	struct attach_opts *o = opts;
+
+	o->group_set = true;
+	return priv_group_parse(arg, &o->gid, why, size);
 }
 
 /*
@@ -609,6 +621,12 @@ static void siblings_swap(struct attach_state *s)
 	}
 }
 
+/* The group the pins go to: --group's, or the one they keep. */
+static gid_t pins_gid(const struct attach_opts *o)
+{
+	return o->group_set ? o->gid : priv_pins_group();
+}
+
 /* Load, attach XDP, attach TC, install the rules, record: s->done says
  * how far it got. */
 static int attach_commit(const struct attach_opts *o, struct attach_state *s)
@@ -627,6 +645,10 @@ static int attach_commit(const struct attach_opts *o, struct attach_state *s)
 		if (err)
 			pr_warn("cannot carry the pins over: %s", strerror(-err));
 	}
+	/* the pins are there now: 0600 as the kernel makes them, or the
+	 * group's (given, or kept on the namespace's pin directory) */
+	if (!err)
+		err = priv_protect_ns(pins_gid(o));
 	if (err)
 		return err;
 	err = attach_prog(o->iface.ifindex, bpf_program__fd(s->skel->progs.tcpf_xdp),
@@ -645,6 +667,10 @@ static int attach_commit(const struct attach_opts *o, struct attach_state *s)
 	if (err)
 		return err;
 	s->done = STEP_MIGRATED;
+	/* the pins carried over are new files (0600): the group's modes; on
+	 * failure (said) they stay root's alone */
+	if (s->mig)
+		priv_protect_ns(pins_gid(o));
 	/* on a re-attach, rules that stay keep their counters */
 	err = o->rules ? policy_replace(o->iface.name, o->rules) : 0;
 	if (err) {
@@ -794,20 +820,32 @@ static const struct cli_opt attach_options[] = {
 	{ .name = "rules", .short_name = 'r', .kind = CLI_PATH,
 	  .offset = ATTACH(rules_file), .metavar = "FILE",
 	  .help = "start with FILE's rule set (see 'tcpflags apply')" },
+	{ .name = "group", .short_name = 'g', .kind = CLI_CALL,
+	  .call = parse_group, .metavar = "GROUP",
+	  .help = "GROUP may read the pins (kept; root: only root)" },
 	{ 0 },
 };
 
 static const struct attach_opts attach_defaults = { .mode = XDP_MODE_NATIVE };
+
+static const struct priv_need *attach_need(const void *opts)
+{
+	return ((const struct attach_opts *)opts)->group_set ?
+	       &priv_load_group : &priv_load;
+}
 
 const struct cli_command attach_command = {
 	.name = "attach", .summary = "load, attach, pin the counters",
 	.about = "  Load the classifier and attach it to IFACE (XDP, plus a TC egress\n"
 		 "  observer unless --ingress-only); re-attaching keeps the counters.\n"
 		 "  STATE of --timeout, in seconds: syn_sent syn_recv established\n"
-		 "  fin_wait1 fin_wait2 close_wait last_ack closing time_wait.\n",
+		 "  fin_wait1 fin_wait2 close_wait last_ack closing time_wait.\n"
+		 "  The pins are root's alone (0600) unless --group lets GROUP read\n"
+		 "  them (0640): the namespace's pins keep it until they go.\n",
 	.args = attach_args, .opts = attach_options,
 	.size = sizeof(struct attach_opts), .defaults = &attach_defaults,
-	.check = attach_rules_file, .run = cmd_attach,
+	.check = attach_rules_file, .need_of = attach_need,
+	.run = cmd_attach,
 };
 
 struct detach_opts {
@@ -824,6 +862,8 @@ static int detach_pins(const char *ifname, const char *dir, bool keep)
 		return 0;
 	policy_forget(ifname);
 	err = pins_remove(ifname);
+	if (!err)
+		priv_pins_gone();
 	if (err)
 		pr_warn("detached from %s, but cannot remove %s: %s", ifname,
 			dir, strerror(-err));
@@ -919,7 +959,8 @@ const struct cli_command detach_command = {
 	.name = "detach", .summary = "detach, drop the pins",
 	.about = "  Detach from IFACE and remove its pinned counters unless --keep-maps.\n",
 	.args = detach_args, .opts = detach_options,
-	.size = sizeof(struct detach_opts), .run = cmd_detach,
+	.size = sizeof(struct detach_opts), .need = &priv_load,
+	.run = cmd_detach,
 };
 
 /* The maps of ifname pinned in a layout that is not this build's (obj),
@@ -962,7 +1003,7 @@ static void status_one(const struct bpf_object *obj, const char *ifname,
 	egress = ifindex && tc_query(ifindex, false, &egress_id) == 0;
 	if (!ifindex)
 		state = "interface gone";
-	else if (query_attached(ifindex, &cur) || !cur.ours)
+	else if (query_ours(ifindex, meta.prog_id, &cur) || !cur.ours)
 		state = "detached";
 	else
 		state = "attached";
@@ -1088,5 +1129,6 @@ const struct cli_command status_command = {
 	.name = "status", .summary = "what is attached here",
 	.about = "  What is attached in this network namespace.\n",
 	.opts = status_options,
-	.size = sizeof(struct status_opts), .run = cmd_status,
+	.size = sizeof(struct status_opts), .need = &priv_read,
+	.run = cmd_status,
 };

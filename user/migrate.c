@@ -649,15 +649,17 @@ __u32 migrate_pin_layout(enum map_id id, const char *ifname)
 
 	if (map_open(id, ifname, true, &fd))
 		return 0;
-	if (!bpf_obj_get_info_by_fd(fd, &in, &len) && in.btf_id)
-		b = btf__load_from_kernel_by_id(in.btf_id);
-	if (b)
+	if (bpf_obj_get_info_by_fd(fd, &in, &len))
+		d = 0;
+	else if (!in.btf_id)
+		d = 1;	/* no BTF: not this build's */
+	else if ((b = btf__load_from_kernel_by_id(in.btf_id)))
 		d = digest(in.type, map_defs[id].max_entries == SIZED ? SIZED :
 			   in.max_entries,
 			   (struct layout_type){ b, in.btf_key_type_id },
 			   (struct layout_type){ b, in.btf_value_type_id });
-	else
-		d = 1;	/* no BTF: not this build's */
+	/* else its BTF is not the caller's to read (BPF_BTF_GET_FD_BY_ID
+	 * takes CAP_SYS_ADMIN: a reader of the pins' group): unknown, 0 */
 	btf__free(b);
 	close(fd);
 	return d;

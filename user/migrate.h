@@ -68,7 +68,8 @@ void migrate_free(struct migration *m);
 /*
  * Layout versions, for `status`: a digest of a map's type, entries and the
  * BTF of its key and value, in obj (this build) or as pinned for ifname
- * (0: not pinned).  Equal layouts, equal digests.
+ * (0: not pinned, or its BTF not readable without CAP_SYS_ADMIN).  Equal
+ * layouts, equal digests.
  */
 __u32 migrate_obj_layout(const struct bpf_object *obj, enum map_id id);
 __u32 migrate_pin_layout(enum map_id id, const char *ifname);

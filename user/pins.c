@@ -20,15 +20,6 @@
 #define SO_NETNS_COOKIE 71
 #endif
 
-int require_root(const char *what)
-{
-	if (geteuid() == 0)
-		return 0;
-	pr_warn("%s needs root (CAP_BPF, CAP_NET_ADMIN): permission denied",
-		what);
-	return -EPERM;
-}
-
 static int is_bpffs(const char *path)
 {
 	struct statfs st;

@@ -41,7 +41,4 @@ int pins_remove(const char *ifname);
 int meta_read(int fd, struct tcpf_meta *meta);
 int meta_write(int fd, const struct tcpf_meta *meta);
 
-/* Is the caller root?  Prints why not and the command that needs it. */
-int require_root(const char *what);
-
 #endif

@@ -16,6 +16,7 @@
 #include "maps.h"
 #include "pins.h"
 #include "policy.h"
+#include "privs.h"
 
 #define RUN_DIR "/run/tcpflags"
 
@@ -64,8 +65,16 @@ int policy_load_quiet(const char *ifname, struct ruleset *rs, char *err,
 	ret = policy_source_path(ifname, path, sizeof(path));
 	if (ret)
 		return ret;
-	if (access(path, F_OK))
-		return 0;
+	/* none saved; but one that cannot be read is no empty set */
+	if (faccessat(AT_FDCWD, path, R_OK, AT_EACCESS)) {
+		ret = -errno;
+		if (ret == -ENOENT)
+			return 0;
+		if (errlen)
+			snprintf(err, errlen, "cannot read %s: %s", path,
+				 strerror(-ret));
+		return ret;
+	}
 	return ruleset_parse_file(path, rs, err, errlen);
 }
 
@@ -110,6 +119,9 @@ static int save_source(const char *ifname, const struct ruleset *rs,
 	if (f && fclose(f) && !ret)
 		ret = -errno;
 	free(buf);
+	/* readable by the pins' group, if they have one */
+	if (!ret)
+		ret = priv_protect_ns(priv_pins_group());
 	return ret;
 }
 

@@ -340,23 +340,25 @@ static const struct cli_opt apply_args[] = {
 static const struct cli_command rule_add_cmd = {
 	.name = "rule add", .summary = "add a rule (live)",
 	.about = rule_grammar, .args = add_args, .raw = true,
-	.run = run_add, RULE_CMD,
+	.run = run_add, .need = &priv_write, RULE_CMD,
 };
 static const struct cli_command rule_del_cmd = {
 	.name = "rule del", .summary = "remove a rule",
-	.args = del_args, .run = run_del, RULE_CMD,
+	.args = del_args, .run = run_del, .need = &priv_write, RULE_CMD,
 };
 static const struct cli_command rule_list_cmd = {
 	.name = "rule list", .summary = "the rules with their hits",
-	.args = iface_only, .opts = list_options, .run = run_list, RULE_CMD,
+	.args = iface_only, .opts = list_options, .run = run_list,
+	.need = &priv_read, RULE_CMD,
 };
 static const struct cli_command rule_flush_cmd = {
 	.name = "rule flush", .summary = "remove every rule",
-	.args = iface_only, .run = run_flush, RULE_CMD,
+	.args = iface_only, .run = run_flush, .need = &priv_write, RULE_CMD,
 };
 static const struct cli_command rule_default_cmd = {
 	.name = "rule default", .summary = "what no rule matches gets",
-	.args = default_args, .run = run_default, RULE_CMD,
+	.args = default_args, .run = run_default, .need = &priv_write,
+	RULE_CMD,
 };
 
 static const struct cli_command *const rule_subs[] = {
@@ -375,5 +377,5 @@ const struct cli_command apply_command = {
 		 "  line as for 'rule add', '#' comments, 'set NAME PFX...' prefix sets\n"
 		 "  (used as @NAME), 'default pass|drop', 'guard MODE port LIST ...'\n"
 		 "  (the guard's options as words, without --).\n",
-	.args = apply_args, .run = run_apply, RULE_CMD,
+	.args = apply_args, .run = run_apply, .need = &priv_write, RULE_CMD,
 };

@@ -294,7 +294,8 @@ const struct cli_command stats_command = {
 		 "  connections, SYN sources, rules and drops; with --watch, again\n"
 		 "  every SECONDS (with --json, one JSON object a line).\n",
 	.args = stats_args, .opts = stats_options,
-	.size = sizeof(struct stats_opts), .run = cmd_stats,
+	.size = sizeof(struct stats_opts), .need = &priv_read,
+	.run = cmd_stats,
 };
 
 struct reset_opts {
@@ -328,5 +329,6 @@ const struct cli_command reset_command = {
 	.about = "  Zero IFACE's counters (flag patterns, phases, rule hits, drops,\n"
 		 "  SYN sources); the flow table and the rules stay.\n",
 	.args = reset_args,
-	.size = sizeof(struct reset_opts), .run = cmd_reset,
+	.size = sizeof(struct reset_opts), .need = &priv_write,
+	.run = cmd_reset,
 };

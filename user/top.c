@@ -150,5 +150,5 @@ const struct cli_command top_command = {
 		 "  'tcpflags stats --watch' writes the same counters as lines.\n",
 	.args = top_args, .opts = top_options,
 	.size = sizeof(struct top_opts), .defaults = &top_defaults,
-	.run = cmd_top,
+	.need = &priv_read, .run = cmd_top,
 };
