@@ -8,6 +8,8 @@
 #   make soak       SOAK_SECS (600) of flood, connections and a rule change a
 #                   second, with top, stats --watch and the exporter reading:
 #                   counters, gauges and memory checked (root; not in CI)
+#   make fuzz       FRAMES=N (0: until Ctrl-C) SEED=S: differential fuzzing
+#                   of the parser against tests/fuzzref.c (root)
 #   make install    PREFIX=/usr/local DESTDIR=
 #   V=1             show the commands
 # scripts/test.sh is the README's test command: it installs what is missing,
@@ -64,13 +66,13 @@ CMDS     := main loader guard stats flows rulecmd exporter exphttp top top_model
 	    top_draw top_input glistcmd
 # test and bench programs: tests/NAME.c, linked with the core ...
 CORE_PROGS := test_bpf test_flow test_user test_rules test_policy \
-	      bench bench_policy
+	      bench bench_policy fuzz
 # ... or on their own (their skeleton and frames only)
 LONE_PROGS := bench_top livegen verifier
 # the programs that build frames with tests/frames.c
 FRAME_PROGS := test_bpf test_flow test_policy bench bench_policy bench_top
 # the BPF suites: scenario tables run by tests/harness.c
-HARNESS_PROGS := test_bpf test_flow test_policy
+HARNESS_PROGS := test_bpf test_flow test_policy fuzz
 # the suites that read text tables (tests/lines.c)
 LINES_PROGS := test_flow test_policy test_rules test_user
 
@@ -83,7 +85,7 @@ TOOL_LIBS := $(shell pkg-config --libs ncursesw libmicrohttpd 2>/dev/null || \
 
 # what `make test` and `make bench` need besides the tool
 TEST_PROGS  := $(addprefix $(BUILD)/,test_bpf test_flow test_user \
-	       test_rules test_policy empty.bpf.o livegen verifier)
+	       test_rules test_policy empty.bpf.o livegen verifier fuzz)
 BENCH_PROGS := $(addprefix $(BUILD)/,bench bench_policy bench_top livegen \
 	       empty.bpf.o xdpdrop.bpf.o floodsink.bpf.o)
 
@@ -137,6 +139,10 @@ $(addprefix $(BUILD)/,$(CORE_PROGS)): $(core_objs)
 $(addprefix $(BUILD)/,$(FRAME_PROGS)): $(BUILD)/tests/frames.o
 $(addprefix $(BUILD)/,$(HARNESS_PROGS)): $(BUILD)/tests/harness.o
 $(addprefix $(BUILD)/,$(LINES_PROGS)): $(BUILD)/tests/lines.o
+$(BUILD)/fuzz: $(BUILD)/tests/fuzzgen.o $(BUILD)/tests/fuzzref.o
+# the reference shares nothing with bpf/ and include/: built without the
+# project's include paths, an #include of its headers does not compile
+$(BUILD)/tests/fuzzref.o: CFLAGS := $(filter-out -I%,$(CFLAGS))
 $(progs): $(BUILD)/%: $(BUILD)/tests/%.o
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LIBS) -o $@
@@ -162,6 +168,13 @@ bench: bench-progs
 verify: $(BUILD)/verifier
 	$(Q)scripts/verify.sh $(VERIFY_CCS)
 
+# the frames saved from disagreements are replayed first, and new ones
+# saved beside them
+FRAMES ?= 1000000
+fuzz: $(BUILD)/fuzz
+	$(Q)$(BUILD)/fuzz --frames $(FRAMES) $(if $(SEED),--seed $(SEED)) \
+		--regress tests/regress/fuzz
+
 demo: all
 	$(Q)scripts/lab.sh
 
@@ -174,7 +187,7 @@ install: $(BUILD)/tcpflags
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: all test-progs bench-progs test bench verify demo soak install clean layout-test
+.PHONY: all test-progs bench-progs test bench verify fuzz demo soak install clean layout-test
 
 -include $(wildcard $(BUILD)/*.d $(BUILD)/user/*.d $(BUILD)/tests/*.d \
 	   $(BUILD)/verify/*/*.d)

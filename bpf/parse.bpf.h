@@ -23,6 +23,7 @@
 
 #define TCPF_IP4_MF_OFFSET 0x1fff    /* fragment offset bits of frag_off */
 #define TCPF_IP6_FRAG_OFFSET 0xfff8  /* offset bits of the fragment header */
+#define TCPF_IP6_MAXPLEN 65535       /* a jumbogram's payload is longer */
 
 /* Where the parser is: the pointer for the verifier, the offset for lengths. */
 struct tcpf_cursor {
@@ -90,22 +91,51 @@ static __always_inline int parse_eth(struct tcpf_cursor *c,
 	return TCPF_NEXT;
 }
 
-/* IPv4: version, IHL, total length, fragments; options are skipped. */
+/*
+ * An IPsec AH header after the IPv4 header (RFC 4302 transport mode):
+ * TCP follows it in the clear, as in IPv6, where AH is one of the
+ * extension headers walked.  Its length is in 32-bit words, minus 2; all
+ * of it must lie inside the packet.  Steps over it.
+ */
+static __always_inline int parse_ip4_ah(struct tcpf_cursor *c,
+					struct tcpf_packet *p)
+{
+	__u8 *h = c->pos;
+	__u32 hlen;
+
+	if ((void *)(h + 8) > c->end || c->off + 8 > c->ip_end)
+		return TCPF_CNT_MAL_IP4_TRUNC;
+	hlen = ((__u32)h[1] + 2) * 4;
+	if (c->off + hlen > c->ip_end)
+		return TCPF_CNT_MAL_IP4_TRUNC;
+	p->l4proto = h[0];
+	cursor_advance(c, hlen);
+	return TCPF_NEXT;
+}
+
+/*
+ * IPv4: version, IHL, total length, fragments; options are skipped, and
+ * one AH header.  An IHL under 5 is a bad header whatever the lengths
+ * say, as the kernel (ip_rcv_core) and tcpdump judge it.
+ */
 static __always_inline int parse_ipv4(struct tcpf_cursor *c,
 				      struct tcpf_packet *p)
 {
 	struct iphdr *ip = c->pos;
 	__u32 hlen, tot;
+	int ret;
 
 	if ((void *)(ip + 1) > c->end)
 		return TCPF_CNT_MAL_IP4_TRUNC;
 	if (ip->version != 4)
 		return TCPF_CNT_MAL_IP_VERSION;
 	hlen = ip->ihl * 4;
+	if (hlen < sizeof(*ip))
+		return TCPF_CNT_MAL_IP4_IHL;
 	tot = bpf_ntohs(ip->tot_len);
 	if (tot > c->len - c->off)
 		return TCPF_CNT_MAL_IP4_TRUNC;
-	if (hlen < sizeof(*ip) || hlen > tot)
+	if (hlen > tot)
 		return TCPF_CNT_MAL_IP4_IHL;
 
 	p->l3 = ip;
@@ -114,11 +144,15 @@ static __always_inline int parse_ipv4(struct tcpf_cursor *c,
 	if (ip->frag_off & bpf_htons(TCPF_IP4_MF_OFFSET))
 		return p->l4proto == IPPROTO_TCP ? TCPF_CNT_TCP_FRAGMENT
 						 : TCPF_CNT_NON_TCP;
-	if (p->l4proto != IPPROTO_TCP)
-		return TCPF_CNT_NON_TCP;
-
 	c->ip_end = c->off + tot;
 	cursor_advance(c, hlen);
+	if (p->l4proto == IPPROTO_AH) {
+		ret = parse_ip4_ah(c, p);
+		if (ret != TCPF_NEXT)
+			return ret;
+	}
+	if (p->l4proto != IPPROTO_TCP)
+		return TCPF_CNT_NON_TCP;
 	return TCPF_NEXT;
 }
 
@@ -175,8 +209,16 @@ static __always_inline int parse_ipv6_hdr(struct tcpf_cursor *c,
 	plen = bpf_ntohs(ip6->payload_len);
 	if (plen > c->len - c->off - sizeof(*ip6))
 		return TCPF_CNT_MAL_IP6_TRUNC;
-	/* payload length 0 is a jumbogram (or BIG TCP): the frame bounds it */
-	c->ip_end = plen ? c->off + sizeof(*ip6) + plen : c->len;
+	/*
+	 * Payload length 0 is a jumbogram's (RFC 2675) or BIG TCP's, whose
+	 * payloads are longer than 65535 bytes: then the frame bounds it.
+	 * On a shorter packet it says what it says, no payload, as the
+	 * kernel (ip6_rcv_core) trims it.
+	 */
+	if (!plen && c->len - c->off - sizeof(*ip6) > TCPF_IP6_MAXPLEN)
+		c->ip_end = c->len;
+	else
+		c->ip_end = c->off + sizeof(*ip6) + plen;
 	p->l3 = ip6;
 	p->family = TCPF_IPV6;
 	*next = ip6->nexthdr;

@@ -55,6 +55,9 @@ run_suite unit_bpf "$ROOT/build/test_bpf"
 run_suite unit_flow "$ROOT/build/test_flow"
 run_suite unit_rules "$ROOT/build/test_rules"
 run_suite unit_policy "$ROOT/build/test_policy"
+# differential fuzzing of the parser: the saved regression frames, then 1M
+# frames of a new seed each run (printed: `make fuzz SEED=S` repeats it)
+run_suite fuzz "$ROOT/build/fuzz" --frames 1000000 --regress "$ROOT/tests/regress/fuzz"
 # the verifier and compiler matrix (all three compilers: ~15 s), its known
 # refusals listed
 VERIFY_KNOWN="$ROOT/tests/verify-known.txt" \

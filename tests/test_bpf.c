@@ -183,9 +183,18 @@ static const struct bcase cases[] = {
 	{ "ipv6_payload_past_frame", { TCP6(SYN | ACK), .n_ext = 1,
 	  .ext = { R_ } }, { L3(4, 0x05), L3(5, 0xdc) },
 	  .key = CNT(MAL_IP6_TRUNC) },
-	/* a jumbogram: the frame's length rules */
-	{ "ipv6_payload_zero_jumbo", { TCP6(SYN | ACK), .n_ext = 1,
-	  .ext = { R_ } }, { L3(4, 0), L3(5, 0) }, .key = SA6 },
+	/* payload length 0 on a packet short of a jumbogram's 64 KiB: no
+	 * payload (RFC 2675; the kernel trims it), so the routing header
+	 * lies past the packet's end */
+	{ "ipv6_payload_zero_not_jumbo", { TCP6(SYN | ACK), .n_ext = 1,
+	  .ext = { R_ } }, { L3(4, 0), L3(5, 0) },
+	  .key = CNT(MAL_IP6_EXT_TRUNC) },
+	/* and with TCP right behind the header: no TCP header in it */
+	{ "ipv6_payload_zero_no_tcp", { TCP6(SYN | ACK) },
+	  { L3(4, 0), L3(5, 0) }, .key = CNT(MAL_TCP_TRUNC) },
+	/* an IHL under 5 is a bad header, though the lengths lie too */
+	{ "ipv4_ihl_4_total_length_past_frame", { TCP4(SYN) },
+	  { L3(0, 0x44), L3(2, 0x05), L3(3, 0xdc) }, .key = CNT(MAL_IP4_IHL) },
 	/* the extension claims 1608 bytes */
 	{ "ipv6_ext_length_past_frame", { TCP6(SYN | ACK), .n_ext = 1,
 	  .ext = { R_ } }, { L3(40 + 1, 200) },
