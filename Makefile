@@ -61,9 +61,10 @@ LIBS       := $(shell pkg-config --libs libxdp libbpf 2>/dev/null || \
 SKELS    := tcpflags empty livegen
 # userspace: the core (loading, pins, maps, rules) and the commands on it
 CORE     := log cli privs rules pfxtable policy pins maps counters attached guardstate \
-	    snapshot report timefmt egress glist layout migrate
+	    snapshot report timefmt egress glist layout migrate lock repair \
+	    crashpoint
 CMDS     := main loader guard stats flows rulecmd exporter exphttp top top_model \
-	    top_draw top_input glistcmd
+	    top_draw top_input glistcmd health
 # test and bench programs: tests/NAME.c, linked with the core ...
 CORE_PROGS := test_bpf test_flow test_user test_rules test_policy \
 	      bench bench_policy fuzz
