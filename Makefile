@@ -62,9 +62,9 @@ SKELS    := tcpflags empty livegen
 # userspace: the core (loading, pins, maps, rules) and the commands on it
 CORE     := log cli privs rules pfxtable policy pins maps counters attached guardstate \
 	    snapshot report timefmt egress glist layout migrate lock repair \
-	    crashpoint
+	    stale crashpoint
 CMDS     := main loader guard stats flows rulecmd exporter exphttp top top_model \
-	    top_draw top_input glistcmd health
+	    top_draw top_input glistcmd health prune
 # test and bench programs: tests/NAME.c, linked with the core ...
 CORE_PROGS := test_bpf test_flow test_user test_rules test_policy \
 	      bench bench_policy fuzz

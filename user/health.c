@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* health.c - status's account of partial state (health.h). */
+/* health.c - status's partial state and stale namespaces (health.h). */
 #include <stdio.h>
 #include <string.h>
 #include "cli.h"
 #include "health.h"
 #include "repair.h"
+#include "stale.h"
 
 #define PROBLEMS_MAX 16
+#define STALE_MAX 256
 
 static void problems_json(problem_t *p, int n)
 {
@@ -31,18 +33,60 @@ void health_iface_print(const char *ifname, bool json)
 		printf("  ! %s\n", p[i]);
 }
 
+static void stale_json(const struct stale_ns *s, int n)
+{
+	printf(", \"stale\": [");
+	for (int i = 0; i < n; i++) {
+		printf("%s{\"namespace\": \"%s\", \"interfaces\": [",
+		       i ? ", " : "", s[i].name);
+		for (int j = 0; j < s[i].nifaces && j < STALE_IFACES; j++) {
+			printf("%s", j ? ", " : "");
+			json_string(s[i].ifaces[j]);
+		}
+		printf("], \"pins\": %d, \"saved_rules\": %d}", s[i].pins,
+		       s[i].sources);
+	}
+	printf("]");
+}
+
+static void stale_text(const struct stale_ns *s, int n)
+{
+	printf("\nstale: pins of deleted network namespaces ('tcpflags "
+	       "prune' removes them):\n");
+	for (int i = 0; i < n; i++) {
+		printf("  %-24s %d pins, %d saved rule sources, interfaces:",
+		       s[i].name, s[i].pins, s[i].sources);
+		for (int j = 0; j < s[i].nifaces && j < STALE_IFACES; j++)
+			printf(" %s", s[i].ifaces[j]);
+		if (s[i].nifaces > STALE_IFACES)
+			printf(" (%d more)", s[i].nifaces - STALE_IFACES);
+		printf("%s\n", s[i].nifaces ? "" : " none");
+	}
+}
+
 int health_ns_print(bool json)
 {
+	static struct stale_ns stale[STALE_MAX];
 	problem_t p[PROBLEMS_MAX];
-	int n = repair_ns_problems(p, PROBLEMS_MAX);
+	int n = repair_ns_problems(p, PROBLEMS_MAX), ns, lines = 0;
 
+	ns = stale_list(stale, STALE_MAX);
+	if (ns < 0) {
+		snprintf(p[n < PROBLEMS_MAX ? n++ : n - 1], PROBLEM_LEN,
+			 "cannot tell the stale namespaces: %s",
+			 strerror(-ns));
+		ns = 0;
+	}
 	if (json) {
 		problems_json(p, n);
+		stale_json(stale, ns);
 		return 0;
 	}
 	if (n)
 		printf("\n");
-	for (int i = 0; i < n; i++)
+	for (int i = 0; i < n; i++, lines++)
 		printf("! %s\n", p[i]);
-	return n;
+	if (ns)
+		stale_text(stale, ns);
+	return lines + ns;
 }

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * health.h - `status`'s account of partial state (user/repair.h), in text
- * or JSON.
+ * health.h - `status`'s account of partial state (user/repair.h) and of
+ * stale namespaces' pins (user/stale.h), in text or JSON.
  */
 #ifndef TCPF_HEALTH_H
 #define TCPF_HEALTH_H
@@ -12,9 +12,9 @@
  * `, "problems": [...]` member of its object. */
 void health_iface_print(const char *ifname, bool json);
 
-/* After the attachments: the namespace's problems; JSON: the
- * `, "problems": [...]` member.  Returns how many lines of text it
- * printed. */
+/* After the attachments: the namespace's problems and the stale
+ * namespaces; JSON: the `, "problems": [...], "stale": [...]` members.
+ * Returns how many lines of text it printed. */
 int health_ns_print(bool json);
 
 #endif
