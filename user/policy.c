@@ -393,6 +393,17 @@ static void check_end(struct check_ctx *x)
 	free(x->scratch);
 }
 
+/* Values of this build's size: pins another version left may not be. */
+static int value_size_is(int fd, __u32 size)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return -errno;
+	return info.value_size == size ? 0 : -EPROTO;
+}
+
 static int check_start(const char *ifname, struct check_ctx *x)
 {
 	int err;
@@ -402,6 +413,10 @@ static int check_start(const char *ifname, struct check_ctx *x)
 	err = map_open(TCPF_MAP_POLICY, ifname, false, &x->fds[0]);
 	if (!err)
 		err = map_open(TCPF_MAP_RULESETS, ifname, false, &x->fds[1]);
+	if (!err)
+		err = value_size_is(x->fds[0], sizeof(struct tcpf_policy));
+	if (!err)
+		err = value_size_is(x->fds[1], sizeof(struct tcpf_set));
 	if (!err)
 		err = policy_source_path(ifname, x->path, sizeof(x->path));
 	x->live = err ? NULL : malloc(sizeof(*x->live));
@@ -443,8 +458,10 @@ int policy_settle(const char *ifname, char *did, size_t size)
 	int err = check_start(ifname, &x);
 
 	did[0] = '\0';
+	if (err == -ENOENT || err == -EPROTO)
+		return 0;	/* no rule maps, or another version's: not ours */
 	if (err)
-		return err == -ENOENT ? 0 : err;	/* no rule maps: nothing */
+		return err;
 	if (access(x.pending, F_OK) == 0) {
 		/* a change killed after its switch is finished, else undone */
 		if (source_in_force(x.pending, x.live, x.never, x.scratch) &&
