@@ -78,8 +78,12 @@ int health_ns_print(bool json)
 		ns = 0;
 	}
 	if (json) {
-		problems_json(p, n);
-		stale_json(stale, ns);
+		/* only when there are some: nothing to say keeps the object
+		 * as it was, {"attachments": []} */
+		if (n)
+			problems_json(p, n);
+		if (ns)
+			stale_json(stale, ns);
 		return 0;
 	}
 	if (n)

@@ -13,8 +13,9 @@
 void health_iface_print(const char *ifname, bool json);
 
 /* After the attachments: the namespace's problems and the stale
- * namespaces; JSON: the `, "problems": [...], "stale": [...]` members.
- * Returns how many lines of text it printed. */
+ * namespaces; JSON: the `, "problems": [...]` and `, "stale": [...]`
+ * members, each only when not empty.  Returns how many lines of text it
+ * printed. */
 int health_ns_print(bool json);
 
 #endif
