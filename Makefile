@@ -67,11 +67,12 @@ CMDS     := main loader guard stats flows rulecmd exporter exphttp top top_model
 	    top_draw top_input glistcmd health prune
 # test and bench programs: tests/NAME.c, linked with the core ...
 CORE_PROGS := test_bpf test_flow test_user test_rules test_policy \
-	      bench bench_policy fuzz
+	      bench bench_policy fuzz inforce
 # ... or on their own (their skeleton and frames only)
 LONE_PROGS := bench_top livegen verifier
 # the programs that build frames with tests/frames.c
-FRAME_PROGS := test_bpf test_flow test_policy bench bench_policy bench_top
+FRAME_PROGS := test_bpf test_flow test_policy bench bench_policy bench_top \
+	       inforce
 # the BPF suites: scenario tables run by tests/harness.c
 HARNESS_PROGS := test_bpf test_flow test_policy fuzz
 # the suites that read text tables (tests/lines.c)
@@ -86,7 +87,7 @@ TOOL_LIBS := $(shell pkg-config --libs ncursesw libmicrohttpd 2>/dev/null || \
 
 # what `make test` and `make bench` need besides the tool
 TEST_PROGS  := $(addprefix $(BUILD)/,test_bpf test_flow test_user \
-	       test_rules test_policy empty.bpf.o livegen verifier fuzz)
+	       test_rules test_policy empty.bpf.o livegen verifier fuzz inforce)
 BENCH_PROGS := $(addprefix $(BUILD)/,bench bench_policy bench_top livegen \
 	       empty.bpf.o xdpdrop.bpf.o floodsink.bpf.o)
 
