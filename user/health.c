@@ -70,7 +70,7 @@ int health_ns_print(bool json)
 	problem_t p[PROBLEMS_MAX];
 	int n = repair_ns_problems(p, PROBLEMS_MAX), ns, lines = 0;
 
-	ns = stale_list(stale, STALE_MAX);
+	ns = stale_host_ns() ? stale_list(stale, STALE_MAX) : 0;
 	if (ns < 0) {
 		snprintf(p[n < PROBLEMS_MAX ? n++ : n - 1], PROBLEM_LEN,
 			 "cannot tell the stale namespaces: %s",

@@ -12,8 +12,8 @@
  * `, "problems": [...]` member of its object. */
 void health_iface_print(const char *ifname, bool json);
 
-/* After the attachments: the namespace's problems and the stale
- * namespaces; JSON: the `, "problems": [...]` and `, "stale": [...]`
+/* After the attachments: the namespace's problems and, in the host's
+ * namespace, the stale namespaces; JSON: the `, "problems": [...]` and `, "stale": [...]`
  * members, each only when not empty.  Returns how many lines of text it
  * printed. */
 int health_ns_print(bool json);

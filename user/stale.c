@@ -285,6 +285,17 @@ static int scan_root(const char *root, const struct seen *s,
 	return n;
 }
 
+bool stale_host_ns(void)
+{
+	struct stat self, init;
+
+	/* kthreadd (PID 2) lives in the initial namespace, as every kernel
+	 * thread does; PID 1's may not be readable (a VM's own init) */
+	return !stat("/proc/self/ns/net", &self) &&
+	       !stat("/proc/2/ns/net", &init) && self.st_ino == init.st_ino &&
+	       self.st_dev == init.st_dev;
+}
+
 int stale_list(struct stale_ns *out, int max)
 {
 	struct seen s;

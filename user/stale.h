@@ -28,6 +28,11 @@ struct stale_ns {
 	int sources;                            /* saved rule sources */
 };
 
+/* Is this the host's network namespace (the initial one, kthreadd's)?
+ * Only there does status list the stale ones: they are the host's
+ * business, and a namespace's status describes that namespace alone. */
+bool stale_host_ns(void);
+
 /* The stale namespaces' directories, at most max; how many, or -errno. */
 int stale_list(struct stale_ns *out, int max);
 

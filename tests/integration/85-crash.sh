@@ -595,8 +595,10 @@ in_ns "$EXTRA_NS" "$TCPF" attach st0 >/dev/null
 in_ns "$EXTRA_NS" "$TCPF" rule add st0 dport 7 drop >/dev/null
 tf attach "$IF" --rules "$TMP/A" >/dev/null # a live namespace's, kept
 before=$(find "$PINS" /run/tcpflags/ns"$COOKIE" | sort | md5sum)
+# stale_of COOKIE: its entry in the host's status (only there are the
+# stale namespaces listed)
 stale_of() {
-    tf status --json | "$PY" -c 'import json, sys
+    "$TCPF" status --json | "$PY" -c 'import json, sys
 for s in json.load(sys.stdin).get("stale", []):
     if s["namespace"] == sys.argv[1]:
         print(s["interfaces"], s["pins"], s["saved_rules"])' "ns$1"
@@ -608,7 +610,9 @@ listed() { [ -n "$(stale_of "$EXTRA_COOKIE")" ]; }
 wait_for 30 listed
 check_eq "status lists the deleted namespace's pins as stale, with what they hold" \
     "$(stale_of "$EXTRA_COOKIE")" "['st0'] 21 1"
-check_has "status text names it and the command" "$(tf status)" "ns$EXTRA_COOKIE" "st0" "tcpflags prune"
+check_has "status text names it and the command" "$("$TCPF" status)" "ns$EXTRA_COOKIE" "st0" "tcpflags prune"
+check_eq "status in another namespace lists no stale one" \
+    "$(tf status --json | "$PY" -c 'import json,sys; print(json.load(sys.stdin).get("stale", "none"))')" none
 run "$NS" "$TCPF" prune "ns$COOKIE"
 check_err "prune refuses a live namespace" 1 "ns$COOKIE" "live"
 run "$NS" "$TCPF" prune "nsx"
