@@ -286,8 +286,7 @@ wait_for 30 stopped $p1 || fail "pause: apply stopped at rules:saved" "it did no
 tf_bg rule add ca0 dport 9999 drop >"$TMP/ad.out" 2>&1
 p2=$BG
 # the waiting writer shows in /proc/locks as blocked on the lock's inode
-ino=$(stat -c %i "$RUN/lock")
-waiting() { grep -q -- "-> OFDLCK .*:$ino " /proc/locks; }
+waiting() { grep -q -- "-> OFDLCK .*:$(stat -c %i "$RUN/lock" 2>/dev/null) " /proc/locks; }
 check_true "a writer waits while another holds the lock" "rule add did not block on $RUN/lock" wait_for 30 waiting
 check_true "the waiting writer has not run" "rule add finished while apply held the lock" kill -0 $p2
 # readers take no lock
@@ -319,8 +318,36 @@ check_eq "guard lists, del stopped and add racing: the list" "$(tf guard ca0 den
 check_eq "guard lists, del stopped and add racing: the count the data path reads" \
     "$(tf guard ca0 --json | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["lists"]["deny"])')" 1
 
+# the namespace's last detach removes the lock file under a writer that
+# waits on it: that writer takes the new file, and a third writer waits
+# for it (the old flock file, unlinked by detach, let two run at once)
 tf detach ca0 >/dev/null
-tf detach ca1 >/dev/null
+TCPF_PAUSE_AT=detach:hooks tf_bg detach ca1 >/dev/null 2>&1
+p1=$BG
+wait_for 30 stopped $p1 || fail "pause: detach stopped at detach:hooks" "it did not stop"
+TCPF_PAUSE_AT=lock tf_bg rule add ca1 dport 7 drop >/dev/null 2>&1
+p2=$BG
+wait_for 30 waiting || fail "pause: rule add waits for detach" "it did not block"
+ino0=$(stat -c %i "$RUN/lock")
+kill -CONT $p1
+wait $p1
+check_true "the writer that waited on the removed file takes the lock" "rule add did not stop at its lock" \
+    wait_for 30 stopped $p2
+ino1=$(stat -c %i "$RUN/lock" 2>/dev/null)
+check_true "the lock it holds is a new file (inode $ino0, then ${ino1:-none})" "the same file" \
+    test -n "$ino1" -a "$ino1" != "$ino0"
+tf_bg rule add ca1 dport 8 drop >/dev/null 2>&1
+p3=$BG
+check_true "a third writer waits for it" "it did not block on $RUN/lock" wait_for 30 waiting
+check_true "the third writer has not run" "it finished while the second held the lock" kill -0 $p3
+kill -CONT $p2
+rcs=""
+for p in $p2 $p3; do
+    r=0
+    wait "$p" || r=$?
+    rcs+="$r "
+done
+check_eq "both then find nothing attached (exit 1)" "$rcs" "1 1 "
 in_ns "$NS" ip link del ca0
 tf attach "$IF" >/dev/null 2>&1 || fail "attach $IF" "$(tf attach "$IF" 2>&1)"
 
