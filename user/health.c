@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* health.c - status's partial state and stale namespaces (health.h). */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include "cli.h"
@@ -71,10 +72,13 @@ int health_ns_print(bool json)
 	int n = repair_ns_problems(p, PROBLEMS_MAX), ns, lines = 0;
 
 	ns = stale_host_ns() ? stale_list(stale, STALE_MAX) : 0;
+	if (ns == -EPERM)
+		ns = 0;	/* a reader without CAP_SYS_ADMIN: not its business */
 	if (ns < 0) {
 		snprintf(p[n < PROBLEMS_MAX ? n++ : n - 1], PROBLEM_LEN,
-			 "cannot tell the stale namespaces: %s",
-			 strerror(-ns));
+			 "cannot tell which namespaces are stale: %s",
+			 ns == -EHOSTUNREACH ? "some namespace could not be "
+			 "entered" : strerror(-ns));
 		ns = 0;
 	}
 	if (json) {

@@ -77,7 +77,8 @@ static int cmd_prune(void *opts)
 	int n = stale_list(all, STALE_MAX), done = 0, ret = EXIT_OK;
 
 	if (n < 0) {
-		pr_warn("cannot list the network namespaces: %s",
+		pr_warn("cannot tell which namespaces are gone: %s", n ==
+			-EHOSTUNREACH ? "some namespace could not be entered" :
 			strerror(-n));
 		return EXIT_FAIL;
 	}

@@ -21,6 +21,7 @@ struct seen {
 	unsigned long long *ino, *cookie;
 	int n, cap;
 	int home;               /* our own namespace, to come back to */
+	int blind;              /* namespaces seen but not entered */
 	int err;
 };
 
@@ -32,27 +33,27 @@ static bool known(const struct seen *s, unsigned long long ino)
 	return false;
 }
 
-/* A namespace file: its cookie, read from inside it, if not seen yet. */
-static void visit(struct seen *s, const char *path)
+/* The inode of the namespace behind path: a /proc link names it even
+ * where it cannot be opened (PID 1's here); a mount is stat'ed. */
+static int ns_inode(const char *path, unsigned long long *ino)
 {
-	unsigned long long cookie;
+	char target[64];
+	ssize_t n = readlink(path, target, sizeof(target) - 1);
 	struct stat st;
-	int fd;
 
-	if (stat(path, &st) || known(s, st.st_ino))
-		return;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return;	/* gone meanwhile */
-	if (setns(fd, CLONE_NEWNET)) {
-		close(fd);
-		return;	/* not a network namespace */
+	if (n > 0) {
+		target[n] = '\0';
+		return sscanf(target, "net:[%llu]", ino) == 1 ? 0 : -EINVAL;
 	}
-	if (pins_netns_id(&cookie))
-		s->err = -EIO;
-	if (setns(s->home, CLONE_NEWNET))
-		s->err = -errno;
-	close(fd);
+	if (stat(path, &st))
+		return -errno;
+	*ino = st.st_ino;
+	return 0;
+}
+
+static int remember(struct seen *s, unsigned long long ino,
+		    unsigned long long cookie)
+{
 	if (s->n == s->cap) {
 		int cap = s->cap ? s->cap * 2 : 64;
 		void *a = realloc(s->ino, cap * sizeof(*s->ino));
@@ -61,15 +62,50 @@ static void visit(struct seen *s, const char *path)
 
 		if (a)
 			s->ino = a;
-		if (!b) {
-			s->err = -ENOMEM;
-			return;
-		}
+		if (!b)
+			return -ENOMEM;
 		s->cookie = b;
 		s->cap = cap;
 	}
-	s->ino[s->n] = st.st_ino;
+	s->ino[s->n] = ino;
 	s->cookie[s->n++] = cookie;
+	return 0;
+}
+
+/*
+ * A namespace file: its cookie, read from inside it, if not seen yet.
+ * One that is there but cannot be entered makes the whole answer unsure
+ * (blind): a namespace not entered might be any stale-looking one.
+ */
+static void visit(struct seen *s, const char *path)
+{
+	unsigned long long ino, cookie;
+	int fd, err;
+
+	if (ns_inode(path, &ino) || known(s, ino))
+		return;	/* gone meanwhile, or seen */
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno != ENOENT && errno != ESRCH)
+			s->blind++;
+		return;
+	}
+	if (setns(fd, CLONE_NEWNET)) {
+		err = errno;
+		close(fd);
+		if (err == EPERM)
+			s->err = -EPERM;	/* not privileged: no answer */
+		else if (err != EINVAL)
+			s->blind++;	/* EINVAL: not a network namespace */
+		return;
+	}
+	if (pins_netns_id(&cookie))
+		s->err = -EIO;
+	if (setns(s->home, CLONE_NEWNET))
+		s->err = -errno;
+	close(fd);
+	if (!s->err)
+		s->err = remember(s, ino, cookie);
 }
 
 static bool is_net_link(const char *path)
@@ -182,6 +218,8 @@ static int live_cookies(struct seen *s)
 		closedir(d);
 	}
 	close(s->home);
+	if (!s->err && s->blind)
+		s->err = -EHOSTUNREACH;
 	return s->err;
 }
 
@@ -302,7 +340,8 @@ int stale_list(struct stale_ns *out, int max)
 	int n, err;
 
 	/* nothing pinned, nothing saved: no need to look at the system */
-	if (access(TCPF_PIN_ROOT, F_OK) && access(TCPF_RUN_ROOT, F_OK))
+	if (faccessat(AT_FDCWD, TCPF_PIN_ROOT, F_OK, AT_EACCESS) &&
+	    faccessat(AT_FDCWD, TCPF_RUN_ROOT, F_OK, AT_EACCESS))
 		return 0;
 	err = live_cookies(&s);
 	if (err) {

@@ -33,7 +33,10 @@ struct stale_ns {
  * business, and a namespace's status describes that namespace alone. */
 bool stale_host_ns(void);
 
-/* The stale namespaces' directories, at most max; how many, or -errno. */
+/* The stale namespaces' directories, at most max; how many, or -errno:
+ * -EPERM without the privilege to enter the namespaces (CAP_SYS_ADMIN),
+ * -EHOSTUNREACH when some namespace could not be entered (then none is
+ * called stale: it might have been that one). */
 int stale_list(struct stale_ns *out, int max);
 
 /* Is this directory name ("ns<cookie>") a live namespace's?  1, 0, or
