@@ -101,7 +101,7 @@ void state_unlock(struct state_lock *l)
 	snprintf(pins, sizeof(pins), "%s%s", TCPF_PIN_ROOT,
 		 strrchr(l->dir, '/'));
 	lock_path(l->dir, path, sizeof(path));
-	if (access(pins, F_OK) && errno == ENOENT) {
+	if (faccessat(AT_FDCWD, pins, F_OK, AT_EACCESS) && errno == ENOENT) {
 		/* nothing of this namespace is left: neither is its lock */
 		unlink(path);
 		rmdir(l->dir);

@@ -369,7 +369,8 @@ static bool source_in_force(const char *path, const struct tcpf_set *live,
 	if (!rs)
 		return false;
 	ruleset_init(rs);
-	if (access(path, F_OK) || !ruleset_parse_file(path, rs, err,
+	if (faccessat(AT_FDCWD, path, F_OK, AT_EACCESS) ||
+	    !ruleset_parse_file(path, rs, err,
 						      sizeof(err)))
 		same = same_set(rs, live, never, scratch);
 	ruleset_free(rs);
@@ -439,7 +440,7 @@ int policy_check(const char *ifname, struct rules_check *rc)
 	memset(rc, 0, sizeof(*rc));
 	if (err)
 		return err;
-	rc->pending = access(x.pending, F_OK) == 0;
+	rc->pending = !faccessat(AT_FDCWD, x.pending, F_OK, AT_EACCESS);
 	if (source_in_force(x.path, x.live, x.never, x.scratch))
 		rc->in_force = RULES_SAVED;
 	else if (rc->pending &&
@@ -462,7 +463,7 @@ int policy_settle(const char *ifname, char *did, size_t size)
 		return 0;	/* no rule maps, or another version's: not ours */
 	if (err)
 		return err;
-	if (access(x.pending, F_OK) == 0) {
+	if (!faccessat(AT_FDCWD, x.pending, F_OK, AT_EACCESS)) {
 		/* a change killed after its switch is finished, else undone */
 		if (source_in_force(x.pending, x.live, x.never, x.scratch) &&
 		    !rename(x.pending, x.path)) {

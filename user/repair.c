@@ -2,11 +2,13 @@
 /* repair.c - partial state after a killed writer: found and repaired. */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <net/if.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include <bpf/libbpf.h>
 #include "attached.h"
 #include "crashpoint.h"
 #include "egress.h"
@@ -19,27 +21,38 @@
 
 #define MAX_IFACES 1024
 
+/* Is path known to be gone?  Only ENOENT says so: what cannot be
+ * looked at is not gone.  (Not access(2): it checks the real uid without
+ * capabilities, so a writer given CAP_DAC_OVERRIDE as another user would
+ * find nothing there.) */
+static bool gone(const char *path)
+{
+	return faccessat(AT_FDCWD, path, F_OK, AT_EACCESS) && errno == ENOENT;
+}
+
 static bool iface_dir_there(const char *ifname)
 {
 	char dir[PATH_MAX];
 
-	return !pins_iface_dir(ifname, dir, sizeof(dir)) && !access(dir, F_OK);
+	return !pins_iface_dir(ifname, dir, sizeof(dir)) && !gone(dir);
 }
 
-/* 1: an attach recorded itself in tcpf_meta (meta filled), 0: not,
- * -ENOENT: no pins for ifname at all. */
+/* 1: an attach recorded itself in tcpf_meta (meta filled), 0: not (no
+ * tcpf_meta pin, or never written), -ENOENT: no pins for ifname at all,
+ * another -errno: cannot tell (repairs then leave it alone). */
 static int recorded(const char *ifname, struct tcpf_meta *meta)
 {
-	int fd;
+	int fd, err;
 
 	memset(meta, 0, sizeof(*meta));
 	if (!iface_dir_there(ifname))
 		return -ENOENT;
-	if (map_open(TCPF_MAP_META, ifname, true, &fd))
-		return 0;
-	meta_read(fd, meta);
+	err = map_open(TCPF_MAP_META, ifname, true, &fd);
+	if (err)
+		return err == -ENOENT ? 0 : err;
+	err = meta_read(fd, meta);
 	close(fd);
-	return meta->prog_id != 0;
+	return err ? err : meta->prog_id != 0;
 }
 
 /* The interface's registry maps pinned, of how many. */
@@ -54,9 +67,18 @@ static int pinned_maps(const char *ifname, int *want)
 			continue;
 		(*want)++;
 		n += !map_pin_path(id, ifname, path, sizeof(path)) &&
-		     !access(path, F_OK);
+		     !gone(path);
 	}
 	return n;
+}
+
+/* No XDP program at all on the hook (netlink: no capability needed). */
+static bool no_xdp(unsigned int ifindex)
+{
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+
+	return !bpf_xdp_query((int)ifindex, 0, &q) && !q.prog_id &&
+	       !q.drv_prog_id && !q.skb_prog_id && !q.hw_prog_id;
 }
 
 #define ADD(...) do {							\
@@ -77,7 +99,9 @@ int repair_iface_problems(const char *ifname, problem_t *out, int max)
 
 	if (rec < 0)
 		return 0;
-	if (ifindex && query_attached(ifindex, &cur))
+	/* readers have no CAP_SYS_ADMIN: the recorded program is looked
+	 * for by netlink first, as status does */
+	if (ifindex && query_ours(ifindex, meta.prog_id, &cur))
 		memset(&cur, 0, sizeof(cur));
 	if (!rec) {
 		int have = pinned_maps(ifname, &want);
@@ -94,8 +118,8 @@ int repair_iface_problems(const char *ifname, problem_t *out, int max)
 		ADD("program %u runs, the attachment recorded is program %u "
 		    "(an attach was interrupted); 'tcpflags attach %s' "
 		    "completes it", cur.prog_id, meta.prog_id, ifname);
-	if (ifindex && !cur.ours && (!tc_query(ifindex, false, &tc_id) ||
-				     !tc_query(ifindex, true, &tc_id)))
+	if (ifindex && no_xdp(ifindex) && (!tc_query(ifindex, false, &tc_id) ||
+					   !tc_query(ifindex, true, &tc_id)))
 		ADD("no XDP program, but its TC hooks are on (a detach or a "
 		    "mode change was interrupted); 'tcpflags detach %s' "
 		    "removes them, 'tcpflags attach %s' completes it", ifname,
