@@ -328,14 +328,12 @@ wait_for 30 stopped $p1 || fail "pause: detach stopped at detach:hooks" "it did 
 TCPF_PAUSE_AT=lock tf_bg rule add ca1 dport 7 drop >/dev/null 2>&1
 p2=$BG
 wait_for 30 waiting || fail "pause: rule add waits for detach" "it did not block"
-ino0=$(stat -c %i "$RUN/lock")
 kill -CONT $p1
 wait $p1
+# (tmpfs may give the new file the removed one's inode number: what
+# shows the new file is held is that the third writer waits for it)
 check_true "the writer that waited on the removed file takes the lock" "rule add did not stop at its lock" \
     wait_for 30 stopped $p2
-ino1=$(stat -c %i "$RUN/lock" 2>/dev/null)
-check_true "the lock it holds is a new file (inode $ino0, then ${ino1:-none})" "the same file" \
-    test -n "$ino1" -a "$ino1" != "$ino0"
 tf_bg rule add ca1 dport 8 drop >/dev/null 2>&1
 p3=$BG
 check_true "a third writer waits for it" "it did not block on $RUN/lock" wait_for 30 waiting
