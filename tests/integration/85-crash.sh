@@ -470,8 +470,10 @@ echo "# kills of rule add and apply: $((SECONDS - STARTED)) s"
 tf detach "$IF" >/dev/null
 FRESH=(lock attach:loaded attach:xdp attach:egress attach:rules attach:meta rand)
 REATT=(lock attach:loaded attach:xdp attach:egress attach:rules attach:meta rand)
-DET=(lock detach:xdp detach:hooks detach:meta "detach:pin:$((RANDOM % 9 + 1))"
-    "detach:pin:$((RANDOM % 12 + 10))" rand rand rand rand rand rand)
+# (the last interface's detach unlinks tcpf_meta, then 20 pins: the
+# interface's other 8, then the 12 shared ones)
+DET=(lock detach:xdp detach:hooks detach:meta "detach:pin:$((RANDOM % 8 + 1))"
+    "detach:pin:$((RANDOM % 12 + 9))" rand rand rand rand rand rand)
 STATE=D
 
 # gone CAT WHAT: nothing of the interface left, nor of the namespace
