@@ -61,16 +61,18 @@ LIBS       := $(shell pkg-config --libs libxdp libbpf 2>/dev/null || \
 SKELS    := tcpflags empty livegen
 # userspace: the core (loading, pins, maps, rules) and the commands on it
 CORE     := log cli privs rules pfxtable policy pins maps counters attached guardstate \
-	    snapshot report timefmt egress glist layout migrate
+	    snapshot report timefmt egress glist layout migrate lock repair \
+	    stale crashpoint
 CMDS     := main loader guard stats flows rulecmd exporter exphttp top top_model \
-	    top_draw top_input glistcmd
+	    top_draw top_input glistcmd health prune
 # test and bench programs: tests/NAME.c, linked with the core ...
 CORE_PROGS := test_bpf test_flow test_user test_rules test_policy \
-	      bench bench_policy fuzz
+	      bench bench_policy fuzz inforce
 # ... or on their own (their skeleton and frames only)
 LONE_PROGS := bench_top livegen verifier
 # the programs that build frames with tests/frames.c
-FRAME_PROGS := test_bpf test_flow test_policy bench bench_policy bench_top
+FRAME_PROGS := test_bpf test_flow test_policy bench bench_policy bench_top \
+	       inforce
 # the BPF suites: scenario tables run by tests/harness.c
 HARNESS_PROGS := test_bpf test_flow test_policy fuzz
 # the suites that read text tables (tests/lines.c)
@@ -85,7 +87,7 @@ TOOL_LIBS := $(shell pkg-config --libs ncursesw libmicrohttpd 2>/dev/null || \
 
 # what `make test` and `make bench` need besides the tool
 TEST_PROGS  := $(addprefix $(BUILD)/,test_bpf test_flow test_user \
-	       test_rules test_policy empty.bpf.o livegen verifier fuzz)
+	       test_rules test_policy empty.bpf.o livegen verifier fuzz inforce)
 BENCH_PROGS := $(addprefix $(BUILD)/,bench bench_policy bench_top livegen \
 	       empty.bpf.o xdpdrop.bpf.o floodsink.bpf.o)
 

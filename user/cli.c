@@ -12,8 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cli.h"
+#include "lock.h"
 #include "log.h"
 #include "pins.h"
+#include "repair.h"
 
 #define OPTS_MAX 32		/* options of one command, --help included */
 #define WIDTH 78		/* usage lines wrap before this column */
@@ -570,6 +572,33 @@ static int dispatch_sub(const struct cli_command *cmd, int argc, char **argv)
 	return cli_dispatch(sub, argc - 1, argv + 1);
 }
 
+/* A writer runs with the namespace's lock, its command line recorded;
+ * what a killed one left is repaired first. */
+static int run_locked(const struct cli_command *cmd, int argc, char **argv,
+		      void *opts)
+{
+	char what[256], prev[256];
+	struct state_lock l;
+	size_t n = (size_t)snprintf(what, sizeof(what), "tcpflags %s",
+				    cmd->name);
+	int ret;
+
+	for (int i = 1; i < argc && n < sizeof(what); i++)
+		n += (size_t)snprintf(what + n, sizeof(what) - n, " %s",
+				      argv[i]);
+	ret = state_lock(NULL, what, &l, prev, sizeof(prev));
+	if (ret) {
+		pr_warn("%s: cannot take the lock of this namespace's state "
+			"in %s: %s", cmd->name, TCPF_RUN_ROOT, strerror(-ret));
+		return EXIT_FAIL;
+	}
+	if (prev[0])
+		repair_after_kill(prev);
+	ret = cmd->run(opts);
+	state_unlock(&l);
+	return ret;
+}
+
 int cli_dispatch(const struct cli_command *cmd, int argc, char **argv)
 {
 	void *opts;
@@ -585,7 +614,10 @@ int cli_dispatch(const struct cli_command *cmd, int argc, char **argv)
 	if (cmd->defaults)
 		memcpy(opts, cmd->defaults, cmd->size);
 	ret = cli_parse(cmd, argc, argv, opts);
-	if (ret == CLI_RUN)
+	if (ret == CLI_RUN && (cmd->writes ||
+			       (cmd->writes_if && cmd->writes_if(opts))))
+		ret = run_locked(cmd, argc, argv, opts);
+	else if (ret == CLI_RUN)
 		ret = cmd->run(opts);
 	free(opts);
 	return ret;

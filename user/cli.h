@@ -84,6 +84,10 @@ struct cli_command {
 	const struct priv_need *(*need_of)(const void *opts);
 	bool raw;		/* options only before the first positional (the
 				 * words of a rule start with "--" too) */
+	/* it changes state: run() holds the namespace's writer lock
+	 * (user/lock.h); writes_if decides from the parsed options */
+	bool writes;
+	bool (*writes_if)(const void *opts);
 	size_t size;		/* sizeof the options struct run() takes */
 	const void *defaults;	/* its value before parsing; NULL: zeros */
 	/* after the parse, before the privilege check: checks that need

@@ -14,6 +14,7 @@
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
 #include "cli.h"
+#include "crashpoint.h"
 #include "glist.h"
 #include "glistcmd.h"
 #include "guardstate.h"
@@ -144,6 +145,8 @@ int glist_run(const char *ifname, unsigned int ifindex,
 		goto out;
 	}
 	err = glist_read(fd, slot, &old);
+	if (!err && r->op != GLIST_LIST)
+		crash_point("glist:read");
 	if (!err)
 		err = copy(&old, &t);
 	if (err) {

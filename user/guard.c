@@ -484,6 +484,17 @@ static int guard_run(void *opts)
 	return EXIT_OK;
 }
 
+/* Setting a mode or changing a list writes (the namespace's lock); showing
+ * the guard or a list reads. */
+static bool guard_writes(const void *opts)
+{
+	const struct guard_opts *o = opts;
+
+	if (o->lists.list >= 0)
+		return o->lists.op != GLIST_LIST;
+	return o->mode.n == 1;
+}
+
 static const struct cli_opt guard_args[] = {
 	CLI_ARG_IFACE(struct guard_opts, iface),
 	{ .name = "mode", .kind = CLI_WORDS, .offset = G(mode),
@@ -560,4 +571,5 @@ const struct cli_command guard_command = {
 	.args = guard_args, .opts = guard_options,
 	.size = sizeof(struct guard_opts), .defaults = &guard_defaults,
 	.check = guard_check, .need_of = guard_need, .run = guard_run,
+	.writes_if = guard_writes,
 };

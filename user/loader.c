@@ -24,8 +24,10 @@
 #include "attached.h"
 #include "cli.h"
 #include "counters.h"
+#include "crashpoint.h"
 #include "egress.h"
 #include "guard.h"
+#include "health.h"
 #include "loader.h"
 #include "log.h"
 #include "maps.h"
@@ -33,6 +35,7 @@
 #include "pins.h"
 #include "policy.h"
 #include "privs.h"
+#include "repair.h"
 #include "report.h"
 #include "timefmt.h"
 
@@ -356,6 +359,8 @@ static int attach_check(const struct attach_opts *o, struct attach_state *s)
 		return -EBUSY;
 	}
 	err = bpffs_ensure();
+	if (!err)	/* what a killed attach or detach left */
+		err = repair_before_attach(o->iface.name);
 	if (err)
 		return err;
 	err = pins_iface_dir(o->iface.name, s->dir, sizeof(s->dir));
@@ -651,6 +656,7 @@ static int attach_commit(const struct attach_opts *o, struct attach_state *s)
 		err = priv_protect_ns(pins_gid(o));
 	if (err)
 		return err;
+	crash_point("attach:loaded");
 	err = attach_prog(o->iface.ifindex, bpf_program__fd(s->skel->progs.tcpf_xdp),
 			  (__u32)o->mode, &s->cur);
 	if (err) {
@@ -658,10 +664,12 @@ static int attach_commit(const struct attach_opts *o, struct attach_state *s)
 		return err;
 	}
 	s->done = STEP_XDP;
+	crash_point("attach:xdp");
 	err = attach_egress(o, s);
 	if (err)
 		return err;
 	s->done = STEP_EGRESS;
+	crash_point("attach:egress");
 	siblings_swap(s);
 	err = attach_migrate(s);
 	if (err)
@@ -679,6 +687,7 @@ static int attach_commit(const struct attach_opts *o, struct attach_state *s)
 		return err;
 	}
 	s->done = STEP_RULES;
+	crash_point("attach:rules");
 	if (o->rules && o->rules->has_guard) {
 		err = guard_apply(o->iface.name, o->iface.ifindex,
 				  &o->rules->guard);
@@ -689,6 +698,7 @@ static int attach_commit(const struct attach_opts *o, struct attach_state *s)
 	if (err)
 		pr_warn("attached, but cannot record status: %s",
 			strerror(-err));
+	crash_point("attach:meta");
 	return 0;
 }
 
@@ -845,7 +855,7 @@ const struct cli_command attach_command = {
 	.args = attach_args, .opts = attach_options,
 	.size = sizeof(struct attach_opts), .defaults = &attach_defaults,
 	.check = attach_rules_file, .need_of = attach_need,
-	.run = cmd_attach,
+	.run = cmd_attach, .writes = true,
 };
 
 struct detach_opts {
@@ -860,8 +870,7 @@ static int detach_pins(const char *ifname, const char *dir, bool keep)
 
 	if (keep)
 		return 0;
-	policy_forget(ifname);
-	err = pins_remove(ifname);
+	err = pins_dismantle(ifname);
 	if (!err)
 		priv_pins_gone();
 	if (err)
@@ -880,6 +889,7 @@ static int detach_hooks(const char *ifname, unsigned int ifindex,
 		pr_warn("cannot detach from %s: %s", ifname, strerror(-err));
 		return err;
 	}
+	crash_point("detach:xdp");
 	err = tc_detach(ifindex, false);
 	if (err && err != -ENOENT) {
 		pr_warn("cannot remove the egress observer of %s: %s", ifname,
@@ -922,9 +932,11 @@ static int detach_iface(const char *ifname, bool keep)
 		return EXIT_FAIL;
 	}
 	if (!cur.ours && !pinned && tc_query(ifindex, false, &egress_id))
-		return not_attached(ifname, -ENOENT);
+		return repair_leftovers() > 0 ? EXIT_OK :
+		       not_attached(ifname, -ENOENT);
 	if (detach_hooks(ifname, ifindex, &cur))
 		return EXIT_FAIL;
+	crash_point("detach:hooks");
 	if (!keep)
 		guard_release(ifname, ifindex);
 	if (pinned && detach_pins(ifname, dir, keep))
@@ -958,7 +970,7 @@ static const struct cli_opt detach_options[] = {
 const struct cli_command detach_command = {
 	.name = "detach", .summary = "detach, drop the pins",
 	.about = "  Detach from IFACE and remove its pinned counters unless --keep-maps.\n",
-	.args = detach_args, .opts = detach_options,
+	.args = detach_args, .opts = detach_options, .writes = true,
 	.size = sizeof(struct detach_opts), .need = &priv_load,
 	.run = cmd_detach,
 };
@@ -1024,6 +1036,7 @@ static void status_one(const struct bpf_object *obj, const char *ifname,
 		json_string(dir);
 		printf(", \"other_layout\": ");
 		json_string(other);
+		health_iface_print(ifname, true);
 		printf("}");
 		return;
 	}
@@ -1037,6 +1050,7 @@ static void status_one(const struct bpf_object *obj, const char *ifname,
 		printf("  (its pins are of map ABI %u, this tcpflags' %u: "
 		       "'tcpflags detach %s' before attaching it)\n", meta.abi,
 		       TCPF_ABI_VERSION, ifname);
+	health_iface_print(ifname, false);
 }
 
 /* The registry's pins, by scope, with this build's layout versions, and
@@ -1097,11 +1111,11 @@ static int cmd_status(void *opts)
 	slots = map_pinned_entries(TCPF_MAP_SYNS, NULL);
 	conns = (unsigned long long)buckets * TCPF_FLOW_WAYS;
 	if (json && !buckets) {
-		printf("]}\n");	/* no flow table: nothing attached here */
+		printf("]");	/* no flow table: nothing attached here */
 	} else if (json) {
 		printf("], \"flow_table\": {\"connections\": %llu, "
 		       "\"bytes_per_connection\": %zu, \"half_open\": %u, "
-		       "\"bytes_per_half_open\": %zu}}\n", conns,
+		       "\"bytes_per_half_open\": %zu}", conns,
 		       sizeof(struct tcpf_flow_entry), slots,
 		       sizeof(struct tcpf_syn));
 	} else if (!shown) {
@@ -1118,6 +1132,9 @@ static int cmd_status(void *opts)
 	if (!json && shown)
 		status_pins(skel ? skel->obj : NULL);
 	tcpflags_bpf__destroy(skel);
+	health_ns_print(json);	/* partial state, stale namespaces */
+	if (json)
+		printf("}\n");
 	return EXIT_OK;
 }
 

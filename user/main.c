@@ -7,6 +7,7 @@
 #include "flows.h"
 #include "loader.h"
 #include "guard.h"
+#include "prune.h"
 #include "rulecmd.h"
 #include "log.h"
 #include "stats.h"
@@ -19,7 +20,7 @@
 static const struct cli_command *const commands[] = {
 	&attach_command, &detach_command, &status_command, &stats_command,
 	&flows_command, &rule_command, &apply_command, &guard_command,
-	&reset_command,
+	&reset_command, &prune_command,
 	&top_command, &exporter_command, NULL,
 };
 

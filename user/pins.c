@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include <linux/magic.h>
 #include <bpf/bpf.h>
+#include "crashpoint.h"
 #include "log.h"
 #include "pins.h"
 
@@ -71,8 +72,7 @@ int iface_lookup(const char *ifname, unsigned int *ifindex)
 	return 0;
 }
 
-/* The namespace cookie; the inode number only where cookies are missing. */
-static int netns_id(unsigned long long *id)
+int pins_netns_id(unsigned long long *id)
 {
 	__u64 cookie = 0;
 	socklen_t len = sizeof(cookie);
@@ -101,12 +101,31 @@ static int netns_id(unsigned long long *id)
 int pins_ns_dir(char *buf, size_t size)
 {
 	unsigned long long id = 0;
-	int err = netns_id(&id);
+	int err = pins_netns_id(&id);
 
 	if (err)
 		return err;
 	if ((size_t)snprintf(buf, size, "%s/ns%llu", TCPF_PIN_ROOT, id) >= size)
 		return -ENAMETOOLONG;
+	return 0;
+}
+
+int pins_run_dir(char *buf, size_t size, int make)
+{
+	char ns[PATH_MAX];
+	int err = pins_ns_dir(ns, sizeof(ns));
+
+	if (err)
+		return err;
+	if ((size_t)snprintf(buf, size, "%s%s", TCPF_RUN_ROOT,
+			     strrchr(ns, '/')) >= size)
+		return -ENAMETOOLONG;
+	if (!make)
+		return 0;
+	if (mkdir(TCPF_RUN_ROOT, 0700) && errno != EEXIST)
+		return -errno;
+	if (mkdir(buf, 0700) && errno != EEXIST)
+		return -errno;
 	return 0;
 }
 
@@ -172,6 +191,8 @@ static int scan_pins(const char *dir, int count_only)
 		else if (!count_only && unlink(path))
 			pr_warn("cannot remove pin %s: %s", path,
 				strerror(errno));
+		else if (!count_only)
+			crash_point("detach:pin");
 	}
 	closedir(d);
 	return subdirs;
@@ -194,6 +215,34 @@ int pins_remove(const char *ifname)
 		return 0;
 	scan_pins(dir, 0);
 	rmdir(dir);
+	return 0;
+}
+
+int pins_remove_ns(const char *nsdir)
+{
+	char sub[PATH_MAX + 300];
+	struct dirent *de;
+	DIR *d = opendir(nsdir);
+
+	if (!d)
+		return errno == ENOENT ? 0 : -errno;
+	while ((de = readdir(d))) {
+		struct stat st;
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(sub, sizeof(sub), "%s/%s", nsdir, de->d_name);
+		if (stat(sub, &st) == 0 && S_ISDIR(st.st_mode)) {
+			scan_pins(sub, 0);
+			if (rmdir(sub) && errno != ENOENT)
+				pr_warn("cannot remove %s: %s", sub,
+					strerror(errno));
+		}
+	}
+	closedir(d);
+	scan_pins(nsdir, 0);
+	if (rmdir(nsdir) && errno != ENOENT)
+		return -errno;
 	return 0;
 }
 

@@ -11,14 +11,13 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "counters.h"
+#include "crashpoint.h"
 #include "log.h"
 #include "pfxtable.h"
 #include "maps.h"
 #include "pins.h"
 #include "policy.h"
 #include "privs.h"
-
-#define RUN_DIR "/run/tcpflags"
 
 static const char *const drop_names[TCPF_DROP_MAX] = {
 	TCPF_DROP_REASONS(TCPF_X_NAME)
@@ -40,15 +39,12 @@ const char *drop_reason_name(__u32 r)
 
 int policy_source_path(const char *ifname, char *buf, size_t size)
 {
-	char ns[PATH_MAX];
-	const char *base;
-	int err = pins_ns_dir(ns, sizeof(ns));
+	char dir[PATH_MAX];
+	int err = pins_run_dir(dir, sizeof(dir), 0);
 
 	if (err)
 		return err;
-	base = strrchr(ns, '/');
-	if ((size_t)snprintf(buf, size, "%s%s/%s.rules", RUN_DIR, base,
-			     ifname) >= size)
+	if ((size_t)snprintf(buf, size, "%s/%s.rules", dir, ifname) >= size)
 		return -ENAMETOOLONG;
 	return 0;
 }
@@ -95,14 +91,12 @@ static int save_source(const char *ifname, const struct ruleset *rs,
 	char tmp[PATH_MAX + 8], *buf = NULL;
 	size_t size = 1 << 20;
 	FILE *f;
-	int ret = policy_source_path(ifname, path, psize);
+	int ret = pins_run_dir(tmp, sizeof(tmp), 1);
 
+	if (!ret)
+		ret = policy_source_path(ifname, path, psize);
 	if (ret)
 		return ret;
-	mkdir(RUN_DIR, 0700);
-	snprintf(tmp, sizeof(tmp), "%s", path);
-	*strrchr(tmp, '/') = '\0';
-	mkdir(tmp, 0700);
 	do {
 		/* large sets: grow until the text fits */
 		free(buf);
@@ -123,31 +117,6 @@ static int save_source(const char *ifname, const struct ruleset *rs,
 	if (!ret)
 		ret = priv_protect_ns(priv_pins_group());
 	return ret;
-}
-
-int policy_lock(const char *ifname)
-{
-	char path[PATH_MAX + 8], dir[PATH_MAX];
-	int fd;
-
-	if (policy_source_path(ifname, dir, sizeof(dir)))
-		return -1;
-	snprintf(path, sizeof(path), "%s.lock", dir);
-	mkdir(RUN_DIR, 0700);
-	*strrchr(dir, '/') = '\0';
-	mkdir(dir, 0700);
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (fd >= 0 && flock(fd, LOCK_EX)) {
-		close(fd);
-		fd = -1;
-	}
-	return fd;
-}
-
-void policy_unlock(int fd)
-{
-	if (fd >= 0)
-		close(fd);
 }
 
 int policy_replace(const char *ifname, const struct ruleset *rs)
@@ -177,12 +146,12 @@ int policy_replace(const char *ifname, const struct ruleset *rs)
 
 void policy_forget(const char *ifname)
 {
-	char path[PATH_MAX], lock[PATH_MAX + 8];
+	char path[PATH_MAX], pending[PATH_MAX + 8];
 
 	if (policy_source_path(ifname, path, sizeof(path)))
 		return;
-	snprintf(lock, sizeof(lock), "%s.lock", path);
-	unlink(lock);
+	snprintf(pending, sizeof(pending), "%s.new", path);
+	unlink(pending);
 	unlink(path);
 	*strrchr(path, '/') = '\0';
 	rmdir(path);	/* the namespace's directory, once empty */
@@ -202,19 +171,28 @@ static void fill_ports(struct tcpf_port_table *t, const struct compiled *c)
 					any[side]->w[w];
 }
 
-/* Rule set `set`, with its prefix trie and port table: one map write. */
-static int write_set(int fd, __u32 set, const struct compiled *c)
+/* A compiled rule set as the map holds it, with its prefix trie and
+ * port table (s zeroed). */
+static int build_set(struct tcpf_set *s, const struct compiled *c)
 {
 	const struct tcpf_bitmap any[2] = { c->rs.src_any, c->rs.dst_any };
-	struct tcpf_set *s = calloc(1, sizeof(*s));
-	int err = s ? pfx_trie_build(&s->pfx, c->pfx, c->npfx, any) : -ENOMEM;
+	int err = pfx_trie_build(&s->pfx, c->pfx, c->npfx, any);
 
 	if (!err) {
 		s->rs = c->rs;
 		fill_ports(&s->ports, c);
-		if (bpf_map_update_elem(fd, &set, s, BPF_ANY))
-			err = -errno;
 	}
+	return err;
+}
+
+/* Rule set `set`: one map write. */
+static int write_set(int fd, __u32 set, const struct compiled *c)
+{
+	struct tcpf_set *s = calloc(1, sizeof(*s));
+	int err = s ? build_set(s, c) : -ENOMEM;
+
+	if (!err && bpf_map_update_elem(fd, &set, s, BPF_ANY))
+		err = -errno;
 	free(s);
 	return err;
 }
@@ -257,6 +235,8 @@ int policy_write(const struct policy_maps *m, const struct ruleset *rs,
 	set = !(pol.active & 1);
 	if (!err)
 		err = write_set(m->sets, set, c);
+	if (!err)
+		crash_point("rules:set");
 	/* fresh rules count from zero, before they can match */
 	zero = ncpu > 0 ? calloc((size_t)ncpu, sizeof(*zero)) : NULL;
 	for (__u32 id = 1; !err && zero && id <= TCPF_RULES_MAX; id++) {
@@ -285,20 +265,29 @@ int policy_install(const char *ifname, const struct ruleset *rs,
 		   const __u32 *fresh_ids, int nfresh)
 {
 	int fds[NMAPS], err = open_maps(ifname, fds, map_ids, NMAPS);
-	char path[PATH_MAX], tmp[PATH_MAX + 8];
+	char path[PATH_MAX] = "", tmp[PATH_MAX + 8];
 	struct policy_maps m;
 
 	if (err)
 		return err;
 	m = (struct policy_maps){ fds[0], fds[1], fds[2] };
-	/* the source is written first: rules never go live unsaved */
+	/*
+	 * The source is written first (IFACE.rules.new): rules never go live
+	 * unsaved.  Killed before the switch, the old set is in force and the
+	 * new source is pending; killed after it, before the rename, the new
+	 * one is: policy_settle() tells them apart and finishes.
+	 */
 	err = save_source(ifname, rs, path, sizeof(path));
-	if (!err)
+	if (!err) {
+		crash_point("rules:saved");
 		err = policy_write(&m, rs, fresh_ids, nfresh);
+	}
+	if (!err)
+		crash_point("rules:switched");
 	snprintf(tmp, sizeof(tmp), "%s.new", path);
 	if (!err && rename(tmp, path))
 		err = -errno;
-	if (err)
+	if (err && path[0])
 		unlink(tmp);
 	for (int i = 0; i < NMAPS; i++)
 		close(fds[i]);
@@ -324,5 +313,188 @@ int policy_read_counts(const char *ifname,
 	for (int i = 0; i < 2; i++)
 		if (fds[i] >= 0)
 			close(fds[i]);
+	return err;
+}
+
+/* ------------------------------------------------ after a killed change */
+
+/* The rule set in force: the active half of the double buffer.  A policy
+ * never switched (generation 0) passes everything: *never set. */
+static int read_in_force(int pol_fd, int sets_fd, struct tcpf_set *s,
+			 bool *never)
+{
+	struct tcpf_policy pol = {};
+	__u32 key = 0;
+
+	if (bpf_map_lookup_elem(pol_fd, &key, &pol))
+		return -errno;
+	*never = pol.generation == 0;
+	key = pol.active & 1;
+	if (!*never && bpf_map_lookup_elem(sets_fd, &key, s))
+		return -errno;
+	return 0;
+}
+
+/*
+ * Is the set in force exactly what rs compiles to?  Byte for byte: the
+ * compile is deterministic (no random salt, the buffers zeroed).  A
+ * policy never switched is the empty set that passes.
+ */
+static bool same_set(const struct ruleset *rs, const struct tcpf_set *live,
+		     bool never, struct tcpf_set *scratch)
+{
+	struct compiled *c;
+	bool same = false;
+
+	if (never)
+		return rs->nrules == 0 && rs->default_action == TCPF_ACT_PASS;
+	c = calloc(1, sizeof(*c));
+	memset(scratch, 0, sizeof(*scratch));
+	if (c && !ruleset_compile(rs, c) && !build_set(scratch, c))
+		same = !memcmp(scratch, live, sizeof(*live));
+	if (c)
+		compiled_free(c);
+	free(c);
+	return same;
+}
+
+/* Does the source at path (absent: the empty set) compile to live? */
+static bool source_in_force(const char *path, const struct tcpf_set *live,
+			    bool never, struct tcpf_set *scratch)
+{
+	struct ruleset *rs = malloc(sizeof(*rs));
+	char err[256];
+	bool same = false;
+
+	if (!rs)
+		return false;
+	ruleset_init(rs);
+	if (faccessat(AT_FDCWD, path, F_OK, AT_EACCESS) ||
+	    !ruleset_parse_file(path, rs, err,
+						      sizeof(err)))
+		same = same_set(rs, live, never, scratch);
+	ruleset_free(rs);
+	free(rs);
+	return same;
+}
+
+struct check_ctx {
+	int fds[2];                 /* tcpf_policy, tcpf_rulesets */
+	struct tcpf_set *live, *scratch;
+	bool never;
+	char path[PATH_MAX], pending[PATH_MAX + 8];
+};
+
+static void check_end(struct check_ctx *x)
+{
+	for (int i = 0; i < 2; i++)
+		if (x->fds[i] >= 0)
+			close(x->fds[i]);
+	free(x->live);
+	free(x->scratch);
+}
+
+/* Values of this build's size: pins another version left may not be. */
+static int value_size_is(int fd, __u32 size)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return -errno;
+	return info.value_size == size ? 0 : -EPROTO;
+}
+
+static int check_start(const char *ifname, struct check_ctx *x)
+{
+	int err;
+
+	memset(x, 0, sizeof(*x));
+	x->fds[0] = x->fds[1] = -1;
+	err = map_open(TCPF_MAP_POLICY, ifname, false, &x->fds[0]);
+	if (!err)
+		err = map_open(TCPF_MAP_RULESETS, ifname, false, &x->fds[1]);
+	if (!err)
+		err = value_size_is(x->fds[0], sizeof(struct tcpf_policy));
+	if (!err)
+		err = value_size_is(x->fds[1], sizeof(struct tcpf_set));
+	if (!err)
+		err = policy_source_path(ifname, x->path, sizeof(x->path));
+	x->live = err ? NULL : malloc(sizeof(*x->live));
+	x->scratch = err ? NULL : malloc(sizeof(*x->scratch));
+	if (!err && (!x->live || !x->scratch))
+		err = -ENOMEM;
+	if (!err)
+		err = read_in_force(x->fds[0], x->fds[1], x->live, &x->never);
+	snprintf(x->pending, sizeof(x->pending), "%s.new", x->path);
+	if (err)
+		check_end(x);
+	return err;
+}
+
+int policy_check(const char *ifname, struct rules_check *rc)
+{
+	struct check_ctx x;
+	int err = check_start(ifname, &x);
+
+	memset(rc, 0, sizeof(*rc));
+	if (err)
+		return err;
+	rc->pending = !faccessat(AT_FDCWD, x.pending, F_OK, AT_EACCESS);
+	if (source_in_force(x.path, x.live, x.never, x.scratch))
+		rc->in_force = RULES_SAVED;
+	else if (rc->pending &&
+		 source_in_force(x.pending, x.live, x.never, x.scratch))
+		rc->in_force = RULES_PENDING;
+	else
+		rc->in_force = RULES_OTHER;
+	check_end(&x);
+	return 0;
+}
+
+int policy_settle(const char *ifname, char *did, size_t size)
+{
+	struct ruleset *rs = NULL;
+	struct check_ctx x;
+	int err = check_start(ifname, &x);
+
+	did[0] = '\0';
+	if (err == -ENOENT || err == -EPROTO)
+		return 0;	/* no rule maps, or another version's: not ours */
+	if (err)
+		return err;
+	if (!faccessat(AT_FDCWD, x.pending, F_OK, AT_EACCESS)) {
+		/* a change killed after its switch is finished, else undone */
+		if (source_in_force(x.pending, x.live, x.never, x.scratch) &&
+		    !rename(x.pending, x.path)) {
+			snprintf(did, size, "the rule change it made is kept");
+		} else {
+			unlink(x.pending);
+			snprintf(did, size, "the rule change it began is dropped");
+		}
+	}
+	if (source_in_force(x.path, x.live, x.never, x.scratch))
+		goto out;
+	/* the maps hold a set no source describes: the saved one goes in */
+	rs = malloc(sizeof(*rs));
+	err = rs ? policy_load(ifname, rs) : -ENOMEM;
+	if (!err) {
+		struct policy_maps m = { x.fds[0], x.fds[1], -1 };
+
+		static const __u32 none[1];
+
+		err = map_open(TCPF_MAP_RHITS, ifname, false, &m.hits);
+		if (!err)	/* the hits stay: no rule is new */
+			err = policy_write(&m, rs, none, 0);
+		if (m.hits >= 0)
+			close(m.hits);
+		ruleset_free(rs);
+	}
+	if (!err)
+		snprintf(did + strlen(did), size - strlen(did), "%sthe saved "
+			 "rule set is in force again", did[0] ? "; " : "");
+out:
+	free(rs);
+	check_end(&x);
 	return err;
 }

@@ -37,12 +37,30 @@ int policy_write(const struct policy_maps *m, const struct ruleset *rs,
  * text) keep their hit counters, new or changed ones start from zero. */
 int policy_replace(const char *ifname, const struct ruleset *rs);
 
-/* Serialise rule changes of one interface (flock); -1 if it cannot. */
-int policy_lock(const char *ifname);
-void policy_unlock(int fd);
-
-/* Remove the saved source (detach). */
+/* Remove the saved source, and one being installed (detach). */
 void policy_forget(const char *ifname);
+
+/*
+ * Which rule set is in force, judged by compiling the candidates and
+ * comparing with the active half of tcpf_rulesets byte for byte: the
+ * saved source, the one a killed change left pending (IFACE.rules.new),
+ * or neither (the maps kept by a detach that did not finish).
+ */
+enum rules_in_force { RULES_SAVED, RULES_PENDING, RULES_OTHER };
+struct rules_check {
+	bool pending;                   /* IFACE.rules.new is there */
+	enum rules_in_force in_force;
+};
+/* -ENOENT when the rule maps are not pinned. */
+int policy_check(const char *ifname, struct rules_check *rc);
+
+/*
+ * After a writer was killed (the caller holds the lock): a pending source
+ * in force is renamed in, one not in force removed; a set in force that
+ * no source describes is replaced by the saved one.  What it did goes to
+ * did ("" if nothing).  0 (also when the maps are not pinned) or -errno.
+ */
+int policy_settle(const char *ifname, char *did, size_t size);
 
 /* Hits per rule id and drops per reason. */
 int policy_read_counts(const char *ifname,

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "cli.h"
+#include "crashpoint.h"
 #include "log.h"
 #include "maps.h"
 #include "pins.h"
@@ -202,18 +203,14 @@ static int rule_default(const struct rule_opts *o)
 	return rule_flush_default(o->iface.name, o->action, false);
 }
 
-/* A change: one at a time, each rewrites the unused rule set. */
+/* A change (the dispatcher holds the namespace's lock: writes), each
+ * rewrites the unused rule set. */
 static int locked(const struct rule_opts *o,
 		  int (*change)(const struct rule_opts *o))
 {
-	int ret = target(o->iface.name), lock;
+	int ret = target(o->iface.name);
 
-	if (ret != EXIT_OK)
-		return ret;
-	lock = policy_lock(o->iface.name);
-	ret = change(o);
-	policy_unlock(lock);
-	return ret;
+	return ret != EXIT_OK ? ret : change(o);
 }
 
 static int run_add(void *opts)
@@ -253,7 +250,7 @@ static int run_apply(void *opts)
 	const char *ifname = o->iface.name;
 	struct ruleset *rs;
 	char err[512];
-	int ret = target(ifname), lock;
+	int ret = target(ifname);
 
 	if (ret != EXIT_OK)
 		return ret;
@@ -273,9 +270,9 @@ static int run_apply(void *opts)
 		free(rs);
 		return ret == -EINVAL ? EXIT_USAGE : EXIT_FAIL;
 	}
-	lock = policy_lock(ifname);
+	if (rs->has_guard)
+		crash_point("apply:guard");
 	ret = policy_replace(ifname, rs);
-	policy_unlock(lock);
 	if (ret)
 		pr_warn("cannot install the rules of %s: %s", ifname,
 			policy_strerror(ret));
@@ -336,15 +333,17 @@ static const struct cli_opt apply_args[] = {
 };
 
 #define RULE_CMD .size = sizeof(struct rule_opts)
+/* a change: the namespace's writer lock (user/lock.h) */
+#define RULE_WRITER RULE_CMD, .writes = true
 
 static const struct cli_command rule_add_cmd = {
 	.name = "rule add", .summary = "add a rule (live)",
 	.about = rule_grammar, .args = add_args, .raw = true,
-	.run = run_add, .need = &priv_write, RULE_CMD,
+	.run = run_add, .need = &priv_write, RULE_WRITER,
 };
 static const struct cli_command rule_del_cmd = {
 	.name = "rule del", .summary = "remove a rule",
-	.args = del_args, .run = run_del, .need = &priv_write, RULE_CMD,
+	.args = del_args, .run = run_del, .need = &priv_write, RULE_WRITER,
 };
 static const struct cli_command rule_list_cmd = {
 	.name = "rule list", .summary = "the rules with their hits",
@@ -353,12 +352,12 @@ static const struct cli_command rule_list_cmd = {
 };
 static const struct cli_command rule_flush_cmd = {
 	.name = "rule flush", .summary = "remove every rule",
-	.args = iface_only, .run = run_flush, .need = &priv_write, RULE_CMD,
+	.args = iface_only, .run = run_flush, .need = &priv_write, RULE_WRITER,
 };
 static const struct cli_command rule_default_cmd = {
 	.name = "rule default", .summary = "what no rule matches gets",
 	.args = default_args, .run = run_default, .need = &priv_write,
-	RULE_CMD,
+	RULE_WRITER,
 };
 
 static const struct cli_command *const rule_subs[] = {
@@ -377,5 +376,5 @@ const struct cli_command apply_command = {
 		 "  line as for 'rule add', '#' comments, 'set NAME PFX...' prefix sets\n"
 		 "  (used as @NAME), 'default pass|drop', 'guard MODE port LIST ...'\n"
 		 "  (the guard's options as words, without --).\n",
-	.args = apply_args, .run = run_apply, .need = &priv_write, RULE_CMD,
+	.args = apply_args, .run = run_apply, .need = &priv_write, RULE_WRITER,
 };

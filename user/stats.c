@@ -328,7 +328,7 @@ const struct cli_command reset_command = {
 	.name = "reset", .summary = "zero the counters",
 	.about = "  Zero IFACE's counters (flag patterns, phases, rule hits, drops,\n"
 		 "  SYN sources); the flow table and the rules stay.\n",
-	.args = reset_args,
+	.args = reset_args, .writes = true,
 	.size = sizeof(struct reset_opts), .need = &priv_write,
 	.run = cmd_reset,
 };
