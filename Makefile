@@ -63,7 +63,7 @@ SKELS    := tcpflags empty livegen
 CORE     := log cli privs rules pfxtable policy pins maps counters attached guardstate \
 	    snapshot report timefmt egress glist layout migrate
 CMDS     := main loader guard stats flows rulecmd exporter exphttp top top_model \
-	    top_draw top_input glistcmd
+	    top_draw top_input glistcmd completion
 # test and bench programs: tests/NAME.c, linked with the core ...
 CORE_PROGS := test_bpf test_flow test_user test_rules test_policy \
 	      bench bench_policy fuzz
