@@ -46,6 +46,7 @@ enum cli_complete {
 	CLI_COMPLETE_TIMEOUT,	/* STATE=SECONDS: the state and the '=' */
 	CLI_COMPLETE_RULE,	/* the words of a rule (user/rules.c) */
 	CLI_COMPLETE_GUARD,	/* a guard mode, or allow|deny and their words */
+	CLI_COMPLETE_GROUP,	/* a group's name */
 };
 
 struct cli_word {

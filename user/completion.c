@@ -63,7 +63,7 @@ static int leaves(const struct cli_command **out, int max)
 
 /* What a value completes to, as the script's word for it: "words=a|b",
  * "iface", "attached", "file", "rule-id", "state", "state=", "rule",
- * "guard" ("..." after a list: it takes the rest), "none". */
+ * "guard", "group" ("..." after a list: it takes the rest), "none". */
 static void value_kind(const struct cli_opt *o, char *buf, size_t size)
 {
 	bool list = o->kind == CLI_WORDS || o->kind == CLI_IFACES;
@@ -77,6 +77,7 @@ static void value_kind(const struct cli_opt *o, char *buf, size_t size)
 	case CLI_COMPLETE_TIMEOUT: k = "state="; break;
 	case CLI_COMPLETE_RULE: k = "rule"; break;
 	case CLI_COMPLETE_GUARD: k = "guard"; break;
+	case CLI_COMPLETE_GROUP: k = "group"; break;
 	case CLI_COMPLETE_KIND:
 		if (o->kind == CLI_IFACE || o->kind == CLI_IFACES)
 			k = "iface";
@@ -514,6 +515,10 @@ static const char script[] =
 	"\t\t\t\tfi\n"
 	"\t\t\tdone\n"
 	"\t\tfi ;;\n"
+	"\tgroup)\n"
+	"\t\tlocal IFS=$'\\n'\n"
+	"\t\t# shellcheck disable=SC2207\n"
+	"\t\tCOMPREPLY+=($(compgen -g -- \"$cur\")) ;;\n"
 	"\tstate)\n"
 	"\t\t# shellcheck disable=SC2046\n"
 	"\t\t__tcpflags_reply \"$cur\" $(__tcpflags_states) ;;\n"

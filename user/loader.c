@@ -823,6 +823,7 @@ static const struct cli_opt attach_options[] = {
 	  .help = "start with FILE's rule set (see 'tcpflags apply')" },
 	{ .name = "group", .short_name = 'g', .kind = CLI_CALL,
 	  .call = parse_group, .metavar = "GROUP",
+	  .complete = CLI_COMPLETE_GROUP,
 	  .help = "GROUP may read the pins (kept; root: only root)" },
 	{ 0 },
 };
