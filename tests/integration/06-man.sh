@@ -359,7 +359,7 @@ run_examples "tcpflags-rules.5 example" "$TMP/ex-rules.sh"
 srv "$TCPF" rule flush "$LAB_SRV_IF" >/dev/null
 out=$(srv "$TCPF" apply "$LAB_SRV_IF" "$TMP/ex.rules" 2>&1)
 check_eq "tcpflags-rules.5: its example file applies" "$?" 0
-[ -n "$out" ] && sed "s/^/# /" <<<"$out"
+[ -n "$out" ] && echo "# ${out//$'\n'/$'\n'# }"
 n=$(srv "$TCPF" rule list "$LAB_SRV_IF" --json | grep -o '"id": ' | wc -l)
 check_eq "tcpflags-rules.5: its example file's rules are all in force" "$n" \
     "$(grep -cvE '^(#|set |default |guard |$)' "$TMP/ex.rules")"
