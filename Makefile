@@ -64,7 +64,7 @@ CORE     := log cli privs rules pfxtable policy pins maps counters attached guar
 	    snapshot report timefmt egress glist layout migrate lock repair \
 	    stale crashpoint
 CMDS     := main loader guard stats flows rulecmd exporter exphttp top top_model \
-	    top_draw top_input glistcmd health prune
+	    top_draw top_input glistcmd health prune completion
 # test and bench programs: tests/NAME.c, linked with the core ...
 CORE_PROGS := test_bpf test_flow test_user test_rules test_policy \
 	      bench bench_policy fuzz inforce

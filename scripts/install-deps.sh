@@ -11,9 +11,11 @@ PKGS="make gcc clang llvm pkg-config libbpf-dev libxdp-dev libelf-dev zlib1g-dev
 # promtool checks the exporter's output; Debian ships it in the prometheus
 # package, whose server is installed with it but not started (below).
 # clang-16 and clang-19 are the verifier matrix's other compilers
-# (scripts/verify.sh, `make verify`).
+# (scripts/verify.sh, `make verify`).  mandoc, man-db and groff-base lint
+# and render the man pages (tests/integration/06-man.sh).
 if [ "${1:-}" = --test ]; then
     PKGS="$PKGS prometheus clang-16 clang-19"
+    PKGS="$PKGS mandoc man-db groff-base"
 fi
 
 missing=""

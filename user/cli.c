@@ -338,11 +338,15 @@ static void short_synopsis(const struct cli_command *cmd, char *buf,
 void cli_table(const struct cli_command *const *table, FILE *f)
 {
 	char syn[128];
+	int name = 8;	/* the names' column; the synopsis gives up the rest */
 
+	for (int i = 0; table[i]; i++)
+		if ((int)strlen(table[i]->name) > name)
+			name = (int)strlen(table[i]->name);
 	for (int i = 0; table[i]; i++) {
-		short_synopsis(table[i], syn, sizeof(syn), 34);
-		fprintf(f, "  %-8s %-34s %s\n", table[i]->name, syn,
-			table[i]->summary);
+		short_synopsis(table[i], syn, sizeof(syn), (size_t)(42 - name));
+		fprintf(f, "  %-*s %-*s %s\n", name, table[i]->name, 42 - name,
+			syn, table[i]->summary);
 	}
 }
 

@@ -36,6 +36,19 @@ enum cli_kind {
 #define CLI_REPEAT	0x2	/* may be given again (usage says "...") */
 #define CLI_HIDDEN	0x4	/* not in --help (make bench's options) */
 
+/* What shell completion offers for a value, where its kind does not say
+ * enough (by the kind: an enum's words, an interface, a file's name). */
+enum cli_complete {
+	CLI_COMPLETE_KIND,	/* what the kind says; nothing for a number */
+	CLI_COMPLETE_ATTACHED,	/* an interface `status` lists */
+	CLI_COMPLETE_RULE_ID,	/* an id `rule list IFACE` shows */
+	CLI_COMPLETE_STATE,	/* a connection state (not none) */
+	CLI_COMPLETE_TIMEOUT,	/* STATE=SECONDS: the state and the '=' */
+	CLI_COMPLETE_RULE,	/* the words of a rule (user/rules.c) */
+	CLI_COMPLETE_GUARD,	/* a guard mode, or allow|deny and their words */
+	CLI_COMPLETE_GROUP,	/* a group's name */
+};
+
 struct cli_word {
 	const char *word;
 	int value;
@@ -69,6 +82,7 @@ struct cli_opt {
 	 * wrong, for "tcpflags: --NAME: WHY") and return nonzero */
 	int (*call)(const char *arg, void *opts, char *why, size_t size);
 	unsigned int flags;	/* CLI_REQUIRED, CLI_REPEAT, CLI_HIDDEN */
+	enum cli_complete complete;
 };
 
 struct cli_command {
@@ -99,10 +113,15 @@ struct cli_command {
 	const struct cli_command *const *subs;	/* ended by NULL */
 };
 
-/* The IFACE argument (a struct cli_iface member), and --json (a bool). */
+/* The IFACE argument (a struct cli_iface member): any interface, or one
+ * tcpflags is attached to (what completion offers); and --json (a bool). */
 #define CLI_ARG_IFACE(type, member)					\
 	{ .name = "interface", .kind = CLI_IFACE,			\
 	  .offset = offsetof(type, member), .metavar = "IFACE" }
+#define CLI_ARG_ATTACHED(type, member)					\
+	{ .name = "interface", .kind = CLI_IFACE,			\
+	  .offset = offsetof(type, member), .metavar = "IFACE",		\
+	  .complete = CLI_COMPLETE_ATTACHED }
 #define CLI_OPT_JSON(type, member)					\
 	{ .name = "json", .short_name = 'j', .kind = CLI_FLAG,		\
 	  .offset = offsetof(type, member), .help = "one JSON object" }

@@ -795,7 +795,7 @@ static int cmd_exporter(void *opts)
 static const struct cli_opt exporter_args[] = {
 	{ .name = "interfaces", .kind = CLI_IFACES,
 	  .offset = offsetof(struct exporter_opts, ifaces),
-	  .metavar = "[IFACE...]" },
+	  .metavar = "[IFACE...]", .complete = CLI_COMPLETE_ATTACHED },
 	{ 0 },
 };
 

@@ -213,12 +213,13 @@ static int cmd_flows(void *opts)
 #define FLOWS(m) offsetof(struct flows_opts, m)
 
 static const struct cli_opt flows_args[] = {
-	CLI_ARG_IFACE(struct flows_opts, iface), { 0 },
+	CLI_ARG_ATTACHED(struct flows_opts, iface), { 0 },
 };
 
 static const struct cli_opt flows_options[] = {
 	{ .name = "state", .short_name = 's', .kind = CLI_CALL,
 	  .call = parse_state, .metavar = "STATE",
+	  .complete = CLI_COMPLETE_STATE,
 	  .help = "only the connections in STATE (established, ...)" },
 	CLI_OPT_JSON(struct flows_opts, json),
 	{ .name = "limit", .short_name = 'l', .kind = CLI_INT,

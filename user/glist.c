@@ -306,6 +306,11 @@ static const char *const op_names[] = {
 };	/* GLIST_SET: no word of its own */
 #define NOPS ((int)(sizeof(op_names) / sizeof(op_names[0])))
 
+const char *glist_op_name(int op)
+{
+	return op >= 0 && op < NOPS ? op_names[op] : NULL;
+}
+
 void glist_req_free(struct glist_req *r)
 {
 	free(r->p);

@@ -80,6 +80,9 @@ void glist_counts(const char *ifname, __u32 slot, __u32 now,
 /* GLIST_SET: the list becomes the prefixes (a rules file's guard line) */
 enum glist_op { GLIST_ADD, GLIST_DEL, GLIST_LIST, GLIST_FLUSH, GLIST_SET };
 
+/* The word of op ("add" ...), NULL for one without (GLIST_SET and on). */
+const char *glist_op_name(int op);
+
 /* A list command as given. */
 struct glist_req {
 	int list;                /* enum tcpf_glist_id; -1: not a list command */

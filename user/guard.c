@@ -496,9 +496,10 @@ static bool guard_writes(const void *opts)
 }
 
 static const struct cli_opt guard_args[] = {
-	CLI_ARG_IFACE(struct guard_opts, iface),
+	CLI_ARG_ATTACHED(struct guard_opts, iface),
 	{ .name = "mode", .kind = CLI_WORDS, .offset = G(mode),
-	  .metavar = "[MODE | allow|deny add|del|list|flush [PREFIX]...]" },
+	  .metavar = "[MODE | allow|deny add|del|list|flush [PREFIX]...]",
+	  .complete = CLI_COMPLETE_GUARD },
 	{ 0 },
 };
 

@@ -63,22 +63,54 @@ int guard_ports_parse(const char *s, struct guard_set *g, char *why,
 
 extern const char *const guard_mode_names[TCPF_GM_MAX];
 
+/* The settings of a guard line that take a whole number, besides
+ * port, engage and ratio (guard_words_parse()). */
+static const struct {
+	const char *word;
+	size_t off;
+	long long lo, hi;
+	const char *metavar;
+} ints[] = {
+	{ "syn-rate", offsetof(struct guard_set, syn_on), 1, 1000000000, "N" },
+	{ "calm-rate", offsetof(struct guard_set, syn_off), 0, 1000000000, "N" },
+	{ "calm", offsetof(struct guard_set, calm), 1, 86400, "SECONDS" },
+	{ "rate", offsetof(struct guard_set, rate), 1, 1000000000, "N" },
+	{ "burst", offsetof(struct guard_set, burst), 1, 1000000000, "N" },
+	{ "global-rate", offsetof(struct guard_set, global_rate), 0, 1000000000, "N" },
+	{ "auth-min", offsetof(struct guard_set, auth_min), 1, 3600, "SECONDS" },
+	{ "auth-max", offsetof(struct guard_set, auth_max), 1, 3600, "SECONDS" },
+	{ "ttl", offsetof(struct guard_set, ttl), 1, 30 * 86400, "SECONDS" },
+	{ "rotate", offsetof(struct guard_set, rotate), 1, 86400, "SECONDS" },
+};
+
+#define GW_PORT "port"
+#define GW_ENGAGE "engage"
+#define GW_RATIO "ratio"
+
+const char *guard_setting(int i, const char **metavar)
+{
+	static const struct { const char *word, *metavar; } others[] = {
+		{ GW_PORT, "N[,N|N-M]" }, { GW_ENGAGE, "cookie|auth" },
+		{ GW_RATIO, "R" },
+	};
+	int n = (int)(sizeof(others) / sizeof(others[0]));
+
+	if (i >= 0 && i < n) {
+		*metavar = others[i].metavar;
+		return others[i].word;
+	}
+	i -= n;
+	if (i >= 0 && i < (int)(sizeof(ints) / sizeof(ints[0]))) {
+		*metavar = ints[i].metavar;
+		return ints[i].word;
+	}
+	return NULL;
+}
+
 /* A rules file's `guard MODE [WORD VALUE]...`: the options as words. */
 int guard_words_parse(char **w, int n, struct guard_set *g, char *why,
 		      size_t size)
 {
-	static const struct { const char *word; size_t off; long long lo, hi; } ints[] = {
-		{ "syn-rate", offsetof(struct guard_set, syn_on), 1, 1000000000 },
-		{ "calm-rate", offsetof(struct guard_set, syn_off), 0, 1000000000 },
-		{ "calm", offsetof(struct guard_set, calm), 1, 86400 },
-		{ "rate", offsetof(struct guard_set, rate), 1, 1000000000 },
-		{ "burst", offsetof(struct guard_set, burst), 1, 1000000000 },
-		{ "global-rate", offsetof(struct guard_set, global_rate), 0, 1000000000 },
-		{ "auth-min", offsetof(struct guard_set, auth_min), 1, 3600 },
-		{ "auth-max", offsetof(struct guard_set, auth_max), 1, 3600 },
-		{ "ttl", offsetof(struct guard_set, ttl), 1, 30 * 86400 },
-		{ "rotate", offsetof(struct guard_set, rotate), 1, 86400 },
-	};
 	int i;
 
 	guard_set_init(g);
@@ -104,12 +136,12 @@ int guard_words_parse(char **w, int n, struct guard_set *g, char *why,
 			snprintf(why, size, "guard: '%s' needs a value", k);
 			return -EINVAL;
 		}
-		if (!strcmp(k, "port")) {
+		if (!strcmp(k, GW_PORT)) {
 			if (guard_ports_parse(v, g, sub, sizeof(sub)))
 				goto bad;
 			continue;
 		}
-		if (!strcmp(k, "engage")) {
+		if (!strcmp(k, GW_ENGAGE)) {
 			g->engage = !strcmp(v, "cookie") ? TCPF_GM_COOKIE :
 				    !strcmp(v, "auth") ? TCPF_GM_AUTH : -1;
 			if (g->engage < 0) {
@@ -119,7 +151,7 @@ int guard_words_parse(char **w, int n, struct guard_set *g, char *why,
 			}
 			continue;
 		}
-		if (!strcmp(k, "ratio")) {
+		if (!strcmp(k, GW_RATIO)) {
 			double r;
 
 			if (cli_parse_seconds(v, 0, 1, &r, sub, sizeof(sub)))

@@ -40,6 +40,9 @@ int guard_ports_parse(const char *s, struct guard_set *g, char *why,
  * settings as `port LIST`, `rate N`, ... (the options without "--"). */
 int guard_words_parse(char **w, int n, struct guard_set *g, char *why,
 		      size_t size);
+/* Setting i of those words (from 0 on) and its value's name; NULL past
+ * the last (for `tcpflags completion` and the man page's test). */
+const char *guard_setting(int i, const char **metavar);
 
 extern const char *const guard_mode_names[TCPF_GM_MAX];
 extern const char *const guard_counter_names[TCPF_GC_MAX];

@@ -826,12 +826,14 @@ static const struct cli_opt attach_options[] = {
 	  .hi = 1 << 24, .help = "half-open handshake slots (default 65536)" },
 	{ .name = "timeout", .short_name = 't', .kind = CLI_CALL,
 	  .call = parse_timeout, .metavar = "STATE=SECONDS",
+	  .complete = CLI_COMPLETE_TIMEOUT,
 	  .flags = CLI_REPEAT, .help = "idle timeout of a state (see above)" },
 	{ .name = "rules", .short_name = 'r', .kind = CLI_PATH,
 	  .offset = ATTACH(rules_file), .metavar = "FILE",
 	  .help = "start with FILE's rule set (see 'tcpflags apply')" },
 	{ .name = "group", .short_name = 'g', .kind = CLI_CALL,
 	  .call = parse_group, .metavar = "GROUP",
+	  .complete = CLI_COMPLETE_GROUP,
 	  .help = "GROUP may read the pins (kept; root: only root)" },
 	{ 0 },
 };
@@ -956,7 +958,8 @@ static int cmd_detach(void *opts)
 
 static const struct cli_opt detach_args[] = {
 	{ .name = "interface", .kind = CLI_STRING,
-	  .offset = offsetof(struct detach_opts, ifname), .metavar = "IFACE" },
+	  .offset = offsetof(struct detach_opts, ifname), .metavar = "IFACE",
+	  .complete = CLI_COMPLETE_ATTACHED },
 	{ 0 },
 };
 

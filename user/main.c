@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "cli.h"
+#include "completion.h"
 #include "exporter.h"
 #include "flows.h"
 #include "loader.h"
@@ -17,17 +18,17 @@
 #define TCPF_VERSION "dev"
 #endif
 
-static const struct cli_command *const commands[] = {
+const struct cli_command *const tcpf_commands[] = {
 	&attach_command, &detach_command, &status_command, &stats_command,
 	&flows_command, &rule_command, &apply_command, &guard_command,
 	&reset_command, &prune_command,
-	&top_command, &exporter_command, NULL,
+	&top_command, &exporter_command, &completion_command, NULL,
 };
 
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: tcpflags [-v] COMMAND [ARGS]\n\ncommands:\n");
-	cli_table(commands, f);
+	cli_table(tcpf_commands, f);
 	fprintf(f, "\n  COMMAND --help for its options; -v shows libbpf/libxdp "
 		   "messages (-vv: debug)\n");
 }
@@ -63,7 +64,7 @@ int main(int argc, char **argv)
 		return EXIT_OK;
 	}
 	log_setup_libs();
-	cmd = cli_find(commands, argv[i]);
+	cmd = cli_find(tcpf_commands, argv[i]);
 	if (cmd)
 		return cli_dispatch(cmd, argc - i, argv + i);
 	pr_warn("unknown command '%s'", argv[i]);

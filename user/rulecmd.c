@@ -289,7 +289,7 @@ static int run_apply(void *opts)
 /* ------------------------------------------------------- the tables */
 
 #define RULE(m) offsetof(struct rule_opts, m)
-#define IFACE_ARG CLI_ARG_IFACE(struct rule_opts, iface)
+#define IFACE_ARG CLI_ARG_ATTACHED(struct rule_opts, iface)
 
 static const struct cli_word action_words[] = {
 	{ "pass", TCPF_ACT_PASS, false },
@@ -302,14 +302,16 @@ static const struct cli_opt iface_only[] = { IFACE_ARG, { 0 } };
 static const struct cli_opt add_args[] = {
 	IFACE_ARG,
 	{ .name = "rule", .kind = CLI_WORDS, .offset = RULE(words),
-	  .metavar = "[--priority N] MATCH... ACTION", .lo = 1 },
+	  .metavar = "[--priority N] MATCH... ACTION", .lo = 1,
+	  .complete = CLI_COMPLETE_RULE },
 	{ 0 },
 };
 
 static const struct cli_opt del_args[] = {
 	IFACE_ARG,
 	{ .name = "rule id", .kind = CLI_INT, .offset = RULE(id),
-	  .metavar = "ID", .lo = 1, .hi = TCPF_RULES_MAX },
+	  .metavar = "ID", .lo = 1, .hi = TCPF_RULES_MAX,
+	  .complete = CLI_COMPLETE_RULE_ID },
 	{ 0 },
 };
 

@@ -62,6 +62,17 @@ void ruleset_free(struct ruleset *rs)
 
 /* ------------------------------------------------------------ flags */
 
+/* The words for several flags at once, beside the flags' own names. */
+static const struct {
+	const char *name;
+	__u8 flags;
+} flag_sets[] = {
+	{ "ALL", ALL_FLAGS },
+	{ "NONE", 0 },
+};
+
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
 /* "SYN,ACK", "ALL", "NONE" -> a flag byte. */
 static int parse_flag_list(const char *s, __u8 *out, char *err, size_t len)
 {
@@ -73,14 +84,16 @@ static int parse_flag_list(const char *s, __u8 *out, char *err, size_t len)
 	strcpy(buf, s);
 	for (tok = strtok_r(buf, ",|", &save); tok;
 	     tok = strtok_r(NULL, ",|", &save)) {
+		size_t k;
 		int i;
 
-		if (!strcasecmp(tok, "ALL")) {
-			v |= ALL_FLAGS;
+		for (k = 0; k < ARRAY_LEN(flag_sets); k++)
+			if (!strcasecmp(tok, flag_sets[k].name))
+				break;
+		if (k < ARRAY_LEN(flag_sets)) {
+			v |= flag_sets[k].flags;
 			continue;
 		}
-		if (!strcasecmp(tok, "NONE"))
-			continue;
 		for (i = 0; i < TCPF_NFLAGS; i++)
 			if (!strcasecmp(tok, flag_name(i)))
 				break;
@@ -305,6 +318,15 @@ static int parse_names(const char *s, const char *what, __u32 *mask,
 	return 0;
 }
 
+/* A rate's unit after its number, and the seconds it stands for. */
+static const struct {
+	const char *unit;
+	__u64 seconds;
+} rate_units[] = {
+	{ "/s", 1 }, { "/sec", 1 }, { "/second", 1 },
+	{ "/m", 60 }, { "/min", 60 }, { "/minute", 60 },
+};
+
 /* "100", "100/s", "30/m" -> packets per second and the exact cost. */
 static int parse_rate(const char *s, __u64 *rate, __u64 *cost_ns, char *err,
 		      size_t len)
@@ -318,16 +340,15 @@ static int parse_rate(const char *s, __u64 *rate, __u64 *cost_ns, char *err,
 	if (errno || end == s || s[0] == '-')
 		return fail(err, len, "invalid rate '%s' (e.g. 100/s)", s);
 	if (*end == '/') {
-		end++;
-		if (!strcmp(end, "s") || !strcmp(end, "sec") ||
-		    !strcmp(end, "second"))
-			per = 1;
-		else if (!strcmp(end, "m") || !strcmp(end, "min") ||
-			 !strcmp(end, "minute"))
-			per = 60;
-		else
+		size_t k;
+
+		for (k = 0; k < ARRAY_LEN(rate_units); k++)
+			if (!strcmp(end, rate_units[k].unit))
+				break;
+		if (k == ARRAY_LEN(rate_units))
 			return fail(err, len, "invalid rate unit in '%s' "
 				    "(/s or /m)", s);
+		per = rate_units[k].seconds;
 	} else if (*end) {
 		return fail(err, len, "invalid rate '%s' (e.g. 100/s)", s);
 	}
@@ -517,28 +538,36 @@ static int parse_burst(struct rule_in *in, const char *s)
 	return 0;
 }
 
+/* The words of `ratelimit RATE [burst N] per WHO`, and WHO's. */
+#define RL_BURST "burst"
+#define RL_PER "per"
+#define PER_GLOBAL "global"
+#define PER_SRC "src"
+#define PER_SRC_LEN "src/"	/* followed by the prefix length */
+
 /* "global", "src", "src/LEN": what one bucket is kept for */
 static int parse_per(struct rule_in *in, const char *s)
 {
 	struct rule *r = in->r;
+	size_t n = strlen(PER_SRC_LEN);
 	char *end;
 	long v;
 
 	r->rl_per = TCPF_RL_SRC;
 	r->rl_plen = 128;
-	if (!strcmp(s, "global")) {
+	if (!strcmp(s, PER_GLOBAL)) {
 		r->rl_per = TCPF_RL_GLOBAL;
 		r->rl_plen = 0;
 		return 0;
 	}
-	if (!strcmp(s, "src"))
+	if (!strcmp(s, PER_SRC))
 		return 0;
-	if (strncmp(s, "src/", 4))
+	if (strncmp(s, PER_SRC_LEN, n))
 		return fail(in->err, in->len, "ratelimit per '%s': src, "
 			    "src/LEN or global", s);
 	errno = 0;
-	v = strtol(s + 4, &end, 10);
-	if (errno || *end || !s[4] || v < 0 || v > 128)
+	v = strtol(s + n, &end, 10);
+	if (errno || *end || !s[n] || v < 0 || v > 128)
 		return fail(in->err, in->len, "prefix length out of range in "
 			    "'%s' (0 to 128)", s);
 	r->rl_plen = (__u8)v;
@@ -556,12 +585,12 @@ static int w_ratelimit(struct rule_in *in, const char *w, char **a, int n)
 	if (ret)
 		return ret;
 	r->burst = 5;
-	if (k + 1 < n && !strcmp(a[k], "burst")) {
+	if (k + 1 < n && !strcmp(a[k], RL_BURST)) {
 		if ((ret = parse_burst(in, a[k + 1])))
 			return ret;
 		k += 2;
 	}
-	if (k + 1 >= n || strcmp(a[k], "per"))
+	if (k + 1 >= n || strcmp(a[k], RL_PER))
 		return fail(in->err, in->len, "ratelimit needs 'per "
 			    "src|src/LEN|global'");
 	if ((ret = parse_per(in, a[k + 1])))
@@ -570,35 +599,36 @@ static int w_ratelimit(struct rule_in *in, const char *w, char **a, int n)
 	return k + 2;
 }
 
-/* The words of the language (rules.h), each with how many it needs. */
+/* The words of the language (rules.h), each with how many it needs, and
+ * for rule_keyword(): its kind, its values as the man page names them,
+ * and what kind of word they are. */
 static const struct {
 	const char *word;
 	int nargs;
 	word_fn fn;
+	const char *kind, *args, *values;
 } words[] = {
-	{ "--priority", 1, w_priority },
-	{ "--tcp-flags", 2, w_tcp_flags },
-	{ "flags", 1, w_flags },
-	{ "--syn", 0, w_syn },
-	{ "valid", 0, w_valid },
-	{ "invalid", 0, w_valid },
-	{ "phase", 1, w_names },
-	{ "state", 1, w_names },
-	{ "ingress", 0, w_dir },
-	{ "egress", 0, w_dir },
-	{ "ipv4", 0, w_family },
-	{ "ipv6", 0, w_family },
-	{ "src", 1, w_where },
-	{ "dst", 1, w_where },
-	{ "sport", 1, w_where },
-	{ "dport", 1, w_where },
-	{ "pass", 0, w_action },
-	{ "drop", 0, w_action },
-	{ "count", 0, w_action },
-	{ "ratelimit", 1, w_ratelimit },
+	{ "--priority", 1, w_priority, "priority", "N", "" },
+	{ "--tcp-flags", 2, w_tcp_flags, "match", "MASK COMP", "flag" },
+	{ "flags", 1, w_flags, "match", "COMP[/MASK]", "flag" },
+	{ "--syn", 0, w_syn, "match", "", "" },
+	{ "valid", 0, w_valid, "match", "", "" },
+	{ "invalid", 0, w_valid, "match", "", "" },
+	{ "phase", 1, w_names, "match", "P[,P...]", "phase" },
+	{ "state", 1, w_names, "match", "S[,S...]", "state" },
+	{ "ingress", 0, w_dir, "match", "", "" },
+	{ "egress", 0, w_dir, "match", "", "" },
+	{ "ipv4", 0, w_family, "match", "", "" },
+	{ "ipv6", 0, w_family, "match", "", "" },
+	{ "src", 1, w_where, "match", "PFX[,PFX|@SET...]", "" },
+	{ "dst", 1, w_where, "match", "PFX[,PFX|@SET...]", "" },
+	{ "sport", 1, w_where, "match", "N[-M][,...]", "" },
+	{ "dport", 1, w_where, "match", "N[-M][,...]", "" },
+	{ "pass", 0, w_action, "action", "", "" },
+	{ "drop", 0, w_action, "action", "", "" },
+	{ "count", 0, w_action, "action", "", "" },
+	{ "ratelimit", 1, w_ratelimit, "action", "RATE", "" },
 };
-
-#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 /* One word and what follows it: how many words it took, or -errno. */
 static int rule_word(struct rule_in *in, char **argv, int left)
@@ -779,6 +809,9 @@ static int parse_set_line(struct ruleset *rs, int argc, char **argv,
 	return 0;
 }
 
+/* "rule ID MATCH... ACTION": a rule with the id `rule list` shows */
+#define LINE_RULE "rule"
+
 /* Ids written in the file ("rule ID ...") are taken before any is
  * handed out, so a rule without one never takes a later rule's. */
 static void reserve_ids(const char *text, struct ruleset *rs)
@@ -787,7 +820,7 @@ static void reserve_ids(const char *text, struct ruleset *rs)
 		unsigned int id;
 
 		t += *t == '\n';
-		if (sscanf(t, " rule %u", &id) == 1 && id >= 1 &&
+		if (sscanf(t, " " LINE_RULE " %u", &id) == 1 && id >= 1 &&
 		    id <= TCPF_RULES_MAX)
 			rs->reserved[id / 64] |= 1ULL << (id % 64);
 	}
@@ -826,7 +859,7 @@ static int parse_rule_line(struct ruleset *rs, int argc, char **argv,
 	__u32 id = 0;
 	int skip = 0, ret;
 
-	if (!strcmp(argv[0], "rule") && argc > 1) {
+	if (!strcmp(argv[0], LINE_RULE) && argc > 1) {
 		if ((ret = parse_rule_id(rs, argv[1], &id, err, len)))
 			return ret;
 		skip = 2;
@@ -888,6 +921,19 @@ static int parse_guard_line(struct ruleset *rs, int argc, char **argv,
 	return ret;
 }
 
+/* The lines of a rules file that start with a word of their own (any
+ * other line is a rule), and what follows the word. */
+static const struct {
+	const char *word, *args;
+	int (*fn)(struct ruleset *rs, int argc, char **argv, char *err,
+		  size_t len);
+} lines[] = {
+	{ "set", "NAME PFX...", parse_set_line },
+	{ "default", "pass|drop", parse_default_line },
+	{ "guard", "MODE [SETTING VALUE]...", parse_guard_line },
+	{ LINE_RULE, "ID MATCH... ACTION", parse_rule_line },
+};
+
 /* One line of a rules file, its comment cut off. */
 static int parse_line(struct ruleset *rs, char *line, char *err, size_t len)
 {
@@ -901,13 +947,67 @@ static int parse_line(struct ruleset *rs, char *line, char *err, size_t len)
 		return fail(err, len, "too many words");
 	if (argc == 0)
 		return 0;
-	if (!strcmp(argv[0], "set"))
-		return parse_set_line(rs, argc, argv, err, len);
-	if (!strcmp(argv[0], "default"))
-		return parse_default_line(rs, argc, argv, err, len);
-	if (!strcmp(argv[0], "guard"))
-		return parse_guard_line(rs, argc, argv, err, len);
+	for (size_t k = 0; k < ARRAY_LEN(lines); k++)
+		if (!strcmp(argv[0], lines[k].word))
+			return lines[k].fn(rs, argc, argv, err, len);
 	return parse_rule_line(rs, argc, argv, err, len);
+}
+
+/* ------------------------------------------------------------ keywords */
+
+bool rule_keyword(int i, struct rule_keyword *k)
+{
+	static const struct rule_keyword tail[] = {
+		{ RL_BURST, "ratelimit", "N", 1, "" },
+		{ RL_PER, "ratelimit", "src|src/LEN|global", 1, "per" },
+		{ PER_SRC, "per", "", 0, "" },
+		{ PER_SRC_LEN, "per", "LEN", 0, "" },
+		{ PER_GLOBAL, "per", "", 0, "" },
+	};
+	int n;
+
+	memset(k, 0, sizeof(*k));
+	k->args = k->values = "";
+	if (i < 0)
+		return false;
+#define FROM(table, fill)						\
+	do {								\
+		n = (int)ARRAY_LEN(table);				\
+		if (i < n) {						\
+			fill;						\
+			return true;					\
+		}							\
+		i -= n;							\
+	} while (0)
+	FROM(words, (k->word = words[i].word, k->kind = words[i].kind,
+		     k->args = words[i].args, k->nargs = words[i].nargs,
+		     k->values = words[i].values));
+	FROM(presets, (k->word = presets[i].name, k->kind = "preset"));
+	FROM(tail, *k = tail[i]);
+	FROM(rate_units, (k->word = rate_units[i].unit, k->kind = "unit"));
+	FROM(lines, (k->word = lines[i].word, k->kind = "line",
+		     k->args = lines[i].args));
+	FROM(flag_sets, (k->word = flag_sets[i].name, k->kind = "flag"));
+#undef FROM
+	if (i < TCPF_NFLAGS) {
+		k->word = flag_name(i);
+		k->kind = "flag";
+		return true;
+	}
+	i -= TCPF_NFLAGS;
+	/* phase and state take what parse_names() does */
+	if (i <= TCPF_PH_MAX) {
+		k->word = i < TCPF_PH_MAX ? phase_name((__u32)i) : "untracked";
+		k->kind = "phase";
+		return true;
+	}
+	i -= TCPF_PH_MAX + 1;
+	if (i < TCPF_ST_MAX) {
+		k->word = state_name((__u32)i);
+		k->kind = "state";
+		return true;
+	}
+	return false;
 }
 
 int ruleset_parse_text(const char *name, const char *text,

@@ -137,4 +137,24 @@ void compiled_free(struct compiled *c);
 
 const char *action_name(__u8 action);
 
+/*
+ * The words of the language as data, for `tcpflags completion` and the
+ * man page's test: every word rule_parse() and a file's lines take, and
+ * the names their values are made of.  kind: "priority", "match",
+ * "preset", "action"; "ratelimit" (after ratelimit RATE), "per" (after
+ * per); "unit" (of a RATE); "line" (a file's line that starts with it);
+ * "flag", "phase", "state" (in the values of --tcp-flags and flags,
+ * phase, state).
+ */
+struct rule_keyword {
+	const char *word;
+	const char *kind;
+	const char *args;        /* its values as the man page names them */
+	int nargs;               /* how many words they are */
+	const char *values;      /* the kind of the names in them, or "" */
+};
+
+/* Keyword i, from 0 on: false past the last. */
+bool rule_keyword(int i, struct rule_keyword *k);
+
 #endif

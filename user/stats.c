@@ -277,7 +277,7 @@ static int cmd_stats(void *opts)
 }
 
 static const struct cli_opt stats_args[] = {
-	CLI_ARG_IFACE(struct stats_opts, iface), { 0 },
+	CLI_ARG_ATTACHED(struct stats_opts, iface), { 0 },
 };
 
 static const struct cli_opt stats_options[] = {
@@ -321,7 +321,7 @@ static int cmd_reset(void *opts)
 }
 
 static const struct cli_opt reset_args[] = {
-	CLI_ARG_IFACE(struct reset_opts, iface), { 0 },
+	CLI_ARG_ATTACHED(struct reset_opts, iface), { 0 },
 };
 
 const struct cli_command reset_command = {

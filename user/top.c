@@ -124,7 +124,7 @@ static int cmd_top(void *opts)
 static const struct cli_opt top_args[] = {
 	{ .name = "interfaces", .kind = CLI_IFACES,
 	  .offset = offsetof(struct top_opts, ifaces), .metavar = "[IFACE...]",
-	  .lo = 0, .hi = IFACES_MAX },
+	  .lo = 0, .hi = IFACES_MAX, .complete = CLI_COMPLETE_ATTACHED },
 	{ 0 },
 };
 
