@@ -141,8 +141,8 @@ ups() {
     api 'up{job="tcpflags"} == 1' | "$PY" -c 'import json, sys
 print(" ".join(sorted(r["metric"]["host"] for r in json.load(sys.stdin)["data"]["result"])))'
 }
-check_true "both targets up" "$(ups 2>&1)" \
-    wait_for 30 eval '[ "$(ups)" = "cli srv" ]'
+ups_both() { [ "$(ups)" = "cli srv" ]; }
+check_true "both targets up" "$(ups 2>&1)" wait_for 30 ups_both
 rules=$(cli curl -sf --noproxy '*' --max-time 5 "http://127.0.0.1:$PROM_PORT/api/v1/rules" |
     "$PY" -c 'import json, sys
 g = json.load(sys.stdin)["data"]["groups"]
@@ -156,9 +156,10 @@ want_cli=$(syn_of "$LAB-cli" "$URL_CLI")
 check_eq "srv's exporter: SYNs of the 3 connections to it" "$want_srv" 3
 check_eq "cli's exporter: SYNs of the 2 connections to it" "$want_cli" 2
 want=$(printf 'cli %s\nsrv %s' "$want_cli" "$want_srv")
+syn_match() { [ "$(syn_by_host)" = "$want" ]; }
 check_true "prometheus query: both hosts' SYN counts equal their exporters'" \
     "got '$(syn_by_host 2>&1 | tr '\n' ' ')', want '$(tr '\n' ' ' <<<"$want")'" \
-    wait_for 30 eval '[ "$(syn_by_host)" = "$want" ]'
+    wait_for 30 syn_match
 # and still, scraped again at once (quiet: the scrapes use the other link)
 check_eq "srv's exporter unchanged" "$(syn_of "$LAB-srv" "$URL_SRV")" "$want_srv"
 check_eq "cli's exporter unchanged" "$(syn_of "$LAB-cli" "$URL_CLI")" "$want_cli"
