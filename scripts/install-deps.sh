@@ -8,7 +8,8 @@ PKGS="make gcc clang llvm pkg-config libbpf-dev libxdp-dev libelf-dev zlib1g-dev
       linux-libc-dev bpftool iproute2 ethtool tcpdump tshark nmap hping3
       python3 python3-scapy curl procps util-linux nftables iptables
       libmicrohttpd-dev libncurses-dev tmux iputils-ping"
-# promtool checks the exporter's output; Debian ships it in the prometheus
+# promtool checks the exporter's output and scripts/prometheus/ (check
+# rules, test rules, check config); Debian ships it in the prometheus
 # package, whose server is installed with it but not started (below).
 # clang-16 and clang-19 are the verifier matrix's other compilers
 # (scripts/verify.sh, `make verify`).  mandoc, man-db and groff-base lint
