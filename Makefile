@@ -26,7 +26,9 @@ BPFTOOL ?= bpftool
 CC      ?= gcc
 ARCH    := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 TRIPLET := $(shell $(CC) -dumpmachine)
-VERSION := $(shell git describe --always --dirty 2>/dev/null || echo dev)
+# what --version prints and the package carries (scripts/version.sh: git
+# describe, or 0~dev outside git); `make VERSION=X` sets it
+VERSION ?= $(shell scripts/version.sh)
 
 # LAYOUT_TEST=1: the second map layout of include/tcpflags.h, which the
 # upgrade test attaches over the first and back (build/layout-test/)
@@ -133,6 +135,11 @@ $(BUILD)/tests/%.o: tests/%.c | $(BUILD)/tests $(skel_hdrs)
 # top draws with ncursesw
 $(BUILD)/user/top_draw.o $(BUILD)/user/top_input.o: CFLAGS += $(shell pkg-config --cflags ncursesw 2>/dev/null)
 
+# main.o prints the version: rebuilt when it changes (build/version)
+$(BUILD)/version: FORCE | $(BUILD)
+	$(Q)echo '$(VERSION)' | cmp -s - $@ || echo '$(VERSION)' >$@
+$(BUILD)/user/main.o: $(BUILD)/version
+
 $(BUILD)/tcpflags: $(cmd_objs) $(core_objs)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LIBS) $(TOOL_LIBS) -o $@
@@ -189,7 +196,9 @@ install: $(BUILD)/tcpflags
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: all test-progs bench-progs test bench verify fuzz demo soak install clean layout-test
+FORCE:
+
+.PHONY: FORCE all test-progs bench-progs test bench verify fuzz demo soak install clean layout-test
 
 -include $(wildcard $(BUILD)/*.d $(BUILD)/user/*.d $(BUILD)/tests/*.d \
 	   $(BUILD)/verify/*/*.d)
