@@ -11,9 +11,11 @@ PKGS="make gcc clang llvm pkg-config libbpf-dev libxdp-dev libelf-dev zlib1g-dev
 # promtool checks the exporter's output; Debian ships it in the prometheus
 # package, whose server is installed with it but not started (below).
 # clang-16 and clang-19 are the verifier matrix's other compilers
-# (scripts/verify.sh, `make verify`).
+# (scripts/verify.sh, `make verify`).  dpkg-dev and lintian build and
+# check the .deb (scripts/deb.sh); systemd's systemd-analyze verifies the
+# units (85-systemd).
 if [ "${1:-}" = --test ]; then
-    PKGS="$PKGS prometheus clang-16 clang-19"
+    PKGS="$PKGS prometheus clang-16 clang-19 dpkg-dev lintian systemd"
 fi
 
 missing=""
