@@ -113,10 +113,10 @@ cat >"$STAGE/DEBIAN/postrm" <<'END'
 set -e
 if [ "$1" = purge ]; then
     if getent passwd tcpflags >/dev/null && command -v deluser >/dev/null; then
-        deluser --system tcpflags >/dev/null || true
+        deluser --system tcpflags >/dev/null 2>&1 || true
     fi
     if getent group tcpflags >/dev/null && command -v delgroup >/dev/null; then
-        delgroup --system tcpflags >/dev/null || true
+        delgroup --system tcpflags >/dev/null 2>&1 || true
     fi
     rmdir /etc/tcpflags 2>/dev/null || true
 fi
