@@ -10,7 +10,9 @@
 #                   counters, gauges and memory checked (root; not in CI)
 #   make fuzz       FRAMES=N (0: until Ctrl-C) SEED=S: differential fuzzing
 #                   of the parser against tests/fuzzref.c (root)
-#   make install    PREFIX=/usr/local DESTDIR=
+#   make install    PREFIX=/usr/local DESTDIR= (the binary, man pages,
+#                   completion, units, /etc/default/tcpflags, examples)
+#   make package    build/tcpflags_VERSION_ARCH.deb (scripts/deb.sh)
 #   V=1             show the commands
 # scripts/test.sh is the README's test command: it installs what is missing,
 # then `make test-progs` and tests/run.sh.
@@ -26,7 +28,9 @@ BPFTOOL ?= bpftool
 CC      ?= gcc
 ARCH    := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 TRIPLET := $(shell $(CC) -dumpmachine)
-VERSION := $(shell git describe --always --dirty 2>/dev/null || echo dev)
+# what --version prints and the package carries (scripts/version.sh: git
+# describe, or 0~dev outside git); `make VERSION=X` sets it
+VERSION ?= $(shell scripts/version.sh)
 
 # LAYOUT_TEST=1: the second map layout of include/tcpflags.h, which the
 # upgrade test attaches over the first and back (build/layout-test/)
@@ -133,6 +137,11 @@ $(BUILD)/tests/%.o: tests/%.c | $(BUILD)/tests $(skel_hdrs)
 # top draws with ncursesw
 $(BUILD)/user/top_draw.o $(BUILD)/user/top_input.o: CFLAGS += $(shell pkg-config --cflags ncursesw 2>/dev/null)
 
+# main.o prints the version: rebuilt when it changes (build/version)
+$(BUILD)/version: FORCE | $(BUILD)
+	$(Q)echo '$(VERSION)' | cmp -s - $@ || echo '$(VERSION)' >$@
+$(BUILD)/user/main.o: $(BUILD)/version
+
 $(BUILD)/tcpflags: $(cmd_objs) $(core_objs)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LIBS) $(TOOL_LIBS) -o $@
@@ -183,13 +192,45 @@ demo: all
 soak: $(BUILD)/tcpflags $(BUILD)/livegen $(BUILD)/floodsink.bpf.o
 	$(Q)scripts/soak.sh
 
+# what `make install` puts where: the binary, the man pages beside it in
+# user/ (user/*.5, user/*.8), the bash completion (when the binary has
+# `completion bash`), the systemd units (their binary's path made
+# PREFIX's), /etc/default/tcpflags and the example rules (never over a
+# file there), the Prometheus rules and dashboard (scripts/prometheus/)
+SBINDIR  ?= $(PREFIX)/sbin
+MANDIR   ?= $(PREFIX)/share/man
+DATADIR  ?= $(PREFIX)/share/tcpflags
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+UNITDIR  ?= $(if $(filter /usr,$(PREFIX)),/lib,$(PREFIX)/lib)/systemd/system
+SYSCONFDIR ?= /etc
 install: $(BUILD)/tcpflags
-	install -D -m 0755 $(BUILD)/tcpflags $(DESTDIR)$(PREFIX)/sbin/tcpflags
+	install -D -m 0755 $(BUILD)/tcpflags $(DESTDIR)$(SBINDIR)/tcpflags
+	$(Q)for m in $(wildcard user/*.5 user/*.8); do \
+		install -D -m 0644 $$m $(DESTDIR)$(MANDIR)/man$${m##*.}/$${m#user/} || exit 1; done
+	$(Q)if $(BUILD)/tcpflags completion bash >$(BUILD)/completion.bash 2>/dev/null; then \
+		install -D -m 0644 $(BUILD)/completion.bash $(DESTDIR)$(BASHCOMPDIR)/tcpflags; fi
+	$(Q)for u in scripts/systemd/*.service; do \
+		mkdir -p $(DESTDIR)$(UNITDIR) && \
+		sed 's|/usr/sbin/tcpflags|$(SBINDIR)/tcpflags|g' $$u \
+			>$(DESTDIR)$(UNITDIR)/$${u##*/} || exit 1; done
+	$(Q)[ -e $(DESTDIR)$(SYSCONFDIR)/default/tcpflags ] || install -D -m 0644 \
+		scripts/tcpflags.default $(DESTDIR)$(SYSCONFDIR)/default/tcpflags
+	$(Q)[ -e $(DESTDIR)$(SYSCONFDIR)/tcpflags/tcpflags.rules.example ] || install -D -m 0644 \
+		scripts/tcpflags.rules.example $(DESTDIR)$(SYSCONFDIR)/tcpflags/tcpflags.rules.example
+	$(Q)for f in $(wildcard scripts/prometheus/*); do \
+		install -D -m 0644 $$f $(DESTDIR)$(DATADIR)/prometheus/$${f##*/} || exit 1; done
+
+# build/tcpflags_VERSION_ARCH.deb (scripts/deb.sh: a DESTDIR install,
+# dpkg-shlibdeps, dpkg-deb, lintian)
+package:
+	$(Q)scripts/deb.sh
 
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: all test-progs bench-progs test bench verify fuzz demo soak install clean layout-test
+FORCE:
+
+.PHONY: FORCE all test-progs bench-progs test bench verify fuzz demo soak install package clean layout-test
 
 -include $(wildcard $(BUILD)/*.d $(BUILD)/user/*.d $(BUILD)/tests/*.d \
 	   $(BUILD)/verify/*/*.d)

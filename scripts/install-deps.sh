@@ -13,9 +13,11 @@ PKGS="make gcc clang llvm pkg-config libbpf-dev libxdp-dev libelf-dev zlib1g-dev
 # package, whose server is installed with it but not started (below).
 # clang-16 and clang-19 are the verifier matrix's other compilers
 # (scripts/verify.sh, `make verify`).  mandoc, man-db and groff-base lint
-# and render the man pages (tests/integration/06-man.sh).
+# and render the man pages (tests/integration/06-man.sh).  dpkg-dev and
+# lintian build and check the .deb (scripts/deb.sh); systemd's
+# systemd-analyze verifies the units (86-systemd).
 if [ "${1:-}" = --test ]; then
-    PKGS="$PKGS prometheus clang-16 clang-19"
+    PKGS="$PKGS prometheus clang-16 clang-19 dpkg-dev lintian systemd"
     PKGS="$PKGS mandoc man-db groff-base"
 fi
 
