@@ -1547,7 +1547,8 @@ static void test_state_slot(struct ctx *x)
 	struct tcpf_flow_key k;
 	char steps[1024];
 	__u16 p = 0, q;
-	__u32 slot;
+	__u32 slot, at = 0;
+	int busy;
 
 	flowkey_make(4, h4_a, h4_b, 43000, 80, 0, &k);
 	slot = flowkey_slot(&k, mask);
@@ -1560,12 +1561,29 @@ static void test_state_slot(struct ctx *x)
 		hx_check(NULL, 0, "on_state_slot_setup", "no port shares the slot");
 		return;
 	}
-	snprintf(steps, sizeof(steps), "flows_reset\n"
+	run_script(x, "state_slot", "flows_reset\n"
 		 "install state_slot: rule 1 state none --tcp-flags SYN,ACK ACK "
 		 "ingress egress drop; rule 2 state syn_recv,syn_sent ingress "
 		 "egress count\n"
 		 "state_slot_half_open_syn in S conn=43000 seq=0x100 ack=0 "
-		 "count 2\n"
+		 "count 2\n");
+	/* aimed with the hash's copy: the program's own slot is that one,
+	 * else the stray segments below would not meet the handshake */
+	flowkey_make(4, h4_a, h4_b, 43000, 80, 0, &k);
+	busy = 0;
+	for (__u32 i = 0; i <= mask; i++) {
+		struct tcpf_syn h;
+
+		if (!bpf_map_lookup_elem(x->h.syns, &i, &h) &&
+		    h.stage != TCPF_HS_EMPTY && !memcmp(&h.key, &k, sizeof(k))) {
+			busy++;
+			at = i;
+		}
+	}
+	hx_check(NULL, busy == 1 && at == slot, "on_state_slot_aimed",
+		 "the handshake in %d slots, the last %u; the stray ACKs aim "
+		 "at %u", busy, at, slot);
+	snprintf(steps, sizeof(steps),
 		 "state_none_stray_ack_in_busy_slot in A conn=%u seq=0x200 "
 		 "ack=0x300 drop 1\n"
 		 "state_none_stray_ack_in_busy_slot_egress eg A conn=%u "
