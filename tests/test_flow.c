@@ -1021,6 +1021,33 @@ static void spread_srcs(struct hx *h)
 	}
 }
 
+/*
+ * The hash's values for three keys, as this build computes them.  Not an
+ * expectation of what a good hash gives (the spread checks are): a change
+ * detector.  A pinned flow table keeps its entries where the hash of the
+ * build that wrote them put them, and an upgrade (user/migrate.c) copies
+ * the table entry by entry: a build with another hash finds none of the
+ * connections it inherits, so changing the hash means re-placing them on
+ * upgrade too - then update these values.
+ */
+static void hash_unchanged(struct hx *h)
+{
+	struct tcpf_flow_key k[3];
+	const __u32 want[3] = { 0xeabcd24e, 0x6570db58, 0xf88fc439 };
+	__u32 got[3];
+
+	flowkey_make(4, client4, server4, 40000, 80, 0, &k[0]);
+	flowkey_make(6, client6, server6, 40000, 443, 0, &k[1]);
+	flowkey_make(4, client4, server4, 40000, 80, 100, &k[2]);
+	for (int i = 0; i < 3; i++)
+		got[i] = tcpf_flow_hash(&k[i]);
+	hx_check(h, !memcmp(got, want, sizeof(got)), "hash_unchanged",
+		 "%#x %#x %#x, was %#x %#x %#x: the flow hash changed, and "
+		 "pinned flow tables of older builds hold their connections "
+		 "where the old one put them (re-place them on upgrade)",
+		 got[0], got[1], got[2], want[0], want[1], want[2]);
+}
+
 static void scenario_hash(struct hx *h)
 {
 	static const struct {
@@ -1081,6 +1108,7 @@ static void scenario_hash(struct hx *h)
 	for (int t = 0; t < NT; t++)
 		free(cnt[t]);
 	spread_srcs(h);
+	hash_unchanged(h);
 }
 
 /* 14: a spoofed SYN flood next to one established connection. */
