@@ -160,30 +160,36 @@ wait_settled() {
 # udp_noports NS: datagrams NS received for a port nobody holds.
 udp_noports() { in_ns "$1" awk '/^Udp: [0-9]/ { print $3 }' /proc/net/snmp; }
 
-# lab_sync: a marker datagram from the lab's client to the server's discard
-# port (no rule and no TCP count touches it), and wait until the server's
-# stack has had it: the frames the client sent before it have been through
-# the server's XDP program and its captures' taps (a veth keeps order).
-# Its payload, $MARK, shows where it is in a capture (wait_mark).
+# lab_sync: marker datagrams from the lab's client to the server's discard
+# port (no rule and no TCP count touches them), one sent from each CPU,
+# and wait until the server's stack has had them all: the frames sent
+# before them have been through the server's XDP program and its
+# captures' taps (native XDP: the veth's one ring keeps order; generic:
+# each CPU's backlog does).  Their payload, $MARK, shows where they are in
+# a capture (wait_mark).
 MARK_N=0
 lab_sync() {
-    local n0
+    local n0 cpu ncpu
     MARK_N=$((MARK_N + 1))
     MARK="tcpf-mark-$$-$MARK_N"
+    ncpu=$(nproc)
     n0=$(udp_noports "$LAB-srv")
-    cli bash -c 'echo "$1" >"/dev/udp/$2/9"' _ "$MARK" "$LAB_SRV4"
-    wait_for 30 eval '[ "$(udp_noports "$LAB-srv")" -gt '"$n0"' ]' ||
-        fail "lab $LAB: the marker datagram arrived" "not in 30 s"
+    for ((cpu = 0; cpu < ncpu; cpu++)); do
+        cli taskset -c "$cpu" bash -c 'echo "$1" >"/dev/udp/$2/9"' _ "$MARK" "$LAB_SRV4"
+    done
+    wait_for 30 eval '[ "$(udp_noports "$LAB-srv")" -ge '"$((n0 + ncpu))"' ]' ||
+        fail "lab $LAB: the marker datagrams arrived" "not in 30 s"
 }
 
 # wait_mark FILE...: until each capture file holds the last lab_sync's
-# marker (tcpdump -U writes a packet as it reads it; its filter must take
+# markers (tcpdump -U writes a packet as it reads it; its filter must take
 # UDP to port 9).
 wait_mark() {
-    local f
+    local f ncpu
+    ncpu=$(nproc)
     for f in "$@"; do
-        wait_for 30 grep -qaF "$MARK" "$f" ||
-            fail "capture $(basename "$f"): the marker reached it" "not in 30 s"
+        wait_for 30 eval '[ "$(grep -aoF "$MARK" "'"$f"'" | wc -l)" -ge '"$ncpu"' ]' ||
+            fail "capture $(basename "$f"): the markers reached it" "not in 30 s"
     done
 }
 
