@@ -26,7 +26,8 @@
  *   now T, reset, use K            the clock; empty maps; connection K
  *
  * Small tables (64 buckets, 256 slots) and the hash replicated here
- * (flowkey.h) let the tests aim keys at one bucket or slot.
+ * (flowkey.h) let the tests aim keys at one bucket or slot; the hash's
+ * spread is checked on its own (hash_spread_*).
  */
 #define _GNU_SOURCE
 #include <errno.h>
