@@ -126,9 +126,12 @@ static __always_inline int seq_after_eq(__u32 a, __u32 b)
 
 /*
  * The canonical key; returns the sender's side (0: the lower endpoint).
- * Built as the five 64-bit words key_equal() and tcpf_flow_hash() read,
- * each stored whole: a word read back over narrower stores cannot be
+ * Built as the five 64-bit words key_equal() reads (tcpf_flow_hash()
+ * reads their 32-bit halves), each stored whole: a word read back over narrower stores cannot be
  * forwarded from the store queue and waits for them (~15 cycles each).
+ * The struct itself is only 2-aligned: a key on the stack is declared
+ * aligned(8), or clang 19 may place it at fp-20 and the verifier refuses
+ * the 8-byte stores ('misaligned stack access').
  */
 _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ &&
 	       __builtin_offsetof(struct tcpf_flow_key, port) == 32 &&
@@ -505,7 +508,7 @@ static __always_inline void flow_adopt(struct tcpf_segment *in)
 {
 	struct tcpf_flow_bucket *b;
 	struct tcpf_flow_entry *e;
-	struct tcpf_flow_key key;
+	struct tcpf_flow_key key __attribute__((aligned(8)));
 	struct tcpf_flow *f;
 	struct tcpf_ctl *ctl;
 	__u32 zero = 0, idx;
@@ -551,7 +554,7 @@ static __always_inline void tcpf_track(struct tcpf_segment *in)
 {
 	struct tcpf_flow_bucket *b;
 	struct tcpf_flow_entry *e = NULL;
-	struct tcpf_flow_key key;
+	struct tcpf_flow_key key __attribute__((aligned(8)));
 	struct tcpf_seg g;
 	struct tcpf_syn *h;
 	struct tcpf_ctl *ctl;

@@ -2,7 +2,10 @@
 /*
  * flowkey.h - flow_key() of bpf/flow.bpf.h, restated for the tests that
  * need to know where a connection lands (to make two share a bucket or a
- * half-open slot).  The hash and the indexes are include/tcpflags.h's.
+ * half-open slot).  The hash and the indexes are include/tcpflags.h's: a
+ * test that aims with them checks that the program put the key there (it
+ * scans the map), and test_flow holds the hash to a random function's
+ * spread (hash_spread_*), which aiming with it cannot show.
  */
 #ifndef TCPF_FLOWKEY_H
 #define TCPF_FLOWKEY_H

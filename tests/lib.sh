@@ -31,10 +31,15 @@ check_rc() {
 }
 
 # new_lab: a fresh lab with a unique prefix, removed at exit; sets LAB.
+# One queue each way (a veth's default, made sure of): frames from any CPU
+# meet the receiver's XDP program in the order they were sent, which
+# lab_sync relies on.
 new_lab() {
     LAB="tft$$-${#T_LABS[@]}"
     T_LABS+=("$LAB")
     lab_up "$LAB"
+    in_ns "$LAB-cli" ethtool -L "$LAB_CLI_IF" rx 1 tx 1 2>/dev/null
+    in_ns "$LAB-srv" ethtool -L "$LAB_SRV_IF" rx 1 tx 1 2>/dev/null
 }
 
 t_cleanup() {
@@ -83,8 +88,109 @@ cookie_client() {
 }
 
 # json_get JSON PYEXPR: evaluate PYEXPR with the parsed object as `j`.
+# When JSON does not parse (a command that failed and printed nothing) or
+# PYEXPR fails, it prints a line of its own, unlike any other call's, and
+# returns 1: two failed reads never compare equal.
 json_get() {
-    "$PY" -c 'import json,sys; j=json.loads(sys.argv[1]); print(eval(sys.argv[2]))' "$1" "$2"
+    "$PY" -c 'import json,sys; j=json.loads(sys.argv[1]); print(eval(sys.argv[2]))' "$1" "$2" 2>/dev/null ||
+        { echo "<json_get failed $BASHPID.$RANDOM: '${1:0:40}'>"; return 1; }
+}
+
+# check_same NAME GOT WANT: two outputs of commands are equal, and not
+# empty (two failures print nothing alike).
+check_same() {
+    if [ -z "$2" ] || [ -z "$3" ]; then
+        fail "$1" "an output is empty: got '$2', want '$3'"
+    else
+        check_eq "$1" "$2" "$3"
+    fi
+}
+
+# ---- waiting for events, not for time: each deadline is generous, only
+# there to end a test whose event never comes
+
+# ns_cookie NS: the namespace's cookie, read independently of tcpflags.
+ns_cookie() {
+    in_ns "$1" "$PY" -c 'import socket, struct
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+print(struct.unpack("Q", s.getsockopt(socket.SOL_SOCKET, 71, 8))[0])'
+}
+
+# reaper_ticks NS: the passes NS's reaper has made, read from its pinned
+# tcpf_ctl with bpftool (not through tcpflags), or "none".
+reaper_ticks() {
+    bpftool -j map lookup pinned "/sys/fs/bpf/tcpflags/ns$(ns_cookie "$1")/tcpf_ctl" \
+        key 0 0 0 0 2>/dev/null |
+        "$PY" -c 'import json, sys; print(json.load(sys.stdin)["formatted"]["value"]["ticks"])' \
+            2>/dev/null || echo none
+}
+
+# wait_tick NS: until a pass of the reaper has begun after this call (two
+# more have ended: the next may have been under way), so the gauges it
+# recounts (`stats` states, half_open) hold everything before the call.
+wait_tick() {
+    local t0
+    t0=$(reaper_ticks "$1")
+    if ! [[ $t0 =~ ^[0-9]+$ ]]; then
+        fail "reaper of $1" "cannot read its ticks: $t0"
+        return 1
+    fi
+    wait_for 30 eval '[ "$(reaper_ticks '"$1"')" -ge '"$((t0 + 2))"' ] 2>/dev/null' ||
+        { fail "reaper of $1" "not two passes in 30 s"; return 1; }
+}
+
+# tcp_settled NS...: no TCP socket of these namespaces is midway (LISTEN
+# and TIME-WAIT only): every segment their connections sent has arrived.
+tcp_settled() {
+    local ns
+    for ns in "$@"; do
+        in_ns "$ns" ss -Htan | grep -qvE '^(LISTEN|TIME-WAIT) ' && return 1
+    done
+    return 0
+}
+
+# wait_settled NAME NS...: wait for tcp_settled; a FAIL line if it never is.
+wait_settled() {
+    local name=$1
+    shift
+    wait_for 30 tcp_settled "$@" ||
+        fail "$name: connections settle" "$(for ns; do in_ns "$ns" ss -Htan; done | grep -vE '^(LISTEN|TIME-WAIT) ' | head -n 3)"
+}
+
+# udp_noports NS: datagrams NS received for a port nobody holds.
+udp_noports() { in_ns "$1" awk '/^Udp: [0-9]/ { print $3 }' /proc/net/snmp; }
+
+# lab_sync: marker datagrams from the lab's client to the server's discard
+# port (no rule and no TCP count touches them), one sent from each CPU,
+# and wait until the server's stack has had them all: the frames sent
+# before them have been through the server's XDP program and its
+# captures' taps (native XDP: the veth's one ring keeps order; generic:
+# each CPU's backlog does).  Their payload, $MARK, shows where they are in
+# a capture (wait_mark).
+MARK_N=0
+lab_sync() {
+    local n0 cpu ncpu
+    MARK_N=$((MARK_N + 1))
+    MARK="tcpf-mark-$$-$MARK_N"
+    ncpu=$(nproc)
+    n0=$(udp_noports "$LAB-srv")
+    for ((cpu = 0; cpu < ncpu; cpu++)); do
+        cli taskset -c "$cpu" bash -c 'echo "$1" >"/dev/udp/$2/9"' _ "$MARK" "$LAB_SRV4"
+    done
+    wait_for 30 eval '[ "$(udp_noports "$LAB-srv")" -ge '"$((n0 + ncpu))"' ]' ||
+        fail "lab $LAB: the marker datagrams arrived" "not in 30 s"
+}
+
+# wait_mark FILE...: until each capture file holds the last lab_sync's
+# markers (tcpdump -U writes a packet as it reads it; its filter must take
+# UDP to port 9).
+wait_mark() {
+    local f ncpu
+    ncpu=$(nproc)
+    for f in "$@"; do
+        wait_for 30 eval '[ "$(grep -aoF "$MARK" "'"$f"'" | wc -l)" -ge '"$ncpu"' ]' ||
+            fail "capture $(basename "$f"): the markers reached it" "not in 30 s"
+    done
 }
 
 # ---- shared by the integration tests (run needs the test's $TMP) ----
@@ -159,7 +265,8 @@ check_usage() {
     [ $# -gt 0 ] && check_has "$name: message" "$first" "$@"
 }
 
-# wait_for SECONDS CMD...: poll CMD every 0.1 s until it succeeds.
+# wait_for SECONDS CMD...: poll CMD every 0.1 s until it succeeds; 1 if it
+# has not after SECONDS (polls, so under load the deadline stretches).
 wait_for() {
     local n=$(($1 * 10))
     shift

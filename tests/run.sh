@@ -4,28 +4,82 @@
 # (skipped: a suite's SKIP lines, known failures it names; never a pass)
 # Unit suites first (no network), then the integration scripts (root,
 # veth pairs in namespaces they make and remove).  Full logs: build/test-logs.
+# tests/suites.txt has a row per suite: the fewest PASS lines it may print
+# and the seconds it may run (then it is stopped, and fails).  A suite run
+# without a row fails, and so does a row whose suite did not run.
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 LOGS="$ROOT/build/test-logs"
+SUITES="$ROOT/tests/suites.txt"
 mkdir -p "$LOGS"
 
 passed=0
 failed=0
 skipped=0   # SKIP lines: known failures a suite names (never a pass)
 
+declare -A MIN_PASS LIMIT RAN
+ROWS=()
+while read -r name min secs extra; do
+    case "$name" in '' | '#'*) continue ;; esac
+    if ! [[ $min =~ ^[0-9]+$ && $secs =~ ^[1-9][0-9]*$ ]] || [ -n "$extra" ] ||
+        [ -n "${LIMIT[$name]:-}" ]; then
+        echo "FAIL tests/suites.txt: bad row '$name $min $secs $extra' (NAME MIN_PASS TIMEOUT_S, once each)"
+        failed=$((failed + 1))
+        continue
+    fi
+    MIN_PASS[$name]=$min
+    LIMIT[$name]=$secs
+    ROWS+=("$name")
+done < <(cat "$SUITES" 2>/dev/null || echo "- - - no tests/suites.txt")
+
+# t_reap PID: what a suite stopped by its timeout left (its exit trap
+# normally removes it): the labs tests/lib.sh names tft<PID>-N, after
+# detaching what is attached in them (their pins are in bpffs, not in the
+# namespace).
+t_reap() {
+    local ns st if
+    for ns in $(ip netns list 2>/dev/null | awk '{print $1}' | grep "^tft$1-"); do
+        st=$(nsenter --net="/run/netns/$ns" "$ROOT/build/tcpflags" status --json 2>/dev/null)
+        for if in $(/usr/bin/python3 -c 'import json, sys
+for a in json.loads(sys.argv[1])["attachments"]: print(a["interface"])' "$st" 2>/dev/null); do
+            nsenter --net="/run/netns/$ns" "$ROOT/build/tcpflags" detach "$if" >/dev/null 2>&1
+        done
+        ip netns del "$ns" 2>/dev/null
+    done
+}
+
 run_suite() {
-    local name=$1 log="$LOGS/$1.log" rc=0 p f start end
+    local name=$1 log="$LOGS/$1.log" rc=0 p f start end limit min pidf
     shift
+    RAN[$name]=1
+    limit=${LIMIT[$name]:-600}
+    min=${MIN_PASS[$name]:-1}
+    pidf="$LOGS/$name.pid"
     start=$(date +%s)
-    "$@" >"$log" 2>&1 || rc=$?
+    # its own process group, all of it stopped at the limit (TERM: the
+    # integration tests' exit traps clean up), KILLed 30 s after
+    timeout --kill-after=30 "$limit" \
+        bash -c 'echo $$ >"$0"; exec "$@"' "$pidf" "$@" >"$log" 2>&1 || rc=$?
     end=$(date +%s)
     p=$(grep -c '^PASS ' "$log")
     f=$(grep -c '^FAIL ' "$log")
     s=$(grep -c '^SKIP ' "$log")
-    if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+    if { [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; } && [ $((end - start)) -ge "$limit" ]; then
+        echo "FAIL $name: timed out after $limit s (tests/suites.txt), stopped" >>"$log"
+        f=$((f + 1))
+        [ -s "$pidf" ] && t_reap "$(cat "$pidf")"
+    elif [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
         # a suite that died without saying why is a failure, not a skip
         echo "FAIL $name: exited $rc without a FAIL line" >>"$log"
         f=1
+    fi
+    rm -f "$pidf"
+    if [ -z "${LIMIT[$name]:-}" ]; then
+        echo "FAIL $name: no row in tests/suites.txt (NAME MIN_PASS TIMEOUT_S)" >>"$log"
+        f=$((f + 1))
+    elif [ "$p" -lt "$min" ]; then
+        echo "FAIL $name: $p checks passed, tests/suites.txt wants at least $min" >>"$log"
+        f=$((f + 1))
     fi
     if [ "$p" -eq 0 ] && [ "$f" -eq 0 ]; then
         echo "FAIL $name: ran no check" >>"$log"
@@ -65,6 +119,14 @@ VERIFY_KNOWN="$ROOT/tests/verify-known.txt" \
 for t in "$ROOT"/tests/integration/*.sh; do
     [ -e "$t" ] || continue
     run_suite "$(basename "$t" .sh)" bash "$t"
+done
+
+# a row whose suite did not run: dropped from run.sh, or misnamed
+for name in "${ROWS[@]}"; do
+    if [ -z "${RAN[$name]:-}" ]; then
+        echo "FAIL $name: in tests/suites.txt but not run"
+        failed=$((failed + 1))
+    fi
 done
 
 if [ "$skipped" -gt 0 ]; then

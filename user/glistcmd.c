@@ -133,7 +133,7 @@ int glist_run(const char *ifname, unsigned int ifindex,
 {
 	struct glist_table old = { 0 }, t = { 0 };
 	int cfd = -1, fd = -1, ret = EXIT_FAIL, err;
-	__u32 slot, now = guard_mono_now();
+	__u32 slot, now = guard_clock_now(ifname);
 
 	err = map_open(TCPF_MAP_GCONF, ifname, r->op == GLIST_LIST, &cfd);
 	if (!err)

@@ -219,6 +219,20 @@ __u32 guard_mono_now(void)
 	return (__u32)ts.tv_sec;
 }
 
+__u32 guard_clock_now(const char *ifname)
+{
+	struct tcpf_ctl ctl;
+	__u32 zero = 0;
+	int fd = -1;
+
+	if (map_open(TCPF_MAP_CTL, ifname, true, &fd))
+		return guard_mono_now();
+	if (bpf_map_lookup_elem(fd, &zero, &ctl) || !ctl.now)
+		ctl.now = guard_mono_now();
+	close(fd);
+	return ctl.now;
+}
+
 /* Sum of one counter of a slot over the CPUs. */
 int guard_stats_read(const char *ifname, __u32 slot, __u64 *out)
 {
@@ -361,7 +375,7 @@ int guard_read(const char *ifname, unsigned int ifindex, bool verified,
 		err = guard_stats_read(ifname, slot, v->c);
 	if (err)
 		return err;
-	v->now = guard_mono_now();
+	v->now = guard_clock_now(ifname);
 	v->rt_ns = rt_offset_ns();
 	v->verified = verified ? verified_count(ifname, v->now) : -1;
 	if (v->gc.listed)

@@ -64,6 +64,14 @@ struct guard_view {
 /* ifindex's slot in the gconf map behind fd; alloc: else a free one. */
 int guard_slot_of(int fd, unsigned int ifindex, bool alloc, __u32 *slot);
 __u32 guard_mono_now(void);
+/*
+ * The second the data path judges expiries by (tcpf_ctl.now, the reaper's
+ * coarse clock, up to a tick behind guard_mono_now()): what a list shows
+ * or counts as live is what the data path still applies (on the mono
+ * clock, a deny entry was no longer listed for up to a second in which it
+ * still dropped).  guard_mono_now() when the map cannot be read.
+ */
+__u32 guard_clock_now(const char *ifname);
 /* The counters of a slot, summed over the CPUs, into out[TCPF_GC_MAX]. */
 int guard_stats_read(const char *ifname, __u32 slot, __u64 *out);
 /* -ENOENT when ifname has no guard slot (not attached); the verified

@@ -100,7 +100,7 @@ modes() {
 scrape_check() {
     local name=$1 url=http://127.0.0.1:$PORT/metrics syn
     check_true "$name: answers" "$(cat "$TMP/$2.err")" \
-        wait_for 10 srv curl -sf --noproxy '*' --max-time 2 -o "$TMP/$2.scrape" "$url"
+        wait_for 30 srv curl -sf --noproxy '*' --max-time 2 -o "$TMP/$2.scrape" "$url"
     syn=$(json_get "$(srv "$TCPF" stats "$IF" --json)" \
         '[f["packets"] for f in j["flags"] if f["name"] == "SYN"][0]')
     check_eq "$name: tcpflags_up 1, SYN segments $syn (stats --json)" \
@@ -148,7 +148,7 @@ echo hello >"$TMP/www/index.html"
 : >"$TMP/http.log"
 srv "$PY" -m http.server --bind 0.0.0.0 --directory "$TMP/www" "$HTTP" >"$TMP/http.log" 2>&1 &
 check_true "http.server listening on :$HTTP" "$(cat "$TMP/http.log")" \
-    wait_for 10 eval "srv ss -Hltn 'sport = :$HTTP' | grep -q LISTEN"
+    wait_for 30 eval "srv ss -Hltn 'sport = :$HTTP' | grep -q LISTEN"
 tf attach "$IF"
 check_eq "attach $IF" "$RC" 0
 tf rule add "$IF" nullscan drop

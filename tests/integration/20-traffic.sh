@@ -200,21 +200,21 @@ one_round() {
     nsenter --net="/run/netns/$LAB-srv" "$PY" -m http.server --bind :: \
         --directory "$TMP/www" "$HTTP_PORT" >"$TMP/$t.http.log" 2>&1 &
     http=$!
-    if ! wait_for 10 eval "srv ss -Hltn 'sport = :$HTTP_PORT' | grep -q LISTEN"; then
-        fail "$t: http server listening" "not listening after 10 s"
+    if ! wait_for 30 eval "srv ss -Hltn 'sport = :$HTTP_PORT' | grep -q LISTEN"; then
+        fail "$t: http server listening" "not listening after 30 s"
         return
     fi
     cli ping -c 1 -W 2 "$LAB_SRV4" >/dev/null 2>&1
-    wait_for 5 cli ping -6 -c 1 -W 1 "$LAB_SRV6"
+    wait_for 30 cli ping -6 -c 1 -W 1 "$LAB_SRV6"
 
     rc=0; srv "$TCPF" attach "$LAB_SRV_IF" --mode "$mode" >/dev/null 2>&1 || rc=$?
     check_eq "$t: attach --mode $mode" "$rc" 0
     [ "$rc" -eq 0 ] || return
 
-    nsenter --net="/run/netns/$LAB-srv" tcpdump -i "$LAB_SRV_IF" -Q in -U -n \
+    nsenter --net="/run/netns/$LAB-srv" tcpdump -i "$LAB_SRV_IF" -Q in -U -n -B 65536 \
         -w "$pcap" 2>"$TMP/$t.tcpdump.err" &
     tcpd=$!
-    if ! wait_for 10 grep -q 'listening on' "$TMP/$t.tcpdump.err"; then
+    if ! wait_for 30 grep -q 'listening on' "$TMP/$t.tcpdump.err"; then
         fail "$t: tcpdump listening" "$(cat "$TMP/$t.tcpdump.err")"
         return
     fi
@@ -222,7 +222,11 @@ one_round() {
 
     drive_traffic "$t"
 
-    sleep 1                       # let the last answers arrive
+    # every answer has arrived (the lab's connections settled) and
+    # markers sent after it are in the capture
+    wait_settled "$t" "$LAB-cli" "$LAB-srv"
+    lab_sync
+    wait_mark "$pcap"
     kill -INT "$tcpd"
     wait "$tcpd"
     check_eq "$t: tcpdump dropped nothing" \

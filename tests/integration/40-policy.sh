@@ -18,11 +18,15 @@
 #     default drop;
 #   prefixes: IPv4 and IPv6 source prefixes hit only their family, prefixes
 #     not holding the client never hit, named sets (`set lab ...`, @lab);
-#   ratelimit 100/s burst 1 per global against ~500 SYN/s: what passes
-#     (server-side capture) runs at 100/s +-10%, hits = sent, and
+#   ratelimit 100/s burst 1 per global against hping3 at up to 500 SYN/s,
+#     judged SYN by SYN on the captures' clock (both sides' taps stamp the
+#     same clock; a SYN is sent before XDP sees it and XDP sees it before
+#     the server's tap): no SYN passed within 10 ms of the one before it,
+#     none dropped 10 ms after the last one passed; hits = sent, and
 #     drops.ratelimit = sent - passed;
-#   live changes: apply / rule add / rule del during one long transfer,
-#     which must end with its exact byte count, the new rules counting;
+#   live changes: apply / rule add / rule del during one long transfer
+#     (the server streams until the test lets it end), which must end with
+#     the exact byte count the server sent, the new rules counting;
 #   CLI errors: exit code, one `tcpflags: ` line with the key words, the
 #     rule set unchanged (bad flag, port ranges, prefix length, rate 0,
 #     bad file line, comments in files, unknown id, 256 rules + 1, not
@@ -36,9 +40,8 @@ HPING=/usr/sbin/hping3
 IF=$LAB_SRV_IF
 HTTP=8080
 STREAM=8081
-CHUNK=16384          # the stream: NCHUNK chunks of CHUNK bytes, GAP s apart
-NCHUNK=360
-GAP=0.015
+CHUNK=16384          # the stream: chunks of CHUNK bytes, GAP s apart, until
+GAP=0.015            # $TMP/stream.release exists
 PROBE_T=0.6          # connect timeout of a probe: below the 1 s SYN RTO,
                      # so one probe is exactly one SYN
 
@@ -53,8 +56,12 @@ tfc() { run "$LAB-cli" "$TCPF" "$@"; }
 
 
 
-# rl: `rule list --json` of the server's interface ("" on error).
-rl() { srv "$TCPF" rule list "$IF" --json 2>/dev/null; }
+# rl: `rule list --json` of the server's interface; on error a line of its
+# own (two failed reads never compare equal).
+rl() {
+    srv "$TCPF" rule list "$IF" --json 2>/dev/null ||
+        echo "<rule list failed $BASHPID.$RANDOM>"
+}
 # hits JSON TEXT: "PACKETS BYTES" of the rule written TEXT, or "absent".
 hits() {
     json_get "$1" "([f\"{r['packets']} {r['bytes']}\" for r in j['rules'] if r['text'] == '''$2'''] + ['absent'])[0]"
@@ -85,18 +92,13 @@ rapply() {
     check_eq "$1: apply $(basename "$2")" "$RC" 0
 }
 
-ns_cookie() {
-    in_ns "$1" "$PY" -c 'import socket, struct
-s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-print(struct.unpack("Q", s.getsockopt(socket.SOL_SOCKET, 71, 8))[0])'
-}
 mac_of() { ip -n "$1" -o link show "$2" | sed -n 's/.*link\/ether \([0-9a-f:]*\).*/\1/p'; }
 
 # curl_ok NAME 4|6: one HTTP request from the client; 200 expected.
 curl_ok() {
     local host=$LAB_SRV4 code
     [ "$2" = 6 ] && host="[$LAB_SRV6]"
-    code=$(cli curl -s -g -o /dev/null --noproxy '*' --max-time 3 \
+    code=$(cli curl -s -g -o /dev/null --noproxy '*' --max-time 10 \
         -w '%{http_code}' "http://$host:$HTTP/" 2>/dev/null)
     check_eq "$1: curl IPv$2 gets 200" "$code" 200
 }
@@ -105,22 +107,26 @@ curl_ok() {
 # prints open|refused|timeout per target.
 probe() { cli "$PY" "$TMP/probe.py" "$PROBE_T" "$@"; }
 
-# cap_start NAME NS DEV in|out FILTER...: a capture into $TMP/NAME.pcap.
+# cap_start NAME NS DEV in|out FILTER...: a capture into $TMP/NAME.pcap of
+# FILTER, and of lab_sync's markers (nanosecond stamps, a 64 MB buffer).
 declare -A CAP
 cap_start() {
     local name=$1 ns=$2 dev=$3 dir=$4
     shift 4
     # nsenter execs tcpdump: $! is tcpdump itself
-    nsenter --net="/run/netns/$ns" tcpdump -i "$dev" -Q "$dir" -U -n \
-        -w "$TMP/$name.pcap" "$@" 2>"$TMP/$name.err" &
+    nsenter --net="/run/netns/$ns" tcpdump -i "$dev" -Q "$dir" -U -n -B 65536 \
+        --time-stamp-precision nano -w "$TMP/$name.pcap" "( $* ) or udp port 9" \
+        2>"$TMP/$name.err" &
     CAP[$name]=$!
-    wait_for 10 grep -q 'listening on' "$TMP/$name.err" ||
+    wait_for 30 grep -q 'listening on' "$TMP/$name.err" ||
         fail "capture $name" "tcpdump not listening: $(cat "$TMP/$name.err")"
 }
-# cap_stop NAME: stop it; $TMP/NAME.tsv gets one line per TCP segment:
-# time,frame length,flags,dst port,ip version 6 or empty.
+# cap_stop NAME: once the last lab_sync's marker is in it, stop it;
+# $TMP/NAME.tsv gets one line per TCP segment: time,frame length,flags,
+# dst port,ip version 6 or empty,src port,sequence number.
 cap_stop() {
     local name=$1
+    wait_mark "$TMP/$name.pcap"
     kill -INT "${CAP[$name]}" 2>/dev/null
     wait "${CAP[$name]}" 2>/dev/null
     check_eq "capture $name: tcpdump dropped nothing" \
@@ -128,7 +134,8 @@ cap_stop() {
     tshark -r "$TMP/$name.pcap" -o ip.defragment:FALSE -o ipv6.defragment:FALSE \
         -Y 'tcp && !icmp && !icmpv6' -T fields -E separator=, \
         -e frame.time_epoch -e frame.len -e tcp.flags -e tcp.dstport \
-        -e ipv6.version >"$TMP/$name.tsv" 2>"$TMP/$name.tshark.err" ||
+        -e ipv6.version -e tcp.srcport -e tcp.seq_raw \
+        >"$TMP/$name.tsv" 2>"$TMP/$name.tshark.err" ||
         fail "capture $name: tshark" "$(tail -n 1 "$TMP/$name.tshark.err")"
 }
 
@@ -143,12 +150,14 @@ report() {
 # ------------------------------------------------------------ python parts
 
 cat >"$TMP/server.py" <<'EOF'
-# HTTP on one port, a paced byte stream on another; both dual-stack.
-import socket, sys, threading, time
+# HTTP on one port, a paced byte stream on another (until the file
+# RELEASE exists; then the bytes it sent go into RELEASE.sent); both
+# dual-stack.
+import os, socket, sys, threading, time
 from functools import partial
 from http.server import ThreadingHTTPServer, SimpleHTTPRequestHandler
 http_port, stream_port, www = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
-chunk, nchunk, gap = int(sys.argv[4]), int(sys.argv[5]), float(sys.argv[6])
+chunk, release, gap = int(sys.argv[4]), sys.argv[5], float(sys.argv[6])
 
 class Quiet(SimpleHTTPRequestHandler):
     def log_message(self, *a):
@@ -163,10 +172,14 @@ class Dual(ThreadingHTTPServer):
 
 def stream(conn):
     data = b"s" * chunk
+    sent = 0
     try:
-        for _ in range(nchunk):
+        while not os.path.exists(release):
             conn.sendall(data)
+            sent += len(data)
             time.sleep(gap)
+        with open(release + ".sent", "w") as f:
+            f.write("%d\n" % sent)
         conn.shutdown(socket.SHUT_WR)
         conn.settimeout(10)
         while conn.recv(4096):
@@ -195,7 +208,7 @@ cat >"$TMP/stream.py" <<'EOF'
 import socket, sys, time
 host, port = sys.argv[1], int(sys.argv[2])
 t0 = time.time()
-s = socket.create_connection((host, port), timeout=5)
+s = socket.create_connection((host, port), timeout=30)
 n = 0
 while True:
     b = s.recv(65536)
@@ -292,26 +305,57 @@ out("presets: every FIN|ACK (no rule; hping3 and curl) reaches the server",
     fa[0], fa[1] if fa[1] >= int(sys.argv[5]) else f">= {sys.argv[5]}")
 EOF
 
-# The rate limit: SYNs the client sent vs. those that reached the server.
+# The rate limit, SYN by SYN: rate.py CLIENT_TSV SERVER_TSV COST_NS.  The
+# SYNs the client sent (its capture, in sending order) and those that
+# reached the server (its capture, after XDP), matched by source port and
+# sequence number.  Both taps stamp one clock; a SYN is stamped by the
+# client's tap before XDP sees it, and by the server's after: so a pass
+# stamped less than COST after the previous pass was sent, or a drop sent
+# COST after the last pass was stamped, breaks the bucket (depth one
+# token, refilled by the ns) whatever the load - no tolerance needed.
 cat >"$TMP/rate.py" <<'EOF'
 import sys
+from decimal import Decimal
 def syns(path):
-    t = []
+    out = []
     for line in open(path):
         f = line.rstrip("\n").split(",")
-        if len(f) >= 4 and f[2] and int(f[2], 16) & 0xff == 0x02:
-            t.append(float(f[0]))
-    return t
-c, s = syns(sys.argv[1]), syns(sys.argv[2])
-burst = int(sys.argv[3])
-print(len(c), len(s), end=" ")
-if len(c) > 1 and len(s) > 1:
-    sent_rate = (len(c) - 1) / (c[-1] - c[0])
-    span = s[-1] - s[0]
-    rate = (len(s) - burst) / span if span > 0 else 0
-    print("%.1f %.1f %.3f" % (sent_rate, rate, span))
-else:
-    print("0 0 0")
+        if len(f) >= 7 and f[2] and int(f[2], 16) & 0xff == 0x02:
+            out.append((int(Decimal(f[0]) * 10**9), (f[5], f[6])))
+    return out
+sent, got = syns(sys.argv[1]), syns(sys.argv[2])
+cost = int(sys.argv[3])
+keys = [k for _, k in sent]
+at = {k: t for t, k in got}
+def out(l, g, w):
+    print(f"{l}\t{g}\t{w}")
+out("ratelimit: the SYNs sent are told apart (port, sequence)",
+    len(set(keys)) == len(keys), True)
+out("ratelimit: every SYN the server got was sent",
+    len([k for k in at if k not in set(keys)]), 0)
+passed = [(t, k) for t, k in sent if k in at]
+print(f"# sent {len(sent)} SYNs, {len(passed)} passed, "
+      f"{len(sent) - len(passed)} dropped over "
+      f"{(sent[-1][0] - sent[0][0]) / 1e9 if sent else 0:.3f} s")
+out("ratelimit: the limiter was exercised (>= 10 passed, >= 10 dropped)",
+    len(passed) >= 10 and len(sent) - len(passed) >= 10, True)
+out("ratelimit: the first SYN passed (a new bucket is full)",
+    bool(sent) and sent[0][1] in at, True)
+# a pass too early: stamped at the server less than cost after the
+# previous pass left the client
+early = [k1 for (s0, k0), (s1, k1) in zip(passed, passed[1:])
+         if at[k1] - s0 < cost]
+out("ratelimit: no SYN passed within the cost (10 ms) of the one before",
+    len(early), 0)
+# a drop too many: sent cost or more after the last pass was stamped
+last, late = None, 0
+for t, k in sent:
+    if k in at:
+        last = at[k]
+    elif last is not None and t - last >= cost:
+        late += 1
+out("ratelimit: no SYN dropped a cost (10 ms) after the last one passed",
+    late, 0)
 EOF
 
 # `invalid`: hits = the client's segments conntrack calls invalid; every
@@ -375,7 +419,7 @@ ip -n "$SRV_NS" -6 neigh replace "$LAB_CLI6" dev "$LAB_SRV_IF" nud permanent \
     lladdr "$(mac_of "$CLI_NS" "$LAB_CLI_IF")"
 mkdir -p "$TMP/www"
 echo hello >"$TMP/www/index.html"
-srv "$PY" "$TMP/server.py" "$HTTP" "$STREAM" "$TMP/www" "$CHUNK" "$NCHUNK" "$GAP" \
+srv "$PY" "$TMP/server.py" "$HTTP" "$STREAM" "$TMP/www" "$CHUNK" "$TMP/stream.release" "$GAP" \
     >"$TMP/server.log" 2>&1 &
 check_true "server listening on :$HTTP and :$STREAM" "$(cat "$TMP/server.log")" \
     wait_for 10 eval "[ \$(srv ss -Hltn '( sport = :$HTTP or sport = :$STREAM )' | wc -l) -eq 2 ]"
@@ -414,13 +458,13 @@ check_eq "attach --rules: SYN count rule hit twice" "$(pk "$J" '--syn dport 8080
 check_eq "attach --rules: would_drop 2" "$(drop "$J" would_drop)" 2
 tf attach "$IF"
 check_eq "re-attach: exit code" "$RC" 0
-check_eq "re-attach: rules and hit counters kept" "$(rl)" "$J"
+check_same "re-attach: rules and hit counters kept" "$(rl)" "$J"
 curl_ok "re-attach" 4
 check_eq "re-attach: the kept rule counts on (3)" "$(pk "$(rl)" '--syn dport 8080 count')" 3
 J=$(rl)
 tf attach "$IF" --mode skb
 check_eq "re-attach --mode skb: exit code" "$RC" 0
-check_eq "re-attach --mode skb: rules and hit counters kept" "$(rl)" "$J"
+check_same "re-attach --mode skb: rules and hit counters kept" "$(rl)" "$J"
 curl_ok "skb" 6
 check_eq "skb: the kept rule counts on (4)" "$(pk "$(rl)" '--syn dport 8080 count')" 4
 tf detach "$IF"
@@ -478,7 +522,8 @@ done
 for f in 4 6 4 6 4 6; do curl_ok "presets (during scans)" "$f"; done
 wait "${pids[@]}"
 check_eq "presets: 6 nmap scans ran" "$(grep -c 'Nmap done' "$TMP/nmap.log")" 6
-sleep 0.3
+wait_settled presets "$CLI_NS" "$SRV_NS"
+lab_sync
 cap_stop pcli
 cap_stop psrv
 rl >"$TMP/presets.after"
@@ -505,7 +550,8 @@ cli "${NMAP[@]}" -6 -sN -p 20029 "$LAB_SRV6" >>"$TMP/nmap.log" 2>&1 &
 pids+=($!)
 for f in 4 6; do curl_ok "invalid (during odd segments)" "$f"; done
 wait "${pids[@]}"
-sleep 0.3
+wait_settled invalid "$CLI_NS" "$SRV_NS"
+lab_sync
 cap_stop icli
 cap_stop isrv
 rl >"$TMP/invalid.after"
@@ -594,30 +640,30 @@ RLT="--syn dport $RL_PORT ratelimit 100/s burst 1 per global"
 J0=$(rl)
 cap_start rcli "$CLI_NS" "$LAB_CLI_IF" out tcp dst port "$RL_PORT"
 cap_start rsrv "$SRV_NS" "$LAB_SRV_IF" in tcp dst port "$RL_PORT"
-cli timeout 20 "$HPING" -S -p "$RL_PORT" -i u2000 -c 1500 "$LAB_SRV4" >"$TMP/hping-rl.log" 2>&1
-sleep 0.3
+cli timeout 60 "$HPING" -S -p "$RL_PORT" -i u2000 -c 1500 "$LAB_SRV4" >"$TMP/hping-rl.log" 2>&1
+lab_sync
 cap_stop rcli
 cap_stop rsrv
 J=$(rl)
-read -r SENT PASSED SENT_RATE RATE SPAN <<<"$("$PY" "$TMP/rate.py" "$TMP/rcli.tsv" "$TMP/rsrv.tsv" 1)"
-echo "# ratelimit: sent $SENT SYNs at $SENT_RATE/s; $PASSED passed at $RATE/s over $SPAN s"
-check_true "ratelimit: sent well above the limit (> 250/s, > 600 SYNs)" \
-    "sent $SENT at $SENT_RATE/s" "$PY" -c "import sys; sys.exit(not ($SENT_RATE > 250 and $SENT > 600))"
-check_true "ratelimit: passed rate within 10% of 100/s" "$RATE/s ($PASSED over $SPAN s)" \
-    "$PY" -c "import sys; sys.exit(not (90 <= $RATE <= 110))"
-check_eq "ratelimit: rule hits = SYNs sent" "$(pk "$J" "$RLT")" "$SENT"
+"$PY" "$TMP/rate.py" "$TMP/rcli.tsv" "$TMP/rsrv.tsv" 10000000 >"$TMP/rate.cmp" \
+    2>"$TMP/rate.pyerr" || fail "ratelimit: compare" "$(tail -n 1 "$TMP/rate.pyerr")"
+grep '^#' "$TMP/rate.cmp"
+grep -v '^#' "$TMP/rate.cmp" >"$TMP/rate.tsv"
+report "$TMP/rate.tsv"
+read -r SENT PASSED < <(sed -n 's/^# sent \([0-9]*\) SYNs, \([0-9]*\) passed.*/\1 \2/p' "$TMP/rate.cmp")
+check_eq "ratelimit: rule hits = SYNs sent" "$(pk "$J" "$RLT")" "${SENT:-none}"
 check_eq "ratelimit: drops.ratelimit grew by sent - passed" \
-    "$(($(drop "$J" ratelimit) - $(drop "$J0" ratelimit)))" "$((SENT - PASSED))"
+    "$(($(drop "$J" ratelimit) - $(drop "$J0" ratelimit)))" "$((${SENT:-0} - ${PASSED:-0}))"
 check_eq "ratelimit: drops.rule unchanged" "$(drop "$J" rule)" "$(drop "$J0" rule)"
 
 # ------------------------------------- live changes during a transfer (task 6)
 
 echo "# rule changes during a transfer"
-EXPECT=$((CHUNK * NCHUNK))
 tf rule flush "$IF"
 cli "$PY" "$TMP/stream.py" "$LAB_SRV4" "$STREAM" >"$TMP/stream.out" 2>"$TMP/stream.err" &
 SPID=$!
-sleep 0.3
+check_true "live: the transfer is under way" "no connection to :$STREAM" \
+    wait_for 30 eval "srv ss -Htn state established '( sport = :$STREAM )' | grep -q ."
 ACKT="ingress dport $STREAM flags ACK/ACK count"
 EGT="--priority -1 egress sport $STREAM count"
 NODIR="sport $STREAM count"    # no direction: arriving segments only
@@ -633,15 +679,13 @@ for i in 1 2 3; do
         echo "$NODIR"
     } >"$TMP/live$i.rules"
     rapply "live $i" "$TMP/live$i.rules"
-    sleep 0.25
     check_true "live $i: the applied ACK count rule counts the transfer" \
-        "$(hits "$(rl)" "$ACKT")" test "$(pk "$(rl)" "$ACKT")" -gt 0
+        "$(hits "$(rl)" "$ACKT")" wait_for 30 eval '[ "$(pk "$(rl)" "$ACKT")" -gt 0 ] 2>/dev/null'
     radd "live $i" --priority -1 egress sport "$STREAM" count
     EG=$RID
     radd "live $i" --syn dport "92${i}1" drop
-    sleep 0.25
     check_true "live $i: the added egress count rule counts the transfer" \
-        "$(hits "$(rl)" "$EGT")" test "$(pk "$(rl)" "$EGT")" -gt 0
+        "$(hits "$(rl)" "$EGT")" wait_for 30 eval '[ "$(pk "$(rl)" "$EGT")" -gt 0 ] 2>/dev/null'
     tf rule del "$IF" "$EG"
     check_eq "live $i: rule del $EG" "$RC" 0
     check_eq "live $i: egress rule gone" "$(pk "$(rl)" "$EGT")" absent
@@ -655,11 +699,14 @@ done
 check_eq "live: a rule without a direction does not see the server's segments" \
     "$(pk "$(rl)" "$NODIR")" 0
 check_true "live: the transfer was still running after the changes" \
-    "it ended early: $(cat "$TMP/stream.out")" kill -0 "$SPID"
+    "it ended: $(cat "$TMP/stream.out" "$TMP/stream.err")" kill -0 "$SPID"
+touch "$TMP/stream.release"
 wait "$SPID"
 check_eq "live: transfer exit code" "$?" 0
 read -r GOT_BYTES SECS <"$TMP/stream.out"
-check_eq "live: transfer got every byte ($SECS s)" "${GOT_BYTES:-none}" "$EXPECT"
+echo "# live: the transfer took $SECS s"
+check_eq "live: transfer got every byte the server sent" "${GOT_BYTES:-none}" \
+    "$(cat "$TMP/stream.release.sent" 2>/dev/null || echo "the server wrote no count")"
 
 # --------------------------------------------------- CLI errors (task 7)
 
@@ -674,7 +721,7 @@ bad_add() {
     tf rule add "$IF" "$@"
     # shellcheck disable=SC2086  # words: one key word each
     check_err "$name" "$rc" $words
-    check_eq "$name: rule list unchanged" "$(rl)" "$BASE"
+    check_same "$name: rule list unchanged" "$(rl)" "$BASE"
 }
 bad_add "unknown flag name" 2 "unknown BOGUS" flags SYN,BOGUS drop
 bad_add "unknown flag name (--tcp-flags)" 2 "unknown FOO" --tcp-flags SYN,FOO SYN drop
@@ -693,12 +740,12 @@ tf apply "$IF" "$TMP/badline.rules"
 check_err "apply, bad line 5" 2 unknown BOGUS
 check_true "apply, bad line 5: message starts 'tcpflags: FILE:5:'" "$ERR" \
     test "${ERR#"tcpflags: $TMP/badline.rules:5: "}" != "$ERR"
-check_eq "apply, bad line 5: rule list unchanged" "$(rl)" "$BASE"
+check_same "apply, bad line 5: rule list unchanged" "$(rl)" "$BASE"
 printf 'xmas drop\n# a comment line\n--syn dport 9000 drop\n--tcp-flags SYN,BOGUS SYN drop\n' \
     >"$TMP/badcomment.rules"
 tf apply "$IF" "$TMP/badcomment.rules"
 check_err "apply, bad line 4 after a comment line" 2 "$TMP/badcomment.rules:4:" "BOGUS"
-check_eq "apply, bad line 4 after a comment line: rule list unchanged" "$(rl)" "$BASE"
+check_same "apply, bad line 4 after a comment line: rule list unchanged" "$(rl)" "$BASE"
 printf 'nullscan drop\n# scans\nxmas drop\nsynfin drop # SYN+FIN\n\n# ports\n--syn dport 9000 drop\n' \
     >"$TMP/comments.rules"
 tf apply "$IF" "$TMP/comments.rules"
@@ -710,7 +757,7 @@ BASE=$(rl)
 printf 'set empty { }\nsrc @empty drop\n' >"$TMP/emptyset.rules"
 tf apply "$IF" "$TMP/emptyset.rules"
 check_err "apply, a set of braces only" 2 "$TMP/emptyset.rules:1:" "empty prefix list"
-check_eq "apply, a set of braces only: rule list unchanged" "$(rl)" "$BASE"
+check_same "apply, a set of braces only: rule list unchanged" "$(rl)" "$BASE"
 # 4200 /32s, each in its own /16: two prefix-table nodes each, 8400 > 8192
 python3 -c "
 a = ['%d.%d.1.1/32' % (11 + i // 250, i % 250) for i in range(2100)]
@@ -719,17 +766,17 @@ print('set a ' + ','.join(a)); print('set b ' + ','.join(b))
 print('src @a drop'); print('dst @b count')" >"$TMP/bigsets.rules"
 tf apply "$IF" "$TMP/bigsets.rules"
 check_err "apply, prefixes beyond the prefix table" 2 "too many prefixes for one rule set"
-check_eq "apply, prefixes beyond the prefix table: rule list unchanged" "$(rl)" "$BASE"
+check_same "apply, prefixes beyond the prefix table: rule list unchanged" "$(rl)" "$BASE"
 tf apply "$IF" "$TMP/nonexistent.rules"
 check_err "apply, missing file" 2 "cannot read" nonexistent.rules
-check_eq "apply, missing file: rule list unchanged" "$(rl)" "$BASE"
+check_same "apply, missing file: rule list unchanged" "$(rl)" "$BASE"
 
 tf rule del "$IF" 77
 check_err "rule del unknown id" 1 "no rule 77"
-check_eq "rule del unknown id: rule list unchanged" "$(rl)" "$BASE"
+check_same "rule del unknown id: rule list unchanged" "$(rl)" "$BASE"
 tf rule del "$IF" abc
 check_usage "rule del bad id" "invalid rule id"
-check_eq "rule del bad id: rule list unchanged" "$(rl)" "$BASE"
+check_same "rule del bad id: rule list unchanged" "$(rl)" "$BASE"
 
 tf rule add lo nullscan drop
 check_err "rule add, interface not attached (lo)" 1 "lo is not attached"
@@ -745,7 +792,7 @@ tfc rule list "$LAB_CLI_IF"
 check_err "rule list in the client namespace (not attached)" 1 "$LAB_CLI_IF is not attached"
 tf rule list nosuch0
 check_err "rule list, unknown interface" 2 nosuch0
-check_eq "errors on other interfaces: $IF's rule list unchanged" "$(rl)" "$BASE"
+check_same "errors on other interfaces: $IF's rule list unchanged" "$(rl)" "$BASE"
 
 for i in $(seq 1 256); do echo "--syn dport $((10000 + i)) drop"; done >"$TMP/r256.rules"
 { cat "$TMP/r256.rules"; echo "--syn dport 20000 drop"; } >"$TMP/r257.rules"
@@ -754,10 +801,10 @@ FULL=$(rl)
 check_eq "256 rules: all listed" "$(json_get "$FULL" 'len(j["rules"])')" 256
 tf rule add "$IF" nullscan drop
 check_err "rule add beyond 256" 1 "too many rules"
-check_eq "rule add beyond 256: rule list unchanged" "$(rl)" "$FULL"
+check_same "rule add beyond 256: rule list unchanged" "$(rl)" "$FULL"
 tf apply "$IF" "$TMP/r257.rules"
 check_err "apply of 257 rules" 2 "$TMP/r257.rules:257:" "too many rules"
-check_eq "apply of 257 rules: rule list unchanged" "$(rl)" "$FULL"
+check_same "apply of 257 rules: rule list unchanged" "$(rl)" "$FULL"
 check_eq "256 rules: the last one acts (10256 dropped, 10257 refused)" \
     "$(probe "$LAB_SRV4/10256" "$LAB_SRV4/10257")" "timeout refused"
 check_eq "256 rules: its counter" "$(pk "$(rl)" '--syn dport 10256 drop')" 1

@@ -328,8 +328,8 @@ echo hello >"$TMP/www/index.html"
 : >"$TMP/http.log"
 srv "$PY" -m http.server --bind :: --directory "$TMP/www" "$HTTP" >"$TMP/http.log" 2>&1 &
 check_true "http.server listening on :$HTTP" "$(cat "$TMP/http.log")" \
-    wait_for 10 eval "srv ss -Hltn 'sport = :$HTTP' | grep -q LISTEN"
-wait_for 5 cli ping -6 -c 1 -W 1 "$LAB_SRV6"
+    wait_for 30 eval "srv ss -Hltn 'sport = :$HTTP' | grep -q LISTEN"
+wait_for 30 cli ping -6 -c 1 -W 1 "$LAB_SRV6"
 tf attach "$IF"
 check_eq "attach $IF" "$RC" 0
 for r in "nullscan drop" "--syn dport 9 count" "--priority 5 xmas drop"; do
@@ -375,33 +375,45 @@ check_eq "2 nmap scans ran" "$(grep -c 'Nmap done' "$TMP/nmap.log")" 2
 echo "# exporter of every attached interface on 127.0.0.1:$PORT"
 exporter_start EXP --listen "127.0.0.1:$PORT"
 check_true "exporter answers on $URL" "$(cat "$TMP/EXP.err")" \
-    wait_for 5 get "$URL" -f -o /dev/null
+    wait_for 30 get "$URL" -f -o /dev/null
 check_has "exporter says where it serves" "$(cat "$TMP/EXP.out")" "$URL"
 hdr=$(get "$URL" -o /dev/null -D - | tr -d '\r')
 check_eq "GET /metrics: 200" "$(head -n 1 <<<"$hdr")" "HTTP/1.1 200 OK"
 check_eq "GET /metrics: content type" "$(sed -n 's/^Content-Type: //Ip' <<<"$hdr")" \
     "text/plain; version=0.0.4; charset=utf-8"
 
-# gauges are recounted every second: let the last connections settle, then
-# take stats, scrape, stats again until the two stats agree (no traffic in
-# between, not even an IPv6 neighbour probe)
-sleep 1.2
-agreed=no
-for _ in 1 2 3 4 5; do
+# same_json A B: both files hold one JSON object, the same, not empty (two
+# failed reads would leave two empty files alike)
+same_json() {
+    "$PY" -c 'import json, sys
+a, b = (json.load(open(f)) for f in sys.argv[1:3])
+sys.exit(not a or a != b)' "$1" "$2" 2>/dev/null
+}
+# scrape_between: stats of both interfaces, a scrape, stats again; true
+# when the two stats agree (no traffic in between, not even an IPv6
+# neighbour probe)
+scrape_between() {
     srv "$TCPF" stats "$IF" --json >"$TMP/stats1.json"
     srv "$TCPF" stats "$IF2" --json >"$TMP/stats2a.json"
     srv "$TCPF" status --json >"$TMP/status.json"
     get "$URL" >"$TMP/scrape.txt"
     srv "$TCPF" stats "$IF" --json >"$TMP/stats1b.json"
     srv "$TCPF" stats "$IF2" --json >"$TMP/stats2b.json"
-    if cmp -s "$TMP/stats1.json" "$TMP/stats1b.json" &&
-        cmp -s "$TMP/stats2a.json" "$TMP/stats2b.json"; then
-        agreed=yes
-        break
-    fi
-    sleep 0.5
-done
-check_eq "stats before and after the scrape agree (no traffic between)" "$agreed" yes
+    same_json "$TMP/stats1.json" "$TMP/stats1b.json" &&
+        same_json "$TMP/stats2a.json" "$TMP/stats2b.json"
+}
+
+# gauges are recounted by the reaper: once the last connections have
+# settled, and a pass has begun after that, only stray traffic moves a
+# count; scrape until one scrape falls between two equal stats
+wait_settled "scrape" "$LAB-cli" "$LAB-srv"
+wait_tick "$LAB-srv"
+if wait_for 60 scrape_between; then
+    pass "stats before and after the scrape agree (no traffic between)"
+else
+    fail "stats before and after the scrape agree (no traffic between)" \
+        "never in 60 s: $(diff "$TMP/stats1.json" "$TMP/stats1b.json" | head -n 4)"
+fi
 promtool_ok "scrape of both interfaces" "$TMP/scrape.txt"
 "$PY" "$TMP/compare.py" "$TMP/scrape.txt" "$TMP/stats1.json" "$TMP/status.json" "$IF" \
     traffic >"$TMP/cmp1.tsv" 2>"$TMP/cmp.err" || fail "compare $IF" "$(cat "$TMP/cmp.err")"
@@ -426,24 +438,27 @@ get "$URL" >"$TMP/later.txt"
 report "$TMP/mono.tsv"
 
 echo "# scrapes write no map"
-sleep 1.2                        # the gauges settle
-same=no
 burst=()
 for _ in $(seq 20); do burst+=(-o /dev/null "$URL"); done
-for _ in 1 2 3; do
+# burst_between: stats, 20 scrapes, stats: true when the stats agree
+burst_between() {
     srv "$TCPF" stats "$IF" --json >"$TMP/ro1a.json"
     srv "$TCPF" stats "$IF2" --json >"$TMP/ro2a.json"
-    codes=$(srv curl -sg --noproxy '*' --max-time 10 -w '%{http_code} ' "${burst[@]}")
+    codes=$(srv curl -sg --noproxy '*' --max-time 30 -w '%{http_code} ' "${burst[@]}")
     srv "$TCPF" stats "$IF" --json >"$TMP/ro1b.json"
     srv "$TCPF" stats "$IF2" --json >"$TMP/ro2b.json"
-    if cmp -s "$TMP/ro1a.json" "$TMP/ro1b.json" && cmp -s "$TMP/ro2a.json" "$TMP/ro2b.json"; then
-        same=yes
-        break
-    fi
-    sleep 0.5
-done
+    same_json "$TMP/ro1a.json" "$TMP/ro1b.json" && same_json "$TMP/ro2a.json" "$TMP/ro2b.json"
+}
+wait_settled "read-only" "$LAB-cli" "$LAB-srv"
+wait_tick "$LAB-srv"             # the gauges recounted after the traffic
+codes=""
+if wait_for 60 burst_between; then
+    pass "stats --json of both interfaces unchanged by 20 scrapes"
+else
+    fail "stats --json of both interfaces unchanged by 20 scrapes" \
+        "never in 60 s: $(diff "$TMP/ro1a.json" "$TMP/ro1b.json" | head -n 4)"
+fi
 check_eq "a burst of 20 scrapes: all 200" "$codes" "$(printf '200 %.0s' $(seq 20))"
-check_eq "stats --json of both interfaces unchanged by 20 scrapes" "$same" yes
 
 echo "# a saved rule file that does not parse"
 cp "$RULES" "$TMP/rules.saved"
@@ -491,7 +506,7 @@ check_eq "HEAD /metrics: no body" "$hbody" 0
 echo "# exporter of $IF only on [::1]:$PORT6"
 exporter_start EXP6 --listen "[::1]:$PORT6" "$IF"
 check_true "exporter answers on $URL6" "$(cat "$TMP/EXP6.err")" \
-    wait_for 5 get "$URL6" -f -o /dev/null
+    wait_for 30 get "$URL6" -f -o /dev/null
 get "$URL6" >"$TMP/scrape6.txt"
 promtool_ok "scrape of $IF on [::1]" "$TMP/scrape6.txt"
 check_eq "[::1]: the interfaces served" \
@@ -503,7 +518,7 @@ echo "# [::]:$PORTW with net.ipv6.bindv6only=1"
 srv sysctl -qw net.ipv6.bindv6only=1
 exporter_start EXPW --listen "[::]:$PORTW" "$IF"
 check_true "exporter answers on [::1]:$PORTW" "$(cat "$TMP/EXPW.err")" \
-    wait_for 5 get "http://[::1]:$PORTW/metrics" -f -o /dev/null
+    wait_for 30 get "http://[::1]:$PORTW/metrics" -f -o /dev/null
 get "http://127.0.0.1:$PORTW/metrics" -f >"$TMP/scrapew.txt"
 check_eq "[::]:$PORTW with bindv6only=1 answers on 127.0.0.1" \
     "$(val "$TMP/scrapew.txt" tcpflags_up iface="$IF")" 1
@@ -527,7 +542,7 @@ tf exporter --listen "127.0.0.1:$PORT"
 check_err "busy port (another exporter)" 1 \
     "cannot listen on 127.0.0.1:$PORT: Address already in use"
 srv "$PY" -m http.server --bind :: "$BUSY" >"$TMP/busy.log" 2>&1 &
-wait_for 10 eval "srv ss -Hltn 'sport = :$BUSY' | grep -q LISTEN"
+wait_for 30 eval "srv ss -Hltn 'sport = :$BUSY' | grep -q LISTEN"
 tf exporter --listen "0.0.0.0:$BUSY"
 check_err "busy port (http.server)" 1 "cannot listen on 0.0.0.0:$BUSY: Address already in use"
 tf exporter --listen "[::]:$BUSY" "$IF"

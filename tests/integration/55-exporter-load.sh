@@ -87,7 +87,7 @@ echo hello >"$TMP/www/index.html"
 : >"$TMP/http.log"
 srv "$PY" -m http.server --bind 0.0.0.0 --directory "$TMP/www" "$HTTP" >"$TMP/http.log" 2>&1 &
 check_true "http.server listening on :$HTTP" "$(cat "$TMP/http.log")" \
-    wait_for 10 eval "srv ss -Hltn 'sport = :$HTTP' | grep -q LISTEN"
+    wait_for 30 eval "srv ss -Hltn 'sport = :$HTTP' | grep -q LISTEN"
 run "$LAB-srv" "$TCPF" attach "$IF" --group nogroup
 check_eq "attach $IF --group nogroup" "$RC" 0
 for r in "nullscan drop" "--syn dport 9 count"; do
@@ -101,13 +101,14 @@ for _ in 1 2 3; do
             "http://$LAB_SRV4:$HTTP/")" 200
 done
 cli timeout 10 /usr/sbin/hping3 -S -p 9 -c 3 -i u20000 "$LAB_SRV4" >"$TMP/hping.log" 2>&1
+lab_sync                        # its SYNs through XDP: stats counts them
 
 # ------------------------------------------------------------ where, HTTP
 
 echo "# the exporter as nobody:nogroup, no --listen"
 exporter_start EXP
 check_true "it answers on 127.0.0.1:$PORT" "$(cat "$TMP/EXP.err")" \
-    wait_for 10 eval "[ \"\$(code http://127.0.0.1:$PORT/healthz)\" = 200 ]"
+    wait_for 30 eval "[ \"\$(code http://127.0.0.1:$PORT/healthz)\" = 200 ]"
 # shellcheck disable=SC2153  # EXP: set by exporter_start (printf -v)
 check_eq "it runs as nobody:nogroup with no capability" \
     "$(awk '/^Uid:/ {print $2} /^Gid:/ {print $2} /^CapEff:/ {print $2}' \
@@ -166,7 +167,7 @@ check_true "RSS after at most 4 MiB above the start" \
 echo "# --max-connections 64, $SLOW slow clients"
 exporter_start EXP64 --listen "127.0.0.1:$PORT64" --max-connections 64
 check_true "it answers on 127.0.0.1:$PORT64" "$(cat "$TMP/EXP64.err")" \
-    wait_for 10 eval "[ \"\$(code http://127.0.0.1:$PORT64/healthz)\" = 200 ]"
+    wait_for 30 eval "[ \"\$(code http://127.0.0.1:$PORT64/healthz)\" = 200 ]"
 srv "${LOAD[@]}" --port "$PORT64" --pid "$EXP64" --slow "$SLOW" --held 64 \
     --body "$TMP/normal64" >"$TMP/load64.txt" 2>"$TMP/load64.err"
 check_eq "load client: exit code" "$?" 0
@@ -186,7 +187,7 @@ nsenter --net="/run/netns/$LAB-srv" prlimit --nofile=300:300 "${USER_ARGS[@]}" "
 EXPF=$!
 EXP_PIDS+=("$EXPF")
 check_true "it answers on 127.0.0.1:$PORTF" "$(cat "$TMP/EXPF.err")" \
-    wait_for 10 eval "[ \"\$(code http://127.0.0.1:$PORTF/metrics)\" = 200 ]"
+    wait_for 30 eval "[ \"\$(code http://127.0.0.1:$PORTF/metrics)\" = 200 ]"
 check_eq "it says how many connections fit" "$(cat "$TMP/EXPF.err")" \
     "tcpflags: exporter: open files limited to 300: at most 172 connections"
 

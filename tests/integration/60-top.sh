@@ -108,18 +108,15 @@ settle() { sleep "$(awk "BEGIN { print 3 * $IV }")"; }
 
 stats_json() { srv "$TCPF" stats "$IF" --json 2>/dev/null; }
 rules_json() { srv "$TCPF" rule list "$IF" --json 2>/dev/null; }
-# quiet: wait until the TCP counters and gauges stand still, then save
-# stats --json as $TMP/NAME.json and rule list --json as $TMP/NAME.rules.
+# quiet NAME: once the lab's connections have settled, what the client
+# sent has been through XDP (lab_sync) and a reaper pass has begun after it
+# (the gauges), save stats --json as $TMP/NAME.json and rule list --json as
+# $TMP/NAME.rules: what top must come to show.  (It waited for the counters
+# to stand still over 0.6 s: under load, segments still on their way.)
 quiet() {
-    local a b n=0
-    a=$(stats_json | "$PY" "$TMP/screen.py" tcpkey)
-    while [ $n -lt 40 ]; do
-        sleep 0.6
-        b=$(stats_json | "$PY" "$TMP/screen.py" tcpkey)
-        [ "$a" = "$b" ] && break
-        a=$b
-        n=$((n + 1))
-    done
+    wait_settled "$1" "$LAB-cli" "$LAB-srv"
+    lab_sync
+    wait_tick "$LAB-srv"
     stats_json >"$TMP/$1.json"
     rules_json >"$TMP/$1.rules"
 }
@@ -151,7 +148,7 @@ agrees() {
 # check_shot NAME PANE MODE ARGS...: poll PANE until its capture agrees
 # with MODE ARGS (top refreshes; under load that takes a while), for at
 # most SHOT_WAIT seconds, then report that capture.
-SHOT_WAIT=8
+SHOT_WAIT=30
 check_shot() {
     local name=$1 pane=$2
     shift 2
@@ -476,7 +473,7 @@ mkdir -p "$TMP/www"
 head -c 3000 /dev/urandom >"$TMP/www/page"
 nsenter --net="/run/netns/$LAB-srv" "$PY" -m http.server --bind :: \
     --directory "$TMP/www" "$HTTP" >"$TMP/http.log" 2>&1 &
-wait_for 10 eval "srv ss -Hltn 'sport = :$HTTP' | grep -q LISTEN" ||
+wait_for 30 eval "srv ss -Hltn 'sport = :$HTTP' | grep -q LISTEN" ||
     fail "http server" "not listening after 10 s"
 
 # a session that outlives the others: a tmux server exits with its last
@@ -500,7 +497,7 @@ check_eq "--interval 0.05: the message names the range" "$ERR" \
     "tcpflags: --interval: 0.05 is out of range 0.1..60"
 # in a terminal, not attached: the one line, no screen
 top_start err 100 30 -- "$IF"
-wait_shot err 5 '^TOP-EXIT-' || fail "not attached in a terminal" "no exit"
+wait_shot err 30 '^TOP-EXIT-' || fail "not attached in a terminal" "no exit"
 check_eq "not attached in a terminal: exit 1" "$(grep -c '^TOP-EXIT-1$' "$TMP/err.txt")" 1
 check_eq "not attached in a terminal: the one error line" \
     "$(grep -c "^tcpflags: $IF is not attached; run 'tcpflags attach $IF'$" "$TMP/err.txt")" 1
@@ -554,70 +551,70 @@ quiet q1
 # --------------------------------------------- the screen against the JSON
 echo "# screen = stats"
 top_start main 100 30 -- "$IF" --interval "$IV"
-wait_shot main 5 "^ $IF +attached" || fail "top starts" "$(cat "$TMP/main.txt")"
+wait_shot main 30 "^ $IF +attached" || fail "top starts" "$(cat "$TMP/main.txt")"
 check_shot "overview" main overview "$TMP/main.txt" "$TMP/q1.json"
 check_has "overview: title" "$(head -n 1 "$TMP/main.txt")" "tcpflags top - 1 OVERVIEW" "every 0.2s" "sort rate"
 check_has "overview: header" "$(sed -n 2,3p "$TMP/main.txt")" "native mode" "totals since attach" "dropped 0.0/s"
 key main 2
-wait_shot main 3 'tcpflags top - 2 FLAG PATTERNS' || fail "2: patterns view" "no title"
+wait_shot main 30 'tcpflags top - 2 FLAG PATTERNS' || fail "2: patterns view" "no title"
 check_shot "patterns" main patterns "$TMP/main.txt" "$TMP/q1.json"
 check_shot "patterns" main rates0 "$TMP/main.txt"
 check_has "patterns: view title" "$(cat "$TMP/main.txt")" "ALL FLAG PATTERNS:" "sorted by rate"
 key main 3
-wait_shot main 3 'tcpflags top - 3 RULES AND DROPS' || fail "3: rules view" "no title"
+wait_shot main 30 'tcpflags top - 3 RULES AND DROPS' || fail "3: rules view" "no title"
 check_shot "rules" main rules "$TMP/main.txt" "$TMP/q1.rules"
 check_has "rules: view title" "$(cat "$TMP/main.txt")" "RULES: 3 on $IF, default pass" "DROPS"
 key main 4
-wait_shot main 3 'tcpflags top - 4 TOP SOURCES' || fail "4: sources view" "no title"
+wait_shot main 30 'tcpflags top - 4 TOP SOURCES' || fail "4: sources view" "no title"
 check_shot "sources" main sources "$TMP/main.txt" "$TMP/q1.json"
 check_has "sources: view title" "$(cat "$TMP/main.txt")" "TOP SOURCES BY SYN RATE"
 
 # ------------------------------------------------------------------- keys
 echo "# keys"
 key main Tab
-check_true "Tab: 4 -> 1" "no overview" wait_shot main 3 'tcpflags top - 1 OVERVIEW'
+check_true "Tab: 4 -> 1" "no overview" wait_shot main 30 'tcpflags top - 1 OVERVIEW'
 key main Tab
-check_true "Tab: 1 -> 2" "no patterns view" wait_shot main 3 'tcpflags top - 2 FLAG PATTERNS'
+check_true "Tab: 1 -> 2" "no patterns view" wait_shot main 30 'tcpflags top - 2 FLAG PATTERNS'
 key main Tab
-check_true "Tab: 2 -> 3" "no rules view" wait_shot main 3 'tcpflags top - 3 RULES AND DROPS'
+check_true "Tab: 2 -> 3" "no rules view" wait_shot main 30 'tcpflags top - 3 RULES AND DROPS'
 key main 1
-check_true "1: overview" "no overview" wait_shot main 3 'tcpflags top - 1 OVERVIEW.*FUNNEL|^ FUNNEL'
+check_true "1: overview" "no overview" wait_shot main 30 'tcpflags top - 1 OVERVIEW.*FUNNEL|^ FUNNEL'
 key main h
-check_true "h: help" "no help" wait_shot main 3 'tcpflags top - HELP'
+check_true "h: help" "no help" wait_shot main 30 'tcpflags top - HELP'
 check_has "help: keys and numbers" "$(cat "$TMP/main.txt")" "KEYS" "reset the on-screen baseline"
 key main PageDown
 check_true "help scrolls to the funnel's meaning" "no funnel text" \
-    wait_shot main 3 'teardown_fin2: the second FIN'
+    wait_shot main 30 'teardown_fin2: the second FIN'
 key main h
-check_true "h again: back to the overview" "not back" wait_shot main 3 'tcpflags top - 1 OVERVIEW'
+check_true "h again: back to the overview" "not back" wait_shot main 30 'tcpflags top - 1 OVERVIEW'
 
 # sort: a live URG stream leads by rate; then by total; then by name
 key main 2
-wait_shot main 3 'tcpflags top - 2 FLAG PATTERNS'
+wait_shot main 30 'tcpflags top - 2 FLAG PATTERNS'
 cli timeout 20 "$HPING" -U -p 20005 -c 25 -i u100000 "$LAB_SRV4" >>"$TMP/hping.log" 2>&1 &
 p5=$!
-wait_for 5 eval "\"$PY\" \"$TMP/screen.py\" names <(shot main) | grep -qE '^URG/ipv4( |\$)'"
+wait_for 30 eval "\"$PY\" \"$TMP/screen.py\" names <(shot main) | grep -qE '^URG/ipv4( |\$)'"
 first=$("$PY" "$TMP/screen.py" names "$TMP/main.txt" | cut -d' ' -f1)
 check_eq "sort rate: the live URG stream comes first" "$first" "URG/ipv4"
 check "sparkline (UTF-8)" spark "$TMP/main.txt" URG "$(printf ' \u2581\u2582\u2583\u2584\u2585\u2586\u2587\u2588')"
 wait $p5
 quiet q2
 key main s
-check_true "s: sort total" "no 'sort total'" wait_shot main 3 'sort total'
+check_true "s: sort total" "no 'sort total'" wait_shot main 30 'sort total'
 check_shot "sort total" main order "$TMP/main.txt" total
 by_total=$("$PY" "$TMP/screen.py" names "$TMP/main.txt")
 key main s
-check_true "s: sort name" "no 'sort name'" wait_shot main 3 'sort name'
+check_true "s: sort name" "no 'sort name'" wait_shot main 30 'sort name'
 shot main >/dev/null
 check "sort name" order "$TMP/main.txt" name
 by_name=$("$PY" "$TMP/screen.py" names "$TMP/main.txt")
 check_true "s changes the order" "same order: $by_name" [ "$by_total" != "$by_name" ]
 key main s
-check_true "s: back to sort rate" "no 'sort rate'" wait_shot main 3 'sort rate'
+check_true "s: back to sort rate" "no 'sort rate'" wait_shot main 30 'sort rate'
 
 # p: frozen while traffic flows
 key main p
-check_true "p: PAUSED" "no PAUSED" wait_shot main 3 'PAUSED'
+check_true "p: PAUSED" "no PAUSED" wait_shot main 30 'PAUSED'
 cp "$TMP/main.txt" "$TMP/paused1.txt"
 for i in 1 2; do
     cli curl -s -o /dev/null --noproxy '*' --max-time 3 "http://$LAB_SRV4:$HTTP/page"
@@ -631,12 +628,12 @@ check_true "p: the kernel counted that traffic" "stats did not move" \
     [ "$("$PY" "$TMP/screen.py" counters <"$TMP/q2.json")" != \
       "$("$PY" "$TMP/screen.py" counters <"$TMP/q3.json")" ]
 key main p
-check_true "p again: PAUSED gone" "still PAUSED" wait_for 3 eval "! shot_has main PAUSED"
+check_true "p again: PAUSED gone" "still PAUSED" wait_for 30 eval "! shot_has main PAUSED"
 check_shot "after pause" main patterns "$TMP/main.txt" "$TMP/q3.json"
 
 # r: on-screen totals from zero, the kernel's untouched
 key main r
-check_true "r: totals since r" "no 'totals since r at'" wait_shot main 3 'totals since r at'
+check_true "r: totals since r" "no 'totals since r at'" wait_shot main 30 'totals since r at'
 quiet q4
 check_eq "r: the kernel's counters did not change" \
     "$("$PY" "$TMP/screen.py" counters <"$TMP/q4.json")" \
@@ -644,10 +641,10 @@ check_eq "r: the kernel's counters did not change" \
 check_shot "r" main totals0 "$TMP/main.txt"
 check_true "r: the pattern rows stay" "no rows" grep -qE '^ ACK +ipv4' "$TMP/main.txt"
 key main 1
-wait_shot main 3 'tcpflags top - 1 OVERVIEW'
+wait_shot main 30 'tcpflags top - 1 OVERVIEW'
 check_shot "r" main funnel0 "$TMP/main.txt"
 key main 3
-wait_shot main 3 'tcpflags top - 3 RULES AND DROPS'
+wait_shot main 30 'tcpflags top - 3 RULES AND DROPS'
 check_shot "r: rules" main rules "$TMP/main.txt" "$TMP/q4.rules" "$TMP/q4.rules"
 # traffic after r: the screen's totals are the kernel's increase since r
 for i in 1 2; do
@@ -657,22 +654,22 @@ cli timeout 20 "$HPING" -S -p 9 -c 2 -i u20000 "$LAB_SRV4" >>"$TMP/hping.log" 2>
 quiet q5
 check_shot "since r: rules" main rules "$TMP/main.txt" "$TMP/q5.rules" "$TMP/q4.rules"
 key main 2
-wait_shot main 3 'tcpflags top - 2 FLAG PATTERNS'
+wait_shot main 30 'tcpflags top - 2 FLAG PATTERNS'
 check_shot "since r: patterns" main patterns "$TMP/main.txt" "$TMP/q5.json" "$TMP/q4.json"
 
 # resize: 80x24, then 160x50
 key main 1
-wait_shot main 3 'tcpflags top - 1 OVERVIEW'
+wait_shot main 30 'tcpflags top - 1 OVERVIEW'
 tm resize-window -t main -x 80 -y 24
 check_true "resize 80x24: redrawn" "no footer at line 24" \
-    wait_for 3 eval "[ \"\$(shot main | sed -n 24p | cut -c1-7)\" = ' q quit' ]"
+    wait_for 30 eval "[ \"\$(shot main | sed -n 24p | cut -c1-7)\" = ' q quit' ]"
 fits80 80x24 "$TMP/main.txt"
 check_has "80x24: every panel" "$(cat "$TMP/main.txt")" "tcpflags top - 1 OVERVIEW" \
     "FUNNEL" "out_of_state" "CONNECTIONS" "half-open" "PATTERN"
 small=$("$PY" "$TMP/screen.py" names "$TMP/main.txt" | wc -w)
 tm resize-window -t main -x 160 -y 50
 check_true "resize 160x50: redrawn" "no footer at line 50" \
-    wait_for 3 eval "[ \"\$(shot main | sed -n 50p | cut -c1-7)\" = ' q quit' ]"
+    wait_for 30 eval "[ \"\$(shot main | sed -n 50p | cut -c1-7)\" = ' q quit' ]"
 big=$("$PY" "$TMP/screen.py" names "$TMP/main.txt" | wc -w)
 seen=$("$PY" -c 'import json,sys; print(sum(1 for f in json.load(open(sys.argv[1]))["flags"]))' "$TMP/q5.json")
 check_true "160x50: more pattern rows ($small at 80x24, $big now)" "no more rows" [ "$big" -gt "$small" ]
@@ -682,8 +679,11 @@ check_true "160x50: at least every pattern name once ($seen)" "only $big rows" [
 
 # q: exit 0, the terminal back in cooked mode
 key main q
-check_true "q: top exits" "no exit line" wait_shot main 3 '^TOP-EXIT-'
+check_true "q: top exits" "no exit line" wait_shot main 30 '^TOP-EXIT-'
 check_eq "q: exit 0" "$(grep -c '^TOP-EXIT-0$' "$TMP/main.txt")" 1
+# the shell prints the modes after the exit line: wait for them too (read
+# at once, they were not there yet now and then)
+wait_for 30 eval "tm capture-pane -p -J -t main | grep -q '^STTY '"
 tm capture-pane -p -J -t main >"$TMP/stty.txt"
 check_eq "q: terminal in cooked mode (stty)" "$(modes "$TMP/stty.txt")" "echo icanon"
 tm kill-session -t main
@@ -693,18 +693,19 @@ echo "# signals"
 # Ctrl-\ (SIGQUIT) too: no core, the terminal restored
 for sig in TERM INT QUIT; do
     top_start "sig$sig" 100 30 -- "$IF" --interval "$IV"
-    wait_shot "sig$sig" 5 "^ $IF +attached" || fail "SIG$sig: top starts" "no screen"
+    wait_shot "sig$sig" 30 "^ $IF +attached" || fail "SIG$sig: top starts" "no screen"
     pid=$(top_pid "sig$sig")
     case $sig in
     TERM) kill -TERM "$pid" ;;
     INT) key "sig$sig" C-c ;;
     QUIT) key "sig$sig" "C-\\" ;;
     esac
-    check_true "SIG$sig: top exits" "no exit line" wait_shot "sig$sig" 3 '^TOP-EXIT-'
+    check_true "SIG$sig: top exits" "no exit line" wait_shot "sig$sig" 30 '^TOP-EXIT-'
     check_eq "SIG$sig: exit 0" "$(grep -c '^TOP-EXIT-0$' "$TMP/sig$sig.txt")" 1
+    wait_for 30 eval "tm capture-pane -p -J -t 'sig$sig' | grep -q '^STTY '"
     tm capture-pane -p -J -t "sig$sig" >"$TMP/stty.txt"
     check_eq "SIG$sig: terminal in cooked mode" "$(modes "$TMP/stty.txt")" "echo icanon"
-    check_true "SIG$sig: process gone" "pid $pid still there" wait_for 2 eval "! kill -0 $pid"
+    check_true "SIG$sig: process gone" "pid $pid still there" wait_for 30 eval "! kill -0 $pid"
     tm kill-session -t "sig$sig"
 done
 
@@ -714,11 +715,11 @@ top_start colour 100 30 -- "$IF" --interval "$IV"
 top_start nocolour 100 30 NO_COLOR=1 -- "$IF" --interval "$IV"
 top_start vt100 100 30 TERM=vt100 LC_ALL=C -- "$IF" --interval "$IV"
 for s in colour nocolour vt100; do
-    wait_shot "$s" 5 "^ $IF +attached" || fail "$s: top starts" "no screen"
+    wait_shot "$s" 30 "^ $IF +attached" || fail "$s: top starts" "no screen"
 done
 sgr() { tm capture-pane -p -e -t "$1" | grep -cE $'\e\\[([0-9;]*;)?3[0-7](;[0-9;]*)?m'; }
 coloured() { [ "$(sgr "$1")" -gt 0 ]; }
-check_true "colour terminal: colours used" "no SGR colour" wait_for 3 coloured colour
+check_true "colour terminal: colours used" "no SGR colour" wait_for 30 coloured colour
 check_eq "NO_COLOR=1: no colour" "$(sgr nocolour)" 0
 check_eq "TERM=vt100 (no colours): no colour" "$(sgr vt100)" 0
 check_has "TERM=vt100: still every panel" "$(shot vt100)" "FUNNEL" "CONNECTIONS" "PATTERN" " q quit"
@@ -727,7 +728,7 @@ cli timeout 20 "$HPING" -U -p 20006 -c 8 -i u100000 "$LAB_SRV4" >>"$TMP/hping.lo
 check_shot "sparkline (C locale)" vt100 spark "$TMP/vt100.txt" URG ' .:-=+*#'
 for s in colour nocolour vt100; do key "$s" q; done
 for s in colour nocolour vt100; do
-    wait_shot "$s" 3 '^TOP-EXIT-0' || fail "$s: q" "no exit 0"
+    wait_shot "$s" 30 '^TOP-EXIT-0' || fail "$s: q" "no exit 0"
     tm kill-session -t "$s"
 done
 
@@ -737,21 +738,21 @@ echo "# several interfaces"
 # mode): top looks the pinned interfaces up again at every refresh
 top_start all 100 30 -- --interval "$IV"
 check_true "no IFACE: every attached interface" "$IF not attached on screen" \
-    wait_shot all 5 "^ $IF +attached"
+    wait_shot all 30 "^ $IF +attached"
 tf attach lo --mode skb
 check_eq "attach lo" "$RC" 0
 check_true "no IFACE: lo, attached after top started, appears" \
-    "no 'lo attached skb mode' line" wait_shot all 5 "^ lo +attached +skb mode"
+    "no 'lo attached skb mode' line" wait_shot all 30 "^ lo +attached +skb mode"
 srv curl -s -o /dev/null --noproxy '*' --max-time 3 "http://127.0.0.1:$HTTP/page" ||
     fail "curl on lo" "failed"
 quiet q7
 srv "$TCPF" stats lo --json >"$TMP/q7lo.json"
 "$PY" "$TMP/screen.py" sum "$TMP/q7.json" "$TMP/q7lo.json" "$TMP/q7sum.json"
 key all 2
-wait_shot all 3 'tcpflags top - 2 FLAG PATTERNS'
+wait_shot all 30 'tcpflags top - 2 FLAG PATTERNS'
 check_shot "two interfaces add up" all patterns "$TMP/all.txt" "$TMP/q7sum.json"
 key all q
-check_true "no IFACE: q exits 0" "no exit 0" wait_shot all 3 '^TOP-EXIT-0'
+check_true "no IFACE: q exits 0" "no exit 0" wait_shot all 30 '^TOP-EXIT-0'
 tm kill-session -t all
 tf detach lo
 check_eq "detach lo" "$RC" 0
@@ -773,17 +774,17 @@ for v in 1 2 3 4; do
     top_start "rst$v" 100 30 -- "$IF" --interval "$IV"
 done
 for v in 1 2 3 4; do
-    wait_shot "rst$v" 5 "^ $IF +attached" || fail "rst$v: top starts" "no screen"
+    wait_shot "rst$v" 30 "^ $IF +attached" || fail "rst$v: top starts" "no screen"
     [ "$v" = 1 ] || key "rst$v" "$v"
 done
 for v in 2 3; do
     key "rst$v" r
-    wait_shot "rst$v" 3 'totals since r at' || fail "rst$v: r" "no 'totals since r at'"
+    wait_shot "rst$v" 30 'totals since r at' || fail "rst$v: r" "no 'totals since r at'"
 done
 cli timeout 20 "$HPING" -S -p 20010 -c 3000 -i u200 "$LAB_SRV4" >>"$TMP/hping.log" 2>&1
 # the burst over: its rates leave the screens before the captures begin
 for v in 1 2 3 4; do
-    wait_for 5 eval "\"$PY\" \"$TMP/screen.py\" series 10000 200 <(shot rst$v) |
+    wait_for 30 eval "\"$PY\" \"$TMP/screen.py\" series 10000 200 <(shot rst$v) |
         awk -F'\\t' '/below/ && \$2 != \$3 { exit 1 }'" ||
         fail "rst$v: quiet after the burst" "$(cat "$TMP/rst$v.txt")"
 done
@@ -812,7 +813,7 @@ quiet q8
 check_shot "after reset: sources" rst4 sources "$TMP/rst4.txt" "$TMP/q8.json"
 for v in 1 2 3 4; do key "rst$v" q; done
 for v in 1 2 3 4; do
-    wait_shot "rst$v" 3 '^TOP-EXIT-0' || fail "rst$v: q" "no exit 0"
+    wait_shot "rst$v" 30 '^TOP-EXIT-0' || fail "rst$v: q" "no exit 0"
     tm kill-session -t "rst$v"
 done
 # Totals are exact across a reset top has seen: a top at 1 s (its reset
@@ -820,14 +821,14 @@ done
 # what stats does; after `tcpflags reset` the same, and after more traffic
 # those totals plus what the kernel counted since the reset.
 top_start acc 100 30 -- "$IF" --interval 1
-wait_shot acc 5 "^ $IF +attached" || fail "acc: top starts" "no screen"
+wait_shot acc 30 "^ $IF +attached" || fail "acc: top starts" "no screen"
 # rated (a second read) before the reset: its "-" is then the reset's
-wait_shot acc 5 '^ all 0\.0 pkt/s' || fail "acc: rates" "no 'all 0.0 pkt/s'"
+wait_shot acc 30 '^ all 0\.0 pkt/s' || fail "acc: rates" "no 'all 0.0 pkt/s'"
 key acc 2
 check_shot "before reset" acc patterns "$TMP/acc.txt" "$TMP/q8.json"
 srv "$TCPF" reset "$IF" >/dev/null 2>&1 || fail "tcpflags reset" "failed"
 check_true "reset: top's rates of that interval are -" "no 'all - pkt/s'" \
-    wait_shot acc 5 '^ all - pkt/s'
+    wait_shot acc 30 '^ all - pkt/s'
 check "reset: totals unchanged on screen" patterns "$TMP/acc.txt" "$TMP/q8.json"
 for i in 1 2; do
     cli curl -s -o /dev/null --noproxy '*' --max-time 3 "http://$LAB_SRV4:$HTTP/page"
@@ -838,48 +839,48 @@ quiet q9
 check_shot "after reset: totals = before + since the reset" acc patterns \
     "$TMP/acc.txt" "$TMP/q9sum.json"
 key acc q
-wait_shot acc 3 '^TOP-EXIT-0' || fail "acc: q" "no exit 0"
+wait_shot acc 30 '^TOP-EXIT-0' || fail "acc: q" "no exit 0"
 tm kill-session -t acc
 
 # ------------------------------------------------------ detach while running
 echo "# detach while running"
 top_start watch 100 30 -- "$IF" --interval "$IV"
-wait_shot watch 5 "^ $IF +attached" || fail "watch: top starts" "no screen"
+wait_shot watch 30 "^ $IF +attached" || fail "watch: top starts" "no screen"
 pid=$(top_pid watch)
 tf detach "$IF" --keep-maps
 check_eq "detach --keep-maps" "$RC" 0
 check_true "detach --keep-maps: NOT ATTACHED" "no NOT ATTACHED line" \
-    wait_shot watch 3 "^ $IF +NOT ATTACHED +no tcpflags XDP program"
+    wait_shot watch 30 "^ $IF +NOT ATTACHED +no tcpflags XDP program"
 tf attach "$IF"
 check_true "re-attach: attached again" "no attached line" \
-    wait_shot watch 3 "^ $IF +attached"
+    wait_shot watch 30 "^ $IF +attached"
 tf detach "$IF"
 check_eq "detach" "$RC" 0
 check_true "detach: GONE" "no GONE line" \
-    wait_shot watch 3 "^ $IF +GONE +detached, its counters removed; waiting"
+    wait_shot watch 30 "^ $IF +GONE +detached, its counters removed; waiting"
 sleep 1
 check_true "detached: top keeps running" "pid $pid gone" kill -0 "$pid"
 key watch 3
 check_true "detached: top still answers keys (view 3)" "no rules view" \
-    wait_shot watch 3 'tcpflags top - 3 RULES AND DROPS'
+    wait_shot watch 30 'tcpflags top - 3 RULES AND DROPS'
 check_true "detached: still GONE" "no GONE line" shot_has watch "^ $IF +GONE"
 key watch 1
 # r, then a new attachment: its totals count from it, and the note goes
 key watch r
 check_true "r while GONE: totals since r" "no 'totals since r at'" \
-    wait_shot watch 3 'totals since r at'
+    wait_shot watch 30 'totals since r at'
 tf attach "$IF"
 check_true "attach again: top comes back" "no attached line" \
-    wait_shot watch 3 "^ $IF +attached"
+    wait_shot watch 30 "^ $IF +attached"
 check_true "new attachment: totals since attach again" "no 'totals since attach'" \
-    wait_shot watch 3 'totals since attach$'
+    wait_shot watch 30 'totals since attach$'
 cli curl -s -o /dev/null --noproxy '*' --max-time 3 "http://$LAB_SRV4:$HTTP/page"
 quiet q6
 key watch 2
-wait_shot watch 3 'tcpflags top - 2 FLAG PATTERNS'
+wait_shot watch 30 'tcpflags top - 2 FLAG PATTERNS'
 check_shot "new attachment" watch patterns "$TMP/watch.txt" "$TMP/q6.json"
 key watch q
-check_true "watch: q exits 0" "no exit 0" wait_shot watch 3 '^TOP-EXIT-0'
+check_true "watch: q exits 0" "no exit 0" wait_shot watch 30 '^TOP-EXIT-0'
 tm kill-session -t watch
 
 # ------------------------------------------------------------- the guard
@@ -893,14 +894,14 @@ N=6
 cookie_client 10 20
 guard_json() { srv "$TCPF" guard "$IF" --json 2>/dev/null; }
 top_start guard 80 24 -- "$IF" --interval "$IV"
-wait_shot guard 5 "^ $IF +attached" || fail "guard: top starts" "no screen"
+wait_shot guard 30 "^ $IF +attached" || fail "guard: top starts" "no screen"
 settle
 check_true "guard off: no guard panel" "$(grep '^ GUARD' "$TMP/guard.txt")" \
     eval "! shot_has guard '^ GUARD '"
 tf guard "$IF" cookie --port 8080
 check_eq "guard cookie: exit code" "$RC" 0
 check_true "guard cookie: the panel appears" "no GUARD line" \
-    wait_shot guard 5 "^ GUARD $IF: cookie since "
+    wait_shot guard 30 "^ GUARD $IF: cookie since "
 ok=0
 for i in $(seq 10 $((10 + N - 1))); do
     if [ $((i % 2)) = 0 ]; then url="http://198.19.0.2:$HTTP/page" a=198.19.0.$i
@@ -922,25 +923,25 @@ check_has "guard: the panels around it" "$(cat "$TMP/guard.txt")" "FUNNEL" "out_
 # auto: calm, engaged by a curl from a new source, calm again
 tf guard "$IF" auto --port 8080 --syn-rate 1 --calm-rate 1 --calm 3
 check_eq "guard auto: exit code" "$RC" 0
-check_true "guard auto: calm" "no 'auto, calm'" wait_shot guard 5 "^ GUARD $IF: auto, calm "
+check_true "guard auto: calm" "no 'auto, calm'" wait_shot guard 30 "^ GUARD $IF: auto, calm "
 cli curl -s -o /dev/null --noproxy '*' --max-time 5 --interface 198.19.0.20 \
     "http://198.19.0.2:$HTTP/page" || fail "guard auto: curl" "failed"
 check_true "guard auto: a SYN engages it" "no 'engaged since'" \
-    wait_shot guard 5 "^ GUARD $IF: auto, engaged since "
+    wait_shot guard 30 "^ GUARD $IF: auto, engaged since "
 since=$(json_get "$(guard_json)" "j['engaged_since']")
 check_eq "guard auto: engaged since = guard --json's engaged_since" \
     "$(grep -o 'engaged since [0-9:]*' "$TMP/guard.txt")" \
     "engaged since $(date -d "@$since" +%H:%M:%S)"
 check_true "guard auto: calm again after 3 calm seconds" "still engaged" \
-    wait_shot guard 8 "^ GUARD $IF: auto, calm "
+    wait_shot guard 30 "^ GUARD $IF: auto, calm "
 tf guard "$IF" off
 check_eq "guard off: exit code" "$RC" 0
 check_true "guard off: the panel is gone" "$(grep '^ GUARD' "$TMP/guard.txt")" \
-    wait_for 5 eval "! shot_has guard '^ GUARD '"
+    wait_for 30 eval "! shot_has guard '^ GUARD '"
 check_true "guard off: the patterns below the funnel again" "no PATTERN" \
     shot_has guard '^ PATTERN '
 key guard q
-wait_shot guard 3 '^TOP-EXIT-0' || fail "guard: q" "no exit 0"
+wait_shot guard 30 '^TOP-EXIT-0' || fail "guard: q" "no exit 0"
 tm kill-session -t guard
 
 # ------------------------------------------------------- more than fits
@@ -948,7 +949,7 @@ echo "# more interfaces than top shows"
 # 16 more (veth ends in the server namespace, skb mode, no observer):
 # 17 attached; top with no IFACE shows 16 and says one is left out
 top_start many 100 50 -- --interval "$IV"
-wait_shot many 5 "^ $IF +attached" || fail "many: top starts" "no screen"
+wait_shot many 30 "^ $IF +attached" || fail "many: top starts" "no screen"
 for i in $(seq 1 16); do
     if ! srv ip link add "tva$i" type veth peer name "tvb$i" ||
         ! srv ip link set "tva$i" up; then
@@ -958,17 +959,17 @@ for i in $(seq 1 16); do
         fail "attach tva$i" "failed"
 done
 check_true "17 attached: one left out, said on screen" "no 'not shown' line" \
-    wait_shot many 5 '^ 1 more attached interface not shown: top shows 16'
+    wait_shot many 30 '^ 1 more attached interface not shown: top shows 16'
 check_eq "17 attached: 16 interface lines" \
     "$(grep -cE '^ (tva[0-9]+|'"$IF"') +attached' "$TMP/many.txt")" 16
 # a GONE interface whose pins are gone gives its line to the one left out
 tf detach "$IF"
 check_true "one detached: the one left out takes its line" "still 'not shown'" \
-    wait_for 5 eval "! shot_has many 'not shown' && shot_has many '^ tva16 +attached'"
+    wait_for 30 eval "! shot_has many 'not shown' && shot_has many '^ tva16 +attached'"
 check_eq "one detached: 16 interface lines, all attached" \
     "$(grep -cE '^ tva[0-9]+ +attached' "$TMP/many.txt")" 16
 key many q
-wait_shot many 3 '^TOP-EXIT-0' || fail "many: q" "no exit 0"
+wait_shot many 30 '^TOP-EXIT-0' || fail "many: q" "no exit 0"
 tm kill-session -t many
 
 t_done
