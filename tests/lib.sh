@@ -6,7 +6,10 @@
 # prefix and removes them on exit, whatever happens.
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-TCPF="$ROOT/build/tcpflags"
+# the build whose programs the tests run: tests/run.sh sets TCPF_BUILD
+# (build/san for `make SAN=1 test`)
+BUILD=${TCPF_BUILD:-$ROOT/build}
+TCPF="$BUILD/tcpflags"
 PY=/usr/bin/python3          # Debian's python, the one with scapy
 # shellcheck source=../scripts/netns.sh
 . "$ROOT/scripts/netns.sh"
@@ -75,7 +78,7 @@ cli() { in_ns "$LAB-cli" "$@"; }
 # source of its own (one that completed a handshake is verified).
 cookie_client() {
     local i
-    cli ip link set dev "$LAB_CLI_IF" xdpdrv obj "$ROOT/build/empty.bpf.o" sec xdp
+    cli ip link set dev "$LAB_CLI_IF" xdpdrv obj "$BUILD/empty.bpf.o" sec xdp
     for i in $(seq "$1" "$2"); do
         cli ip addr add "198.19.0.$i/24" dev "$LAB_CLI_IF"
         cli ip addr add "2001:2:0:1::$i/64" dev "$LAB_CLI_IF" nodad

@@ -103,15 +103,23 @@ int tree_path(const char *rel, char *buf, size_t size)
 {
 	char exe[4096], *slash;
 	ssize_t len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	int err = -ENOENT;
 
 	if (len <= 0)
 		return len ? -errno : -ENOENT;
 	exe[len] = '\0';
-	slash = strrchr(exe, '/');
-	if (!slash)
-		return -ENOENT;
-	*slash = '\0';
-	if ((size_t)snprintf(buf, size, "%s/../%s", exe, rel) >= size)
-		return -ENAMETOOLONG;
-	return 0;
+	/* the binary is in build/ or a build directory under it (build/san):
+	 * the nearest directory above it that holds rel */
+	for (int up = 0; up < 3; up++) {
+		slash = strrchr(exe, '/');
+		if (!slash)
+			break;
+		*slash = '\0';
+		if ((size_t)snprintf(buf, size, "%s/../%s", exe, rel) >= size)
+			return -ENAMETOOLONG;
+		if (!access(buf, F_OK))
+			return 0;
+		err = -errno;
+	}
+	return err;
 }

@@ -40,7 +40,7 @@ deny_reason() { json_get "$(srv "$TCPF" stats "$IF" --json)" "j['drops']['guard_
 listed() { srv "$TCPF" guard "$IF" "$1" list | tr '\n' ';'; }
 
 new_lab
-cli ip link set dev "$LAB_CLI_IF" xdpdrv obj "$ROOT/build/empty.bpf.o" sec xdp
+cli ip link set dev "$LAB_CLI_IF" xdpdrv obj "$BUILD/empty.bpf.o" sec xdp
 for i in $(seq 50 60); do
     cli ip addr add "198.19.0.$i/24" dev "$LAB_CLI_IF"
     cli ip addr add "2001:2:0:1::$i/64" dev "$LAB_CLI_IF" nodad

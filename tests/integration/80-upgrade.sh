@@ -34,7 +34,7 @@ set -u
 
 IF=$LAB_SRV_IF
 XIF=tcpfx0 XPEER=tcpfx1
-NEW="$ROOT/build/layout-test/tcpflags"
+NEW="$BUILD/layout-test/tcpflags"
 TRAFFIC="$ROOT/tests/traffic.py"
 REATTACHES=20
 t_tmp upgrade
