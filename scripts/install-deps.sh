@@ -13,10 +13,14 @@ PKGS="make gcc clang llvm pkg-config libbpf-dev libxdp-dev libelf-dev zlib1g-dev
 # package, whose server is installed with it but not started (below).
 # clang-16 and clang-19 are the verifier matrix's other compilers
 # (scripts/verify.sh, `make verify`).  mandoc, man-db and groff-base lint
-# and render the man pages (tests/integration/06-man.sh).
+# and render the man pages (tests/integration/06-man.sh).  cppcheck,
+# clang-tidy and shellcheck are `make lint`'s (scripts/lint.sh);
+# libclang-rt-14-dev the ASan and UBSan runtimes of `make SAN=1` (clang
+# 14's; only recommended by it, so not installed with it here).
 if [ "${1:-}" = --test ]; then
     PKGS="$PKGS prometheus clang-16 clang-19"
     PKGS="$PKGS mandoc man-db groff-base"
+    PKGS="$PKGS cppcheck clang-tidy shellcheck libclang-rt-14-dev"
 fi
 
 missing=""

@@ -93,6 +93,7 @@ json_get() {
 # ---- shared by the integration tests (run needs the test's $TMP) ----
 
 # run NS CMD...: run CMD in namespace NS; sets RC, OUT, ERR.
+# shellcheck disable=SC2034  # OUT is the test's
 run() {
     local ns=$1
     shift
