@@ -16,6 +16,7 @@
 #include "maps.h"
 #include "glist.h"
 #include "lines.h"
+#include "privs.h"
 #include "rules.h"
 #include "check.h"
 #include "tcpflags.skel.h"
@@ -400,6 +401,48 @@ static const struct cli_command sub_add = {
 	.size = sizeof(struct sopts), .run = sub_run,
 };
 static const struct cli_command *const g_subs[] = { &sub_add, &sub_del, NULL };
+
+/* A command whose check makes something: release frees it once, however
+ * the command ends (the exporter's address, guard's prefixes, attach's
+ * rules once leaked when an unknown interface stopped the command). */
+struct mopts {
+	struct cli_iface iface;
+	char *made;
+};
+static int m_made, m_released, m_ran;
+
+static int m_check(void *opts)
+{
+	((struct mopts *)opts)->made = malloc(16);
+	m_made++;
+	return CLI_RUN;
+}
+
+static int m_run(void *opts)
+{
+	(void)opts;
+	m_ran++;
+	return 0;
+}
+
+static void m_release(void *opts)
+{
+	struct mopts *o = opts;
+
+	m_released += o->made != NULL;
+	free(o->made);
+}
+
+static const struct cli_opt m_args[] = {
+	CLI_ARG_IFACE(struct mopts, iface),
+	{ 0 },
+};
+static const struct priv_need m_need = { 0, PINS_NONE };
+static const struct cli_command m_cmd = {
+	.name = "m", .args = m_args, .size = sizeof(struct mopts),
+	.need = &m_need, .check = m_check, .run = m_run,
+	.release = m_release,
+};
 static const struct cli_command g_cmd = { .name = "g", .subs = g_subs };
 
 struct dispatch_call {
@@ -417,15 +460,41 @@ static int do_dispatch(void *arg)
 static void dispatch_is(struct dispatch_call c, int want_ret,
 			const char *want_err, const char *name)
 {
+	/* static: what the command kept (sub_seen) points into its argv
+	 * until the next call (c, on the stack, was gone when it was read) */
+	static struct dispatch_call run;
 	char out[256], err[256];
 	int ret;
 
-	for (c.argc = 0; c.argv[c.argc]; c.argc++)
+	run = c;
+	for (run.argc = 0; run.argv[run.argc]; run.argc++)
 		;
-	ret = captured(do_dispatch, &c, out, err, 256);
+	ret = captured(do_dispatch, &run, out, err, 256);
 	check_report(ret == want_ret && !strcmp(err, want_err), name,
 		     "ret %d err '%s', want %d '%s'", ret, err, want_ret,
 		     want_err);
+}
+
+static int do_m(void *arg)
+{
+	return cli_dispatch(&m_cmd, 2, arg);
+}
+
+static void cli_release_checks(void)
+{
+	char *ok[] = { "m", "lo", NULL }, *bad[] = { "m", "nosuch0", NULL };
+	char out[256], err[256];
+	int ret;
+
+	ret = captured(do_m, ok, out, err, 256);
+	check_report(ret == 0 && m_made == 1 && m_ran == 1 && m_released == 1,
+		     "cli_release_after_run", "ret %d made %d ran %d released %d",
+		     ret, m_made, m_ran, m_released);
+	ret = captured(do_m, bad, out, err, 256);
+	check_report(ret == EXIT_USAGE && m_made == 2 && m_ran == 1 &&
+		     m_released == 2, "cli_release_after_unknown_iface",
+		     "ret %d made %d ran %d released %d", ret, m_made, m_ran,
+		     m_released);
 }
 
 static void cli_dispatch_checks(void)
@@ -487,6 +556,7 @@ static void cli_checks(void)
 	enum_is("SKB", -22, 0, "unknown value 'SKB' (native or skb)");
 	cli_parse_checks();
 	cli_dispatch_checks();
+	cli_release_checks();
 }
 
 /* ------------------------------------------------------------ guard lists */

@@ -623,6 +623,8 @@ int cli_dispatch(const struct cli_command *cmd, int argc, char **argv)
 		ret = run_locked(cmd, argc, argv, opts);
 	else if (ret == CLI_RUN)
 		ret = cmd->run(opts);
+	if (cmd->release)
+		cmd->release(opts);
 	free(opts);
 	return ret;
 }

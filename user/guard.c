@@ -449,11 +449,8 @@ static int guard_run(void *opts)
 	struct guard_view *v;
 	int err;
 
-	if (o->lists.list >= 0) {
-		err = glist_run(o->iface.name, o->iface.ifindex, &o->lists);
-		glist_req_free(&o->lists);
-		return err;
-	}
+	if (o->lists.list >= 0)
+		return glist_run(o->iface.name, o->iface.ifindex, &o->lists);
 	if (o->mode.n == 1) {
 		err = guard_apply(o->iface.name, o->iface.ifindex, &o->set);
 		if (err)
@@ -549,6 +546,12 @@ static const struct cli_opt guard_options[] = {
 	{ 0 },
 };
 
+/* check's prefixes, also when the interface stopped the command */
+static void guard_cmd_release(void *opts)
+{
+	glist_req_free(&((struct guard_opts *)opts)->lists);
+}
+
 /* guard_set_init()'s values: nothing given */
 static const struct guard_opts guard_defaults = {
 	.lists = { .list = -1 },
@@ -572,5 +575,5 @@ const struct cli_command guard_command = {
 	.args = guard_args, .opts = guard_options,
 	.size = sizeof(struct guard_opts), .defaults = &guard_defaults,
 	.check = guard_check, .need_of = guard_need, .run = guard_run,
-	.writes_if = guard_writes,
+	.writes_if = guard_writes, .release = guard_cmd_release,
 };

@@ -767,9 +767,6 @@ static int attach_run(struct attach_opts *o)
 		tcpflags_bpf__destroy(s->skel);
 		ret = EXIT_OK;
 	}
-	if (o->rules)
-		ruleset_free(o->rules);
-	free(o->rules);
 	free(s);
 	return ret;
 }
@@ -791,6 +788,16 @@ static int attach_rules_file(void *opts)
 		return EXIT_USAGE;
 	}
 	return CLI_RUN;
+}
+
+/* check's rules, also when the privilege check or the interface stopped it */
+static void attach_release(void *opts)
+{
+	struct attach_opts *o = opts;
+
+	if (o->rules)
+		ruleset_free(o->rules);
+	free(o->rules);
 }
 
 static int cmd_attach(void *opts)
@@ -857,7 +864,7 @@ const struct cli_command attach_command = {
 	.args = attach_args, .opts = attach_options,
 	.size = sizeof(struct attach_opts), .defaults = &attach_defaults,
 	.check = attach_rules_file, .need_of = attach_need,
-	.run = cmd_attach, .writes = true,
+	.run = cmd_attach, .writes = true, .release = attach_release,
 };
 
 struct detach_opts {
