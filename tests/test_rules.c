@@ -46,7 +46,8 @@ static void pfx_list_str(const struct prefix *p, int n, char *buf, size_t size)
 
 		inet_ntop(p[i].family == TCPF_IPV4 ? AF_INET : AF_INET6,
 			  p[i].addr, a, sizeof(a));
-		used += (size_t)snprintf(buf + used, used < size ? size - used : 0,
+		used += (size_t)snprintf(used < size ? buf + used : NULL,
+					 used < size ? size - used : 0,
 					 "%s%s/%u", i ? "," : "", a, p[i].plen);
 	}
 }
@@ -934,6 +935,46 @@ out:
 	free(buf);
 }
 
+/* ruleset_write into every buffer too small for the text (each of its
+ * exact size, so that ASan sees a byte written past it): -ENOSPC and the
+ * text's start, terminated; the exact size: 0 and the whole text.  It
+ * once formed buf + n past the end of the buffer (undefined behaviour)
+ * for each piece written after the first that did not fit. */
+static void write_truncated(void)
+{
+	struct ruleset *rs = rs_new();
+	char err[512] = "", full[512], *small;
+	size_t len, bad = 0, first_bad = 0;
+	int ret;
+
+	ret = ruleset_parse_text("t.rules", "set lan 10.0.0.0/8, 192.168.0.0/16\n"
+				 "rule 4 src @lan synfin drop\nxmas drop",
+				 rs, err, sizeof(err));
+	ret = ret ? ret : ruleset_write(rs, full, sizeof(full));
+	len = strlen(full);
+	check_report(!ret && len > 40, "write_whole", "ret %d '%s' len %zu",
+		     ret, err, len);
+	for (size_t size = 1; !ret && size <= len + 1; size++) {
+		int want = size <= len ? -ENOSPC : 0;
+
+		small = malloc(size);
+		if (!small)
+			break;
+		if (ruleset_write(rs, small, size) != want ||
+		    strlen(small) != size - 1 ||
+		    strncmp(small, full, size - 1)) {
+			if (!bad++)
+				first_bad = size;
+		}
+		free(small);
+	}
+	check_report(!ret && !bad, "write_truncated_each_size",
+		     "%zu of %zu sizes wrong, the first %zu", bad, len + 1,
+		     first_bad);
+	ruleset_free(rs);
+	free(rs);
+}
+
 static void test_round_trip(void)
 {
 	char *big;
@@ -1229,6 +1270,7 @@ int main(void)
 	test_comments();
 	test_limits();
 	test_round_trip();
+	write_truncated();
 	test_compile();
 	return check_done("test_rules");
 }

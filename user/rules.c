@@ -657,9 +657,9 @@ static int rule_text(struct rule *r, int argc, char **argv)
 {
 	size_t tl = 0;
 
-	for (int i = 0; i < argc; i++)
-		tl += (size_t)snprintf(r->text + tl,
-				       tl < sizeof(r->text) ? sizeof(r->text) - tl : 0,
+	/* no pointer past the end: r->text + tl beyond it is undefined */
+	for (int i = 0; i < argc && tl < sizeof(r->text); i++)
+		tl += (size_t)snprintf(r->text + tl, sizeof(r->text) - tl,
 				       "%s%s", i ? " " : "", argv[i]);
 	return tl < sizeof(r->text) ? 0 : -E2BIG;
 }
@@ -1080,7 +1080,10 @@ int ruleset_write(const struct ruleset *rs, char *buf, size_t size)
 {
 	size_t n = 0;
 
-#define OUT(...) (n += (size_t)snprintf(buf + n, n < size ? size - n : 0, __VA_ARGS__))
+/* past the end only counted: buf + n beyond it is undefined, NULL with
+ * size 0 is snprintf's way to count */
+#define OUT(...) (n += (size_t)snprintf(n < size ? buf + n : NULL, \
+					n < size ? size - n : 0, __VA_ARGS__))
 	OUT("default %s\n", action_name(rs->default_action));
 	for (int i = 0; i < rs->nsets; i++) {
 		/* one word, comma-joined: a set may hold thousands */
@@ -1088,8 +1091,9 @@ int ruleset_write(const struct ruleset *rs, char *buf, size_t size)
 		for (int j = 0; j < rs->sets[i].n; j++) {
 			if (j)
 				OUT(",");
-			n += prefix_write(buf + n, n < size ? size - n : 0,
-					&rs->sets[i].p[j]);
+			n += prefix_write(n < size ? buf + n : NULL,
+					  n < size ? size - n : 0,
+					  &rs->sets[i].p[j]);
 		}
 		OUT("\n");
 	}
