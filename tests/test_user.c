@@ -15,6 +15,7 @@
 #include "log.h"
 #include "maps.h"
 #include "glist.h"
+#include "guardstate.h"
 #include "lines.h"
 #include "privs.h"
 #include "rules.h"
@@ -766,11 +767,57 @@ static void glist_checks(void)
 			      bad[i].settings, bad[i].want);
 }
 
+/* ------------------------------------------------------------ guard limit */
+
+/* The guard's rate limit as the data path gets it.  Its salt once came
+ * from an unseeded rand(): 0x4567 in every run of tcpflags whatever the
+ * limit, so a changed limit kept the buckets of the one before. */
+static void guard_rl_checks(void)
+{
+	static const struct {
+		const char *name;
+		long long rate, burst;
+		int per;
+	} changed[] = {
+		{ "guard_rl_rate_changed_fresh_buckets", 200, 20, TCPF_RL_SRC },
+		{ "guard_rl_burst_changed_fresh_buckets", 100, 40, TCPF_RL_SRC },
+		{ "guard_rl_per_changed_fresh_buckets", 100, 20, TCPF_RL_GLOBAL },
+	};
+	struct tcpf_rule_act a, b, zero = { 0 };
+
+	guard_rl_act(&a, 100, 20, TCPF_RL_SRC, 300);
+	check_report(a.action == TCPF_ACT_RATELIMIT && a.id == 300 &&
+		     a.rl_per == TCPF_RL_SRC && a.rl_plen == 128 &&
+		     a.rl_cost == 10000000ULL && a.rl_depth == 200000000ULL,
+		     "guard_rl_act", "action %u id %u per %u plen %u cost %llu "
+		     "depth %llu", a.action, a.id, a.rl_per, a.rl_plen,
+		     (unsigned long long)a.rl_cost,
+		     (unsigned long long)a.rl_depth);
+	guard_rl_act(&b, 100, 20, TCPF_RL_SRC, 300);
+	check_report(b.rl_salt == a.rl_salt, "guard_rl_same_limit_same_buckets",
+		     "salt %#x, then %#x", a.rl_salt, b.rl_salt);
+	for (size_t i = 0; i < sizeof(changed) / sizeof(changed[0]); i++) {
+		guard_rl_act(&b, changed[i].rate, changed[i].burst,
+			     changed[i].per, 300);
+		check_report(b.rl_salt != a.rl_salt, changed[i].name,
+			     "salt %#x for both", a.rl_salt);
+	}
+	guard_rl_act(&b, 50, 0, TCPF_RL_GLOBAL, 301);
+	check_report(b.rl_cost == 20000000ULL && b.rl_depth == 20000000ULL,
+		     "guard_rl_no_burst_is_one", "cost %llu depth %llu",
+		     (unsigned long long)b.rl_cost,
+		     (unsigned long long)b.rl_depth);
+	guard_rl_act(&b, 0, 20, TCPF_RL_SRC, 300);
+	check_report(!memcmp(&b, &zero, sizeof(b)), "guard_rl_none",
+		     "action %u id %u", b.action, b.id);
+}
+
 int main(void)
 {
 	int nvalid = 0, unique = 1;
 
 	glist_checks();
+	guard_rl_checks();
 	name_is(0x00, "NULL");
 	name_is(0x02, "SYN");
 	name_is(0x12, "SYN|ACK");
