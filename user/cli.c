@@ -465,8 +465,8 @@ static int parse_args(const struct cli_command *cmd, int argc, char **argv,
 {
 	int na = nopts(cmd->args), have = argc - optind, fixed = na;
 	const struct cli_opt *last = na ? &cmd->args[na - 1] : NULL;
-	bool list = last && (last->kind == CLI_WORDS ||
-			     last->kind == CLI_IFACES);
+	bool list = na && (cmd->args[na - 1].kind == CLI_WORDS ||
+			   cmd->args[na - 1].kind == CLI_IFACES);
 	char why[256];
 
 	fixed -= list;

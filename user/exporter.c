@@ -70,9 +70,10 @@ struct exporter {
 	int pinned_cap;
 };
 
-#define for_each_up(x, t) \
-	for (struct target *t = (x)->t; t < (x)->t + (x)->n; t++) \
-		if (t->up)
+/* it: any name (the member x->t is not the parameter) */
+#define for_each_up(x, it) \
+	for (struct target *(it) = (x)->t; (it) < (x)->t + (x)->n; (it)++) \
+		if ((it)->up)
 
 /* ------------------------------------------------------------ targets */
 

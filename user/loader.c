@@ -1057,7 +1057,7 @@ static void status_one(const struct bpf_object *obj, const char *ifname,
 		printf("  (pinned in another layout, carried over by the next "
 		       "attach: %s)\n", other);
 	if (meta.prog_id && meta.abi != TCPF_ABI_VERSION)
-		printf("  (its pins are of map ABI %u, this tcpflags' %u: "
+		printf("  (its pins are of map ABI %u, this tcpflags' %d: "
 		       "'tcpflags detach %s' before attaching it)\n", meta.abi,
 		       TCPF_ABI_VERSION, ifname);
 	health_iface_print(ifname, false);
@@ -1071,7 +1071,7 @@ static void status_pins(const struct bpf_object *obj)
 
 	if (pins_ns_dir(ns, sizeof(ns)))
 		return;
-	printf("\npins (map ABI %u; this build's layout versions) in %s/:",
+	printf("\npins (map ABI %d; this build's layout versions) in %s/:",
 	       TCPF_ABI_VERSION, ns);
 	for (int scope = MAP_IFACE; scope <= MAP_NS; scope++) {
 		int col = 80;

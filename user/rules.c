@@ -408,7 +408,7 @@ static int w_priority(struct rule_in *in, const char *w, char **a, int n)
 static int flags_match(struct rule_in *in, const char *mask_s,
 		       const char *comp_s, __u8 mask)
 {
-	__u8 comp;
+	__u8 comp = 0;
 	int ret;
 
 	ret = parse_flag_list(comp_s, &comp, in->err, in->len);
@@ -760,9 +760,11 @@ int ruleset_del(struct ruleset *rs, __u32 id)
 /* Split a line into words; returns the count, -1 if too many. */
 static int split(char *line, char **argv, int max)
 {
+	char *save;
 	int n = 0;
 
-	for (char *s = strtok(line, " \t\r\n"); s; s = strtok(NULL, " \t\r\n")) {
+	for (char *s = strtok_r(line, " \t\r\n", &save); s;
+	     s = strtok_r(NULL, " \t\r\n", &save)) {
 		if (n == max)
 			return -1;
 		argv[n++] = s;
@@ -817,11 +819,22 @@ static int parse_set_line(struct ruleset *rs, int argc, char **argv,
 static void reserve_ids(const char *text, struct ruleset *rs)
 {
 	for (const char *t = text; t; t = strchr(t, '\n')) {
-		unsigned int id;
+		const char *w;
+		char *end;
+		long id;
 
 		t += *t == '\n';
-		if (sscanf(t, " " LINE_RULE " %u", &id) == 1 && id >= 1 &&
-		    id <= TCPF_RULES_MAX)
+		w = t + strspn(t, " \t");
+		if (strncmp(w, LINE_RULE, strlen(LINE_RULE)))
+			continue;
+		w += strlen(LINE_RULE);
+		if (*w != ' ' && *w != '\t')
+			continue;
+		/* the word parse_rule_id() takes, read as it reads it (not
+		 * sscanf's %u, undefined past UINT_MAX) */
+		id = strtol(w, &end, 10);
+		if (end != w && strchr(" \t\r\n", *end) &&
+		    id >= 1 && id <= TCPF_RULES_MAX)
 			rs->reserved[id / 64] |= 1ULL << (id % 64);
 	}
 }
