@@ -40,7 +40,6 @@ int lines_file(const char *path, line_fn fn, void *arg)
 {
 	FILE *f = fopen(path, "r");
 	char *text = NULL;
-	size_t size = 0;
 	long len;
 	int ret;
 
@@ -48,7 +47,7 @@ int lines_file(const char *path, line_fn fn, void *arg)
 		return -errno;
 	if (fseek(f, 0, SEEK_END) || (len = ftell(f)) < 0 ||
 	    fseek(f, 0, SEEK_SET) || !(text = calloc(1, (size_t)len + 1)) ||
-	    (size = fread(text, 1, (size_t)len, f)) != (size_t)len) {
+	    fread(text, 1, (size_t)len, f) != (size_t)len) {
 		ret = -(errno ? errno : EIO);
 		fclose(f);
 		free(text);

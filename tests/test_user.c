@@ -280,11 +280,14 @@ static int do_parse(void *arg)
 	return cli_parse(c->cmd, c->argc, c->argv, &c->o);
 }
 
-/* cli_parse of t_cmd on the words of line; its result and first error. */
+/* cli_parse of t_cmd on the words of line; its result and first error.
+ * The words live on till the next call: o's strings point into them (on
+ * the stack, they were gone when the caller read o). */
 static int parse_line(const char *line, struct topts *o, char *out,
 		      char *err)
 {
-	char buf[512], *words[32], *save = NULL;
+	static char buf[512], *words[32];
+	char *save = NULL;
 	struct parse_call c = { .cmd = &t_cmd, .argv = words };
 	int ret;
 
