@@ -10,6 +10,11 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # (build/san for `make SAN=1 test`)
 BUILD=${TCPF_BUILD:-$ROOT/build}
 TCPF="$BUILD/tcpflags"
+# SANITIZED=1: its programs carry ASan (make SAN=1), whose allocator and
+# quarantine count in their memory figures
+SANITIZED=0
+# shellcheck disable=SC2034  # the tests' (55-exporter-load)
+if grep -q __asan_init "$TCPF" 2>/dev/null; then SANITIZED=1; fi
 PY=/usr/bin/python3          # Debian's python, the one with scapy
 # shellcheck source=../scripts/netns.sh
 . "$ROOT/scripts/netns.sh"
