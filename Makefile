@@ -10,10 +10,12 @@
 #                   counters, gauges and memory checked (root; not in CI)
 #   make fuzz       FRAMES=N (0: until Ctrl-C) SEED=S: differential fuzzing
 #                   of the parser against tests/fuzzref.c (root)
+#   make lint       cppcheck, clang-tidy and shellcheck (scripts/lint.sh)
 #   make install    PREFIX=/usr/local DESTDIR= (the binary, man pages,
 #                   completion, units, /etc/default/tcpflags, examples)
 #   make package    build/tcpflags_VERSION_ARCH.deb (scripts/deb.sh)
 #   V=1             show the commands
+#   SAN=1           ASan and UBSan, into build/san/ (`make SAN=1 test`)
 # scripts/test.sh is the README's test command: it installs what is missing,
 # then `make test-progs` and tests/run.sh.
 .DELETE_ON_ERROR:
@@ -22,20 +24,37 @@
 
 PREFIX  ?= /usr/local
 DESTDIR ?=
+# SAN=1: the userspace with AddressSanitizer (leaks too) and UBSan, any
+# report fatal, built by clang (SANCC) in a build directory of its own;
+# tests/run.sh runs the programs of TCPF_BUILD.  Not gcc: its UBSan is a
+# runtime apart from its ASan, and next to ASan it writes its reports to
+# stderr whatever log_path says, where run.sh would not see every one.
+SANCC   ?= clang
+ifeq ($(SAN),1)
+BUILD   := build/san
+SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer \
+	    -fno-sanitize-recover=all
+else
 BUILD   := build
+SANFLAGS :=
+endif
 CLANG   ?= clang
 BPFTOOL ?= bpftool
 CC      ?= gcc
 ARCH    := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 TRIPLET := $(shell $(CC) -dumpmachine)
+ifeq ($(SAN),1)
+CC      := $(SANCC)
+endif
 # what --version prints and the package carries (scripts/version.sh: git
 # describe, or 0~dev outside git); `make VERSION=X` sets it
 VERSION ?= $(shell scripts/version.sh)
 
 # LAYOUT_TEST=1: the second map layout of include/tcpflags.h, which the
-# upgrade test attaches over the first and back (build/layout-test/)
+# upgrade test attaches over the first and back (build/layout-test/;
+# with SAN=1, build/san/layout-test/)
 ifeq ($(LAYOUT_TEST),1)
-BUILD   := build/layout-test
+BUILD   := $(BUILD)/layout-test
 LAYOUT  := -DTCPF_LAYOUT_TEST
 endif
 
@@ -53,7 +72,7 @@ DEPFLAGS    = -MMD -MP
 BPF_CFLAGS := -O2 -g -target bpf -D__TARGET_ARCH_$(ARCH) $(WARN) $(LAYOUT) \
 	      -Iinclude -I/usr/include/$(TRIPLET)
 CFLAGS     ?= -O2 -g
-CFLAGS     += $(WARN) $(LAYOUT) -std=gnu11 -Iinclude -Iuser -I$(BUILD) \
+CFLAGS     += $(SANFLAGS) $(WARN) $(LAYOUT) -std=gnu11 -Iinclude -Iuser -I$(BUILD) \
 	      -DTCPF_VERSION='"$(VERSION)"'
 LIBS       := $(shell pkg-config --libs libxdp libbpf 2>/dev/null || \
 		echo -lxdp -lbpf) -lelf -lz
@@ -161,12 +180,15 @@ $(progs): $(BUILD)/%: $(BUILD)/tests/%.o
 test-progs: $(BUILD)/tcpflags $(TEST_PROGS) layout-test
 
 layout-test:
-	$(Q)$(MAKE) --no-print-directory LAYOUT_TEST=1 build/layout-test/tcpflags
+	$(Q)$(MAKE) --no-print-directory LAYOUT_TEST=1 $(BUILD)/layout-test/tcpflags
 
 bench-progs: $(BUILD)/tcpflags $(BENCH_PROGS)
 
 test: test-progs
-	$(Q)tests/run.sh
+	$(Q)TCPF_BUILD=$(BUILD) tests/run.sh
+
+lint:
+	$(Q)scripts/lint.sh
 
 # every bench runs, so a failed budget hides no other figure; the exit
 # status is 1 when any budget failed
@@ -177,7 +199,7 @@ bench: bench-progs
 	$(Q)st=0; for b in $(BENCHES); do $$b || st=1; done; exit $$st
 
 verify: $(BUILD)/verifier
-	$(Q)scripts/verify.sh $(VERIFY_CCS)
+	$(Q)TCPF_BUILD=$(BUILD) scripts/verify.sh $(VERIFY_CCS)
 
 # the frames saved from disagreements are replayed first, and new ones
 # saved beside them
@@ -230,7 +252,7 @@ clean:
 
 FORCE:
 
-.PHONY: FORCE all test-progs bench-progs test bench verify fuzz demo soak install package clean layout-test
+.PHONY: FORCE all test-progs bench-progs test lint bench verify fuzz demo soak install package clean layout-test
 
 -include $(wildcard $(BUILD)/*.d $(BUILD)/user/*.d $(BUILD)/tests/*.d \
 	   $(BUILD)/verify/*/*.d)

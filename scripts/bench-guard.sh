@@ -225,7 +225,7 @@ reqstats() {
 }
 
 # --- calibration: the frames of a flat-out run of FLAT_SECONDS, per receiver
-declare -A N ABS CPUR P50 P99 DONE SENT
+declare -A N ABS CPUR P50 P99 REQS_DONE SENT
 for who in $RECEIVERS; do
     : >"$TMPD/req.$who"
     run "$who" 500000 1
@@ -240,6 +240,7 @@ ORDER=$(palindrome "ideal cookie auth" "kernel rl")
 # (ABS[kind,who,r], Mpps: frames / the generator's elapsed time), the same
 # per second of the generator's CPU time (CPUR[kind,who,r]) and the
 # client's p50/p99 (P50/P99[kind,who,r])
+# shellcheck disable=SC2034  # ABS, CPUR, P50, P99: read by name (rounds, ratios)
 phase() {
     local kind=$1 r who n dur
     local opts=()
@@ -261,7 +262,7 @@ phase() {
             CPUR[$kind,$who,$r]=$(awk -v g="${G[$who]}" -v s="${S[$who]}" 'BEGIN { printf "%.3f", g / s / 1e6 }')
             read -r d s p50 p99 <<<"$(reqstats "$TMPD/req.$who")"
             P50[$kind,$who,$r]=$p50 P99[$kind,$who,$r]=$p99
-            DONE[$kind,$who]=$(( ${DONE[$kind,$who]:-0} + d ))
+            REQS_DONE[$kind,$who]=$(( ${REQS_DONE[$kind,$who]:-0} + d ))
             SENT[$kind,$who]=$(( ${SENT[$kind,$who]:-0} + s ))
         done
     done
@@ -275,7 +276,7 @@ table() {
         printf '%-8s %13s %13s %8s %9s %8s %8s\n' "$who" \
             "$(rounds ABS "$kind,$who" | median)" "$(rounds ABS "$kind,$who" | minmax)" \
             "$(rounds CPUR "$kind,$who" | median)" \
-            "${DONE[$kind,$who]}/${SENT[$kind,$who]}" \
+            "${REQS_DONE[$kind,$who]}/${SENT[$kind,$who]}" \
             "$(rounds P50 "$kind,$who" | median)" "$(rounds P99 "$kind,$who" | median)"
     done
 }
@@ -307,11 +308,11 @@ table half
 echo
 for who in kernel rl auth; do
     echo "info guard_p99_$who ratio=$(ratios P99 "half,$who" half,ideal | median | awk '{ printf "%.2f", $1 }')" \
-         "(p99 with $who / with the ideal; ${DONE[half,$who]}/${SENT[half,$who]} requests done)"
+         "(p99 with $who / with the ideal; ${REQS_DONE[half,$who]}/${SENT[half,$who]} requests done)"
 done
 budget guard_p99 "$(ratios P99 half,cookie half,ideal)" 2.0 ceiling
-if [ "${DONE[half,cookie]}" -ne "${SENT[half,cookie]}" ]; then
-    echo "budget guard_requests_cookie done=${DONE[half,cookie]} sent=${SENT[half,cookie]} FAIL"
+if [ "${REQS_DONE[half,cookie]}" -ne "${SENT[half,cookie]}" ]; then
+    echo "budget guard_requests_cookie done=${REQS_DONE[half,cookie]} sent=${SENT[half,cookie]} FAIL"
     FAILED=1
 fi
 exit "$FAILED"

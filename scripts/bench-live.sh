@@ -334,6 +334,7 @@ for ((r = 0; r < ROUNDS; r++)); do
             fi
         fi
     done
+    # shellcheck disable=SC2034  # RATE is read by name (rounds, ratios)
     for who in $RECEIVERS; do
         RATE[$who,$r]=$(awk -v g="${G[$who]}" -v s="${S[$who]}" 'BEGIN { printf "%.3f", g / s / 1e6 }')
     done
@@ -461,6 +462,7 @@ for ((r = 0; r < ROUNDS; r++)); do
             else DWARN="$DWARN round $((r + 1)): tcpflags drops.rule $DROPPED, veth xdp_drops $XDPD;"; fi
         fi
     done
+    # shellcheck disable=SC2034  # DRATE is read by name (rounds, ratios)
     for who in $DROPPERS; do
         DRATE[$who,$r]=$(awk -v d="${G[$who]}" -v s="${S[$who]}" 'BEGIN { printf "%.3f", d / s / 1e6 }')
     done

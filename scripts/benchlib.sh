@@ -42,6 +42,7 @@ ratios() {
 # budget NAME RATIOS LIMIT ceiling|floor: the line, judged on its median as
 # printed; a failure sets FAILED=1 (the caller's exit status)
 FAILED=0
+# shellcheck disable=SC2034  # FAILED is the caller's
 budget() {
     local med spread verdict
     med=$(echo "$2" | median)

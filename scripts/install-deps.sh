@@ -15,10 +15,14 @@ PKGS="make gcc clang llvm pkg-config libbpf-dev libxdp-dev libelf-dev zlib1g-dev
 # (scripts/verify.sh, `make verify`).  mandoc, man-db and groff-base lint
 # and render the man pages (tests/integration/06-man.sh).  dpkg-dev and
 # lintian build and check the .deb (scripts/deb.sh); systemd's
-# systemd-analyze verifies the units (86-systemd).
+# systemd-analyze verifies the units (86-systemd).  cppcheck, clang-tidy
+# and shellcheck are `make lint`'s (scripts/lint.sh); libclang-rt-14-dev
+# the ASan and UBSan runtimes of `make SAN=1` (clang 14's; only
+# recommended by it, so not installed with it here).
 if [ "${1:-}" = --test ]; then
     PKGS="$PKGS prometheus clang-16 clang-19 dpkg-dev lintian systemd"
     PKGS="$PKGS mandoc man-db groff-base"
+    PKGS="$PKGS cppcheck clang-tidy shellcheck libclang-rt-14-dev"
 fi
 
 missing=""

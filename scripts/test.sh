@@ -1,6 +1,8 @@
 #!/bin/sh
 # test.sh - the README's test command: install what is missing, build, and
-# run every test.  Ends with "N passed, N failed"; non-zero on any failure.
+# run every test: the lint, the whole suite, and the whole suite again on
+# the programs built with ASan and UBSan (build/san).  Ends with one
+# "N passed, N failed" counting them all; non-zero on any failure.
 set -e
 cd "$(dirname "$0")/.."
 if [ "$(id -u)" -ne 0 ]; then
@@ -10,4 +12,5 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 scripts/install-deps.sh --test
 make -s test-progs
-exec tests/run.sh
+make -s SAN=1 test-progs
+exec tests/run.sh --lint build build/san

@@ -4,9 +4,10 @@
 #   scripts/verify.sh [CC...]      (default: clang clang-16 clang-19)
 # Builds every bpf/NAME.bpf.c with each compiler at -mcpu=v2 and -mcpu=v3
 # (build/verify/CC-MCPU/NAME.bpf.o, by the Makefile's rule: the flags of
-# the real build), then build/verifier loads each of their programs into the
-# kernel and prints a PASS or FAIL line per program and combination, with
-# its processed instructions and stack, and the table.  A compiler that is
+# the real build), then build/verifier (TCPF_BUILD/verifier: tests/run.sh
+# names the build) loads each of their programs into the kernel and prints
+# a PASS or FAIL line per program and combination, with its processed
+# instructions and stack, and the table.  A compiler that is
 # not installed, or an object one cannot build, is a FAIL line naming it.
 # VERIFY_KNOWN=FILE: the refusals known and not yet fixed (build/verifier's
 # --known; tests/run.sh gives tests/verify-known.txt).
@@ -17,8 +18,9 @@ cd "$ROOT" || exit 1
 MCPUS="v2 v3"
 [ $# -gt 0 ] || set -- clang clang-16 clang-19
 
-if [ ! -x build/verifier ]; then
-    echo "FAIL verify: no build/verifier (make build/verifier)"
+VERIFIER=${TCPF_BUILD:-build}/verifier
+if [ ! -x "$VERIFIER" ]; then
+    echo "FAIL verify: no $VERIFIER (make build/verifier)"
     exit 1
 fi
 failed=0
@@ -36,7 +38,8 @@ for cc in "$@"; do
             n=${f#bpf/}
             want+=("build/verify/$cc-$m/${n%.bpf.c}.bpf.o")
         done
-        if out=$(make -s -j"$(nproc)" "${want[@]}" 2>&1); then
+        # SAN= : the objects are build/'s whatever build runs the verifier
+        if out=$(make -s -j"$(nproc)" SAN= "${want[@]}" 2>&1); then
             objs+=("${want[@]}")
         else
             echo "FAIL $cc -mcpu=$m: the BPF objects do not build"
@@ -48,6 +51,6 @@ done
 if [ ${#objs[@]} -gt 0 ]; then
     known=()
     [ -z "${VERIFY_KNOWN:-}" ] || known=(--known "$VERIFY_KNOWN")
-    build/verifier "${known[@]}" "${objs[@]}" || failed=1
+    "$VERIFIER" "${known[@]}" "${objs[@]}" || failed=1
 fi
 exit $failed

@@ -734,6 +734,39 @@ static int probe_cap(void)
 	return lo > 256 ? 0 : -1;
 }
 
+/* A segment's record in a regression file, "v4 0x12": taken whole, or
+ * refused (sscanf's %u read "v4294967300 0x12" as v4). */
+static int check_records(void)
+{
+	static const struct {
+		const char *s;
+		int family, flags;	/* 0: refused */
+	} recs[] = {
+		{ "v4 0x12", 4, 0x12 }, { "v6 0xff", 6, 0xff },
+		{ "v4 0x100", 0, 0 }, { "v4294967300 0x12", 0, 0 },
+		{ "v4 0x12x", 0, 0 }, { "v4 0x12 ", 0, 0 }, { "v5 0x12", 0, 0 },
+		{ "v4 12", 0, 0 }, { "v 0x12", 0, 0 },
+	};
+	int bad = 0;
+
+	for (size_t i = 0; i < sizeof(recs) / sizeof(recs[0]); i++) {
+		struct ref_rec r;
+		int ok = !ref_parse(recs[i].s, &r) && r.tcp;
+
+		if (ok != !!recs[i].family ||
+		    (ok && (r.family != recs[i].family ||
+			    r.flags != recs[i].flags))) {
+			printf("FAIL fuzz_records: '%s' %s\n", recs[i].s,
+			       ok == !!recs[i].family ? "read wrong" :
+			       ok ? "taken" : "refused");
+			bad++;
+		}
+	}
+	if (!bad)
+		printf("PASS fuzz_records\n");
+	return bad ? -1 : 0;
+}
+
 /* Every frame the reference can name, tcpflags counts. */
 static int check_names(void)
 {
@@ -754,7 +787,7 @@ static int check_names(void)
 			return -1;
 		}
 	}
-	return 0;
+	return check_records();
 }
 
 /* What the run reached: every outcome a frame can have in a test run. */

@@ -5,7 +5,9 @@
  * reading bytes one at a time: nothing here knows how tcpflags is built,
  * only what its README says it counts.
  */
+#include <ctype.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "fuzzref.h"
 
@@ -229,12 +231,17 @@ static const char *const ref_whats[] = {
 
 int ref_parse(const char *s, struct ref_rec *r)
 {
-	unsigned int fam, flags;
-	char end;
+	unsigned long fam = 0, flags = 0;
+	char *e = NULL, *f = NULL;
 
 	memset(r, 0, sizeof(*r));
-	if (sscanf(s, "v%u 0x%x%c", &fam, &flags, &end) == 2 &&
-	    (fam == 4 || fam == 6) && flags <= 0xff) {
+	/* "v4 0x12", nothing after: strtoul, as sscanf's %u and %x wrap a
+	 * value past UINT_MAX round into range ("v4294967300" read as 4) */
+	if (s[0] == 'v' && isdigit((unsigned char)s[1]))
+		fam = strtoul(s + 1, &e, 10);
+	if (e && !strncmp(e, " 0x", 3) && isxdigit((unsigned char)e[3]))
+		flags = strtoul(e + 3, &f, 16);
+	if (f && !*f && (fam == 4 || fam == 6) && flags <= 0xff) {
 		r->tcp = 1;
 		r->family = (int)fam;
 		r->flags = (uint8_t)flags;

@@ -253,6 +253,8 @@ int hx_frame(const struct hx *h, const struct hx_want *want,
 
 		if (used + 2 < n && hx_moved(&before, &after, &w, want->watch,
 					     why + used + 2, n - used - 2))
+			/* joins the two messages (the second is terminated):
+			 * NOLINTNEXTLINE(bugprone-not-null-terminated-result) */
 			memcpy(why + used, "; ", 2);
 		return -1;
 	}

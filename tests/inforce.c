@@ -96,12 +96,20 @@ static int clean_install(const char *file, struct tcpf_set *out, bool *empty)
 		err = policy_write(&m, rs, NULL, 0);
 	if (!err && bpf_map_lookup_elem(m.policy, &key, &pol))
 		err = -errno;
-	key = pol.active & 1;
-	if (!err && bpf_map_lookup_elem(m.sets, &key, out))
-		err = -errno;
-	for (int *fd = &m.policy; fd <= &m.hits; fd++)
-		if (*fd >= 0)
-			close(*fd);
+	/* pol only once read (it was read unset on an error before) */
+	if (!err) {
+		key = pol.active & 1;
+		if (bpf_map_lookup_elem(m.sets, &key, out))
+			err = -errno;
+	}
+	/* one by one: a pointer walked from one member to the next is
+	 * undefined */
+	if (m.policy >= 0)
+		close(m.policy);
+	if (m.sets >= 0)
+		close(m.sets);
+	if (m.hits >= 0)
+		close(m.hits);
 	ruleset_free(rs);
 	free(rs);
 	return err;
@@ -112,26 +120,34 @@ static int which(const char *ifname, char **files, int n)
 	struct tcpf_set *live = malloc(sizeof(*live)),
 			*cand = malloc(sizeof(*cand));
 	bool never, empty;
-	int err, found = 0;
+	int err, found = 0, ret = 0;
 
-	if (!live || !cand)
-		return die("memory", ENOMEM);
+	/* each way out frees both (they leaked on the errors) */
+	if (!live || !cand) {
+		ret = die("memory", ENOMEM);
+		goto out;
+	}
 	err = read_live(ifname, live, &never);
-	if (err)
-		return die(ifname, -err);
+	if (err) {
+		ret = die(ifname, -err);
+		goto out;
+	}
 	for (int i = 0; i < n && !found; i++) {
 		memset(cand, 0, sizeof(*cand));
 		err = clean_install(files[i], cand, &empty);
-		if (err)
-			return die(files[i], -err);
+		if (err) {
+			ret = die(files[i], -err);
+			goto out;
+		}
 		/* a policy never switched passes all: the empty set's */
 		if (never ? empty : !memcmp(live, cand, sizeof(*live)))
 			found = i + 1;
 	}
 	printf("%d\n", found);
+out:
 	free(live);
 	free(cand);
-	return 0;
+	return ret;
 }
 
 static int probe(__u32 prog_id, char **ports, int n)
@@ -146,12 +162,22 @@ static int probe(__u32 prog_id, char **ports, int n)
 		LIBBPF_OPTS(bpf_test_run_opts, run);
 		struct frame_layout lay;
 		__u8 frame[FRAME_MAX];
+		char *end;
+		long port = strtol(ports[i], &end, 10);
 
-		spec.dport = (__u16)atoi(ports[i]);
+		if (end == ports[i] || *end || port < 1 || port > 65535) {
+			close(fd);
+			return die(ports[i], EINVAL);
+		}
+		spec.dport = (__u16)port;
 		run.data_in = frame;
 		run.data_size_in = frame_build(&spec, frame, &lay);
-		if (bpf_prog_test_run_opts(fd, &run))
-			return die("BPF_PROG_TEST_RUN", errno);
+		if (bpf_prog_test_run_opts(fd, &run)) {
+			int err = errno;
+
+			close(fd);
+			return die("BPF_PROG_TEST_RUN", err);
+		}
 		printf("%s%s", i ? " " : "",
 		       run.retval == XDP_DROP ? "drop" :
 		       run.retval == XDP_PASS ? "pass" : "other");

@@ -6,7 +6,15 @@
 # prefix and removes them on exit, whatever happens.
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-TCPF="$ROOT/build/tcpflags"
+# the build whose programs the tests run: tests/run.sh sets TCPF_BUILD
+# (build/san for `make SAN=1 test`)
+BUILD=${TCPF_BUILD:-$ROOT/build}
+TCPF="$BUILD/tcpflags"
+# SANITIZED=1: its programs carry ASan (make SAN=1), whose allocator and
+# quarantine count in their memory figures
+SANITIZED=0
+# shellcheck disable=SC2034  # the tests' (55-exporter-load)
+if grep -q __asan_init "$TCPF" 2>/dev/null; then SANITIZED=1; fi
 PY=/usr/bin/python3          # Debian's python, the one with scapy
 # shellcheck source=../scripts/netns.sh
 . "$ROOT/scripts/netns.sh"
@@ -80,7 +88,7 @@ cli() { in_ns "$LAB-cli" "$@"; }
 # source of its own (one that completed a handshake is verified).
 cookie_client() {
     local i
-    cli ip link set dev "$LAB_CLI_IF" xdpdrv obj "$ROOT/build/empty.bpf.o" sec xdp
+    cli ip link set dev "$LAB_CLI_IF" xdpdrv obj "$BUILD/empty.bpf.o" sec xdp
     for i in $(seq "$1" "$2"); do
         cli ip addr add "198.19.0.$i/24" dev "$LAB_CLI_IF"
         cli ip addr add "2001:2:0:1::$i/64" dev "$LAB_CLI_IF" nodad
@@ -196,6 +204,7 @@ wait_mark() {
 # ---- shared by the integration tests (run needs the test's $TMP) ----
 
 # run NS CMD...: run CMD in namespace NS; sets RC, OUT, ERR.
+# shellcheck disable=SC2034  # OUT is the test's
 run() {
     local ns=$1
     shift

@@ -40,7 +40,6 @@ int lines_file(const char *path, line_fn fn, void *arg)
 {
 	FILE *f = fopen(path, "r");
 	char *text = NULL;
-	size_t size = 0;
 	long len;
 	int ret;
 
@@ -48,7 +47,7 @@ int lines_file(const char *path, line_fn fn, void *arg)
 		return -errno;
 	if (fseek(f, 0, SEEK_END) || (len = ftell(f)) < 0 ||
 	    fseek(f, 0, SEEK_SET) || !(text = calloc(1, (size_t)len + 1)) ||
-	    (size = fread(text, 1, (size_t)len, f)) != (size_t)len) {
+	    fread(text, 1, (size_t)len, f) != (size_t)len) {
 		ret = -(errno ? errno : EIO);
 		fclose(f);
 		free(text);
@@ -103,15 +102,23 @@ int tree_path(const char *rel, char *buf, size_t size)
 {
 	char exe[4096], *slash;
 	ssize_t len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	int err = -ENOENT;
 
 	if (len <= 0)
 		return len ? -errno : -ENOENT;
 	exe[len] = '\0';
-	slash = strrchr(exe, '/');
-	if (!slash)
-		return -ENOENT;
-	*slash = '\0';
-	if ((size_t)snprintf(buf, size, "%s/../%s", exe, rel) >= size)
-		return -ENAMETOOLONG;
-	return 0;
+	/* the binary is in build/ or a build directory under it (build/san):
+	 * the nearest directory above it that holds rel */
+	for (int up = 0; up < 3; up++) {
+		slash = strrchr(exe, '/');
+		if (!slash)
+			break;
+		*slash = '\0';
+		if ((size_t)snprintf(buf, size, "%s/../%s", exe, rel) >= size)
+			return -ENAMETOOLONG;
+		if (!access(buf, F_OK))
+			return 0;
+		err = -errno;
+	}
+	return err;
 }

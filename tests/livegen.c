@@ -83,6 +83,7 @@ static int parse_mac(const char *s, __u8 mac[6])
 {
 	unsigned int b[6];
 
+	/* NOLINTNEXTLINE(cert-err34-c): each byte's range is checked below */
 	if (sscanf(s, "%x:%x:%x:%x:%x:%x", &b[0], &b[1], &b[2], &b[3], &b[4],
 		   &b[5]) != 6)
 		return -1;

@@ -216,7 +216,8 @@ static void burst(struct ctx *x, const char *name, int dir,
 		earned = since / x->rl_cost[id];
 	hx_snap(&x->h, WATCH, &after);
 	memset(&want, 0, sizeof(want));
-	want.c[HX_HITS][id] = (struct tcpf_count){ (__u64)n, (__u64)n * len };
+	if (id >= 0 && id <= TCPF_RULES_MAX)
+		want.c[HX_HITS][id] = (struct tcpf_count){ (__u64)n, (__u64)n * len };
 	want.c[HX_DROPS][R_RL] = (struct tcpf_count){ (__u64)(n - got),
 						      (__u64)(n - got) * len };
 	hx_moved(&before, &after, &want, WATCH, why, sizeof(why));

@@ -15,7 +15,9 @@
 #include "log.h"
 #include "maps.h"
 #include "glist.h"
+#include "guardstate.h"
 #include "lines.h"
+#include "privs.h"
 #include "rules.h"
 #include "check.h"
 #include "tcpflags.skel.h"
@@ -278,11 +280,14 @@ static int do_parse(void *arg)
 	return cli_parse(c->cmd, c->argc, c->argv, &c->o);
 }
 
-/* cli_parse of t_cmd on the words of line; its result and first error. */
+/* cli_parse of t_cmd on the words of line; its result and first error.
+ * The words live on till the next call: o's strings point into them (on
+ * the stack, they were gone when the caller read o). */
 static int parse_line(const char *line, struct topts *o, char *out,
 		      char *err)
 {
-	char buf[512], *words[32], *save = NULL;
+	static char buf[512], *words[32];
+	char *save = NULL;
 	struct parse_call c = { .cmd = &t_cmd, .argv = words };
 	int ret;
 
@@ -400,6 +405,48 @@ static const struct cli_command sub_add = {
 	.size = sizeof(struct sopts), .run = sub_run,
 };
 static const struct cli_command *const g_subs[] = { &sub_add, &sub_del, NULL };
+
+/* A command whose check makes something: release frees it once, however
+ * the command ends (the exporter's address, guard's prefixes, attach's
+ * rules once leaked when an unknown interface stopped the command). */
+struct mopts {
+	struct cli_iface iface;
+	char *made;
+};
+static int m_made, m_released, m_ran;
+
+static int m_check(void *opts)
+{
+	((struct mopts *)opts)->made = malloc(16);
+	m_made++;
+	return CLI_RUN;
+}
+
+static int m_run(void *opts)
+{
+	(void)opts;
+	m_ran++;
+	return 0;
+}
+
+static void m_release(void *opts)
+{
+	struct mopts *o = opts;
+
+	m_released += o->made != NULL;
+	free(o->made);
+}
+
+static const struct cli_opt m_args[] = {
+	CLI_ARG_IFACE(struct mopts, iface),
+	{ 0 },
+};
+static const struct priv_need m_need = { 0, PINS_NONE };
+static const struct cli_command m_cmd = {
+	.name = "m", .args = m_args, .size = sizeof(struct mopts),
+	.need = &m_need, .check = m_check, .run = m_run,
+	.release = m_release,
+};
 static const struct cli_command g_cmd = { .name = "g", .subs = g_subs };
 
 struct dispatch_call {
@@ -417,15 +464,41 @@ static int do_dispatch(void *arg)
 static void dispatch_is(struct dispatch_call c, int want_ret,
 			const char *want_err, const char *name)
 {
+	/* static: what the command kept (sub_seen) points into its argv
+	 * until the next call (c, on the stack, was gone when it was read) */
+	static struct dispatch_call run;
 	char out[256], err[256];
 	int ret;
 
-	for (c.argc = 0; c.argv[c.argc]; c.argc++)
+	run = c;
+	for (run.argc = 0; run.argv[run.argc]; run.argc++)
 		;
-	ret = captured(do_dispatch, &c, out, err, 256);
+	ret = captured(do_dispatch, &run, out, err, 256);
 	check_report(ret == want_ret && !strcmp(err, want_err), name,
 		     "ret %d err '%s', want %d '%s'", ret, err, want_ret,
 		     want_err);
+}
+
+static int do_m(void *arg)
+{
+	return cli_dispatch(&m_cmd, 2, arg);
+}
+
+static void cli_release_checks(void)
+{
+	char *ok[] = { "m", "lo", NULL }, *bad[] = { "m", "nosuch0", NULL };
+	char out[256], err[256];
+	int ret;
+
+	ret = captured(do_m, ok, out, err, 256);
+	check_report(ret == 0 && m_made == 1 && m_ran == 1 && m_released == 1,
+		     "cli_release_after_run", "ret %d made %d ran %d released %d",
+		     ret, m_made, m_ran, m_released);
+	ret = captured(do_m, bad, out, err, 256);
+	check_report(ret == EXIT_USAGE && m_made == 2 && m_ran == 1 &&
+		     m_released == 2, "cli_release_after_unknown_iface",
+		     "ret %d made %d ran %d released %d", ret, m_made, m_ran,
+		     m_released);
 }
 
 static void cli_dispatch_checks(void)
@@ -487,6 +560,7 @@ static void cli_checks(void)
 	enum_is("SKB", -22, 0, "unknown value 'SKB' (native or skb)");
 	cli_parse_checks();
 	cli_dispatch_checks();
+	cli_release_checks();
 }
 
 /* ------------------------------------------------------------ guard lists */
@@ -696,11 +770,57 @@ static void glist_checks(void)
 			      bad[i].settings, bad[i].want);
 }
 
+/* ------------------------------------------------------------ guard limit */
+
+/* The guard's rate limit as the data path gets it.  Its salt once came
+ * from an unseeded rand(): 0x4567 in every run of tcpflags whatever the
+ * limit, so a changed limit kept the buckets of the one before. */
+static void guard_rl_checks(void)
+{
+	static const struct {
+		const char *name;
+		long long rate, burst;
+		int per;
+	} changed[] = {
+		{ "guard_rl_rate_changed_fresh_buckets", 200, 20, TCPF_RL_SRC },
+		{ "guard_rl_burst_changed_fresh_buckets", 100, 40, TCPF_RL_SRC },
+		{ "guard_rl_per_changed_fresh_buckets", 100, 20, TCPF_RL_GLOBAL },
+	};
+	struct tcpf_rule_act a, b, zero = { 0 };
+
+	guard_rl_act(&a, 100, 20, TCPF_RL_SRC, 300);
+	check_report(a.action == TCPF_ACT_RATELIMIT && a.id == 300 &&
+		     a.rl_per == TCPF_RL_SRC && a.rl_plen == 128 &&
+		     a.rl_cost == 10000000ULL && a.rl_depth == 200000000ULL,
+		     "guard_rl_act", "action %u id %u per %u plen %u cost %llu "
+		     "depth %llu", a.action, a.id, a.rl_per, a.rl_plen,
+		     (unsigned long long)a.rl_cost,
+		     (unsigned long long)a.rl_depth);
+	guard_rl_act(&b, 100, 20, TCPF_RL_SRC, 300);
+	check_report(b.rl_salt == a.rl_salt, "guard_rl_same_limit_same_buckets",
+		     "salt %#x, then %#x", a.rl_salt, b.rl_salt);
+	for (size_t i = 0; i < sizeof(changed) / sizeof(changed[0]); i++) {
+		guard_rl_act(&b, changed[i].rate, changed[i].burst,
+			     changed[i].per, 300);
+		check_report(b.rl_salt != a.rl_salt, changed[i].name,
+			     "salt %#x for both", a.rl_salt);
+	}
+	guard_rl_act(&b, 50, 0, TCPF_RL_GLOBAL, 301);
+	check_report(b.rl_cost == 20000000ULL && b.rl_depth == 20000000ULL,
+		     "guard_rl_no_burst_is_one", "cost %llu depth %llu",
+		     (unsigned long long)b.rl_cost,
+		     (unsigned long long)b.rl_depth);
+	guard_rl_act(&b, 0, 20, TCPF_RL_SRC, 300);
+	check_report(!memcmp(&b, &zero, sizeof(b)), "guard_rl_none",
+		     "action %u id %u", b.action, b.id);
+}
+
 int main(void)
 {
 	int nvalid = 0, unique = 1;
 
 	glist_checks();
+	guard_rl_checks();
 	name_is(0x00, "NULL");
 	name_is(0x02, "SYN");
 	name_is(0x12, "SYN|ACK");

@@ -465,8 +465,8 @@ static int parse_args(const struct cli_command *cmd, int argc, char **argv,
 {
 	int na = nopts(cmd->args), have = argc - optind, fixed = na;
 	const struct cli_opt *last = na ? &cmd->args[na - 1] : NULL;
-	bool list = last && (last->kind == CLI_WORDS ||
-			     last->kind == CLI_IFACES);
+	bool list = na && (cmd->args[na - 1].kind == CLI_WORDS ||
+			   cmd->args[na - 1].kind == CLI_IFACES);
 	char why[256];
 
 	fixed -= list;
@@ -623,6 +623,8 @@ int cli_dispatch(const struct cli_command *cmd, int argc, char **argv)
 		ret = run_locked(cmd, argc, argv, opts);
 	else if (ret == CLI_RUN)
 		ret = cmd->run(opts);
+	if (cmd->release)
+		cmd->release(opts);
 	free(opts);
 	return ret;
 }

@@ -109,6 +109,10 @@ struct cli_command {
 	 * NULL: none */
 	int (*check)(void *opts);
 	int (*run)(void *opts);	/* after a successful parse: the exit code */
+	/* frees what check made, last, whatever stopped the command after it
+	 * (run, the privilege check, an unknown interface) or before it (then
+	 * it finds opts as defaults and options left them); NULL: nothing */
+	void (*release)(void *opts);
 	/* a command of subcommands has these instead of args, opts, run */
 	const struct cli_command *const *subs;	/* ended by NULL */
 };

@@ -74,8 +74,9 @@ const char *flags_name(__u8 flags, char *buf, size_t size)
 	for (int i = 0; i < TCPF_NFLAGS; i++) {
 		if (!(flags & (1u << i)))
 			continue;
-		n += snprintf(buf + n, n < size ? size - n : 0, "%s%s",
-			      n ? "|" : "", flag_names[i]);
+		n += (size_t)snprintf(n < size ? buf + n : NULL,
+				      n < size ? size - n : 0, "%s%s",
+				      n ? "|" : "", flag_names[i]);
 	}
 	return buf;
 }

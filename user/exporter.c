@@ -70,9 +70,10 @@ struct exporter {
 	int pinned_cap;
 };
 
-#define for_each_up(x, t) \
-	for (struct target *t = (x)->t; t < (x)->t + (x)->n; t++) \
-		if (t->up)
+/* it: any name (the member x->t is not the parameter) */
+#define for_each_up(x, it) \
+	for (struct target *(it) = (x)->t; (it) < (x)->t + (x)->n; (it)++) \
+		if ((it)->up)
 
 /* ------------------------------------------------------------ targets */
 
@@ -788,8 +789,16 @@ static int cmd_exporter(void *opts)
 	if (ret == EXIT_OK)
 		ret = serve(x, o->listen, o->ai, o->max_conns);
 	exporter_free(x);
-	freeaddrinfo(o->ai);
 	return ret;
+}
+
+/* check's address, also when an unknown interface stopped the command */
+static void exporter_release(void *opts)
+{
+	struct exporter_opts *o = opts;
+
+	if (o->ai)
+		freeaddrinfo(o->ai);
 }
 
 static const struct cli_opt exporter_args[] = {
@@ -826,6 +835,6 @@ const struct cli_command exporter_command = {
 		 "  given to 'attach --group', or with CAP_DAC_READ_SEARCH.\n",
 	.args = exporter_args, .opts = exporter_options,
 	.size = sizeof(struct exporter_opts), .defaults = &exporter_defaults,
-	.check = exporter_check,
+	.check = exporter_check, .release = exporter_release,
 	.need = &priv_read, .run = cmd_exporter,
 };

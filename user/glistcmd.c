@@ -124,7 +124,10 @@ static int copy(const struct glist_table *from, struct glist_table *to)
 	to->e = malloc((size_t)to->cap * sizeof(*to->e));
 	if (!to->e)
 		return -ENOMEM;
-	memcpy(to->e, from->e, (size_t)from->n * sizeof(*to->e));
+	/* an empty table may have no array: memcpy from NULL is undefined,
+	 * even for 0 bytes */
+	if (from->n)
+		memcpy(to->e, from->e, (size_t)from->n * sizeof(*to->e));
 	return 0;
 }
 

@@ -87,6 +87,8 @@ static int read_long(const char *path, int field, long long *v)
 
 	if (!f)
 		return -errno;
+	/* the kernel's sysctl numbers, in range:
+	 * NOLINTNEXTLINE(cert-err34-c) */
 	while (n <= field && fscanf(f, "%lld", v) == 1)
 		n++;
 	fclose(f);
@@ -191,21 +193,6 @@ void guard_release(const char *ifname, unsigned int ifindex)
 
 /* ------------------------------------------------------------ applying */
 
-static void act_limit(struct tcpf_rule_act *a, long long rate,
-		      long long burst, int per, __u16 id)
-{
-	memset(a, 0, sizeof(*a));
-	if (rate <= 0)
-		return;
-	a->id = id;
-	a->action = TCPF_ACT_RATELIMIT;
-	a->rl_per = (__u8)per;
-	a->rl_plen = 128;
-	a->rl_cost = 1000000000ULL / (unsigned long long)rate;
-	a->rl_depth = a->rl_cost * (unsigned long long)(burst > 0 ? burst : 1);
-	a->rl_salt = (__u16)rand();
-}
-
 /* g over the current settings; why says what cannot be. */
 static int merge(struct tcpf_gconf *gc, const struct guard_set *g,
 		 __u32 slot, char *why, size_t size)
@@ -233,12 +220,13 @@ static int merge(struct tcpf_gconf *gc, const struct guard_set *g,
 				 (long long)gc->rl[0].rl_cost : 100;
 		long long burst = g->burst >= 0 ? g->burst : 20;
 
-		act_limit(&gc->rl[0], rate, burst, TCPF_RL_SRC,
-			  (__u16)(TCPF_RULES_MAX + 1 + slot * 2));
+		guard_rl_act(&gc->rl[0], rate, burst, TCPF_RL_SRC,
+			     (__u16)(TCPF_RULES_MAX + 1 + slot * 2));
 	}
 	if (g->global_rate >= 0)
-		act_limit(&gc->rl[1], g->global_rate, g->global_rate,
-			  TCPF_RL_GLOBAL, (__u16)(TCPF_RULES_MAX + 2 + slot * 2));
+		guard_rl_act(&gc->rl[1], g->global_rate, g->global_rate,
+			     TCPF_RL_GLOBAL,
+			     (__u16)(TCPF_RULES_MAX + 2 + slot * 2));
 	if (gc->auth_min > gc->auth_max) {
 		snprintf(why, size, "--auth-min %u is above --auth-max %u",
 			 gc->auth_min, gc->auth_max);
@@ -376,13 +364,25 @@ struct guard_opts {
 
 static const struct guard_opts guard_defaults;
 
-/* A guard option besides --ttl and --json given? */
+/* A guard option besides --ttl and --json given?  Member by member: a
+ * memcmp of the structs would compare their padding too, whose bytes C
+ * leaves unspecified after a copy or a store to a member. */
 static bool settings_given(const struct guard_set *s)
 {
-	struct guard_set a = *s;
+	const struct guard_set *d = &guard_defaults.set;
 
-	a.ttl = guard_defaults.set.ttl;
-	return memcmp(&a, &guard_defaults.set, sizeof(a)) != 0;
+	for (int l = 0; l < TCPF_GL_LISTS; l++)
+		if (s->list_given[l] || s->nlist[l] || s->list[l])
+			return true;
+	return s->mode != d->mode || s->engage != d->engage ||
+	       s->ports_given ||
+	       memcmp(s->ports, d->ports, sizeof(s->ports)) ||
+	       s->rate != d->rate || s->burst != d->burst ||
+	       s->global_rate != d->global_rate ||
+	       s->auth_min != d->auth_min || s->auth_max != d->auth_max ||
+	       s->rotate != d->rotate || s->syn_on != d->syn_on ||
+	       s->syn_off != d->syn_off || s->calm != d->calm ||
+	       s->ratio != d->ratio;
 }
 
 static int opt_port(const char *arg, void *opts, char *why, size_t size)
@@ -449,11 +449,8 @@ static int guard_run(void *opts)
 	struct guard_view *v;
 	int err;
 
-	if (o->lists.list >= 0) {
-		err = glist_run(o->iface.name, o->iface.ifindex, &o->lists);
-		glist_req_free(&o->lists);
-		return err;
-	}
+	if (o->lists.list >= 0)
+		return glist_run(o->iface.name, o->iface.ifindex, &o->lists);
 	if (o->mode.n == 1) {
 		err = guard_apply(o->iface.name, o->iface.ifindex, &o->set);
 		if (err)
@@ -549,6 +546,12 @@ static const struct cli_opt guard_options[] = {
 	{ 0 },
 };
 
+/* check's prefixes, also when the interface stopped the command */
+static void guard_cmd_release(void *opts)
+{
+	glist_req_free(&((struct guard_opts *)opts)->lists);
+}
+
 /* guard_set_init()'s values: nothing given */
 static const struct guard_opts guard_defaults = {
 	.lists = { .list = -1 },
@@ -572,5 +575,5 @@ const struct cli_command guard_command = {
 	.args = guard_args, .opts = guard_options,
 	.size = sizeof(struct guard_opts), .defaults = &guard_defaults,
 	.check = guard_check, .need_of = guard_need, .run = guard_run,
-	.writes_if = guard_writes,
+	.writes_if = guard_writes, .release = guard_cmd_release,
 };

@@ -26,6 +26,25 @@ void guard_set_init(struct guard_set *g)
 	g->ratio = -1;
 }
 
+void guard_rl_act(struct tcpf_rule_act *a, long long rate, long long burst,
+		  int per, __u16 id)
+{
+	char text[80];
+
+	memset(a, 0, sizeof(*a));
+	if (rate <= 0)
+		return;
+	a->id = id;
+	a->action = TCPF_ACT_RATELIMIT;
+	a->rl_per = (__u8)per;
+	a->rl_plen = 128;
+	a->rl_cost = 1000000000ULL / (unsigned long long)rate;
+	a->rl_depth = a->rl_cost * (unsigned long long)(burst > 0 ? burst : 1);
+	snprintf(text, sizeof(text), "guard %lld/s burst %lld per %d", rate,
+		 burst, per);
+	a->rl_salt = tcpf_rule_salt(text);
+}
+
 int guard_ports_parse(const char *s, struct guard_set *g, char *why,
 		      size_t size)
 {

@@ -61,6 +61,13 @@ struct guard_view {
 	char ports[256];         /* "80,443,8000-8100" */
 };
 
+/* The guard's rate limit as a rule's action: rate SYNs/s (0 or less:
+ * none, all zero), burst, per (enum tcpf_rl_per), id its buckets'.  The
+ * salt comes from the limit, as a rule's from its text: a changed limit
+ * starts with full buckets, the same one set again keeps them. */
+void guard_rl_act(struct tcpf_rule_act *a, long long rate, long long burst,
+		  int per, __u16 id);
+
 /* ifindex's slot in the gconf map behind fd; alloc: else a free one. */
 int guard_slot_of(int fd, unsigned int ifindex, bool alloc, __u32 *slot);
 __u32 guard_mono_now(void);

@@ -767,9 +767,6 @@ static int attach_run(struct attach_opts *o)
 		tcpflags_bpf__destroy(s->skel);
 		ret = EXIT_OK;
 	}
-	if (o->rules)
-		ruleset_free(o->rules);
-	free(o->rules);
 	free(s);
 	return ret;
 }
@@ -791,6 +788,16 @@ static int attach_rules_file(void *opts)
 		return EXIT_USAGE;
 	}
 	return CLI_RUN;
+}
+
+/* check's rules, also when the privilege check or the interface stopped it */
+static void attach_release(void *opts)
+{
+	struct attach_opts *o = opts;
+
+	if (o->rules)
+		ruleset_free(o->rules);
+	free(o->rules);
 }
 
 static int cmd_attach(void *opts)
@@ -857,7 +864,7 @@ const struct cli_command attach_command = {
 	.args = attach_args, .opts = attach_options,
 	.size = sizeof(struct attach_opts), .defaults = &attach_defaults,
 	.check = attach_rules_file, .need_of = attach_need,
-	.run = cmd_attach, .writes = true,
+	.run = cmd_attach, .writes = true, .release = attach_release,
 };
 
 struct detach_opts {
@@ -1050,7 +1057,7 @@ static void status_one(const struct bpf_object *obj, const char *ifname,
 		printf("  (pinned in another layout, carried over by the next "
 		       "attach: %s)\n", other);
 	if (meta.prog_id && meta.abi != TCPF_ABI_VERSION)
-		printf("  (its pins are of map ABI %u, this tcpflags' %u: "
+		printf("  (its pins are of map ABI %u, this tcpflags' %d: "
 		       "'tcpflags detach %s' before attaching it)\n", meta.abi,
 		       TCPF_ABI_VERSION, ifname);
 	health_iface_print(ifname, false);
@@ -1064,7 +1071,7 @@ static void status_pins(const struct bpf_object *obj)
 
 	if (pins_ns_dir(ns, sizeof(ns)))
 		return;
-	printf("\npins (map ABI %u; this build's layout versions) in %s/:",
+	printf("\npins (map ABI %d; this build's layout versions) in %s/:",
 	       TCPF_ABI_VERSION, ns);
 	for (int scope = MAP_IFACE; scope <= MAP_NS; scope++) {
 		int col = 80;

@@ -246,7 +246,7 @@ int maps_check_pins(const char *ifname, char *why, size_t size)
 	/* a meta never recorded (its attach failed late) has no ABI yet */
 	if (meta.abi == TCPF_ABI_VERSION || !meta.prog_id)
 		return 0;
-	snprintf(why, size, "its pins are of map ABI %u (this tcpflags: %u)",
+	snprintf(why, size, "its pins are of map ABI %u (this tcpflags: %d)",
 		 meta.abi, TCPF_ABI_VERSION);
 	return -EPROTO;
 }

@@ -163,7 +163,7 @@ static int copy_array(struct migration *m, struct mig_map *mm, __u32 old_n)
 static int copy_keyed(struct mig_map *mm)
 {
 	__u32 ks = mm->kplan.from_size, nks = mm->kplan.to_size;
-	char *key = calloc(4, ks), *next = key + ks, *nkey = key + 2 * ks;
+	char *key = calloc(4, ks), *next, *nkey;
 	char *val = malloc(mm->vplan.from_size), *nval = malloc(mm->vplan.to_size);
 	void *prev = NULL;
 	int err = 0;
@@ -172,6 +172,9 @@ static int copy_keyed(struct mig_map *mm)
 		err = -ENOMEM;
 		goto out;
 	}
+	/* only now: NULL + ks is undefined (cppcheck) */
+	next = key + ks;
+	nkey = key + 2 * ks;
 	while (!bpf_map_get_next_key(mm->old_fd, prev, next)) {
 		memcpy(key, next, ks);
 		prev = key;

@@ -173,6 +173,7 @@ int priv_group_parse(const char *name, gid_t *gid, char *why, size_t size)
 			return 0;
 		}
 	}
+	/* cppcheck-suppress getgrnamCalled ; attach's check, one thread */
 	g = len ? getgrnam(name) : NULL;
 	if (!g) {
 		snprintf(why, size, "no such group '%s'", name);

@@ -408,7 +408,7 @@ static int w_priority(struct rule_in *in, const char *w, char **a, int n)
 static int flags_match(struct rule_in *in, const char *mask_s,
 		       const char *comp_s, __u8 mask)
 {
-	__u8 comp;
+	__u8 comp = 0;
 	int ret;
 
 	ret = parse_flag_list(comp_s, &comp, in->err, in->len);
@@ -657,9 +657,9 @@ static int rule_text(struct rule *r, int argc, char **argv)
 {
 	size_t tl = 0;
 
-	for (int i = 0; i < argc; i++)
-		tl += (size_t)snprintf(r->text + tl,
-				       tl < sizeof(r->text) ? sizeof(r->text) - tl : 0,
+	/* no pointer past the end: r->text + tl beyond it is undefined */
+	for (int i = 0; i < argc && tl < sizeof(r->text); i++)
+		tl += (size_t)snprintf(r->text + tl, sizeof(r->text) - tl,
 				       "%s%s", i ? " " : "", argv[i]);
 	return tl < sizeof(r->text) ? 0 : -E2BIG;
 }
@@ -760,9 +760,11 @@ int ruleset_del(struct ruleset *rs, __u32 id)
 /* Split a line into words; returns the count, -1 if too many. */
 static int split(char *line, char **argv, int max)
 {
+	char *save;
 	int n = 0;
 
-	for (char *s = strtok(line, " \t\r\n"); s; s = strtok(NULL, " \t\r\n")) {
+	for (char *s = strtok_r(line, " \t\r\n", &save); s;
+	     s = strtok_r(NULL, " \t\r\n", &save)) {
 		if (n == max)
 			return -1;
 		argv[n++] = s;
@@ -817,11 +819,22 @@ static int parse_set_line(struct ruleset *rs, int argc, char **argv,
 static void reserve_ids(const char *text, struct ruleset *rs)
 {
 	for (const char *t = text; t; t = strchr(t, '\n')) {
-		unsigned int id;
+		const char *w;
+		char *end;
+		long id;
 
 		t += *t == '\n';
-		if (sscanf(t, " " LINE_RULE " %u", &id) == 1 && id >= 1 &&
-		    id <= TCPF_RULES_MAX)
+		w = t + strspn(t, " \t");
+		if (strncmp(w, LINE_RULE, strlen(LINE_RULE)))
+			continue;
+		w += strlen(LINE_RULE);
+		if (*w != ' ' && *w != '\t')
+			continue;
+		/* the word parse_rule_id() takes, read as it reads it (not
+		 * sscanf's %u, undefined past UINT_MAX) */
+		id = strtol(w, &end, 10);
+		if (end != w && strchr(" \t\r\n", *end) &&
+		    id >= 1 && id <= TCPF_RULES_MAX)
 			rs->reserved[id / 64] |= 1ULL << (id % 64);
 	}
 }
@@ -916,6 +929,9 @@ static int parse_guard_line(struct ruleset *rs, int argc, char **argv,
 		g->list[l] = list[l];
 		g->nlist[l] = nlist[l];
 	}
+	/* each list[l] is freed or kept above (the analyzer does not tie the
+	 * list[l] parse_prefix_list() filled to list[0] and list[1]):
+	 * NOLINTNEXTLINE(clang-analyzer-unix.Malloc) */
 	free(w);
 	rs->has_guard = !ret;
 	return ret;
@@ -1080,7 +1096,10 @@ int ruleset_write(const struct ruleset *rs, char *buf, size_t size)
 {
 	size_t n = 0;
 
-#define OUT(...) (n += (size_t)snprintf(buf + n, n < size ? size - n : 0, __VA_ARGS__))
+/* past the end only counted: buf + n beyond it is undefined, NULL with
+ * size 0 is snprintf's way to count */
+#define OUT(...) (n += (size_t)snprintf(n < size ? buf + n : NULL, \
+					n < size ? size - n : 0, __VA_ARGS__))
 	OUT("default %s\n", action_name(rs->default_action));
 	for (int i = 0; i < rs->nsets; i++) {
 		/* one word, comma-joined: a set may hold thousands */
@@ -1088,8 +1107,9 @@ int ruleset_write(const struct ruleset *rs, char *buf, size_t size)
 		for (int j = 0; j < rs->sets[i].n; j++) {
 			if (j)
 				OUT(",");
-			n += prefix_write(buf + n, n < size ? size - n : 0,
-					&rs->sets[i].p[j]);
+			n += prefix_write(n < size ? buf + n : NULL,
+					  n < size ? size - n : 0,
+					  &rs->sets[i].p[j]);
 		}
 		OUT("\n");
 	}

@@ -41,9 +41,19 @@ static int ns_inode(const char *path, unsigned long long *ino)
 	ssize_t n = readlink(path, target, sizeof(target) - 1);
 	struct stat st;
 
+	*ino = 0;	/* whatever fails below */
 	if (n > 0) {
+		char *end;
+
+		/* "net:[4026531840]"; strtoull: sscanf's %llu is undefined
+		 * past its range */
 		target[n] = '\0';
-		return sscanf(target, "net:[%llu]", ino) == 1 ? 0 : -EINVAL;
+		if (strncmp(target, "net:[", 5) ||
+		    !isdigit((unsigned char)target[5]))
+			return -EINVAL;
+		errno = 0;
+		*ino = strtoull(target + 5, &end, 10);
+		return errno || strcmp(end, "]") ? -EINVAL : 0;
 	}
 	if (stat(path, &st))
 		return -errno;
@@ -231,8 +241,11 @@ static void seen_free(struct seen *s)
 
 static bool ns_name(const char *name, unsigned long long *cookie)
 {
-	return name[0] == 'n' && name[1] == 's' && numeric(name + 2) &&
-	       sscanf(name + 2, "%llu", cookie) == 1;
+	if (name[0] != 'n' || name[1] != 's' || !numeric(name + 2))
+		return false;
+	errno = 0;	/* digits only: strtoull stops at none, but may overflow */
+	*cookie = strtoull(name + 2, NULL, 10);
+	return !errno;
 }
 
 static bool cookie_alive(const struct seen *s, unsigned long long cookie)

@@ -31,22 +31,34 @@ static const char *const sort_name[S_MAX] = { "rate", "total", "name" };
 
 /* -------------------------------------------------------- formatting */
 
-/* 0.0 to 999.9, then 1.0k 12.3k 123k 1.2M ...: at most 5 characters. */
+/* 0.0 to 999.9, then 1.0k 12.3k 123k 1.2M ...: at most 5 characters.
+ * A NaN takes the first branch, and past it the loop runs once at least:
+ * a NaN failed both tests and read unit[-1]. */
 static const char *fmt_num(double v, char *buf, size_t n)
 {
 	static const char unit[] = "kMGTPE";
 	int u = -1;
 
-	if (v < 999.95) {
+	if (!(v >= 999.95)) {
 		snprintf(buf, n, "%.1f", v);
 		return buf;
 	}
-	while (v >= 999.5 && u < 5) {
+	do {
 		v /= 1000;
 		u++;
-	}
+	} while (v >= 999.5 && u < 5);
 	snprintf(buf, n, v < 99.95 ? "%.1f%c" : "%.0f%c", v, unit[u]);
 	return buf;
+}
+
+/* t in local time by fmt (strftime), "?" when it has none (a time out
+ * of localtime's range) */
+static void fmt_clock(time_t t, const char *fmt, char *buf, size_t n)
+{
+	struct tm tm;
+
+	if (!localtime_r(&t, &tm) || !strftime(buf, n, fmt, &tm))
+		snprintf(buf, n, "?");
 }
 
 static const char *fmt_rate(const struct figure *v, char *buf, size_t n)
@@ -194,8 +206,7 @@ static int draw_header(const struct top *t)
 		attroff(A_BOLD | colour(t, C_YELLOW));
 	}
 	if (t->base_rt)
-		strftime(when, sizeof(when), "r at %H:%M:%S",
-			 localtime(&t->base_rt));
+		fmt_clock(t->base_rt, "r at %H:%M:%S", when, sizeof(when));
 	else
 		snprintf(when, sizeof(when), "attach");
 	put(y, 0, " all %s pkt/s  %s B/s   TCP %s/s   dropped %s/s   "
@@ -502,7 +513,7 @@ static const char *guard_state(const struct guard_view *v, char *buf,
 	char hms[16] = "";
 
 	if (since)
-		strftime(hms, sizeof(hms), "%H:%M:%S", localtime(&since));
+		fmt_clock(since, "%H:%M:%S", hms, sizeof(hms));
 	if (v->gc.mode == TCPF_GM_AUTO)
 		snprintf(buf, n, "auto, %s%s", since ? "engaged since " :
 			 "calm", hms);

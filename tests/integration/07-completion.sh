@@ -56,7 +56,7 @@ EOF
 # shellcheck disable=SC2016
 RUN_CASES='. "$1" || exit 1; . "$2"; . "$3"; exit "$failed"'
 cases() {
-    srv env PATH="$ROOT/build:$PATH" bash -c "$RUN_CASES" \
+    srv env PATH="$BUILD:$PATH" bash -c "$RUN_CASES" \
         _ "$TMP/tcpflags.bash" "$TMP/drive.sh" "$1"
 }
 
@@ -192,7 +192,7 @@ echo "t 'stats IFACE as nobody: every interface' 'lo $LAB_SRV_IF' tcpflags stats
 chmod 644 "$TMP/user.t"
 nobody() { srv setpriv --reuid=nobody --regid=nogroup --clear-groups "$@"; }
 check_rc "status as nobody: refused" 1 nobody "$TCPF" status --json
-out=$(nobody env PATH="$ROOT/build:$PATH" bash -c "$RUN_CASES" \
+out=$(nobody env PATH="$BUILD:$PATH" bash -c "$RUN_CASES" \
       _ "$TMP/tcpflags.bash" "$TMP/drive.sh" "$TMP/user.t" 2>&1)
 echo "$out"
 grep -q '^PASS ' <<<"$out" || fail "completion as nobody" "ran no case: $out"

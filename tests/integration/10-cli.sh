@@ -458,7 +458,7 @@ check_eq "detach lo: nothing left" \
 # ----------------------------------------------------- foreign XDP program
 
 echo "# foreign XDP program"
-in_ns "$CLI_A" ip link set dev "$LAB_CLI_IF" xdp obj "$ROOT/build/empty.bpf.o" sec xdp
+in_ns "$CLI_A" ip link set dev "$LAB_CLI_IF" xdp obj "$BUILD/empty.bpf.o" sec xdp
 foreign=$(xdp_of "$CLI_A" "$LAB_CLI_IF")
 check_eq "foreign: tcpf_empty attached with ip" "$(cut -d' ' -f1,3 <<<"$foreign")" "native tcpf_empty"
 fid=$(cut -d' ' -f2 <<<"$foreign")

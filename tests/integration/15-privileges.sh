@@ -265,7 +265,7 @@ check_eq "a rule added, a re-attach without --group: the group kept" \
     "2 d 750 nogroup;$npins f 640 nogroup;1 d 750 nogroup;2 f 640 nogroup;"
 
 # an upgrade: the pins carried over are new files, with the group's modes
-NEW=$ROOT/build/layout-test/tcpflags
+NEW=$BUILD/layout-test/tcpflags
 if [ -x "$NEW" ]; then
     run "$LAB-srv" "$NEW" attach "$IF"
     check_eq "attach of another map layout (the pins carried over): exit code" "$RC" 0

@@ -52,7 +52,7 @@ PORT6=9101           # the exporter of $IF only, on [::1]
 BUSY=9102            # held by python's http.server
 PORTW=9103           # the exporter on [::] with bindv6only=1
 URL=http://127.0.0.1:$PORT/metrics
-URL6=http://[::1]:$PORT6/metrics
+URL6="http://[::1]:$PORT6/metrics"
 
 t_tmp exporter
 EXP_PIDS=()

@@ -50,12 +50,16 @@ t_undo() {
 
 # exporter_start VAR ARGS...: `tcpflags exporter ARGS` as nobody:nogroup in
 # the server namespace, in the background; its pid in VAR (nsenter and
-# setpriv exec it), its output in $TMP/VAR.out and .err.
+# setpriv exec it), its output in $TMP/VAR.out and .err.  Under ASan
+# (make SAN=1) with no quarantine: what it frees would wait there (256 MB)
+# and count in the RSS checks as the exporter's.
 exporter_start() {
-    local var=$1
+    local var=$1 san=()
     shift
-    nsenter --net="/run/netns/$LAB-srv" "${USER_ARGS[@]}" "$TCPF" exporter "$@" \
-        >"$TMP/$var.out" 2>"$TMP/$var.err" &
+    [ "$SANITIZED" -eq 0 ] ||
+        san=(env "ASAN_OPTIONS=${ASAN_OPTIONS:-}:quarantine_size_mb=0:thread_local_quarantine_size_kb=0")
+    nsenter --net="/run/netns/$LAB-srv" "${USER_ARGS[@]}" "${san[@]}" \
+        "$TCPF" exporter "$@" >"$TMP/$var.out" 2>"$TMP/$var.err" &
     printf -v "$var" %s "$!"
     EXP_PIDS+=("$!")
 }
@@ -161,8 +165,15 @@ read -r before peak after <<<"$(figure "$TMP/load.txt" rss_kb)"
 echo "# RSS kB: before $before, peak $peak, after $after"
 check_true "RSS peak at most $MAXC x 32 KiB above the start" \
     "peak $peak kB, start $before kB" within "$peak" $((before + MAXC * 32))
-check_true "RSS after at most 4 MiB above the start" \
-    "after $after kB, start $before kB" within "$after" $((before + 4096))
+if [ "$SANITIZED" -eq 1 ]; then
+    # not a pass: ASan's allocator keeps what was freed resident, with
+    # its shadow (seen: 21 MiB above the start, the quarantine off); the
+    # normal build's run of this suite checks it
+    echo "SKIP RSS after at most 4 MiB above the start: ASan's memory (after $after kB, start $before kB)"
+else
+    check_true "RSS after at most 4 MiB above the start" \
+        "after $after kB, start $before kB" within "$after" $((before + 4096))
+fi
 
 echo "# --max-connections 64, $SLOW slow clients"
 exporter_start EXP64 --listen "127.0.0.1:$PORT64" --max-connections 64

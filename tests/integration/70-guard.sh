@@ -274,11 +274,11 @@ check_eq "auth: ... at once: no challenge, a verified pass" \
     "$((ch0 + 2)) 1 1"
 
 # ---------------------------------------------------------- the flood's generator stays in a lab
-run "$LAB-cli" "$ROOT/build/livegen" lo 10 --dst-mac "$SRVMAC"
+run "$LAB-cli" "$BUILD/livegen" lo 10 --dst-mac "$SRVMAC"
 check_eq "livegen refuses an interface that is not a veth" "$RC $ERR" \
     "1 livegen: refusing lo: not a veth"
 RC=0
-ERR=$("$ROOT/build/livegen" lo 10 --dst-mac "$SRVMAC" 2>&1 >/dev/null) || RC=$?
+ERR=$("$BUILD/livegen" lo 10 --dst-mac "$SRVMAC" 2>&1 >/dev/null) || RC=$?
 check_eq "livegen refuses the host's namespace" "$RC $ERR" \
     "1 livegen: refusing lo: not in a namespace of a lab (ip netns add)"
 
@@ -288,7 +288,7 @@ check_eq "guard auto" "$RC" 0
 check_eq "auto: calm before the flood" "$(gj "j['engaged']")" False
 MAC=$SRVMAC
 t0=$(date +%s)
-cli "$ROOT/build/livegen" "$LAB_CLI_IF" 4000000 --dst-mac "$MAC" \
+cli "$BUILD/livegen" "$LAB_CLI_IF" 4000000 --dst-mac "$MAC" \
     --dst 198.19.0.2 --dport 8080 >/dev/null 2>&1 &
 GEN=$!
 wait_for 30 "$PY" -c 'import json, subprocess, sys

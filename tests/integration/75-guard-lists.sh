@@ -40,7 +40,7 @@ deny_reason() { json_get "$(srv "$TCPF" stats "$IF" --json)" "j['drops']['guard_
 listed() { srv "$TCPF" guard "$IF" "$1" list | tr '\n' ';'; }
 
 new_lab
-cli ip link set dev "$LAB_CLI_IF" xdpdrv obj "$ROOT/build/empty.bpf.o" sec xdp
+cli ip link set dev "$LAB_CLI_IF" xdpdrv obj "$BUILD/empty.bpf.o" sec xdp
 for i in $(seq 50 60); do
     cli ip addr add "198.19.0.$i/24" dev "$LAB_CLI_IF"
     cli ip addr add "2001:2:0:1::$i/64" dev "$LAB_CLI_IF" nodad
@@ -95,6 +95,22 @@ tf guard "$IF" allow list --ttl 5
 check_err "--ttl with list" 2 "--ttl goes with add"
 tf guard "$IF" allow add 198.19.0.50 --port 80
 check_err "guard settings with a list" 2 "no guard settings"
+# each setting of `guard --help` but --ttl and --json is one (they are
+# compared member by member, not as the bytes of the struct)
+declare -A VAL=([port]=80 [engage]=cookie [syn-rate]=10 [calm-rate]=0
+    [ratio]=0.2 [calm]=3 [rate]=5 [burst]=5 [global-rate]=0 [auth-min]=2
+    [auth-max]=3 [rotate]=20)
+opts=$("$TCPF" guard --help | grep -o -- '--[a-z][a-z-]*' | sort -u)
+check_has "guard --help lists the settings" "$opts" --port --rate --rotate
+for o in $opts; do
+    case $o in --ttl | --json | --help) continue ;; esac
+    if [ -z "${VAL[${o#--}]:-}" ]; then
+        fail "guard setting $o with a list" "no value for it in this test"
+        continue
+    fi
+    tf guard "$IF" deny add 198.19.0.50 "$o" "${VAL[${o#--}]}"
+    check_err "guard setting $o with a list" 2 "no guard settings"
+done
 tf guard "$IF" allow add 198.19.0.50 --ttl -1
 check_usage "a negative --ttl" "--ttl"
 tf guard "$IF" cookie --ttl 0

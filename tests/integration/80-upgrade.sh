@@ -34,7 +34,7 @@ set -u
 
 IF=$LAB_SRV_IF
 XIF=tcpfx0 XPEER=tcpfx1
-NEW="$ROOT/build/layout-test/tcpflags"
+NEW="$BUILD/layout-test/tcpflags"
 TRAFFIC="$ROOT/tests/traffic.py"
 REATTACHES=20
 t_tmp upgrade
@@ -42,6 +42,7 @@ new_lab
 
 t_undo() {
     touch "$TMP/stop"
+    # shellcheck disable=SC2046  # one word per job
     kill $(jobs -p) 2>/dev/null || true
     wait 2>/dev/null || true
 }
@@ -150,6 +151,7 @@ check_true "status: both attached, no pin of another layout" "$OUT" \
 # the held connections' flow entries, before they close
 srv "$TCPF" flows "$IF" --state established --json >"$TMP/flows"
 touch "$TMP/stop"
+# shellcheck disable=SC2046  # one word per job
 wait $(jobs -p | tail -n 5) 2>/dev/null
 for f in hold conns synfin xsynfin sniff; do
     wait_for 30 test -s "$TMP/$f" || fail "$f" "printed nothing"

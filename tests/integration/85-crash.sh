@@ -29,7 +29,7 @@ t_tmp crash
 SEED=${SEED:-$(($(date +%s%N) / 1000 % 1000000))}
 RANDOM=$SEED
 echo "# seed $SEED (SEED=$SEED bash $0 replays this plan)"
-INFORCE="$ROOT/build/inforce"
+INFORCE="$BUILD/inforce"
 STARTED=$SECONDS
 
 new_lab
