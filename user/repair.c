@@ -140,22 +140,24 @@ int repair_iface_problems(const char *ifname, problem_t *out, int max)
 	return n;
 }
 
-/* Shared maps in the namespace's pin directory with no interface. */
-static int orphan_shared(char *dir, size_t size)
+/* Is the namespace's pin directory there with no interface (a detach
+ * was interrupted)?  *files: the shared maps left in it. */
+static bool orphan_ns(char *dir, size_t size, int *files)
 {
 	char names[1][IF_NAMESIZE];
 	struct dirent *de;
 	DIR *d;
-	int files = 0;
 
+	*files = 0;
 	if (pins_ns_dir(dir, size) || pins_ifaces(names, 1) != 0)
-		return 0;
+		return false;
 	d = opendir(dir);
-	while (d && (de = readdir(d)))
-		files += de->d_name[0] != '.';
-	if (d)
-		closedir(d);
-	return files;
+	if (!d)
+		return false;
+	while ((de = readdir(d)))
+		*files += de->d_name[0] != '.';
+	closedir(d);
+	return true;
 }
 
 /* The saved rule sources (and pending ones) of interfaces without pins:
@@ -220,11 +222,14 @@ int repair_ns_problems(problem_t *out, int max)
 	else if (v.held)
 		ADD("a change is in progress: pid and command '%.200s'",
 		    v.what);
-	files = orphan_shared(dir, sizeof(dir));
-	if (files)
+	if (orphan_ns(dir, sizeof(dir), &files) && files)
 		ADD("%d shared maps in %.100s and no interface (a detach was "
 		    "interrupted): the next attach or detach, or 'tcpflags "
 		    "prune', removes them", files, dir);
+	else if (orphan_ns(dir, sizeof(dir), &files))
+		ADD("an empty pin directory %.100s (a detach was interrupted): "
+		    "the next attach or detach, or 'tcpflags prune', removes "
+		    "it", dir);
 	x.n = &n;
 	orphan_sources(describe_source, &x);
 	return n;
@@ -243,17 +248,17 @@ static void remove_source(const char *path, const char *ifname, void *arg)
 int repair_leftovers(void)
 {
 	char dir[PATH_MAX];
-	int n = 0, err;
+	int n = 0, err, files;
 
-	if (orphan_shared(dir, sizeof(dir))) {
+	if (orphan_ns(dir, sizeof(dir), &files)) {
 		err = pins_remove_ns(dir);
 		if (err) {
 			pr_warn("cannot remove the shared maps in %s: %s", dir,
 				strerror(-err));
 			return err;
 		}
-		pr_warn("removed the shared maps an interrupted "
-			"detach left in %s", dir);
+		pr_warn("removed the %s an interrupted detach left in %s",
+			files ? "shared maps" : "empty pin directory", dir);
 		n++;
 	}
 	return n + orphan_sources(remove_source, NULL);

@@ -471,9 +471,14 @@ tf detach "$IF" >/dev/null
 FRESH=(lock attach:loaded attach:xdp attach:egress attach:rules attach:meta rand)
 REATT=(lock attach:loaded attach:xdp attach:egress attach:rules attach:meta rand)
 # (the last interface's detach unlinks tcpf_meta, then 20 pins: the
-# interface's other 8, then the 12 shared ones)
+# interface's other 8, then the 12 shared ones; a kill after the 20th
+# leaves only the namespace's empty directory and its lock, repaired
+# once by a detach, once by an attach)
 DET=(lock detach:xdp detach:hooks detach:meta "detach:pin:$((RANDOM % 8 + 1))"
-    "detach:pin:$((RANDOM % 12 + 9))" rand rand rand rand rand rand)
+    "detach:pin:$((RANDOM % 11 + 9))" detach:pin:20 detach:pin:20
+    rand rand rand rand rand rand)
+LAST_PIN_REPAIR=(detach attach)
+REPAIR_BY=
 STATE=D
 
 # gone CAT WHAT: nothing of the interface left, nor of the namespace
@@ -510,7 +515,12 @@ whole() {
 repair() {
     local cat=$1 what=$2 want=$3
     shift 3
-    if [ $((RANDOM % 2)) = 0 ]; then
+    local by=$REPAIR_BY
+    if [ -z "$by" ]; then
+        by=detach
+        [ $((RANDOM % 2)) = 1 ] || by=attach
+    fi
+    if [ "$by" = attach ]; then
         tf attach "$IF" "$@" >"$TMP/rep.out" 2>&1 || bad "$cat" "$what" "repair by attach: $(cat "$TMP/rep.out")"
         whole "$cat" "$what" "$want"
         STATE=A
@@ -569,7 +579,15 @@ detach_trial() {
     # rules; before that, the pins and the saved A are kept
     meta=$(meta_prog)
     if [ "$meta" = none ]; then want=$TMP/empty; else want=$TMP/A; fi
+    if [ "$point" = detach:pin:20 ]; then
+        [ -e "$PINS" ] && [ -z "$(find "$PINS" -mindepth 1)" ] ||
+            bad "$cat" "$what" "not the namespace's empty directory: $(find "$PINS" 2>&1 | tr '\n' ' ')"
+        expect_problem "$cat" "$what" "$PROBS" "^ns: an empty pin directory"
+        REPAIR_BY=${LAST_PIN_REPAIR[0]:-}
+        LAST_PIN_REPAIR=("${LAST_PIN_REPAIR[@]:1}")
+    fi
     repair "$cat" "$what" "$want"
+    REPAIR_BY=
 }
 
 rules_file "$TMP/A" 1101 1102 1103
