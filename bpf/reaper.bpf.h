@@ -32,9 +32,22 @@ struct reap_ctx {
 	__u32 gauge[TCPF_ST_MAX];
 };
 
-static __always_inline __u32 now_seconds(void)
+/*
+ * The ticks fall just after each whole second of CLOCK_MONOTONIC, so the
+ * clock the data path stamps entries with is the second a segment arrived
+ * in, and an entry idle past its timeout goes at the first tick at least
+ * that long after its last segment, within one second (ticks a second
+ * after the last, and the coarse clock a jiffy behind, would let it go up
+ * to a second early).  Here: the time to the next second.
+ */
+static __always_inline __u64 to_next_second(__u64 ns)
 {
-	return (__u32)(bpf_ktime_get_coarse_ns() / 1000000000ULL);
+	return TCPF_REAP_INTERVAL_NS - ns % TCPF_REAP_INTERVAL_NS;
+}
+
+static __always_inline __u32 seconds_of(__u64 ns)
+{
+	return (__u32)(ns / TCPF_REAP_INTERVAL_NS);
 }
 
 static long reap_bucket(struct bpf_map *map, __u32 *key,
@@ -84,13 +97,14 @@ static int reaper_tick(void *map, __u32 *key, struct tcpf_timer *t)
 {
 	struct reap_ctx rc = {};
 	struct tcpf_ctl *ctl;
+	__u64 ns = bpf_ktime_get_ns();
 	__u32 zero = 0;
 
 	(void)map;
 	(void)key;
 	ctl = bpf_map_lookup_elem(&tcpf_ctl, &zero);
 	if (ctl) {
-		ctl->now = now_seconds();
+		ctl->now = seconds_of(ns);
 		rc.now = ctl->now;
 		__builtin_memcpy(rc.timeout, ctl->timeout, sizeof(rc.timeout));
 		bpf_for_each_map_elem(&tcpf_flows, reap_bucket, &rc, 0);
@@ -99,7 +113,7 @@ static int reaper_tick(void *map, __u32 *key, struct tcpf_timer *t)
 		ctl->ticks++;
 		guard_tick(rc.now);
 	}
-	bpf_timer_start(&t->timer, TCPF_REAP_INTERVAL_NS, 0);
+	bpf_timer_start(&t->timer, to_next_second(bpf_ktime_get_ns()), 0);
 	return 0;
 }
 
@@ -112,6 +126,7 @@ int tcpf_reaper_arm(struct xdp_md *ctx)
 {
 	struct tcpf_timer *t;
 	struct tcpf_ctl *ctl;
+	__u64 ns = bpf_ktime_get_ns();
 	__u32 zero = 0;
 	long err;
 
@@ -120,13 +135,13 @@ int tcpf_reaper_arm(struct xdp_md *ctx)
 	ctl = bpf_map_lookup_elem(&tcpf_ctl, &zero);
 	if (!t || !ctl)
 		return XDP_ABORTED;
-	ctl->now = now_seconds();
+	ctl->now = seconds_of(ns);
 	err = bpf_timer_init(&t->timer, &tcpf_timer, TCPF_CLOCK_MONOTONIC);
 	if (err && err != -16 /* -EBUSY: already running */)
 		return XDP_ABORTED;
 	if (bpf_timer_set_callback(&t->timer, reaper_tick))
 		return XDP_ABORTED;
-	if (bpf_timer_start(&t->timer, TCPF_REAP_INTERVAL_NS, 0))
+	if (bpf_timer_start(&t->timer, to_next_second(ns), 0))
 		return XDP_ABORTED;
 	return XDP_PASS;
 }

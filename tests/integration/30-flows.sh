@@ -729,6 +729,11 @@ import sys
 reads = [l.split() for l in open(sys.argv[1]) if l.strip()]
 last, tmo, base = float(sys.argv[2]), float(sys.argv[3]), sys.argv[4]
 early = [r for r in reads if float(r[1]) < last + tmo and r[2] != base]
+gone = [r for r in reads if r[2] != base]
+if gone:
+    sys.stderr.write("# s4-half-open: first seen expired %.2f-%.2f s after "
+                     "its last segment\n" % (float(gone[0][0]) - last,
+                                              float(gone[0][1]) - last))
 live_after = [r for r in reads if float(r[0]) > last and r[2] == base]
 if early:
     print("expired in a read that ended %.2f s after its last segment"
