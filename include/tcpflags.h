@@ -327,6 +327,24 @@ _Static_assert(sizeof(struct tcpf_flow_key) == 40, "tcpf_flow_key layout");
  */
 typedef __u32 __attribute__((__may_alias__)) tcpf_word;
 
+/*
+ * The hash's version, in the layout of the tables it places entries in
+ * (tcpf_flows, tcpf_syns): a zero-length member named after it.  A build
+ * whose hash differs from the pins' has another layout version, and the
+ * upgrade re-places every entry where this build's hash looks for it
+ * (user/migrate.c).  Change the hash, or the slot functions: bump it.
+ * The test layout (LAYOUT_TEST) hashes with a seed, under its own name.
+ */
+#ifdef TCPF_LAYOUT_TEST
+#define TCPF_HASH_VERSION test
+#define TCPF_HASH_SEED 0x2545f4914f6cdd1dULL
+#else
+#define TCPF_HASH_VERSION 2
+#define TCPF_HASH_SEED 0
+#endif
+#define TCPF_PLACED_BY_(v) __u8 placed_by_hash_##v[0];
+#define TCPF_PLACED_BY(v) TCPF_PLACED_BY_(v)
+
 /* always inlined: clang 19 made it a BPF subprogram, whose call cost
  * tcpf_xdp 48 bytes of stack (560 with tcpf_guard_syn's, over 512) */
 static inline __attribute__((__always_inline__)) __u32
@@ -338,7 +356,8 @@ tcpf_flow_hash(const struct tcpf_flow_key *k)
 	/* NOLINTBEGIN(clang-analyzer-core.UndefinedBinaryOperatorResult):
 	 * flow_key() writes the key as five __u64 words; the analyzer loses
 	 * them through this __u32 view (may_alias), the compilers do not */
-	h = w[0] * 0x9e3779b97f4a7c15ULL + w[1] * 0xc2b2ae3d27d4eb4fULL +
+	h = TCPF_HASH_SEED +
+	    w[0] * 0x9e3779b97f4a7c15ULL + w[1] * 0xc2b2ae3d27d4eb4fULL +
 	    w[2] * 0x165667b19e3779f9ULL + w[3] * 0xd6e8feb86659fd93ULL +
 	    w[4] * 0xff51afd7ed558ccdULL + w[5] * 0xc4ceb9fe1a85ec53ULL +
 	    w[6] * 0x94d049bb133111ebULL + w[7] * 0xbf58476d1ce4e5b9ULL +
@@ -396,6 +415,7 @@ _Static_assert(sizeof(struct tcpf_flow_entry) == 112 + TCPF_LAYOUT_SIZE, "tcpf_f
 
 struct tcpf_flow_bucket {
 	struct tcpf_flow_entry way[TCPF_FLOW_WAYS];
+	TCPF_PLACED_BY(TCPF_HASH_VERSION)
 };
 
 #define TCPF_FIN_SENT(side) (1u << (side))
@@ -426,6 +446,7 @@ struct tcpf_syn {
 	__u8 flags_seen[2];
 	__u16 packets[2];
 	__u8 pad[2];
+	TCPF_PLACED_BY(TCPF_HASH_VERSION)
 };
 _Static_assert(sizeof(struct tcpf_syn) == 64, "tcpf_syn layout");
 

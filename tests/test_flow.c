@@ -1028,10 +1028,10 @@ static void spread_srcs(struct hx *h)
  * The hash's values for three keys, as this build computes them.  Not an
  * expectation of what a good hash gives (the spread checks are): a change
  * detector.  A pinned flow table keeps its entries where the hash of the
- * build that wrote them put them, and an upgrade (user/migrate.c) copies
- * the table entry by entry: a build with another hash finds none of the
- * connections it inherits, so changing the hash means re-placing them on
- * upgrade too - then update these values.
+ * build that wrote them put them, and an upgrade (user/migrate.c) moves
+ * them where this build's hash looks for them when the hash's version
+ * (TCPF_HASH_VERSION) differs: change the hash, bump the version, then
+ * update these values.
  */
 static void hash_unchanged(struct hx *h)
 {
@@ -1045,9 +1045,9 @@ static void hash_unchanged(struct hx *h)
 	for (int i = 0; i < 3; i++)
 		got[i] = tcpf_flow_hash(&k[i]);
 	hx_check(h, !memcmp(got, want, sizeof(got)), "hash_unchanged",
-		 "%#x %#x %#x, was %#x %#x %#x: the flow hash changed, and "
-		 "pinned flow tables of older builds hold their connections "
-		 "where the old one put them (re-place them on upgrade)",
+		 "%#x %#x %#x, was %#x %#x %#x: the flow hash changed: bump "
+		 "TCPF_HASH_VERSION, so an upgrade re-places what older "
+		 "builds' pinned tables hold",
 		 got[0], got[1], got[2], want[0], want[1], want[2]);
 }
 

@@ -4,6 +4,7 @@
 #include <limits.h>
 #include <net/if.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,7 @@ struct mig_map {
 	__u32 n;                  /* entries carried over (arrays) */
 	__u32 old_esz, new_esz;   /* bytes per entry, every CPU's */
 	int add;                  /* enum tcpf_add_map, or -1: state */
+	const struct placed *placed; /* placed by the flow hash, or NULL */
 	struct layout_plan kplan, vplan;
 	struct layout_type nval;  /* the new value type */
 	struct layout_leaf *leaf; /* its leaves, made when first needed */
@@ -63,6 +65,96 @@ static bool percpu(__u32 type)
 static bool is_array(__u32 type)
 {
 	return type == BPF_MAP_TYPE_ARRAY || type == BPF_MAP_TYPE_PERCPU_ARRAY;
+}
+
+/*
+ * The tables the flow hash places entries in.  An upgrade puts every live
+ * entry where this build's hash looks for it, not at its old index: the
+ * old build's hash may differ (TCPF_HASH_VERSION names it in the layout).
+ * Offsets are this build's, the converted values'.
+ */
+struct placed {
+	enum map_id id;
+	__u32 ways, way_size, key_off, live_off, seen_off;
+	__u32 (*slot)(__u32 hash, __u32 mask);
+};
+
+static const struct placed placed_maps[] = {
+	{ TCPF_MAP_FLOWS, TCPF_FLOW_WAYS, sizeof(struct tcpf_flow_entry),
+	  offsetof(struct tcpf_flow_entry, key),
+	  offsetof(struct tcpf_flow_entry, flow.state),
+	  offsetof(struct tcpf_flow_entry, flow.seen), tcpf_flow_bucket },
+	{ TCPF_MAP_SYNS, 1, sizeof(struct tcpf_syn),
+	  offsetof(struct tcpf_syn, key), offsetof(struct tcpf_syn, stage),
+	  offsetof(struct tcpf_syn, seen), tcpf_syn_slot },
+};
+
+static const struct placed *placed_of(enum map_id id)
+{
+	for (size_t i = 0; i < sizeof(placed_maps) / sizeof(placed_maps[0]); i++)
+		if (placed_maps[i].id == id)
+			return &placed_maps[i];
+	return NULL;
+}
+
+static bool live(const struct placed *pl, const char *e)
+{
+	return e[pl->live_off] != 0;	/* TCPF_ST_NONE, TCPF_HS_EMPTY */
+}
+
+static __u32 seen_of(const struct placed *pl, const char *e)
+{
+	__u32 v;
+
+	memcpy(&v, e + pl->seen_off, sizeof(v));
+	return v;
+}
+
+static bool same_key(const struct placed *pl, const char *x, const char *y)
+{
+	return !memcmp(x + pl->key_off, y + pl->key_off,
+		       sizeof(struct tcpf_flow_key));
+}
+
+/* Where this build's hash puts entry e in a table of n slots. */
+static __u32 slot_of(const struct placed *pl, const char *e, __u32 n)
+{
+	struct tcpf_flow_key k;
+
+	memcpy(&k, e + pl->key_off, sizeof(k));
+	return pl->slot(tcpf_flow_hash(&k), n - 1);
+}
+
+/* The way of value v holding e's key (live), or -1. */
+static int way_of(const struct placed *pl, const char *v, const char *e)
+{
+	for (__u32 w = 0; w < pl->ways; w++) {
+		const char *x = v + (size_t)w * pl->way_size;
+
+		if (live(pl, x) && same_key(pl, x, e))
+			return (int)w;
+	}
+	return -1;
+}
+
+/* A way of value v for e, which is not in it: a free one, else the least
+ * recently seen if e was seen later (as an insert evicts); or -1. */
+static int way_for(const struct placed *pl, const char *v, const char *e)
+{
+	int best = -1;
+
+	for (__u32 w = 0; w < pl->ways; w++) {
+		const char *x = v + (size_t)w * pl->way_size;
+
+		if (!live(pl, x))
+			return (int)w;
+		if ((__s32)(seen_of(pl, e) - seen_of(pl, x)) > 0 &&
+		    (best < 0 || (__s32)(seen_of(pl, v + (size_t)best *
+						   pl->way_size) -
+					  seen_of(pl, x)) > 0))
+			best = (int)w;
+	}
+	return best;
 }
 
 /* The per-CPU stride the syscall copies values in. */
@@ -137,6 +229,36 @@ static void convert(const struct migration *m, const struct mig_map *mm,
 			     (char *)to + (size_t)c * ts);
 }
 
+/* Every live entry of the old table (mm->snap, old_n values) into out,
+ * a table of mm->n values, where this build's hash puts it. */
+static void place_all(const struct migration *m, const struct mig_map *mm,
+		      char *out, __u32 old_n)
+{
+	const struct placed *pl = mm->placed;
+	char *v = malloc(mm->new_esz);
+
+	memset(out, 0, (size_t)mm->n * mm->new_esz);
+	for (__u32 i = 0; v && i < old_n; i++) {
+		convert(m, mm, (char *)mm->snap + (size_t)i * mm->old_esz, v);
+		for (__u32 w = 0; w < pl->ways; w++) {
+			const char *e = v + (size_t)w * pl->way_size;
+			char *to;
+			int x;
+
+			if (!live(pl, e))
+				continue;
+			to = out + (size_t)slot_of(pl, e, mm->n) * mm->new_esz;
+			x = way_of(pl, to, e);
+			if (x < 0)
+				x = way_for(pl, to, e);
+			if (x >= 0)
+				memcpy(to + (size_t)x * pl->way_size, e,
+				       pl->way_size);
+		}
+	}
+	free(v);
+}
+
 /* The first copy of a state map's arrays: keep the old entries read. */
 static int copy_array(struct migration *m, struct mig_map *mm, __u32 old_n)
 {
@@ -150,9 +272,12 @@ static int copy_array(struct migration *m, struct mig_map *mm, __u32 old_n)
 		return -ENOMEM;
 	}
 	err = read_all(mm->old_fd, old_n, mm->old_esz, mm->snap);
-	for (__u32 i = 0; i < mm->n && !err; i++)
-		convert(m, mm, (char *)mm->snap + (size_t)i * mm->old_esz,
-			(char *)out + (size_t)i * mm->new_esz);
+	if (!err && mm->placed)
+		place_all(m, mm, out, old_n);
+	else
+		for (__u32 i = 0; i < mm->n && !err; i++)
+			convert(m, mm, (char *)mm->snap + (size_t)i * mm->old_esz,
+				(char *)out + (size_t)i * mm->new_esz);
 	if (!err)
 		err = write_some(mm->new_fd, 0, mm->n, mm->new_esz, out);
 	free(out);
@@ -254,6 +379,7 @@ static int prepare_one(struct migration *m, struct bpf_object *obj,
 
 	mm->type = in->type;
 	mm->add = percpu(in->type) ? add_id_of(map_defs[mm->id].name) : -1;
+	mm->placed = placed_of(mm->id);
 	mm->nval = (struct layout_type){ nb, bpf_map__btf_value_type_id(map) };
 	err = layout_plan((struct layout_type){ ob, in->btf_key_type_id },
 			  (struct layout_type){ nb, bpf_map__btf_key_type_id(map) },
@@ -476,7 +602,7 @@ static int add_counts(const struct migration *m, const struct mig_map *mm,
  * program's (the later) stays.
  */
 static void merge(const struct migration *m, const struct mig_map *mm,
-		  const char *a, const char *b, char *cur)
+		  const char *a, const char *b, char *cur, __u32 end)
 {
 	int cpus = percpu(mm->type) ? m->ncpu : 1;
 	__u32 vs = percpu(mm->type) ? stride(mm->vplan.to_size) : mm->vplan.to_size;
@@ -486,6 +612,8 @@ static void merge(const struct migration *m, const struct mig_map *mm,
 			const struct layout_leaf *l = &mm->leaf[i];
 			__u64 x, y, z;
 
+			if (l->off + l->len > end)
+				continue;
 			if (!memcmp(b + l->off, a + l->off, l->len))
 				continue;
 			if (!memcmp(cur + l->off, a + l->off, l->len) ||
@@ -500,6 +628,48 @@ static void merge(const struct migration *m, const struct mig_map *mm,
 			z += y - x;
 			memcpy(cur + l->off, &z, 8);
 		}
+}
+
+/*
+ * Into the new table (mm->new_fd), one way of the old that changed from
+ * a to b (converted): a's entry, where the new program left it as it was,
+ * goes if b is not it; b's is merged into its place (where a was it, from
+ * a; where it is new, from nothing), or placed.
+ */
+static int sync_way(const struct migration *m, const struct mig_map *mm,
+		    const char *a, const char *b, char *cur)
+{
+	const struct placed *pl = mm->placed;
+	__u32 ws = pl->way_size, k;
+	char none[sizeof(struct tcpf_flow_entry) > sizeof(struct tcpf_syn) ?
+		  sizeof(struct tcpf_flow_entry) : sizeof(struct tcpf_syn)] = {};
+	const char *from = live(pl, a) && same_key(pl, a, b) ? a : none;
+	int x;
+
+	if (live(pl, a) && from == none) {
+		k = slot_of(pl, a, mm->n);
+		if (bpf_map_lookup_elem(mm->new_fd, &k, cur))
+			return -errno;
+		x = way_of(pl, cur, a);
+		if (x >= 0 && !memcmp(cur + (size_t)x * ws, a, ws)) {
+			memset(cur + (size_t)x * ws, 0, ws);
+			if (bpf_map_update_elem(mm->new_fd, &k, cur, BPF_ANY))
+				return -errno;
+		}
+	}
+	if (!live(pl, b))
+		return 0;
+	k = slot_of(pl, b, mm->n);
+	if (bpf_map_lookup_elem(mm->new_fd, &k, cur))
+		return -errno;
+	x = way_of(pl, cur, b);
+	if (x >= 0)
+		merge(m, mm, from, b, cur + (size_t)x * ws, ws);
+	else if ((x = way_for(pl, cur, b)) >= 0)
+		memcpy(cur + (size_t)x * ws, b, ws);
+	else
+		return 0;
+	return bpf_map_update_elem(mm->new_fd, &k, cur, BPF_ANY) ? -errno : 0;
 }
 
 /* What the old programs changed since the last copy, merged in. */
@@ -525,11 +695,23 @@ static int sync_state(const struct migration *m, struct mig_map *mm)
 		}
 		convert(m, mm, s, a);
 		convert(m, mm, o, b);
+		for (__u32 w = 0; mm->placed && w < mm->placed->ways && !err; w++) {
+			size_t off = (size_t)w * mm->placed->way_size;
+
+			if (memcmp((char *)a + off, (char *)b + off,
+				   mm->placed->way_size))
+				err = sync_way(m, mm, (char *)a + off,
+					       (char *)b + off, cur);
+		}
+		if (mm->placed) {
+			memcpy(s, o, mm->old_esz);
+			continue;
+		}
 		if (bpf_map_lookup_elem(mm->new_fd, &k, cur)) {
 			err = -errno;
 			break;
 		}
-		merge(m, mm, a, b, cur);
+		merge(m, mm, a, b, cur, mm->vplan.to_size);
 		if (bpf_map_update_elem(mm->new_fd, &k, cur, BPF_ANY))
 			err = -errno;
 		memcpy(s, o, mm->old_esz);

@@ -99,7 +99,7 @@ x_prog0=$(xdp_of "$LAB-srv" "$XIF")
 # status names what the other build would carry over, and nothing for its own
 run "$LAB-srv" "$NEW" status
 check_has "status of the other build: pins of another layout" "$OUT" \
-    "pinned in another layout, carried over by the next attach: tcpf_stats tcpf_rulesets tcpf_rhits tcpf_drops tcpf_ratelimit tcpf_flows tcpf_ctl"
+    "pinned in another layout, carried over by the next attach: tcpf_stats tcpf_rulesets tcpf_rhits tcpf_drops tcpf_ratelimit tcpf_flows tcpf_syns tcpf_ctl"
 run "$LAB-srv" "$TCPF" status
 check_true "status of this build: no pin of another layout" "$OUT" \
     test "$(grep -c "another layout" <<<"$OUT")" -eq 0
@@ -187,7 +187,7 @@ print(*(f[0]["state"], f[0]["packets"]["client"]) if f else ("absent", 0))' \
         "$TMP/flows" "$LAB_CLI4:$p")"
     check_eq "held connection :$p is established" "$st" established
     check_true "held connection :$p kept its packets ($pk >= $lines lines)" \
-        "its entry restarted" test "${pk:-0}" -ge "$lines"
+        "its entry restarted or stopped counting" test "${pk:-0}" -ge "$lines"
 done
 
 wait_for 30 bash -c "! ip netns pids $LAB-cli | grep -q ." || true
