@@ -300,3 +300,23 @@ else:
 
 # t_done: the exit code of the test script.
 t_done() { [ "$T_FAILED" -eq 0 ]; }
+
+# needs TOOL...: each one there, else a FAIL line for it and the suite ends
+needs() {
+    local tool
+    for tool in "$@"; do
+        command -v "$tool" >/dev/null || fail "$tool" "missing (install-deps.sh, make)"
+    done
+    [ "$T_FAILED" -eq 0 ] || exit 1
+}
+
+# web_server ADDR: a static HTTP server (index.html: hello) in the lab's
+# server namespace on ADDR port $HTTP, listening when it returns
+web_server() {
+    mkdir -p "$TMP/www"
+    echo hello >"$TMP/www/index.html"
+    : >"$TMP/http.log"
+    srv "$PY" -m http.server --bind "$1" --directory "$TMP/www" "$HTTP" >"$TMP/http.log" 2>&1 &
+    check_true "http.server listening on :$HTTP" "$(cat "$TMP/http.log")" \
+        wait_for 30 eval "srv ss -Hltn 'sport = :$HTTP' | grep -q LISTEN"
+}

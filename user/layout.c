@@ -125,9 +125,23 @@ __u32 layout_digest(struct layout_type t, __u32 h)
 	return h;
 }
 
+/* arr (n of *cap used) with room for one more: arr, or it realloc()ed
+ * to twice the room; NULL when out of memory (arr then unchanged). */
+static void *room_for_one(void *arr, int *cap, int n, size_t elem)
+{
+	int want = *cap ? 2 * *cap : 16;
+
+	if (n < *cap)
+		return arr;
+	arr = realloc(arr, (size_t)want * elem);
+	if (arr)
+		*cap = want;
+	return arr;
+}
+
 static int plan_add(struct layout_plan *p, __u32 from, __u32 to, __u32 len)
 {
-	struct layout_op *last = p->n ? &p->op[p->n - 1] : NULL;
+	struct layout_op *last = p->n ? &p->op[p->n - 1] : NULL, *op;
 
 	if (!len)
 		return 0;
@@ -136,15 +150,10 @@ static int plan_add(struct layout_plan *p, __u32 from, __u32 to, __u32 len)
 		last->len += len;	/* contiguous: one memcpy */
 		return 0;
 	}
-	if (p->n == p->cap) {
-		int cap = p->cap ? 2 * p->cap : 16;
-		struct layout_op *op = realloc(p->op, cap * sizeof(*op));
-
-		if (!op)
-			return -ENOMEM;
-		p->op = op;
-		p->cap = cap;
-	}
+	op = room_for_one(p->op, &p->cap, p->n, sizeof(*op));
+	if (!op)
+		return -ENOMEM;
+	p->op = op;
 	/* p->op holds p->cap entries, p->n <= p->cap (the analyzer loses
 	 * layout_plan()'s memset across plan_walk()):
 	 * NOLINTNEXTLINE(clang-analyzer-core.NullDereference) */
@@ -286,15 +295,12 @@ static bool tagged(const struct leaf_ctx *c, __u32 id, __u32 member)
 
 static int leaf_add(struct leaf_ctx *c, __u32 off, __u32 len, bool counter)
 {
-	if (c->n == c->cap) {
-		int cap = c->cap ? 2 * c->cap : 64;
-		struct layout_leaf *l = realloc(c->leaf, cap * sizeof(*l));
+	struct layout_leaf *l = room_for_one(c->leaf, &c->cap, c->n,
+					     sizeof(*l));
 
-		if (!l)
-			return -ENOMEM;
-		c->leaf = l;
-		c->cap = cap;
-	}
+	if (!l)
+		return -ENOMEM;
+	c->leaf = l;
 	c->leaf[c->n++] = (struct layout_leaf){ off, len, counter };
 	return 0;
 }

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <limits.h>
 #include <net/if.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
@@ -170,13 +171,16 @@ int pins_ifaces(char (*names)[IF_NAMESIZE], int max)
 	return count;
 }
 
-/* Unlink the pins in dir; with count_only, count its subdirectories. */
-static int scan_pins(const char *dir, int count_only)
+/* fn on every entry of dir but . and ..; how many it returned non-zero
+ * for, or -errno (a missing dir has none). */
+static int each_entry(const char *dir,
+		      int (*fn)(const char *path, bool is_dir, void *arg),
+		      void *arg)
 {
 	char path[PATH_MAX + 300];
 	struct dirent *de;
 	DIR *d = opendir(dir);
-	int subdirs = 0;
+	int n = 0;
 
 	if (!d)
 		return errno == ENOENT ? 0 : -errno;
@@ -186,16 +190,42 @@ static int scan_pins(const char *dir, int count_only)
 		if (de->d_name[0] == '.')
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-		if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
-			subdirs++;
-		else if (!count_only && unlink(path))
-			pr_warn("cannot remove pin %s: %s", path,
-				strerror(errno));
-		else if (!count_only)
-			crash_point("detach:pin");
+		n += fn(path, stat(path, &st) == 0 && S_ISDIR(st.st_mode),
+			arg) != 0;
 	}
 	closedir(d);
-	return subdirs;
+	return n;
+}
+
+static int is_subdir(const char *path, bool is_dir, void *arg)
+{
+	(void)path;
+	(void)arg;
+	return is_dir;
+}
+
+static int unpin(const char *path, bool is_dir, void *arg)
+{
+	(void)arg;
+	if (is_dir)
+		return 0;
+	if (unlink(path))
+		pr_warn("cannot remove pin %s: %s", path, strerror(errno));
+	else
+		crash_point("detach:pin");
+	return 0;
+}
+
+/* A subdirectory's pins, then itself. */
+static int unpin_subdir(const char *path, bool is_dir, void *arg)
+{
+	(void)arg;
+	if (!is_dir)
+		return 0;
+	each_entry(path, unpin, NULL);
+	if (rmdir(path) && errno != ENOENT)
+		pr_warn("cannot remove %s: %s", path, strerror(errno));
+	return 0;
 }
 
 int pins_remove(const char *ifname)
@@ -205,42 +235,26 @@ int pins_remove(const char *ifname)
 
 	if (err)
 		return err;
-	err = scan_pins(dir, 0);
+	err = each_entry(dir, unpin, NULL);
 	if (err < 0)
 		return err;
 	if (rmdir(dir) && errno != ENOENT)
 		return -errno;
 	/* the shared maps and the namespace directory go with the last one */
-	if (pins_ns_dir(dir, sizeof(dir)) || scan_pins(dir, 1) != 0)
+	if (pins_ns_dir(dir, sizeof(dir)) || each_entry(dir, is_subdir, NULL) != 0)
 		return 0;
-	scan_pins(dir, 0);
+	each_entry(dir, unpin, NULL);
 	rmdir(dir);
 	return 0;
 }
 
 int pins_remove_ns(const char *nsdir)
 {
-	char sub[PATH_MAX + 300];
-	struct dirent *de;
-	DIR *d = opendir(nsdir);
+	int err = each_entry(nsdir, unpin_subdir, NULL);
 
-	if (!d)
-		return errno == ENOENT ? 0 : -errno;
-	while ((de = readdir(d))) {
-		struct stat st;
-
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(sub, sizeof(sub), "%s/%s", nsdir, de->d_name);
-		if (stat(sub, &st) == 0 && S_ISDIR(st.st_mode)) {
-			scan_pins(sub, 0);
-			if (rmdir(sub) && errno != ENOENT)
-				pr_warn("cannot remove %s: %s", sub,
-					strerror(errno));
-		}
-	}
-	closedir(d);
-	scan_pins(nsdir, 0);
+	if (err < 0)
+		return err;
+	each_entry(nsdir, unpin, NULL);
 	if (rmdir(nsdir) && errno != ENOENT)
 		return -errno;
 	return 0;

@@ -136,19 +136,11 @@ exporter_stop() {
 
 # ----------------------------------------------------------------- set-up
 
-for tool in setpriv capsh curl "$TCPF"; do
-    command -v "$tool" >/dev/null || fail "$tool" "missing (install-deps.sh, make)"
-done
-[ "$T_FAILED" -eq 0 ] || exit 1
+needs setpriv capsh curl "$TCPF"
 
 echo "# lab, attach, a rule, traffic"
 new_lab
-mkdir "$TMP/www"
-echo hello >"$TMP/www/index.html"
-: >"$TMP/http.log"
-srv "$PY" -m http.server --bind 0.0.0.0 --directory "$TMP/www" "$HTTP" >"$TMP/http.log" 2>&1 &
-check_true "http.server listening on :$HTTP" "$(cat "$TMP/http.log")" \
-    wait_for 30 eval "srv ss -Hltn 'sport = :$HTTP' | grep -q LISTEN"
+web_server 0.0.0.0
 tf attach "$IF"
 check_eq "attach $IF" "$RC" 0
 tf rule add "$IF" nullscan drop

@@ -316,19 +316,11 @@ val() { "$PY" "$TMP/series.py" "$@"; }
 
 # ----------------------------------------------------------------- set-up
 
-for tool in nmap curl promtool "$HPING" "$TCPF"; do
-    command -v "$tool" >/dev/null || fail "$tool" "missing (install-deps.sh, make)"
-done
-[ "$T_FAILED" -eq 0 ] || exit 1
+needs nmap curl promtool "$HPING" "$TCPF"
 
 echo "# 50-exporter: lab, server, attach, rules"
 new_lab
-mkdir "$TMP/www"
-echo hello >"$TMP/www/index.html"
-: >"$TMP/http.log"
-srv "$PY" -m http.server --bind :: --directory "$TMP/www" "$HTTP" >"$TMP/http.log" 2>&1 &
-check_true "http.server listening on :$HTTP" "$(cat "$TMP/http.log")" \
-    wait_for 30 eval "srv ss -Hltn 'sport = :$HTTP' | grep -q LISTEN"
+web_server ::
 wait_for 30 cli ping -6 -c 1 -W 1 "$LAB_SRV6"
 tf attach "$IF"
 check_eq "attach $IF" "$RC" 0

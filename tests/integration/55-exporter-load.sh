@@ -79,19 +79,11 @@ within() { [ "${1:-0}" -gt 0 ] && [ "$1" -le "$2" ]; }
 
 # ----------------------------------------------------------------- set-up
 
-for tool in curl ss setpriv /usr/sbin/hping3 "$TCPF"; do
-    command -v "$tool" >/dev/null || fail "$tool" "missing (install-deps.sh, make)"
-done
-[ "$T_FAILED" -eq 0 ] || exit 1
+needs curl ss setpriv /usr/sbin/hping3 "$TCPF"
 
 echo "# lab, attach --group nogroup, traffic"
 new_lab
-mkdir "$TMP/www"
-echo hello >"$TMP/www/index.html"
-: >"$TMP/http.log"
-srv "$PY" -m http.server --bind 0.0.0.0 --directory "$TMP/www" "$HTTP" >"$TMP/http.log" 2>&1 &
-check_true "http.server listening on :$HTTP" "$(cat "$TMP/http.log")" \
-    wait_for 30 eval "srv ss -Hltn 'sport = :$HTTP' | grep -q LISTEN"
+web_server 0.0.0.0
 run "$LAB-srv" "$TCPF" attach "$IF" --group nogroup
 check_eq "attach $IF --group nogroup" "$RC" 0
 for r in "nullscan drop" "--syn dport 9 count"; do
