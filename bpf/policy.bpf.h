@@ -34,10 +34,10 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } tcpf_rulesets SEC(".maps");
 
-/* Hits per rule id (ids 1..TCPF_RULES_MAX), and drops by reason. */
+/* Hits per rule, in slots (TCPF_HIT_SLOTS), and drops by reason. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, TCPF_RULES_MAX + 1);
+	__uint(max_entries, TCPF_HIT_SLOTS);
 	__type(key, __u32);
 	__type(value, struct tcpf_count);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
@@ -239,8 +239,7 @@ static __always_inline __u8 policy_on(void)
 static __always_inline int policy_act(const struct tcpf_rule_act *a,
 				      const struct tcpf_segment *in)
 {
-	policy_count(&tcpf_rhits, a->id <= TCPF_RULES_MAX ? a->id : 0,
-		     in->bytes);
+	policy_count(&tcpf_rhits, tcpf_hit_slot(a->hit, a->id), in->bytes);
 	switch (a->action) {
 	case TCPF_ACT_DROP:
 		policy_count(&tcpf_drops, TCPF_DROP_RULE, in->bytes);

@@ -513,6 +513,16 @@ static inline __u32 tcpf_src_slot(const __u32 addr[4])
 _Static_assert(TCPF_RULES_MAX < 512, "a rule id fits 9 bits (rate-limit tags)");
 #define TCPF_RULE_WORDS (TCPF_RULES_MAX / 64)
 #define TCPF_RULESETS 2          /* double-buffered: one live, one being written */
+
+/*
+ * tcpf_rhits: hit counters in slots, not by rule id.  A rule keeps its slot
+ * while its text does; a rule new under its id counts in a slot neither
+ * set may still be counting in (the set in force, the one it replaced),
+ * zeroed before the switch, so no segment the old set decided counts for
+ * it.  Slot 0 of an action (a set from before the slots) is the id's own.
+ * Three per id: a new set's new rules always find one free.
+ */
+#define TCPF_HIT_SLOTS (3 * TCPF_RULES_MAX + 1)
 #define TCPF_PORTS 65536
 
 #define TCPF_ACTIONS(X)                                                        \
@@ -536,17 +546,27 @@ struct tcpf_bitmap {
 
 /* What a matching rule does. */
 struct tcpf_rule_act {
-	__u16 id;                /* the rule's id: index of its hit counters */
+	__u16 id;                /* the rule's id */
 	__u16 rl_salt;           /* tcpf_rule_salt() of its text: a rule
 				  * changed under its id gets fresh buckets */
 	__u8 action;             /* enum tcpf_action */
 	__u8 rl_per;             /* enum tcpf_rl_per */
 	__u8 rl_plen;            /* prefix length of a per-source limit */
 	__u8 pad;
+	__u16 hit;               /* its slot of tcpf_rhits; 0: the id's */
+	__u8 pad2[6];
 	__u64 rl_cost;           /* ns of credit one packet costs: 1e9 / rate */
 	__u64 rl_depth;          /* bucket depth in ns: burst * cost */
 };
-_Static_assert(sizeof(struct tcpf_rule_act) == 24, "tcpf_rule_act layout");
+_Static_assert(sizeof(struct tcpf_rule_act) == 32, "tcpf_rule_act layout");
+
+/* The slot of tcpf_rhits an action counts in. */
+static inline __u32 tcpf_hit_slot(__u32 hit, __u32 id)
+{
+	__u32 slot = hit ? hit : id;
+
+	return slot < TCPF_HIT_SLOTS ? slot : 0;
+}
 
 /* 16 bits of FNV-1a over a rule's text. */
 static inline __u16 tcpf_rule_salt(const char *text)
@@ -621,8 +641,15 @@ struct tcpf_policy {
 	__u32 active;            /* 0 or 1 */
 	__u32 generation;        /* bumped at every switch */
 	__u32 live;              /* the active set has rules or drops by default */
-	__u32 pad;
+	__u32 slotted;           /* bit s: hit[s] holds set s's slots (else it
+				  * is from before them: each id its own) */
+	/* per set, per rule id: its slot of tcpf_rhits (the readers'; the
+	 * program reads its action's), 0: no such rule */
+	__u16 hit[TCPF_RULESETS][TCPF_RULES_MAX + 1];
+	__u16 pad2[2];
 };
+_Static_assert(sizeof(struct tcpf_policy) == 16 + 4 * (TCPF_RULES_MAX + 2),
+	       "tcpf_policy layout");
 
 /*
  * Prefixes: a multibit trie, one per rule set, so matching an address
@@ -796,7 +823,7 @@ struct tcpf_gconf {
 	struct tcpf_rule_act rl[2]; /* ratelimit: per source, global */
 	__u64 ports[TCPF_GUARD_PORT_WORDS];
 };
-_Static_assert(sizeof(struct tcpf_gconf) == 8312, "tcpf_gconf layout");
+_Static_assert(sizeof(struct tcpf_gconf) == 8328, "tcpf_gconf layout");
 _Static_assert(__builtin_offsetof(struct tcpf_gconf, listed) < 64,
 	       "listed lies within 64 bytes of mode, which every SYN reads");
 

@@ -201,16 +201,13 @@ static int use_set(struct tcpflags_bpf *tf, struct ruleset *const *rs, int i,
 /* Packets counted on rule id, summed over the CPUs. */
 static __u64 rule_hits(struct tcpflags_bpf *tf, __u32 id)
 {
-	int ncpu = libbpf_num_possible_cpus();
-	struct tcpf_count *v = calloc((size_t)ncpu, sizeof(*v));
-	__u64 sum = 0;
+	static struct tcpf_count hits[TCPF_RULES_MAX + 1];
 
-	if (v && !bpf_map_lookup_elem(bpf_map__fd(tf->maps.tcpf_rhits), &id,
-				      v))
-		for (int c = 0; c < ncpu; c++)
-			sum += v[c].packets;
-	free(v);
-	return sum;
+	if (id > TCPF_RULES_MAX ||
+	    policy_hits_read(bpf_map__fd(tf->maps.tcpf_rhits),
+			     bpf_map__fd(tf->maps.tcpf_policy), hits))
+		return 0;
+	return hits[id].packets;
 }
 
 /*

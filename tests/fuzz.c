@@ -58,7 +58,7 @@
 struct snap {
 	struct tcpf_count stats[TCPF_STATS_ENTRIES];
 	__u64 phases[TCPF_PHASE_ENTRIES];
-	struct tcpf_count hits[TCPF_RULES_MAX + 1];
+	struct tcpf_count hits[TCPF_HIT_SLOTS];   /* by counter slot */
 	struct tcpf_count drops[TCPF_DROP_MAX];
 };
 
@@ -95,6 +95,8 @@ static struct {
 	__u32 set[2];            /* rule set index: IPv4's, IPv6's */
 	int live;                /* which of them is live: 0 or 1 */
 	__u32 rule_of[2][256];   /* rule id counting family, flag byte */
+	__u32 slot_of[2][256];   /* its counter slot */
+	__u32 rule_at[TCPF_HIT_SLOTS]; /* the rule a counter slot is of */
 	__u32 cap;               /* the longest frame both programs see whole */
 	__u64 seed;
 	const char *regress;     /* directory of regression frames */
@@ -151,7 +153,7 @@ static void snap_read(struct snap *s)
 	if (!err)
 		err = percpu_u64_read(F.h.phases, s->phases, TCPF_PHASE_ENTRIES);
 	if (!err)
-		err = percpu_count_read(F.h.hits, s->hits, TCPF_RULES_MAX + 1);
+		err = percpu_count_read(F.h.hits, s->hits, TCPF_HIT_SLOTS);
 	if (!err)
 		err = percpu_count_read(F.h.drops, s->drops, TCPF_DROP_MAX);
 	if (err) {
@@ -237,6 +239,15 @@ static int install_rules(void)
 			goto out;
 		}
 		F.set[fam] = pol.active;
+		/* the slots the set's rules count in (tcpf_policy's table,
+		 * as tcpflags reads them): the two sets' are apart */
+		for (int f = 0; f < 256; f++) {
+			__u32 id = F.rule_of[fam][f];
+
+			F.slot_of[fam][f] = tcpf_hit_slot(pol.hit[pol.active & 1][id],
+							  id);
+			F.rule_at[F.slot_of[fam][f]] = id;
+		}
 	}
 	F.live = 1;
 	ret = rs && text ? 0 : -1;
@@ -367,8 +378,10 @@ static void rec_run(const struct slot *s, struct rec *g)
 			 &g->kpackets, &g->kbytes);
 	g->in_phase = phase_sum(&b, HX_IN) - phase_sum(&a, HX_IN);
 	g->eg_phase = phase_sum(&b, HX_EG) - phase_sum(&a, HX_EG);
-	g->nhits = moved(a.hits, b.hits, TCPF_RULES_MAX + 1, &g->hit,
+	g->nhits = moved(a.hits, b.hits, TCPF_HIT_SLOTS, &g->hit,
 			 &g->hpackets, &g->hbytes);
+	if (g->nhits)
+		g->hit = F.rule_at[g->hit];	/* the slot's rule */
 	g->ndrops = moved(a.drops, b.drops, TCPF_DROP_MAX, &g->drop,
 			  &g->dpackets, &g->dbytes);
 }
@@ -539,7 +552,7 @@ static void batch_run(struct slot *sl, int n, struct snap *before)
 			/* the phases are summed: any one phase will do */
 			want.phases[TCPF_KEY_PHASE(HX_IN, 0)]++;
 			want.phases[TCPF_KEY_PHASE(HX_EG, 0)]++;
-			key = F.rule_of[pass][r->flags];
+			key = F.slot_of[pass][r->flags];
 			want.hits[key].packets++;
 			want.hits[key].bytes += s->len;
 			want.drops[TCPF_DROP_WOULD].packets++;

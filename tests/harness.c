@@ -10,6 +10,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "harness.h"
+#include "policy.h"
 #include "counters.h"
 #include "skel.h"
 #include "check.h"
@@ -156,6 +157,9 @@ void hx_snap(const struct hx *h, unsigned int watch, struct hx_counts *c)
 			err = percpu_u64_read(h->phases, v, class_size[cls]);
 			for (__u32 k = 0; !err && k < class_size[cls]; k++)
 				c->c[cls][k].packets = v[k];
+		} else if (cls == HX_HITS) {
+			/* by rule id, as tcpflags reads them */
+			err = policy_hits_read(h->hits, h->policy, c->c[cls]);
 		} else {
 			err = percpu_count_read(class_fd(h, cls), c->c[cls],
 						class_size[cls]);

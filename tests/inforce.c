@@ -59,6 +59,8 @@ static int read_live(const char *ifname, struct tcpf_set *s, bool *never)
 	key = pol.active & 1;
 	if (!err && !*never && bpf_map_lookup_elem(sfd, &key, s))
 		err = -errno;
+	if (!err)
+		policy_unslot(s);
 	close(pfd);
 	close(sfd);
 	return err;
@@ -88,8 +90,7 @@ static int clean_install(const char *file, struct tcpf_set *out, bool *empty)
 	m.sets = bpf_map_create(BPF_MAP_TYPE_ARRAY, "if_sets", 4,
 				sizeof(struct tcpf_set), TCPF_RULESETS, NULL);
 	m.hits = bpf_map_create(BPF_MAP_TYPE_PERCPU_ARRAY, "if_hits", 4,
-				sizeof(struct tcpf_count), TCPF_RULES_MAX + 1,
-				NULL);
+				sizeof(struct tcpf_count), TCPF_HIT_SLOTS, NULL);
 	if (m.policy < 0 || m.sets < 0 || m.hits < 0 || ncpu < 0)
 		err = -errno;
 	if (!err)
@@ -101,6 +102,8 @@ static int clean_install(const char *file, struct tcpf_set *out, bool *empty)
 		key = pol.active & 1;
 		if (bpf_map_lookup_elem(m.sets, &key, out))
 			err = -errno;
+		else
+			policy_unslot(out);
 	}
 	/* one by one: a pointer walked from one member to the next is
 	 * undefined */

@@ -418,6 +418,7 @@ static void flows_reset(struct ctx *x)
  *   never TAG          the non-TCP and malformed frames pass untouched
  *   rl_clear, flows_reset   empty the rate-limit buckets; reset the clock
  *                      and the timeouts of the flow tables
+ *   flip               the other rule set active, the generation kept
  */
 struct script {
 	struct ctx *x;
@@ -643,7 +644,20 @@ static int do_policy(struct script *r, char **w, int nw)
 	return 0;
 }
 
-/* never TAG, rl_clear, flows_reset */
+/* The other set in force for a while (generation unchanged): as a
+ * segment that read tcpf_policy before a switch sees it. */
+static void flip(struct ctx *x)
+{
+	struct tcpf_policy p;
+	__u32 zero = 0;
+
+	if (bpf_map_lookup_elem(x->m.policy, &zero, &p) ||
+	    (p.active ^= 1, bpf_map_update_elem(x->m.policy, &zero, &p,
+						 BPF_ANY)))
+		hx_check(&x->h, 0, "flip", "tcpf_policy: %s", strerror(errno));
+}
+
+/* never TAG, rl_clear, flows_reset, flip */
 static int do_state(struct script *r, char **w, int nw)
 {
 	if (nw != (strcmp(w[0], "never") ? 1 : 2))
@@ -654,6 +668,8 @@ static int do_state(struct script *r, char **w, int nw)
 		never_dropped(r->x, w[1]);
 	else if (!strcmp(w[0], "rl_clear"))
 		rl_clear(r->x);
+	else if (!strcmp(w[0], "flip"))
+		flip(r->x);
 	else
 		flows_reset(r->x);
 	return 0;
@@ -665,7 +681,7 @@ static const struct {
 } commands[] = {
 	{ "hits", do_hits }, { "switched", do_policy }, { "live", do_policy },
 	{ "never", do_state }, { "rl_clear", do_state },
-	{ "flows_reset", do_state },
+	{ "flows_reset", do_state }, { "flip", do_state },
 };
 
 static int script_line(void *arg, char *line, int lineno)
@@ -857,7 +873,8 @@ static const char switches[] =
 	"install switch_b fresh=1,4: rule 1 flags FIN,ACK drop; "
 	"rule 4 nullscan count\n"
 	"switched switch_b_flips_set\n"
-	"hits switch_b_fresh_ids_zeroed 1=0 4=0 2=1 3=1\n"
+	"hits switch_b_fresh_ids_zeroed 1=0 4=0\n"
+	"hits switch_b_removed_rules_read_nothing 2=0 3=0\n"
 	"switch_b_syn_no_longer           in S  untouched\n"
 	"switch_b_src_no_longer           in A  src=10.1.1.1 untouched\n"
 	"switch_b_dport_no_longer         in A  dport=81 untouched\n"
@@ -870,7 +887,33 @@ static const char switches[] =
 	"switch_c_fin_no_longer           in FA untouched\n"
 	"switch_c_src                     in A  src=11.1.1.1 drop 5\n"
 	"switch_c_dport                   in A  dport=82 drop 6\n"
-	"hits switch_c_old_counter_kept 1=1\n";
+	"hits switch_c_removed_rule_reads_nothing 1=0 4=0\n"
+	"hits switch_c_fresh_counts 5=1 6=1\n";
+
+/*
+ * A rule new under the id of one it replaces: a segment the old set
+ * decided after the new rule's counter was zeroed (it read the active set
+ * before the switch) counts for the old rule, not for the new one.  flip
+ * makes the old set the active one for such a segment, and back.
+ */
+static const char fresh_ids[] =
+	"install fresh_a: rule 1 flags SYN drop; rule 2 flags FIN drop\n"
+	"fresh_a_syn                      in S  drop 1\n"
+	"fresh_a_fin                      in F  drop 2\n"
+	"install fresh_b fresh=1: rule 1 flags FIN,ACK drop; rule 2 flags FIN drop\n"
+	"hits fresh_b_zeroed_and_kept 1=0 2=1\n"
+	"flip\n"
+	"fresh_old_set_in_flight_syn      in S  drop 1\n"
+	"fresh_old_set_in_flight_fin      in F  drop 2\n"
+	"flip\n"
+	"hits fresh_b_no_hit_of_the_old_rule 1=0 2=2\n"
+	"fresh_b_finack                   in FA drop 1\n"
+	"hits fresh_b_its_own_hits 1=1 2=2\n"
+	"install fresh_c: rule 1 flags FIN,ACK drop; rule 2 flags FIN drop\n"
+	"hits fresh_c_all_fresh 1=0 2=0\n"
+	"fresh_c_finack                   in FA drop 1\n"
+	"install fresh_d fresh=2: rule 1 flags FIN,ACK drop; rule 2 flags RST drop\n"
+	"hits fresh_d_kept_across_switches 1=1 2=0\n";
 
 /*
  * 2001:db8:0:1::1 and ::2 share a /64; c613:1:: is 198.19.0.1's bits.
@@ -1623,7 +1666,8 @@ static const struct part off_parts[] = {
 	{ "prefix_property", NULL, test_prefix_property },
 	{ "ports", ports, NULL }, { "actions", actions, NULL },
 	{ "priorities", priorities, NULL }, { "default", defaults, NULL },
-	{ "switch", switches, NULL }, { "full", NULL, test_full },
+	{ "switch", switches, NULL }, { "fresh_ids", fresh_ids, NULL },
+	{ "full", NULL, test_full },
 	{ "ratelimit", ratelimits, NULL },
 	{ "ratelimit_refill", NULL, test_rl_refill },
 	{ "phase_untracked_off", untracked_off, NULL },

@@ -35,7 +35,7 @@
 	X(SRCS, srcs, IFACE, true, PERCPU_ARRAY, __u32, struct tcpf_src, TCPF_SRC_SLOTS)          \
 	X(POLICY, policy, IFACE, false, ARRAY, __u32, struct tcpf_policy, 1)                      \
 	X(RULESETS, rulesets, IFACE, false, ARRAY, __u32, struct tcpf_set, TCPF_RULESETS)         \
-	X(RHITS, rhits, IFACE, true, PERCPU_ARRAY, __u32, struct tcpf_count, TCPF_RULES_MAX + 1)  \
+	X(RHITS, rhits, IFACE, true, PERCPU_ARRAY, __u32, struct tcpf_count, TCPF_HIT_SLOTS)      \
 	X(DROPS, drops, IFACE, true, PERCPU_ARRAY, __u32, struct tcpf_count, TCPF_DROP_MAX)       \
 	X(RATELIMIT, ratelimit, IFACE, false, ARRAY, __u32, struct tcpf_rl_bucket, TCPF_RL_SLOTS) \
 	X(FLOWS, flows, NS, false, ARRAY, __u32, struct tcpf_flow_bucket, SIZED)                  \

@@ -217,14 +217,86 @@ static const enum map_id map_ids[] = {
 };
 #define NMAPS ((int)(sizeof(map_ids) / sizeof(map_ids[0])))
 
+/* The slots of tcpf_rhits set `set`'s rules count in, marked in used;
+ * with by_id, each id's slot (0: no rule). */
+static int set_slots(int fd, __u32 set, bool used[TCPF_HIT_SLOTS],
+		     __u16 by_id[TCPF_RULES_MAX + 1])
+{
+	struct tcpf_set *s = malloc(sizeof(*s));
+	int err = 0;
+
+	if (!s)
+		return -ENOMEM;
+	if (bpf_map_lookup_elem(fd, &set, s))
+		err = -errno;
+	for (__u32 i = 0; !err && i < s->rs.nrules && i < TCPF_RULES_MAX; i++) {
+		const struct tcpf_rule_act *a = &s->rs.act[i];
+		__u32 slot = tcpf_hit_slot(a->hit, a->id);
+
+		used[slot] = true;
+		if (by_id && a->id <= TCPF_RULES_MAX)
+			by_id[a->id] = (__u16)slot;
+	}
+	free(s);
+	return err;
+}
+
+static bool is_fresh(__u32 id, const __u32 *fresh_ids, int nfresh)
+{
+	for (int i = 0; fresh_ids && i < nfresh; i++)
+		if (fresh_ids[i] == id)
+			return true;
+	return !fresh_ids;
+}
+
+/*
+ * Each rule's slot of tcpf_rhits (a->hit), into the new set c: a rule that
+ * stays keeps the one it counts in; a fresh one takes its id's own slot,
+ * or another, that neither set uses, zeroed here (no program counts in it
+ * then: not the set in force, not the one before it).
+ */
+static int give_slots(const struct policy_maps *m, __u32 active,
+		      struct compiled *c, const __u32 *fresh_ids, int nfresh)
+{
+	bool used[TCPF_HIT_SLOTS] = { [0] = true };
+	__u16 kept[TCPF_RULES_MAX + 1] = {};
+	int ncpu = libbpf_num_possible_cpus(), err;
+	struct tcpf_count *zero = ncpu > 0 ? calloc((size_t)ncpu,
+						    sizeof(*zero)) : NULL;
+	__u32 next = TCPF_RULES_MAX + 1;
+
+	err = zero ? set_slots(m->sets, active, used, kept) : -ENOMEM;
+	if (!err)
+		err = set_slots(m->sets, !active, used, NULL);
+	for (__u32 i = 0; !err && i < c->rs.nrules; i++) {
+		struct tcpf_rule_act *a = &c->rs.act[i];
+		__u32 slot = a->id <= TCPF_RULES_MAX ? kept[a->id] : 0;
+
+		if (slot && !is_fresh(a->id, fresh_ids, nfresh)) {
+			a->hit = (__u16)slot;
+			continue;
+		}
+		slot = a->id;
+		while (slot < TCPF_HIT_SLOTS && used[slot])
+			slot = next++;
+		if (slot >= TCPF_HIT_SLOTS)
+			return free(zero), -ENOSPC;	/* cannot be: 3 per id */
+		used[slot] = true;
+		a->hit = (__u16)slot;
+		if (bpf_map_update_elem(m->hits, &slot, zero, BPF_ANY))
+			err = -errno;
+	}
+	free(zero);
+	return err;
+}
+
 int policy_write(const struct policy_maps *m, const struct ruleset *rs,
 		 const __u32 *fresh_ids, int nfresh)
 {
 	struct tcpf_policy pol = {};
 	struct compiled *c = calloc(1, sizeof(*c));
-	int ncpu = libbpf_num_possible_cpus(), err;
-	struct tcpf_count *zero = NULL;
 	__u32 key = 0, set;
+	int err;
 
 	if (!c)
 		return -ENOMEM;
@@ -234,19 +306,19 @@ int policy_write(const struct policy_maps *m, const struct ruleset *rs,
 	/* everything goes into the set not in use... */
 	set = !(pol.active & 1);
 	if (!err)
+		err = give_slots(m, !set, c, fresh_ids, nfresh);
+	if (!err)
 		err = write_set(m->sets, set, c);
 	if (!err)
 		crash_point("rules:set");
-	/* fresh rules count from zero, before they can match */
-	zero = ncpu > 0 ? calloc((size_t)ncpu, sizeof(*zero)) : NULL;
-	for (__u32 id = 1; !err && zero && id <= TCPF_RULES_MAX; id++) {
-		bool fresh = !fresh_ids;
-
-		for (int i = 0; i < nfresh && !fresh; i++)
-			fresh = fresh_ids[i] == id;
-		if (fresh)
-			bpf_map_update_elem(m->hits, &id, zero, BPF_ANY);
-	}
+	/* ...with its slots for the readers (the set in force unchanged)... */
+	memset(pol.hit[set], 0, sizeof(pol.hit[set]));
+	pol.slotted |= 1u << set;
+	for (__u32 i = 0; !err && i < c->rs.nrules; i++)
+		if (c->rs.act[i].id <= TCPF_RULES_MAX)
+			pol.hit[set][c->rs.act[i].id] = c->rs.act[i].hit;
+	if (!err && bpf_map_update_elem(m->policy, &key, &pol, BPF_ANY))
+		err = -errno;
 	if (!err) {
 		/* ...then one write switches: the old set until, the new after */
 		pol.active = set;
@@ -255,7 +327,6 @@ int policy_write(const struct policy_maps *m, const struct ruleset *rs,
 		if (bpf_map_update_elem(m->policy, &key, &pol, BPF_ANY))
 			err = -errno;
 	}
-	free(zero);
 	compiled_free(c);
 	free(c);
 	return err;
@@ -294,29 +365,59 @@ int policy_install(const char *ifname, const struct ruleset *rs,
 	return err;
 }
 
+int policy_hits_read(int hits_fd, int policy_fd,
+		     struct tcpf_count hits[TCPF_RULES_MAX + 1])
+{
+	struct tcpf_count *slots = malloc(TCPF_HIT_SLOTS * sizeof(*slots));
+	struct tcpf_policy pol = {};
+	__u32 key = 0;
+	int err = slots ? 0 : -ENOMEM;
+
+	/* the slots of the set in force, then the counts: a switch in
+	 * between reads the old rules' counts, as they were before it */
+	if (!err && bpf_map_lookup_elem(policy_fd, &key, &pol))
+		err = -errno;
+	if (!err)
+		err = percpu_count_read(hits_fd, slots, TCPF_HIT_SLOTS);
+	for (__u32 id = 0; !err && id <= TCPF_RULES_MAX; id++) {
+		__u32 set = pol.active & 1, slot = pol.hit[set][id];
+
+		if (!(pol.slotted >> set & 1))
+			slot = id;	/* a set from before the slots */
+		hits[id] = slot ? slots[tcpf_hit_slot(slot, id)] :
+				  (struct tcpf_count){ 0 };
+	}
+	free(slots);
+	return err;
+}
+
 int policy_read_counts(const char *ifname,
 		       struct tcpf_count hits[TCPF_RULES_MAX + 1],
 		       struct tcpf_count drops[TCPF_DROP_MAX])
 {
-	int fds[2] = { -1, -1 }, err;
+	static const enum map_id ids[] = { TCPF_MAP_RHITS, TCPF_MAP_DROPS,
+					   TCPF_MAP_POLICY };
+	int fds[3] = { -1, -1, -1 }, err = 0;
 
-	err = map_open(TCPF_MAP_RHITS, ifname, true, &fds[0]);
+	for (int i = 0; i < 3 && !err; i++)
+		err = map_open(ids[i], ifname, true, &fds[i]);
 	if (!err)
-		err = map_open(TCPF_MAP_DROPS, ifname, true, &fds[1]);
-
-	if (err)
-		return err;
-	if (!err)
-		err = percpu_count_read(fds[0], hits, TCPF_RULES_MAX + 1);
+		err = policy_hits_read(fds[0], fds[2], hits);
 	if (!err)
 		err = percpu_count_read(fds[1], drops, TCPF_DROP_MAX);
-	for (int i = 0; i < 2; i++)
+	for (int i = 0; i < 3; i++)
 		if (fds[i] >= 0)
 			close(fds[i]);
 	return err;
 }
 
 /* ------------------------------------------------ after a killed change */
+
+void policy_unslot(struct tcpf_set *s)
+{
+	for (__u32 i = 0; i < TCPF_RULES_MAX; i++)
+		s->rs.act[i].hit = 0;
+}
 
 /* The rule set in force: the active half of the double buffer.  A policy
  * never switched (generation 0) passes everything: *never set. */
@@ -332,6 +433,7 @@ static int read_in_force(int pol_fd, int sets_fd, struct tcpf_set *s,
 	key = pol.active & 1;
 	if (!*never && bpf_map_lookup_elem(sets_fd, &key, s))
 		return -errno;
+	policy_unslot(s);
 	return 0;
 }
 

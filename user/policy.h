@@ -62,6 +62,14 @@ int policy_check(const char *ifname, struct rules_check *rc);
  */
 int policy_settle(const char *ifname, char *did, size_t size);
 
+/* s without its counter slots (what apply gave them is history, not the
+ * rules): a set compiled from a source compares equal to it. */
+void policy_unslot(struct tcpf_set *s);
+
+/* Every rule id's hits (tcpf_rhits), through the set in force's slots. */
+int policy_hits_read(int hits_fd, int policy_fd,
+		     struct tcpf_count hits[TCPF_RULES_MAX + 1]);
+
 /* Hits per rule id and drops per reason. */
 int policy_read_counts(const char *ifname,
 		       struct tcpf_count hits[TCPF_RULES_MAX + 1],
