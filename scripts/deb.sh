@@ -9,6 +9,9 @@
 # compressed, the binary stripped; dpkg-shlibdeps finds the shared
 # libraries' packages; dpkg-deb builds it with root as every file's owner;
 # lintian checks it (its output is printed; an E: line fails the build).
+# Reproducible: every file's time, the archive's and the changelog's is
+# SOURCE_DATE_EPOCH (the commit's time unless given), so the same tree
+# builds the same bytes.
 # Conffiles: /etc/default/tcpflags and /etc/tcpflags/tcpflags.rules.example.
 # The maintainer scripts create the system user and group tcpflags
 # (postinst) and remove them on purge (postrm).
@@ -22,6 +25,8 @@ SRC="$W/src"
 STAGE="$W/root"
 DEB="$ROOT/build/tcpflags_${VERSION}_${ARCH}.deb"
 JOBS=${JOBS:-$(nproc)}
+SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct 2>/dev/null || date +%s)}
+export SOURCE_DATE_EPOCH
 
 rm -rf "$W" "$ROOT"/build/tcpflags_*.deb
 mkdir -p "$SRC" "$STAGE/DEBIAN"
@@ -66,7 +71,7 @@ License: GPL-2.0-only
  version 2 can be found in the file `/usr/share/common-licenses/GPL-2'.
 END
 MAINT="tcpflags maintainers <tcpflags@example.org>"
-when=$(git log -1 --format=%cD 2>/dev/null || date -R)
+when=$(date -R -u -d "@$SOURCE_DATE_EPOCH")
 {
     printf 'tcpflags (%s) unstable; urgency=medium\n\n' "$VERSION"
     printf '  * Built from %s.\n\n' \
@@ -151,6 +156,7 @@ Description: XDP TCP flag classifier, connection tracker and SYN-flood guard
  exporter.
 END
 find "$STAGE" -type d -exec chmod 0755 {} +
+find "$STAGE" -exec touch --no-dereference --date="@$SOURCE_DATE_EPOCH" {} +
 dpkg-deb --root-owner-group -Zxz --build "$STAGE" "$DEB" >/dev/null
 echo "deb: $DEB"
 

@@ -7,7 +7,8 @@
 #     scripts/prometheus/ (each one there is installed); a second install
 #     leaves an edited /etc/default/tcpflags as it was;
 #   scripts/deb.sh: build/tcpflags_VERSION_ARCH.deb (VERSION of
-#     scripts/version.sh, ARCH of dpkg), lintian with no E: line;
+#     scripts/version.sh, ARCH of dpkg), lintian with no E: line, built
+#     again the same bytes (reproducible);
 #     its files are exactly a DESTDIR install with PREFIX=/usr (man pages
 #     gzipped) plus copyright, changelog.gz and README.md.gz; conffiles
 #     the two of /etc; Depends is what dpkg-shlibdeps says of the packaged
@@ -58,6 +59,11 @@ lint=$(sed -n 's/^deb: lintian: //p' "$TMP/deb.out"; grep '^[EWIPN]: ' "$TMP/deb
 check_true "lintian ran" "no lintian line in: $(tail -n 3 "$TMP/deb.out")" [ -n "$lint" ]
 check_eq "lintian: no error" "$(grep -c '^E: ' <<<"$lint")" 0
 echo "# lintian: $lint"
+# reproducible: the same tree again, the same bytes
+sum1=$(sha256sum <"$DEB")
+scripts/deb.sh >"$TMP/deb2.out" 2>&1 || rc=$?
+check_eq "deb.sh again: exit code" "$rc" 0
+check_eq "deb.sh again: the same bytes (reproducible)" "$(sha256sum <"$DEB")" "$sum1"
 check_eq "control: package version arch" \
     "$(dpkg-deb -f "$DEB" Package Version Architecture | tr '\n' ' ')" \
     "Package: tcpflags Version: $V Architecture: $ARCH "
