@@ -848,8 +848,8 @@ class Soak:
             rows = m.read()
         finally:
             m.close()
-        # the guard's clock: CLOCK_MONOTONIC_COARSE (6), in seconds
-        now = int(time.clock_gettime(6))
+        # the guard's clock: CLOCK_MONOTONIC (the reaper's), in seconds
+        now = int(time.clock_gettime(time.CLOCK_MONOTONIC))
         n = near = 0
         for v in rows:
             until, fam = struct.unpack_from("=II", v, 16)

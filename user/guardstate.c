@@ -234,7 +234,7 @@ __u32 guard_mono_now(void)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	clock_gettime(CLOCK_MONOTONIC, &ts);	/* the reaper's clock */
 	return (__u32)ts.tv_sec;
 }
 

@@ -52,7 +52,7 @@ struct guard_view {
 	struct tcpf_gconf gc;
 	struct tcpf_gstate gs;
 	__u64 c[TCPF_GC_MAX];    /* summed over the CPUs */
-	__u32 now;               /* CLOCK_MONOTONIC_COARSE seconds */
+	__u32 now;               /* CLOCK_MONOTONIC seconds (tcpf_ctl.now) */
 	long long rt_ns;         /* CLOCK_REALTIME - CLOCK_MONOTONIC, ns */
 	int verified;            /* sources verified now, -1: not counted */
 	int listed[TCPF_GL_LISTS]; /* live prefixes in allow, deny (-1: none

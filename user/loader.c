@@ -309,7 +309,7 @@ static int setup_flows(struct tcpflags_bpf *skel, const struct flow_opts *fo,
 		if (fresh || fo->timeout_set[st])
 			ctl.timeout[st] = fo->timeout_set[st] ? fo->timeout[st]
 							      : default_timeout[st];
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	clock_gettime(CLOCK_MONOTONIC, &ts);	/* the reaper's clock */
 	ctl.now = (__u32)ts.tv_sec;
 	if (bpf_map_update_elem(fd, &zero, &ctl, BPF_ANY))
 		return -errno;
