@@ -488,8 +488,8 @@ struct sibling {
 /* tcpf_flows_on of a running program, from its .rodata (true: unknown). */
 static bool prog_flows_on(__u32 prog_id)
 {
-	__u32 ids[16] = {}, len;
-	struct bpf_prog_info info = { .nr_map_ids = 16,
+	__u32 ids[64] = {}, len;
+	struct bpf_prog_info info = { .nr_map_ids = 64,
 				      .map_ids = (__u64)(unsigned long)ids };
 	int fd = bpf_prog_get_fd_by_id(prog_id);
 	bool on = true;
@@ -501,7 +501,7 @@ static bool prog_flows_on(__u32 prog_id)
 		return on;
 	}
 	close(fd);
-	for (__u32 i = 0; i < info.nr_map_ids && i < 16; i++) {
+	for (__u32 i = 0; i < info.nr_map_ids && i < 64; i++) {
 		struct bpf_map_info mi = {};
 		__u32 mlen = sizeof(mi), zero = 0;
 		int mfd = bpf_map_get_fd_by_id(ids[i]);

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "attached.h"
 #include "crashpoint.h"
@@ -86,6 +87,31 @@ static bool no_xdp(unsigned int ifindex)
 		snprintf(out[n++], PROBLEM_LEN, __VA_ARGS__);		\
 } while (0)
 
+/* Does program prog_id use map id's pin of ifname?  1, 0, or -1: cannot
+ * tell (a reader without CAP_SYS_ADMIN cannot look into a program). */
+static int prog_uses_pin(__u32 prog_id, enum map_id id, const char *ifname)
+{
+	__u32 ids[64] = {}, len = sizeof(struct bpf_prog_info);
+	struct bpf_prog_info info = { .nr_map_ids = 64,
+				      .map_ids = (__u64)(unsigned long)ids };
+	struct bpf_map_info mi = {};
+	__u32 mlen = sizeof(mi);
+	int fd = bpf_prog_get_fd_by_id(prog_id), mfd = -1, ret = -1;
+
+	if (fd >= 0 && !bpf_obj_get_info_by_fd(fd, &info, &len) &&
+	    !map_open(id, ifname, true, &mfd) &&
+	    !bpf_obj_get_info_by_fd(mfd, &mi, &mlen)) {
+		ret = 0;
+		for (__u32 i = 0; i < info.nr_map_ids && i < 64; i++)
+			ret |= ids[i] == mi.id;
+	}
+	if (fd >= 0)
+		close(fd);
+	if (mfd >= 0)
+		close(mfd);
+	return ret;
+}
+
 int repair_iface_problems(const char *ifname, problem_t *out, int max)
 {
 	unsigned int ifindex = if_nametoindex(ifname);
@@ -114,7 +140,13 @@ int repair_iface_problems(const char *ifname, problem_t *out, int max)
 		    ifname);
 		return n;	/* its rules go with its pins */
 	}
-	if (cur.ours && cur.prog_id != meta.prog_id)
+	if (cur.ours && cur.prog_id != meta.prog_id &&
+	    prog_uses_pin(cur.prog_id, TCPF_MAP_STATS, ifname) == 0)
+		ADD("program %u runs on maps that are not pinned (an upgrade "
+		    "was interrupted): what it counts is in no pin, and lost "
+		    "when 'tcpflags attach %s' completes it; run it now",
+		    cur.prog_id, ifname);
+	else if (cur.ours && cur.prog_id != meta.prog_id)
 		ADD("program %u runs, the attachment recorded is program %u "
 		    "(an attach was interrupted); 'tcpflags attach %s' "
 		    "completes it", cur.prog_id, meta.prog_id, ifname);

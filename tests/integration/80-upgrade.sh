@@ -5,7 +5,8 @@
 #
 # Two builds of this tree: build/ and build/layout-test/ (make
 # LAYOUT_TEST=1: a word in front of the counters, flow entries, rate-limit
-# buckets, flow settings and rule sets).  tcpflags on tcpf-srv with the
+# buckets, flow settings and rule sets, and a flow hash with a seed, so
+# every connection moves to another bucket).  tcpflags on tcpf-srv with the
 # rules `synfin drop`, and on tcpfx0, a second veth in its namespace, with
 # --no-flows --ingress-only.  While the server is re-attached 20 times,
 # alternating the two builds, with the same rules file (each re-attach
@@ -27,6 +28,8 @@
 #     again from zero);
 #   - every re-attach says it carried the maps of the other layout over,
 #     and `status` of the other build names them before.
+# Then an upgrade killed after its XDP swap: `status` says the program
+# runs on maps not pinned, and the next attach completes it.
 # Run as root: bash tests/integration/80-upgrade.sh
 set -u
 # shellcheck source-path=SCRIPTDIR source=../lib.sh
@@ -203,6 +206,22 @@ check_eq "$XIF: frames counted = frames sent" \
     "$((xtotal1 - xtotal0))" "$((xtx1 - xtx0))"
 check_true "$XIF: frames sent" "none" test "$((xtx1 - xtx0))" -gt 0
 echo "# $REATTACHES re-attaches: $sent SYN|FIN dropped, $(json_get "$conns" "j['ok']") HTTP connections, lines $(json_get "$hold" "j['sent']"), $((tx1 - tx0)) frames"
+
+# an upgrade killed after its program went in, before the maps were
+# pinned: status says what it counts is in no pin; the next attach
+# completes it, and moves XIF along again
+TCPF_CRASH_AT=attach:xdp run "$LAB-srv" "$NEW" attach "$IF" --rules "$TMP/rules"
+check_eq "killed upgrade: killed after the XDP swap" "$RC" 137
+run "$LAB-srv" "$TCPF" status
+check_has "killed upgrade: status says its counts are in no pin" "$OUT" \
+    "runs on maps that are not pinned (an upgrade was interrupted)"
+run "$LAB-srv" "$NEW" attach "$IF" --rules "$TMP/rules"
+check_eq "killed upgrade: the next attach completes it" "$RC" 0
+run "$LAB-srv" "$NEW" status
+check_true "killed upgrade: then no problem, both attached, one layout" "$OUT" \
+    test "$(grep -c '!' <<<"$OUT")" -eq 0 -a \
+    "$(grep -c " attached " <<<"$OUT")" -eq 2 -a \
+    "$(grep -c "another layout" <<<"$OUT")" -eq 0
 
 srv "$TCPF" detach "$IF" >/dev/null 2>&1
 srv "$TCPF" detach "$XIF" >/dev/null 2>&1
