@@ -231,14 +231,16 @@ static void convert(const struct migration *m, const struct mig_map *mm,
 
 /* Every live entry of the old table (mm->snap, old_n values) into out,
  * a table of mm->n values, where this build's hash puts it. */
-static void place_all(const struct migration *m, const struct mig_map *mm,
-		      char *out, __u32 old_n)
+static int place_all(const struct migration *m, const struct mig_map *mm,
+		     char *out, __u32 old_n)
 {
 	const struct placed *pl = mm->placed;
 	char *v = malloc(mm->new_esz);
 
+	if (!v)
+		return -ENOMEM;
 	memset(out, 0, (size_t)mm->n * mm->new_esz);
-	for (__u32 i = 0; v && i < old_n; i++) {
+	for (__u32 i = 0; i < old_n; i++) {
 		convert(m, mm, (char *)mm->snap + (size_t)i * mm->old_esz, v);
 		for (__u32 w = 0; w < pl->ways; w++) {
 			const char *e = v + (size_t)w * pl->way_size;
@@ -257,6 +259,7 @@ static void place_all(const struct migration *m, const struct mig_map *mm,
 		}
 	}
 	free(v);
+	return 0;
 }
 
 /* The first copy of a state map's arrays: keep the old entries read. */
@@ -273,7 +276,7 @@ static int copy_array(struct migration *m, struct mig_map *mm, __u32 old_n)
 	}
 	err = read_all(mm->old_fd, old_n, mm->old_esz, mm->snap);
 	if (!err && mm->placed)
-		place_all(m, mm, out, old_n);
+		err = place_all(m, mm, out, old_n);
 	else
 		for (__u32 i = 0; i < mm->n && !err; i++)
 			convert(m, mm, (char *)mm->snap + (size_t)i * mm->old_esz,

@@ -279,8 +279,10 @@ static int give_slots(const struct policy_maps *m, __u32 active,
 		slot = a->id;
 		while (slot < TCPF_HIT_SLOTS && used[slot])
 			slot = next++;
-		if (slot >= TCPF_HIT_SLOTS)
-			return free(zero), -ENOSPC;	/* cannot be: 3 per id */
+		if (slot >= TCPF_HIT_SLOTS) {
+			err = -ENOSPC;	/* cannot be: three per id */
+			break;
+		}
 		used[slot] = true;
 		a->hit = (__u16)slot;
 		if (bpf_map_update_elem(m->hits, &slot, zero, BPF_ANY))
