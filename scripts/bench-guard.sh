@@ -149,15 +149,8 @@ while True:
         print("fail %s" % type(e).__name__, flush=True)
 EOF
 
-lab_up "$LAB"
-SRV_MAC=$(ip -n "$LAB-srv" -o link show dev "$LAB_SRV_IF" |
-          sed -n 's/.*link\/ether \([0-9a-f:]*\).*/\1/p')
+flood_lab_up "$LAB" "$TMPD/floodsink.bpf.o"
 [ -n "$SRV_MAC" ] || die "cannot read the MAC address of $LAB_SRV_IF"
-srv sysctl -qw net.ipv4.tcp_syncookies=1 net.core.somaxconn=4096 \
-    net.ipv4.tcp_max_syn_backlog=1024
-srv ip route add 198.18.0.0/16 via "$LAB_CLI4"
-srv ip -6 route add 2001:2:0:ff::/64 via "$LAB_CLI6"
-ip -n "$LAB-cli" link set dev "$LAB_CLI_IF" xdpdrv obj "$TMPD/floodsink.bpf.o" sec xdp
 srv taskset -c 1 "$PY" "$TMPD/httpd.py" "$PORT" &
 disown
 SERVER=1

@@ -44,6 +44,26 @@ lab_down() {
     ip netns del "$n-srv" 2>/dev/null || true
 }
 
+# flood_lab_up NAME SINK: the lab, made for a spoofed SYN flood from the
+# client (scripts/soak.sh, scripts/bench-guard.sh): the server keeps SYN
+# cookies and a deep backlog, routes the flood's sources (198.18.0.0/16,
+# 2001:2:0:ff::/64) back to the client, where the XDP program SINK
+# (build/floodsink.bpf.o) drops the replies.  Sets SRV_MAC, the server
+# veth's MAC address, first; empty (and nothing more done) if it cannot
+# be read.  Called plainly, so a caller's set -e holds inside.
+flood_lab_up() {
+    local n=$1 sink=$2
+    lab_up "$n"
+    SRV_MAC=$(ip -n "$n-srv" -o link show dev "$LAB_SRV_IF" |
+              sed -n 's/.*link\/ether \([0-9a-f:]*\).*/\1/p')
+    [ -n "$SRV_MAC" ] || return 0
+    in_ns "$n-srv" sysctl -qw net.ipv4.tcp_syncookies=1 \
+        net.core.somaxconn=4096 net.ipv4.tcp_max_syn_backlog=1024
+    in_ns "$n-srv" ip route add 198.18.0.0/16 via "$LAB_CLI4"
+    in_ns "$n-srv" ip -6 route add 2001:2:0:ff::/64 via "$LAB_CLI6"
+    ip -n "$n-cli" link set dev "$LAB_CLI_IF" xdpdrv obj "$sink" sec xdp
+}
+
 # in_ns NS CMD...: run CMD in a namespace without hiding bpffs
 # (`ip netns exec` remounts /sys, which hides /sys/fs/bpf).
 in_ns() {

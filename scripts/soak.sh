@@ -69,15 +69,8 @@ trap 'exit 130' INT TERM
 cp build/tcpflags build/livegen build/floodsink.bpf.o scripts/httpd.py \
    scripts/soak.py "$TMPD/"
 
-lab_up "$LAB"
-SRV_MAC=$(ip -n "$LAB-srv" -o link show dev "$LAB_SRV_IF" |
-          sed -n 's/.*link\/ether \([0-9a-f:]*\).*/\1/p')
+flood_lab_up "$LAB" "$TMPD/floodsink.bpf.o"
 [ -n "$SRV_MAC" ] || die "cannot read the MAC address of $LAB_SRV_IF"
-srv sysctl -qw net.ipv4.tcp_syncookies=1 net.core.somaxconn=4096 \
-    net.ipv4.tcp_max_syn_backlog=1024
-srv ip route add 198.18.0.0/16 via "$LAB_CLI4"
-srv ip -6 route add 2001:2:0:ff::/64 via "$LAB_CLI6"
-ip -n "$LAB-cli" link set dev "$LAB_CLI_IF" xdpdrv obj "$TMPD/floodsink.bpf.o" sec xdp
 for i in 10 11 12 13; do
     cli ip addr add "198.19.0.$i/24" dev "$LAB_CLI_IF"
     cli ip addr add "2001:2:0:1::$i/64" dev "$LAB_CLI_IF" nodad
