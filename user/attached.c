@@ -3,6 +3,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <net/if.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <xdp/libxdp.h>
 #include "attached.h"
@@ -86,4 +88,19 @@ bool iface_attached(const char *ifname, const struct tcpf_meta *m,
 		return false;
 	*mode = a.mode;
 	return true;
+}
+
+int prog_map_ids(__u32 prog_id, __u32 *ids, __u32 max)
+{
+	struct bpf_prog_info info = { .nr_map_ids = max,
+				      .map_ids = (__u64)(unsigned long)ids };
+	__u32 len = sizeof(info);
+	int fd = bpf_prog_get_fd_by_id(prog_id), err = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		err = -errno;
+	close(fd);
+	return err ? err : (int)info.nr_map_ids;
 }

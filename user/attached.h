@@ -33,4 +33,9 @@ int query_ours(unsigned int ifindex, __u32 prog_id, struct attached *a);
 bool iface_attached(const char *ifname, const struct tcpf_meta *m,
 		    __u32 *mode);
 
+/* The ids of the maps program prog_id uses, up to max, into ids: how
+ * many it uses (more than max: the first max), or -errno.  It opens the
+ * program by id: CAP_SYS_ADMIN. */
+int prog_map_ids(__u32 prog_id, __u32 *ids, __u32 max);
+
 #endif

@@ -488,20 +488,11 @@ struct sibling {
 /* tcpf_flows_on of a running program, from its .rodata (true: unknown). */
 static bool prog_flows_on(__u32 prog_id)
 {
-	__u32 ids[64] = {}, len;
-	struct bpf_prog_info info = { .nr_map_ids = 64,
-				      .map_ids = (__u64)(unsigned long)ids };
-	int fd = bpf_prog_get_fd_by_id(prog_id);
+	__u32 ids[64] = {};
+	int n = prog_map_ids(prog_id, ids, 64);
 	bool on = true;
 
-	len = sizeof(info);
-	if (fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len)) {
-		if (fd >= 0)
-			close(fd);
-		return on;
-	}
-	close(fd);
-	for (__u32 i = 0; i < info.nr_map_ids && i < 64; i++) {
+	for (int i = 0; i < n && i < 64; i++) {
 		struct bpf_map_info mi = {};
 		__u32 mlen = sizeof(mi), zero = 0;
 		int mfd = bpf_map_get_fd_by_id(ids[i]);

@@ -91,22 +91,16 @@ static bool no_xdp(unsigned int ifindex)
  * tell (a reader without CAP_SYS_ADMIN cannot look into a program). */
 static int prog_uses_pin(__u32 prog_id, enum map_id id, const char *ifname)
 {
-	__u32 ids[64] = {}, len = sizeof(struct bpf_prog_info);
-	struct bpf_prog_info info = { .nr_map_ids = 64,
-				      .map_ids = (__u64)(unsigned long)ids };
+	__u32 ids[64] = {}, mlen = sizeof(struct bpf_map_info);
 	struct bpf_map_info mi = {};
-	__u32 mlen = sizeof(mi);
-	int fd = bpf_prog_get_fd_by_id(prog_id), mfd = -1, ret = -1;
+	int n = prog_map_ids(prog_id, ids, 64), mfd = -1, ret = -1;
 
-	if (fd >= 0 && !bpf_obj_get_info_by_fd(fd, &info, &len) &&
-	    !map_open(id, ifname, true, &mfd) &&
+	if (n >= 0 && !map_open(id, ifname, true, &mfd) &&
 	    !bpf_obj_get_info_by_fd(mfd, &mi, &mlen)) {
 		ret = 0;
-		for (__u32 i = 0; i < info.nr_map_ids && i < 64; i++)
+		for (int i = 0; i < n && i < 64; i++)
 			ret |= ids[i] == mi.id;
 	}
-	if (fd >= 0)
-		close(fd);
 	if (mfd >= 0)
 		close(mfd);
 	return ret;
